@@ -1,0 +1,45 @@
+# Trellis: `make demo` and `make test` are all a newcomer needs (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench install migrate clean-demo
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Trellis demo district is ready: http://127.0.0.1:$(PORT)/"
+	@echo "  Sign in at http://127.0.0.1:$(PORT)/accounts/login/ with password trellis-demo as:"
+	@echo "    teacher@example.org    a teacher: sections, rosters, students"
+	@echo "    principal@example.org  the teacher's principal: the school"
+	@echo "    parent@example.org     a parent of two (one is in the teacher's class)"
+	@echo "    district@example.org   district staff: every school"
+	@echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py

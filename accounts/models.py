@@ -1,0 +1,206 @@
+"""Who logs in (User), what they may do (RoleMembership) and how guardians join (Invitation)."""
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account. Email is the login; it may link to one staff or guardian record."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    staff_record = models.OneToOneField(
+        "students.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
+    )
+    guardian_record = models.OneToOneField(
+        "students.Guardian", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Role(models.TextChoices):
+    """Roles are memberships. A new role (counselor, aide) is a new value, no schema change."""
+
+    DISTRICT_STAFF = "district_staff", "District staff"
+    PRINCIPAL = "principal", "Principal"
+    TEACHER = "teacher", "Teacher"
+    GUARDIAN = "guardian", "Guardian"
+
+
+STAFF_ROLES = {Role.DISTRICT_STAFF, Role.PRINCIPAL, Role.TEACHER}
+
+
+class MembershipSource(models.TextChoices):
+    MANUAL = "manual", "Granted by the district"
+    SECTION_ASSIGNMENT = "section_assignment", "Derived from a section assignment"
+    GUARDIAN_RELATIONSHIP = "guardian_relationship", "Derived from a guardian relationship"
+    IMPORT = "import", "Imported"
+
+
+class RoleMembershipQuerySet(models.QuerySet):
+    def current(self, on: date | None = None) -> "RoleMembershipQuerySet":
+        today = on or timezone.localdate()
+        return self.filter(Q(begin_date__isnull=True) | Q(begin_date__lte=today)).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today)
+        )
+
+
+class RoleMembership(models.Model):
+    """A user holding a role over one scope: a district, a school, a section or a student."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    district = models.ForeignKey(
+        "students.District", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    school = models.ForeignKey(
+        "students.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    section = models.ForeignKey(
+        "students.Section", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    student = models.ForeignKey(
+        "students.Student", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    source = models.CharField(
+        max_length=40, choices=MembershipSource.choices, default=MembershipSource.MANUAL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoleMembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Exactly one scope per membership.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        district__isnull=False,
+                        school__isnull=True,
+                        section__isnull=True,
+                        student__isnull=True,
+                    )
+                    | Q(
+                        district__isnull=True,
+                        school__isnull=False,
+                        section__isnull=True,
+                        student__isnull=True,
+                    )
+                    | Q(
+                        district__isnull=True,
+                        school__isnull=True,
+                        section__isnull=False,
+                        student__isnull=True,
+                    )
+                    | Q(
+                        district__isnull=True,
+                        school__isnull=True,
+                        section__isnull=True,
+                        student__isnull=False,
+                    )
+                ),
+                name="membership_has_one_scope",
+            ),
+            *[
+                models.UniqueConstraint(
+                    fields=["user", "role", scope],
+                    condition=Q(**{f"{scope}__isnull": False}),
+                    name=f"membership_once_per_{scope}",
+                )
+                for scope in ("district", "school", "section", "student")
+            ],
+        ]
+        indexes = [models.Index(fields=["user", "role"])]
+
+    def __str__(self) -> str:
+        scope = self.district or self.school or self.section or self.student
+        return f"{self.user} — {self.get_role_display()} of {scope}"
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation for one guardian record to create a login."""
+
+    guardian = models.ForeignKey(
+        "students.Guardian", on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    # Only the hash is stored: a database reader cannot use a pending invitation.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    VALID_FOR = timedelta(days=14)
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.guardian} ({self.email})"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, _hash_token(token)
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return _hash_token(token)
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -1,0 +1,163 @@
+"""Reads for each role's home page. Each returns plain data for the template, in few queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from accounts.models import Role
+from students.models import (
+    Enrollment,
+    School,
+    Section,
+    SectionAssignment,
+    Staff,
+    Student,
+    StudentSchoolMembership,
+    grade_label,
+)
+from students.selectors import schools_visible_to, sections_visible_to, viewer_for
+
+
+def _current_enrollments() -> Q:
+    today = timezone.localdate()
+    return Q(enrollments__is_active=True) & (
+        Q(enrollments__end_date__isnull=True) | Q(enrollments__end_date__gte=today)
+    )
+
+
+def teacher_sections(user: object) -> list[Section]:
+    """The teacher's own sections with their current student counts: one query."""
+    viewer = viewer_for(user)
+    return list(
+        sections_visible_to(user)
+        .filter(pk__in=viewer.teacher_section_ids)
+        .select_related("school", "course", "session")
+        .annotate(student_count=Count("enrollments", filter=_current_enrollments()))
+        .order_by("period", "title")
+    )
+
+
+@dataclass(frozen=True)
+class GradeLevelCount:
+    code: str
+    label: str
+    students: int
+
+
+@dataclass(frozen=True)
+class SchoolOverview:
+    school: School
+    grade_levels: list[GradeLevelCount]
+    sections: list[Section]
+    teachers: list[Staff]
+
+
+def school_overview(school: School) -> SchoolOverview:
+    today = timezone.localdate()
+    counts = (
+        StudentSchoolMembership.objects.filter(
+            school=school, is_active=True, student__is_active=True
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("grade_level")
+        .annotate(students=Count("student_id", distinct=True))
+        .order_by("grade_level")
+    )
+    sections = list(
+        Section.objects.filter(school=school, is_active=True)
+        .select_related("course")
+        .annotate(student_count=Count("enrollments", filter=_current_enrollments()))
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=SectionAssignment.objects.current().select_related("staff"),
+                to_attr="current_assignments",
+            )
+        )
+        .order_by("title")
+    )
+    teachers = list(
+        Staff.objects.filter(
+            is_active=True,
+            section_assignments__section__school=school,
+            section_assignments__is_active=True,
+        )
+        .annotate(section_count=Count("section_assignments", distinct=True))
+        .order_by("last_name", "first_name")
+        .distinct()
+    )
+    return SchoolOverview(
+        school=school,
+        grade_levels=[
+            GradeLevelCount(
+                code=row["grade_level"],
+                label=grade_label(row["grade_level"]),
+                students=row["students"],
+            )
+            for row in counts
+        ],
+        sections=sections,
+        teachers=teachers,
+    )
+
+
+def principal_schools(user: object) -> list[SchoolOverview]:
+    viewer = viewer_for(user)
+    schools = schools_visible_to(user).filter(pk__in=viewer.principal_school_ids)
+    return [school_overview(school) for school in schools]
+
+
+def district_schools(user: object) -> list[School]:
+    """Every school of the user's districts, with student, section and teacher counts."""
+    viewer = viewer_for(user)
+    today = timezone.localdate()
+    current_members = Q(student_memberships__is_active=True) & (
+        Q(student_memberships__end_date__isnull=True) | Q(student_memberships__end_date__gte=today)
+    )
+    return list(
+        schools_visible_to(user)
+        .filter(district_id__in=viewer.district_ids)
+        .annotate(
+            student_count=Count(
+                "student_memberships__student", filter=current_members, distinct=True
+            ),
+            section_count=Count("sections", filter=Q(sections__is_active=True), distinct=True),
+            teacher_count=Count(
+                "staff_assignments", filter=Q(staff_assignments__is_active=True), distinct=True
+            ),
+        )
+        .order_by("level", "name")
+    )
+
+
+@dataclass(frozen=True)
+class ChildOverview:
+    student: Student
+    enrollments: list[Enrollment]
+
+
+def guardian_children(user: object) -> list[ChildOverview]:
+    """A guardian's children with portal access, each with their sections and teachers."""
+    viewer = viewer_for(user)
+    if Role.GUARDIAN not in viewer.roles:
+        return []
+    students = list(
+        Student.objects.filter(pk__in=viewer.guardian_student_ids, is_active=True).prefetch_related(
+            Prefetch(
+                "enrollments",
+                queryset=Enrollment.objects.current()
+                .select_related("section__course", "section__school")
+                .prefetch_related(
+                    Prefetch(
+                        "section__assignments",
+                        queryset=SectionAssignment.objects.current().select_related("staff"),
+                        to_attr="current_assignments",
+                    )
+                )
+                .order_by("section__period", "section__title"),
+                to_attr="current_enrollments",
+            )
+        )
+    )
+    return [ChildOverview(student=s, enrollments=s.current_enrollments) for s in students]

@@ -1,0 +1,76 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import selectors
+from accounts.models import Role
+from accounts.services import InvitationError, invitation_accept, invitation_for_token
+from privacy.services import access_log_record
+from students.selectors import viewer_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's first page; a person with several roles sees each part."""
+    viewer = viewer_for(request.user)
+    children = selectors.guardian_children(request.user)
+    if children:
+        access_log_record(
+            actor=request.user,
+            role=Role.GUARDIAN,
+            what="home: my children",
+            students=[child.student for child in children],
+            path=request.path,
+        )
+    context = {
+        "teacher_sections": selectors.teacher_sections(request.user)
+        if Role.TEACHER in viewer.roles
+        else [],
+        "principal_schools": selectors.principal_schools(request.user)
+        if Role.PRINCIPAL in viewer.roles
+        else [],
+        "district_schools": selectors.district_schools(request.user)
+        if Role.DISTRICT_STAFF in viewer.roles
+        else [],
+        "children": children,
+    }
+    return render(request, "accounts/home.html", context)
+
+
+class InvitationAcceptForm(forms.Form):
+    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Type it again", widget=forms.PasswordInput, strip=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            raise forms.ValidationError("The two passwords differ.")
+        if first:
+            validate_password(first)
+        return cleaned
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise Http404("This invitation is not valid: it was used, revoked or has expired.")
+    form = InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(token=token, password=form.cleaned_data["password1"])
+        except InvitationError as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Trellis. Your account is ready.")
+            return redirect("home")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+    )

@@ -1,0 +1,25 @@
+"""The test suite: DATABASE_URL picks PostgreSQL, CELERY_BROKER_URL a real worker."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret-" + "y" * 40  # noqa: S105
+TRELLIS_REQUIRE_STAFF_MFA = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Fixed test-only keys, so that a worker subprocess decrypts what the test process wrote.
+TRELLIS_FIELD_KEYS = env.list(
+    "TRELLIS_FIELD_KEYS", default=["014296wCps317de8kY2oT6xHcoQ6miwZXbYZSEyA5V8="]
+)
+TRELLIS_HMAC_KEY = env.str(
+    "TRELLIS_HMAC_KEY", default="dGVzdC1obWFjLWtleS1ub3Qtc2VjcmV0LTAxMjM0NTY="
+)
+ACCOUNT_RATE_LIMITS = False

@@ -1,0 +1,94 @@
+from django.contrib import admin
+
+from privacy.admin import AccessLoggedAdminMixin
+from students import models
+
+
+class RecordAdmin(admin.ModelAdmin):
+    list_filter = ["is_active", "source_system"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(models.District)
+class DistrictAdmin(RecordAdmin):
+    list_display = ["name", "state_code", "is_active"]
+
+
+@admin.register(models.School)
+class SchoolAdmin(RecordAdmin):
+    list_display = ["name", "level", "school_number", "is_active"]
+    search_fields = ["name", "school_number"]
+
+
+@admin.register(models.AcademicSession)
+class AcademicSessionAdmin(RecordAdmin):
+    list_display = ["title", "kind", "school_year", "start_date", "end_date"]
+
+
+@admin.register(models.Course)
+class CourseAdmin(RecordAdmin):
+    list_display = ["title", "course_code", "subject"]
+    search_fields = ["title", "course_code"]
+
+
+@admin.register(models.Section)
+class SectionAdmin(RecordAdmin):
+    list_display = ["title", "school", "period", "subject", "is_active"]
+    search_fields = ["title", "section_code"]
+    list_select_related = ["school"]
+    raw_id_fields = ["school", "course", "session"]
+
+
+@admin.register(models.Staff)
+class StaffAdmin(RecordAdmin):
+    list_display = ["last_name", "first_name", "kind", "staff_number", "is_active"]
+    search_fields = ["last_name", "first_name", "staff_number"]
+
+
+class ContactInline(admin.TabularInline):
+    model = models.ContactDetail
+    fields = ["kind", "label", "value", "is_primary", "is_active"]
+    extra = 0
+
+
+class ProgramInline(admin.TabularInline):
+    model = models.ProgramParticipation
+    fields = ["program", "program_name", "begin_date", "end_date", "is_active"]
+    extra = 0
+
+
+@admin.register(models.Student)
+class StudentAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    list_display = ["last_name", "first_name", "student_number", "is_active"]
+    search_fields = ["last_name", "first_name", "student_number"]
+    inlines = [ContactInline, ProgramInline]
+    exclude = ["uuid"]
+
+
+@admin.register(models.Guardian)
+class GuardianAdmin(RecordAdmin):
+    list_display = ["last_name", "first_name", "is_active"]
+    search_fields = ["last_name", "first_name"]
+
+
+@admin.register(models.GuardianRelationship)
+class GuardianRelationshipAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["guardian", "student", "relationship", "portal_access", "contact_restricted"]
+    list_select_related = ["guardian", "student"]
+    raw_id_fields = ["guardian", "student"]
+
+
+@admin.register(models.Enrollment)
+class EnrollmentAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["student", "section", "begin_date", "end_date", "is_active"]
+    list_select_related = ["student", "section"]
+    raw_id_fields = ["student", "section"]
+
+
+@admin.register(models.SectionAssignment)
+class SectionAssignmentAdmin(RecordAdmin):
+    list_display = ["staff", "section", "is_primary", "is_active"]
+    list_select_related = ["staff", "section"]
+    raw_id_fields = ["staff", "section"]

@@ -1,0 +1,481 @@
+"""The district's records: what its systems send (as opposed to accounts, who logs in).
+
+Every record carries its origin (source_system, source_id; unique per district) so imports can
+upsert, an active flag (records are deactivated, never silently deleted) and timestamps.
+"""
+
+import uuid
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from privacy.fields import EncryptedTextField, KeyedHashField
+
+
+class RecordQuerySet(models.QuerySet):
+    def active(self) -> "RecordQuerySet":
+        return self.filter(is_active=True)
+
+
+class SourcedRecord(models.Model):
+    source_system = models.CharField(max_length=40, blank=True, default="")
+    source_id = models.CharField(max_length=255, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def _sourced_unique(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["district", "source_system", "source_id"],
+        condition=~Q(source_id=""),
+        name=f"{name}_unique_source",
+    )
+
+
+class District(SourcedRecord):
+    name = models.CharField(max_length=200)
+    state_code = models.CharField(max_length=2, blank=True, default="")
+    nces_id = models.CharField("NCES id", max_length=20, blank=True, default="")
+    # Policy knobs that later waves read; the defaults are the privacy-protective ones.
+    guardians_see_discipline = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "source_id"],
+                condition=~Q(source_id=""),
+                name="district_unique_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolLevel(models.TextChoices):
+    ELEMENTARY = "elementary", "Elementary"
+    MIDDLE = "middle", "Middle"
+    HIGH = "high", "High"
+    K12 = "k12", "K-12"
+    OTHER = "other", "Other"
+
+
+GRADE_LEVELS = ["PK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+
+
+def grade_label(code: str) -> str:
+    return {"PK": "Pre-K", "KG": "Kindergarten"}.get(
+        code, f"Grade {int(code)}" if code.isdigit() else code
+    )
+
+
+class School(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
+    name = models.CharField(max_length=200)
+    school_number = models.CharField(max_length=40, blank=True, default="")
+    level = models.CharField(max_length=20, choices=SchoolLevel.choices, default=SchoolLevel.OTHER)
+    grade_levels = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [_sourced_unique("school")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionKind(models.TextChoices):
+    SCHOOL_YEAR = "school_year", "School year"
+    SEMESTER = "semester", "Semester"
+    TERM = "term", "Term"
+    GRADING_PERIOD = "grading_period", "Grading period"
+
+
+class AcademicSession(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="sessions")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=SessionKind.choices)
+    school_year = models.PositiveSmallIntegerField(help_text="The year the school year ends in.")
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["start_date", "title"]
+        constraints = [_sourced_unique("academicsession")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Course(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="courses")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
+    )
+    title = models.CharField(max_length=200)
+    course_code = models.CharField(max_length=60, blank=True, default="")
+    subject = models.CharField(max_length=100, blank=True, default="")
+    grade_levels = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [_sourced_unique("course")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Section(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="sections")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="sections")
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="sections"
+    )
+    session = models.ForeignKey(
+        AcademicSession, null=True, blank=True, on_delete=models.PROTECT, related_name="sections"
+    )
+    title = models.CharField(max_length=200)
+    section_code = models.CharField(max_length=60, blank=True, default="")
+    period = models.CharField(max_length=40, blank=True, default="")
+    subject = models.CharField(max_length=100, blank=True, default="")
+    grade_levels = models.JSONField(default=list, blank=True)
+    room = models.CharField(max_length=60, blank=True, default="")
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [_sourced_unique("section")]
+        permissions = [("view_section_roster", "May see the section and its current students")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PersonName(models.Model):
+    first_name = models.CharField(max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100)
+    preferred_first_name = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_first_name or self.first_name} {self.last_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.last_name}, {self.preferred_first_name or self.first_name}"
+
+
+class StaffKind(models.TextChoices):
+    TEACHER = "teacher", "Teacher"
+    ADMINISTRATOR = "administrator", "Administrator"
+    AIDE = "aide", "Aide"
+    COUNSELOR = "counselor", "Counselor"
+    DISTRICT = "district", "District staff"
+    OTHER = "other", "Other"
+
+
+class Staff(SourcedRecord, PersonName):
+    """A staff record from the district's systems, with or without a login."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="staff")
+    staff_number = models.CharField(max_length=60, blank=True, default="")
+    kind = models.CharField(max_length=20, choices=StaffKind.choices, default=StaffKind.TEACHER)
+    title = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [_sourced_unique("staff")]
+        verbose_name_plural = "staff"
+
+
+class StaffSchoolAssignment(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="school_assignments")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff_assignments")
+    position = models.CharField(max_length=100, blank=True, default="")
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            _sourced_unique("staffschoolassignment"),
+            models.UniqueConstraint(fields=["staff", "school"], name="staff_school_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} at {self.school}"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NONBINARY = "nonbinary", "Non-binary"
+    UNSPECIFIED = "", "Not specified"
+
+
+class Student(SourcedRecord, PersonName):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="students")
+    # A stable identity for pseudonymous keys (the access log keeps them after deletion).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student_number = models.CharField(max_length=60, blank=True, default="")
+    state_id = models.CharField(max_length=60, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=12, choices=Sex.choices, blank=True, default="")
+    home_language = models.CharField(max_length=60, blank=True, default="")
+    # Federal reporting categories; several may apply.
+    races = models.JSONField(default=list, blank=True)
+    hispanic_or_latino = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [_sourced_unique("student")]
+        permissions = [("view_student_record", "May see the student's record and results")]
+
+    @property
+    def legal_name(self) -> str:
+        middle = f" {self.middle_name}" if self.middle_name else ""
+        return f"{self.first_name}{middle} {self.last_name}"
+
+
+class StudentSchoolMembership(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="school_memberships"
+    )
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="student_memberships")
+    grade_level = models.CharField(max_length=4)
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [_sourced_unique("studentschoolmembership")]
+        indexes = [models.Index(fields=["school", "is_active", "grade_level"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.school} ({self.grade_level})"
+
+    @property
+    def grade_name(self) -> str:
+        return grade_label(self.grade_level)
+
+
+class CurrentQuerySet(RecordQuerySet):
+    """Rows in force today: active, and ended in the future or not at all."""
+
+    def current(self, on: date | None = None) -> "CurrentQuerySet":
+        today = on or timezone.localdate()
+        return self.filter(is_active=True).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
+class SectionAssignment(SourcedRecord):
+    """A staff member teaching a section (one or more teachers; one primary)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="section_assignments")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="assignments")
+    is_primary = models.BooleanField(default=True)
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CurrentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            _sourced_unique("sectionassignment"),
+            models.UniqueConstraint(fields=["staff", "section"], name="staff_section_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} teaches {self.section}"
+
+
+class Enrollment(SourcedRecord):
+    """A student in a section. Current when active and not ended (session dates do not end it)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments")
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CurrentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            _sourced_unique("enrollment"),
+            models.UniqueConstraint(fields=["student", "section"], name="student_section_once"),
+        ]
+        indexes = [models.Index(fields=["section", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.section}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.is_active and (self.end_date is None or self.end_date >= timezone.localdate())
+
+
+class Guardian(SourcedRecord, PersonName):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="guardians")
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [_sourced_unique("guardian")]
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    GUARDIAN = "guardian", "Guardian"
+    OTHER_RELATIVE = "other_relative", "Other relative"
+    OTHER = "other", "Other"
+
+
+class GuardianRelationship(SourcedRecord):
+    """How a guardian relates to a student. Portal access is granted explicitly, never assumed."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="relationships")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="guardian_relationships"
+    )
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    has_educational_rights = models.BooleanField(default=False)
+    portal_access = models.BooleanField(default=False)
+    custodial = models.BooleanField(default=False)
+    lives_with = models.BooleanField(default=False)
+    emergency_contact = models.BooleanField(default=False)
+    contact_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    contact_restricted = models.BooleanField(
+        default=False, help_text="Must not be contacted: no portal access, shown as restricted."
+    )
+
+    class Meta:
+        ordering = ["contact_priority", "id"]
+        constraints = [
+            _sourced_unique("guardianrelationship"),
+            models.UniqueConstraint(fields=["guardian", "student"], name="guardian_student_once"),
+            # A guardian who must not be contacted never has portal access.
+            models.CheckConstraint(
+                condition=~(Q(contact_restricted=True) & Q(portal_access=True)),
+                name="restricted_guardian_no_portal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} ({self.get_relationship_display()}) of {self.student}"
+
+    @property
+    def has_portal_access(self) -> bool:
+        return self.is_active and self.portal_access and not self.contact_restricted
+
+
+class Program(models.TextChoices):
+    IEP = "iep", "IEP"
+    SECTION_504 = "504", "504 plan"
+    ENGLISH_LEARNER = "ell", "English learner"
+    FREE_REDUCED_LUNCH = "frl", "Free/reduced lunch"
+    GIFTED = "gifted", "Gifted and talented"
+    OTHER = "other", "Other"
+
+
+class ProgramParticipation(SourcedRecord):
+    """Dated participation, so later rollups can group by program as of any date."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="programs")
+    program = models.CharField(max_length=20, choices=Program.choices)
+    program_name = models.CharField(max_length=200, blank=True, default="")
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CurrentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "begin_date"]
+        constraints = [_sourced_unique("programparticipation")]
+
+    def __str__(self) -> str:
+        return f"{self.student}: {self.get_program_display()}"
+
+
+class ContactKind(models.TextChoices):
+    ADDRESS = "address", "Address"
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+
+
+class ContactDetail(SourcedRecord):
+    """An address, phone or email of one student, guardian or staff member; encrypted at rest."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        Student, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    guardian = models.ForeignKey(
+        Guardian, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    label = models.CharField(max_length=40, blank=True, default="", help_text="home, mobile, work…")
+    value = EncryptedTextField()
+    value_hash = KeyedHashField(source_field="value")
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["kind", "-is_primary", "id"]
+        constraints = [
+            _sourced_unique("contactdetail"),
+            models.CheckConstraint(
+                condition=(
+                    Q(student__isnull=False, guardian__isnull=True, staff__isnull=True)
+                    | Q(student__isnull=True, guardian__isnull=False, staff__isnull=True)
+                    | Q(student__isnull=True, guardian__isnull=True, staff__isnull=False)
+                ),
+                name="contact_has_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.label})"
+
+
+# --- Object permissions (django-guardian), in direct foreign-key tables: one join, no generic
+# text ids. Maintained in bulk by students.services.roster_permissions_sync.
+from guardian.models import UserObjectPermissionBase  # noqa: E402
+
+
+class SectionUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Section, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class StudentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False

@@ -1,0 +1,150 @@
+"""Every page of ours, for every role, both ways: anonymous → login, own object → 200,
+someone else's → 404. Cases are generated from the URL configuration: a new page without a
+case here fails the suite."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.services import invitation_create
+from students.models import GuardianRelationship, Relationship
+from tests import factories
+from tests.conftest import World
+
+# URL prefixes that belong to libraries with their own tests (login, MFA, admin).
+LIBRARY_PREFIXES = ("admin/", "accounts/", "static/")
+
+
+def our_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list, prefix: str, namespace: str) -> None:
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if route.startswith(LIBRARY_PREFIXES):
+                continue
+            if isinstance(entry, URLResolver):
+                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry.url_patterns, route, ns)
+            elif isinstance(entry, URLPattern) and entry.name:
+                names.add(namespace + entry.name)
+
+    walk(get_resolver().url_patterns, "", "")
+    return names
+
+
+@dataclass
+class Case:
+    """own: role → the object id that role may see; others: role → an id it may not."""
+
+    own: Callable[[World], dict[str, object]] = lambda w: {}
+    others: Callable[[World], dict[str, object]] = lambda w: {}
+    needs_login: bool = True
+    no_object_roles: list[str] = field(default_factory=list)
+
+
+CASES: dict[str, Case] = {
+    "home": Case(
+        no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
+    ),
+    "students:section_detail": Case(
+        own=lambda w: {
+            "teacher": w.section.pk,
+            "principal": w.section.pk,
+            "district_staff": w.section.pk,
+        },
+        others=lambda w: {
+            "teacher": w.other_section.pk,
+            "principal": w.other_school_section.pk,
+            "district_staff": 999_999,
+            # A roster shows other children: guardians never see one, not even their child's.
+            "guardian": w.section.pk,
+            "outsider": w.section.pk,
+        },
+    ),
+    "students:student_detail": Case(
+        own=lambda w: {
+            "teacher": w.student.pk,
+            "principal": w.student.pk,
+            "district_staff": w.student.pk,
+            "guardian": w.student.pk,
+        },
+        others=lambda w: {
+            "teacher": w.other_section_student.pk,
+            "principal": w.other_school_student.pk,
+            "district_staff": 999_999,
+            "guardian": w.classmate.pk,
+            "outsider": w.student.pk,
+        },
+    ),
+    "students:school_detail": Case(
+        own=lambda w: {"principal": w.school.pk, "district_staff": w.school.pk},
+        others=lambda w: {
+            "principal": w.other_school.pk,
+            "district_staff": 999_999,
+            "teacher": w.school.pk,
+            "guardian": w.school.pk,
+            "outsider": w.school.pk,
+        },
+    ),
+    # Public by design: the invitation link is the credential. Tested in tests/accounts.
+    "invitation_accept": Case(needs_login=False),
+}
+
+
+def test_every_page_has_a_permission_case() -> None:
+    missing = our_url_names() - set(CASES)
+    assert not missing, f"Pages without a permission case in CASES: {sorted(missing)}"
+
+
+def _url(name: str, pk: object = None) -> str:
+    return reverse(name, kwargs={"pk": pk}) if pk is not None else reverse(name)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.needs_login))
+def test_anonymous_is_sent_to_login(client, world: World, name: str) -> None:
+    case = CASES[name]
+    targets = list(case.own(world).values()) or [None]
+    for pk in targets:
+        response = client.get(_url(name, pk))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_role_sees_its_own(client, world: World, name: str) -> None:
+    case = CASES[name]
+    users = world.users_by_role()
+    for role in case.no_object_roles:
+        client.force_login(users[role])
+        assert client.get(_url(name)).status_code == 200, role
+    for role, pk in case.own(world).items():
+        client.force_login(users[role])
+        response = client.get(_url(name, pk))
+        assert response.status_code == 200, f"{role} should see {name} {pk}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_role_gets_404_for_someone_elses(client, world: World, name: str) -> None:
+    case = CASES[name]
+    users = world.users_by_role()
+    for role, pk in case.others(world).items():
+        client.force_login(users[role])
+        response = client.get(_url(name, pk))
+        assert response.status_code == 404, f"{role} must not see {name} {pk}"
+
+
+def test_invitation_page_is_404_for_a_bad_token(client, world: World) -> None:
+    assert client.get(reverse("invitation_accept", kwargs={"token": "nope"})).status_code == 404
+    guardian = factories.GuardianFactory(district=world.district)
+    GuardianRelationship.objects.create(
+        district=world.district,
+        guardian=guardian,
+        student=world.student,
+        relationship=Relationship.FATHER,
+        portal_access=True,
+    )
+    _, token = invitation_create(guardian=guardian, email="dad@example.test")
+    assert client.get(reverse("invitation_accept", kwargs={"token": token})).status_code == 200
