@@ -61,3 +61,37 @@ def access_log_record(
         )
     AccessLogEntry.objects.bulk_create(rows)
     return len(rows)
+
+
+def encrypted_values_rotate(*, batch_size: int = 2000, progress: object = None) -> dict[str, int]:
+    """Re-encrypt every encrypted field under the first (newest) TRELLIS_FIELD_KEYS key.
+
+    Values are read with any configured key and written back with the first, in batches, each
+    batch in its own transaction, so a rotation can be resumed. Keyed hashes do not change.
+    """
+    from django.apps import apps
+    from django.db import transaction
+
+    from privacy.fields import encrypted_fields_of
+
+    rotated: dict[str, int] = {}
+    for model in apps.get_models():
+        fields = encrypted_fields_of(model)
+        if not fields:
+            continue
+        names = [field.name for field in fields]
+        label = model._meta.label
+        rotated[label] = 0
+        last_pk = 0
+        while True:
+            batch = list(model._base_manager.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+            if not batch:
+                break
+            with transaction.atomic():
+                # Reading decrypted with any key; saving encrypts with the first.
+                model._base_manager.bulk_update(batch, names)
+            last_pk = batch[-1].pk
+            rotated[label] += len(batch)
+            if callable(progress):
+                progress(label, rotated[label])
+    return rotated
