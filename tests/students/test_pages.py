@@ -1,8 +1,8 @@
 import datetime as dt
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from students.models import ContactDetail, Enrollment, ProgramParticipation, StudentSchoolMembership
