@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role
@@ -123,8 +124,18 @@ def district_schools(user: object) -> list[School]:
                 "student_memberships__student", filter=current_members, distinct=True
             ),
             section_count=Count("sections", filter=Q(sections__is_active=True), distinct=True),
-            teacher_count=Count(
-                "staff_assignments", filter=Q(staff_assignments__is_active=True), distinct=True
+            # Teachers of the school's sections (a subquery: joining would multiply the counts).
+            teacher_count=Coalesce(
+                Subquery(
+                    SectionAssignment.objects.filter(
+                        section__school=OuterRef("pk"), section__is_active=True, is_active=True
+                    )
+                    .order_by()
+                    .values("section__school")
+                    .annotate(n=Count("staff", distinct=True))
+                    .values("n")
+                ),
+                0,
             ),
         )
         .order_by("level", "name")

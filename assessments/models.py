@@ -1,0 +1,432 @@
+"""Standards, assessments, scores and the mastery estimates computed from them.
+
+Scores are written only through assessments.services.scores_record (never a bare save): it
+expands each score into MasteryEvidence rows (one per aligned standard) and marks the affected
+(student, standard) estimates pending, in the same transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from students.models import District, Section, SourcedRecord, Student
+
+
+def _sourced_unique(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["district", "source_system", "source_id"],
+        condition=~Q(source_id=""),
+        name=f"{name}_unique_source",
+    )
+
+
+class StandardKind(models.TextChoices):
+    FRAMEWORK = "framework", "Framework"
+    DOMAIN = "domain", "Domain"
+    CLUSTER = "cluster", "Cluster"
+    STANDARD = "standard", "Standard"
+    SUBSTANDARD = "substandard", "Sub-standard"
+    OBJECTIVE = "objective", "Learning objective"
+
+
+class Standard(SourcedRecord):
+    """A learning standard, in a hierarchy (domain → cluster → standard) so rollups go up it."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="standards")
+    code = models.CharField(max_length=120, help_text="e.g. CCSS.MATH.CONTENT.3.OA.A.1")
+    kind = models.CharField(
+        max_length=20, choices=StandardKind.choices, default=StandardKind.STANDARD
+    )
+    description = models.TextField(blank=True, default="")
+    parent_description = models.TextField(
+        blank=True, default="", help_text="The same in words a family understands."
+    )
+    subject = models.CharField(max_length=100, blank=True, default="")
+    grade_levels = models.JSONField(default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    framework = models.CharField(max_length=100, blank=True, default="")
+    # None: the district's default method applies.
+    mastery_method = models.CharField(max_length=40, blank=True, default="")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            _sourced_unique("standard"),
+            models.UniqueConstraint(
+                fields=["district", "framework", "code"], name="standard_code_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MasteryPolicy(models.Model):
+    """A district's mastery scale and method. Levels: value, name, min probability, colour."""
+
+    DEFAULT_LEVELS = [
+        {"value": 4, "name": "Exceeds Mastery", "min": 0.85, "color": "#127a45", "symbol": "★"},
+        {"value": 3, "name": "Mastery", "min": 0.65, "color": "#5aae61", "symbol": "✓"},
+        {"value": 2, "name": "Near Mastery", "min": 0.45, "color": "#f1b6da", "symbol": "~"},
+        {"value": 1, "name": "Below Mastery", "min": 0.0, "color": "#c51b7d", "symbol": "!"},
+    ]
+    NO_EVIDENCE = {"value": 0, "name": "No Evidence", "color": "#e0e0e0", "symbol": "–"}
+
+    district = models.OneToOneField(
+        District, on_delete=models.CASCADE, related_name="mastery_policy"
+    )
+    method = models.CharField(max_length=40, default="")
+    method_options = models.JSONField(default=dict, blank=True)
+    levels = models.JSONField(default=list, blank=True)
+    mastery_level = models.PositiveSmallIntegerField(
+        default=3, help_text="The level value from which a student counts as having mastered."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "mastery policies"
+
+    def __str__(self) -> str:
+        return f"Mastery policy of {self.district}"
+
+
+class AssessmentKind(models.TextChoices):
+    TEST = "test", "Test"
+    QUIZ = "quiz", "Quiz"
+    TASK = "task", "Performance task"
+    GRADEBOOK = "gradebook", "Gradebook entry"
+
+
+class AssessmentPurpose(models.TextChoices):
+    FORMATIVE = "formative", "Formative"
+    INTERIM = "interim", "Interim"
+    SUMMATIVE = "summative", "Summative"
+    STATE = "state", "State"
+
+
+class Assessment(SourcedRecord):
+    """A test, quiz, task or gradebook entry, in one section or district-wide (section empty)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="assessments")
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, related_name="assessments"
+    )
+    title = models.CharField(max_length=250)
+    kind = models.CharField(
+        max_length=20, choices=AssessmentKind.choices, default=AssessmentKind.QUIZ
+    )
+    purpose = models.CharField(
+        max_length=20, choices=AssessmentPurpose.choices, default=AssessmentPurpose.FORMATIVE
+    )
+    family = models.CharField(
+        max_length=200, blank=True, default="", help_text="e.g. ACT, state test"
+    )
+    category = models.CharField(max_length=100, blank=True, default="")
+    subject = models.CharField(max_length=100, blank=True, default="")
+    assigned_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    min_points = models.DecimalField(max_digits=9, decimal_places=3, default=0)
+    max_points = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    # Alignment of the whole assessment (gradebook entries); items carry their own.
+    standards = models.ManyToManyField(Standard, blank=True, related_name="assessments")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-due_on", "title"]
+        constraints = [_sourced_unique("assessment")]
+        indexes = [models.Index(fields=["section", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ItemKind(models.TextChoices):
+    ITEM = "item", "Item"
+    OBJECTIVE = "objective", "Objective"
+
+
+class AssessmentItem(SourcedRecord):
+    """An item or an objective of an assessment, aligned to one or more standards."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="items")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    kind = models.CharField(max_length=20, choices=ItemKind.choices, default=ItemKind.ITEM)
+    code = models.CharField(max_length=120)
+    title = models.CharField(max_length=250, blank=True, default="")
+    position = models.PositiveIntegerField(default=0)
+    max_points = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    correct_response = models.CharField(max_length=200, blank=True, default="")
+    standards = models.ManyToManyField(Standard, blank=True, related_name="items")
+
+    class Meta:
+        ordering = ["assessment", "position", "code"]
+        constraints = [
+            _sourced_unique("assessmentitem"),
+            models.UniqueConstraint(fields=["assessment", "kind", "code"], name="item_code_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.code
+
+
+class PerformanceLevel(models.Model):
+    """A level an assessment defines (e.g. Advanced, Proficient), by score range."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="performance_levels"
+    )
+    code = models.CharField(max_length=60)
+    name = models.CharField(max_length=120)
+    min_score = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    max_score = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    rank = models.PositiveSmallIntegerField(default=0, help_text="Higher is better.")
+
+    class Meta:
+        ordering = ["assessment", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "code"], name="performance_level_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoreSource(models.TextChoices):
+    ENTERED = "entered", "Entered by a teacher"
+    IMPORTED = "imported", "Imported"
+
+
+class ScoreStatus(models.TextChoices):
+    SCORED = "scored", "Scored"
+    EXEMPT = "exempt", "Exempt"
+    MISSING = "missing", "Missing"
+    LATE = "late", "Late"
+    INCOMPLETE = "incomplete", "Incomplete"
+
+
+class StudentAssessment(SourcedRecord):
+    """A student's result on one whole assessment (one administration)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="assessment_results"
+    )
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
+    administered_on = models.DateField()
+    performance_level = models.ForeignKey(
+        PerformanceLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ScoreStatus.choices, default=ScoreStatus.SCORED
+    )
+
+    class Meta:
+        ordering = ["-administered_on"]
+        constraints = [
+            _sourced_unique("studentassessment"),
+            models.UniqueConstraint(
+                fields=["student", "assessment", "administered_on"],
+                name="one_result_per_administration",
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "administered_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.assessment}"
+
+
+class Score(models.Model):
+    """A result on a whole assessment (item empty), an item or an objective.
+
+    `normalized` is 0..1 (empty when exempt or missing). Written only by scores_record.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student_assessment = models.ForeignKey(
+        StudentAssessment, on_delete=models.CASCADE, related_name="scores"
+    )
+    item = models.ForeignKey(
+        AssessmentItem, null=True, blank=True, on_delete=models.CASCADE, related_name="scores"
+    )
+    # Denormalised from student_assessment for the mastery engine's set-based reads.
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="scores")
+    points = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    rubric_level = models.CharField(max_length=60, blank=True, default="")
+    normalized = models.FloatField(null=True, blank=True)
+    scored_on = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=ScoreStatus.choices, default=ScoreStatus.SCORED
+    )
+    source = models.CharField(
+        max_length=20, choices=ScoreSource.choices, default=ScoreSource.ENTERED
+    )
+    comment = models.TextField(blank=True, default="")
+    source_system = models.CharField(max_length=40, blank=True, default="")
+    source_id = models.CharField(max_length=255, blank=True, default="")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student_assessment", "item"], name="score_once_per_item"
+            ),
+            models.UniqueConstraint(
+                fields=["student_assessment"],
+                condition=Q(item__isnull=True),
+                name="score_once_per_assessment",
+            ),
+            models.CheckConstraint(
+                condition=Q(normalized__isnull=True)
+                | (Q(normalized__gte=0) & Q(normalized__lte=1)),
+                name="score_normalized_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "scored_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.normalized}"
+
+
+class MasteryEvidence(models.Model):
+    """One score counted for one standard: the engine's input, one row per (score, standard)."""
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="evidence")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="+")
+    item_key = models.CharField(
+        max_length=80, help_text="What the learned model knows the item by."
+    )
+    observed_on = models.DateField()
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["score", "standard"], name="evidence_once"),
+        ]
+        indexes = [models.Index(fields=["student", "standard", "observed_on", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}/{self.standard_id}: {self.value}"
+
+
+class Trend(models.TextChoices):
+    RISING = "rising", "Rising"
+    FLAT = "flat", "Flat"
+    FALLING = "falling", "Falling"
+
+
+class MasteryEstimate(models.Model):
+    """The current estimate for one student on one standard."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="mastery_estimates")
+    standard = models.ForeignKey(
+        Standard, on_delete=models.CASCADE, related_name="mastery_estimates"
+    )
+    probability = models.FloatField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField(default=0)
+    evidence_count = models.PositiveIntegerField(default=0)
+    trend = models.CharField(max_length=10, choices=Trend.choices, default=Trend.FLAT)
+    method = models.CharField(max_length=40, blank=True, default="")
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # The newest evidence reflected: a score dated before it forces a full recompute of the pair.
+    latest_observed_on = models.DateField(null=True, blank=True)
+    latest_evidence_id = models.BigIntegerField(null=True, blank=True)
+    # The incremental state of the method (counters, running averages).
+    state = models.JSONField(default=dict, blank=True)
+    # Set by scores_record in the scores' transaction; cleared when the estimate catches up.
+    pending_since = models.DateTimeField(null=True, blank=True)
+    needs_full_recompute = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "standard"], name="estimate_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["pending_since"],
+                condition=Q(pending_since__isnull=False),
+                name="estimate_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}/{self.standard_id}: level {self.level}"
+
+
+class MasteryEstimateHistory(models.Model):
+    """Append-only: a row whenever an estimate's level or probability changes materially."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField()
+    evidence_count = models.PositiveIntegerField()
+    method = models.CharField(max_length=40)
+    as_of = models.DateField(help_text="The date of the newest evidence reflected.")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["student", "standard", "as_of"])]
+        verbose_name_plural = "mastery estimate history"
+
+    def __str__(self) -> str:
+        return f"{self.student_id}/{self.standard_id} as of {self.as_of}: {self.level}"
+
+
+class MasteryOverride(models.Model):
+    """A teacher's judgement of a level, with a note; shown as overridden wherever it appears."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    note = models.TextField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now_add=True)
+    clear_on_new_score = models.BooleanField(default=False)
+    # The newest evidence id of the pair when set: only evidence after it counts as "newer".
+    evidence_watermark = models.BigIntegerField(default=0)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_reason = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "standard"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_active_override",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}/{self.standard_id} overridden to {self.level}"
+
+
+class MasteryModelFit(models.Model):
+    """Parameters of the learned model fitted on a district's own data (fit_mastery_model)."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=40)
+    parameters = models.JSONField()
+    metrics = models.JSONField(default=dict, blank=True)
+    responses_used = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-fitted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.method} for {self.district} at {self.fitted_at:%Y-%m-%d}"

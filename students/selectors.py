@@ -208,7 +208,13 @@ def student_record(user: object, access: StudentAccess) -> StudentRecord:
         relationships = list(
             GuardianRelationship.objects.filter(student=student, is_active=True)
             .select_related("guardian")
-            .prefetch_related("guardian__contacts")
+            .prefetch_related(
+                Prefetch(
+                    "guardian__contacts",
+                    queryset=ContactDetail.objects.filter(is_active=True),
+                    to_attr="active_contacts",
+                )
+            )
         )
     else:
         guardian_id = getattr(user, "guardian_record_id", None)

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import Role, User
 from accounts.services import derived_access_sync, role_grant
+from assessments.models import Assessment, Standard
 from students import models
 from tests import factories
 
@@ -37,6 +38,9 @@ class World:
     parent: User
     other_parent: User
     outsider: User
+    standard: "Standard"
+    assessment: "Assessment"
+    other_assessment: "Assessment"
 
     def users_by_role(self) -> dict[str, User]:
         return {
@@ -120,8 +124,29 @@ def build_world() -> World:
     )
     other_parent = factories.UserFactory(guardian_record=other_guardian)
     outsider = factories.UserFactory(full_name="No Role")
+    standard = Standard.objects.create(
+        district=district, code="CCSS.MATH.CONTENT.4.NF.A.1", subject="Mathematics"
+    )
+    assessment = Assessment.objects.create(
+        district=district,
+        section=section,
+        title="Fractions quiz",
+        max_points=10,
+        due_on=dt.date(2026, 10, 1),
+    )
+    assessment.standards.add(standard)
+    other_assessment = Assessment.objects.create(
+        district=district,
+        section=other_section,
+        title="Reading check",
+        max_points=5,
+        due_on=dt.date(2026, 10, 1),
+    )
     derived_access_sync()
     return World(
+        standard=standard,
+        assessment=assessment,
+        other_assessment=other_assessment,
         district=district,
         other_district=other_district,
         school=school,

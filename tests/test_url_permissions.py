@@ -89,6 +89,31 @@ CASES: dict[str, Case] = {
             "outsider": w.school.pk,
         },
     ),
+    "assessments:section_assessments": Case(
+        own=lambda w: {
+            "teacher": w.section.pk,
+            "principal": w.section.pk,
+            "district_staff": w.section.pk,
+        },
+        others=lambda w: {
+            "teacher": w.other_section.pk,
+            "principal": w.other_school_section.pk,
+            "district_staff": 999_999,
+            "guardian": w.section.pk,
+            "outsider": w.section.pk,
+        },
+    ),
+    # Score entry: only the section's teacher. Principals may see the section but not score it
+    # (403, tested in tests/assessments); everyone else gets 404.
+    "assessments:score_grid": Case(
+        own=lambda w: {"teacher": (w.section.pk, w.assessment.pk)},
+        others=lambda w: {
+            "teacher": (w.other_section.pk, w.other_assessment.pk),
+            "district_staff": (999_999, w.assessment.pk),
+            "guardian": (w.section.pk, w.assessment.pk),
+            "outsider": (w.section.pk, w.assessment.pk),
+        },
+    ),
     # Public by design: the invitation link is the credential. Tested in tests/accounts.
     "invitation_accept": Case(needs_login=False),
 }
@@ -100,6 +125,8 @@ def test_every_page_has_a_permission_case() -> None:
 
 
 def _url(name: str, pk: object = None) -> str:
+    if isinstance(pk, tuple):
+        return reverse(name, kwargs={"pk": pk[0], "assessment_id": pk[1]})
     return reverse(name, kwargs={"pk": pk}) if pk is not None else reverse(name)
 
 

@@ -86,7 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+    # Persistent connections: opening one per request was the largest cost of a page
+    # (docs/benchmarks.md, roster section: 1.8x the requests per second).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -176,7 +179,11 @@ CELERY_TASK_ROUTES = {
     "assessments.tasks.*": {"queue": "mastery"},
     "interop.tasks.*": {"queue": "imports"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # The database is the source of truth: pick up estimates whose message was lost.
+    "mastery-sweep": {"task": "assessments.tasks.mastery_sweep", "schedule": 60.0},
+    "mastery-fit": {"task": "assessments.tasks.mastery_model_fit", "schedule": 24 * 3600.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Security headers. The CSP allows no inline script; plotly.js needs inline styles and

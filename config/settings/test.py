@@ -1,7 +1,7 @@
 """The test suite: DATABASE_URL picks PostgreSQL, CELERY_BROKER_URL a real worker."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import CELERY_BROKER_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret-" + "y" * 40  # noqa: S105
@@ -23,3 +23,8 @@ TRELLIS_HMAC_KEY = env.str(
     "TRELLIS_HMAC_KEY", default="dGVzdC1obWFjLWtleS1ub3Qtc2VjcmV0LTAxMjM0NTY="
 )
 ACCOUNT_RATE_LIMITS = False
+
+# A real worker (CELERY_BROKER_URL set) cannot reach an in-memory SQLite test database: use a file.
+if CELERY_BROKER_URL and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-trellis.sqlite3")}  # noqa: F405

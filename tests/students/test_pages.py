@@ -119,3 +119,26 @@ def test_home_for_each_role(client, world: World) -> None:
     page = client.get(reverse("home")).content.decode()
     assert world.student.display_name in page and world.section.title in page
     assert world.classmate.display_name not in page
+
+
+def test_district_home_counts_each_schools_teachers(client, world: World) -> None:
+    client.force_login(world.district_staff)
+    schools = {s.name: s for s in client.get(reverse("home")).context["district_schools"]}
+    assert schools[world.school.name].teacher_count == 2
+    assert schools[world.other_school.name].teacher_count == 1
+    assert schools[world.school.name].student_count == 3
+
+
+def test_inactive_guardian_contacts_are_not_shown(client, world: World) -> None:
+    ContactDetail.objects.create(
+        district=world.district,
+        guardian=world.guardian,
+        kind="phone",
+        value="720-555-0142",
+        is_active=False,
+    )
+    client.force_login(world.teacher)
+    page = client.get(
+        reverse("students:student_detail", kwargs={"pk": world.student.pk})
+    ).content.decode()
+    assert "720-555-0142" not in page

@@ -1,0 +1,263 @@
+"""The mastery engine: turns a pair's evidence into an estimate, incrementally when it can.
+
+For each estimate it either applies only the evidence it has not seen yet to the stored state
+(constant time per new score), or, when evidence arrived out of order or was corrected, recomputes
+the pair from all its evidence. Both give the same result (tests check it).
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from assessments.methods import MethodContext, method_for, policy_for_district
+from assessments.models import (
+    MasteryEstimate,
+    MasteryEstimateHistory,
+    MasteryEvidence,
+    MasteryOverride,
+    Standard,
+    Trend,
+)
+
+logger = logging.getLogger(__name__)
+
+# A history row is written when the level changes or the probability moves at least this much.
+HISTORY_MIN_CHANGE = 0.03
+TREND_WINDOW = 5
+TREND_MIN_SLOPE = 0.04
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    id: int
+    observed_on: date
+    value: float
+    item_key: str
+
+
+def trend_of(recent_values: Sequence[float]) -> str:
+    """Least-squares slope of the last few scores, per score: rising, falling or flat."""
+    values = list(recent_values)[-TREND_WINDOW:]
+    if len(values) < 3:
+        return Trend.FLAT
+    n = len(values)
+    mean_x = (n - 1) / 2
+    mean_y = sum(values) / n
+    numerator = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
+    denominator = sum((x - mean_x) ** 2 for x in range(n))
+    slope = numerator / denominator
+    if slope >= TREND_MIN_SLOPE:
+        return Trend.RISING
+    if slope <= -TREND_MIN_SLOPE:
+        return Trend.FALLING
+    return Trend.FLAT
+
+
+def estimates_recompute(estimate_ids: Sequence[int]) -> int:
+    """Bring the given estimates up to date. Idempotent: a rerun with no new evidence changes
+    nothing. Returns how many estimates changed."""
+    if not estimate_ids:
+        return 0
+    started_at = timezone.now()
+    with transaction.atomic():
+        estimates = list(
+            MasteryEstimate.objects.select_for_update()
+            .filter(pk__in=list(estimate_ids))
+            .order_by("pk")
+        )
+        if not estimates:
+            return 0
+        changed = _recompute_locked(estimates)
+        # Clear the pending mark unless a newer score marked the pair after we started.
+        MasteryEstimate.objects.filter(
+            pk__in=[e.pk for e in estimates], pending_since__lte=started_at
+        ).update(pending_since=None)
+    return changed
+
+
+def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
+    student_ids = {e.student_id for e in estimates}
+    standard_ids = {e.standard_id for e in estimates}
+    standards = Standard.objects.in_bulk(standard_ids)
+    district_ids = {s.district_id for s in standards.values()}
+    policies = {district_id: policy_for_district(district_id) for district_id in district_ids}
+
+    # One aggregate tells which pairs the stored state cannot be trusted for.
+    counts = {
+        (row["student_id"], row["standard_id"]): (row["n"], row["newest"])
+        for row in MasteryEvidence.objects.filter(
+            student_id__in=student_ids, standard_id__in=standard_ids
+        )
+        .values("student_id", "standard_id")
+        .annotate(n=Count("id"), newest=Max("id"))
+    }
+    full, incremental = [], []
+    for estimate in estimates:
+        standard = standards[estimate.standard_id]
+        method = method_for(policies[standard.district_id], standard)
+        n, _ = counts.get((estimate.student_id, estimate.standard_id), (0, None))
+        state_ok = (
+            not estimate.needs_full_recompute
+            and estimate.method == method.name
+            and estimate.state.get("count", 0) <= n
+        )
+        (incremental if state_ok else full).append((estimate, method))
+
+    evidence = _load_evidence(full, incremental)
+    overrides_to_clear: list[tuple[int, int, date]] = []
+    history: list[MasteryEstimateHistory] = []
+    changed_estimates: list[MasteryEstimate] = []
+    now = timezone.now()
+    for estimate, method in full + incremental:
+        pair = (estimate.student_id, estimate.standard_id)
+        rows = evidence.get(pair, [])
+        policy = policies[standards[estimate.standard_id].district_id]
+        context = MethodContext(standard_id=estimate.standard_id, policy=policy)
+        is_full = (estimate, method) in full
+        if is_full:
+            state = method.initial_state(context)
+            seen_count = 0
+        else:
+            state = dict(estimate.state)
+            seen_count = state.get("count", 0)
+            rows = [r for r in rows if r.id > (estimate.latest_evidence_id or 0)]
+        if not is_full and seen_count + len(rows) != counts.get(pair, (0, None))[0]:
+            # Evidence was committed out of id order or removed: start over for this pair.
+            state = method.initial_state(context)
+            rows = evidence.get(pair) or _pair_evidence(pair)
+        for row in rows:
+            state = method.update(state, value=row.value, item_key=row.item_key, context=context)
+            recent = state.setdefault("recent", [])
+            recent.append(round(row.value, 4))
+            del recent[:-TREND_WINDOW]
+            state["count"] = state.get("count", 0) + 1
+        if not rows and not is_full:
+            continue
+        probability = method.probability(state, context) if state.get("count") else None
+        level = policy.level_for(probability)
+        moved = (
+            level != estimate.level
+            or (probability is None) != (estimate.probability is None)
+            or (
+                probability is not None
+                and abs(probability - (estimate.probability or 0)) >= HISTORY_MIN_CHANGE
+            )
+        )
+        estimate.probability = probability
+        estimate.level = level
+        estimate.evidence_count = state.get("count", 0)
+        estimate.trend = trend_of(state.get("recent", []))
+        estimate.method = method.name
+        estimate.computed_at = now
+        estimate.state = state
+        estimate.needs_full_recompute = False
+        if rows:
+            newest_id = max(r.id for r in rows)
+            newest_on = max(r.observed_on for r in rows)
+            if not is_full:
+                newest_id = max(newest_id, estimate.latest_evidence_id or 0)
+                newest_on = max(newest_on, estimate.latest_observed_on or newest_on)
+            estimate.latest_evidence_id = newest_id
+            estimate.latest_observed_on = newest_on
+            overrides_to_clear.append((estimate.student_id, estimate.standard_id, newest_id))
+        else:
+            estimate.latest_evidence_id = None
+            estimate.latest_observed_on = None
+        changed_estimates.append(estimate)
+        if moved:
+            history.append(
+                MasteryEstimateHistory(
+                    student_id=estimate.student_id,
+                    standard_id=estimate.standard_id,
+                    probability=probability,
+                    level=level,
+                    evidence_count=estimate.evidence_count,
+                    method=method.name,
+                    as_of=estimate.latest_observed_on or now.date(),
+                    recorded_at=now,
+                )
+            )
+    MasteryEstimate.objects.bulk_update(
+        changed_estimates,
+        [
+            "probability",
+            "level",
+            "evidence_count",
+            "trend",
+            "method",
+            "computed_at",
+            "state",
+            "needs_full_recompute",
+            "latest_evidence_id",
+            "latest_observed_on",
+        ],
+        batch_size=1000,
+    )
+    MasteryEstimateHistory.objects.bulk_create(history, batch_size=2000)
+    _overrides_clear(overrides_to_clear)
+    return len(changed_estimates)
+
+
+def _load_evidence(full: list, incremental: list) -> dict[tuple[int, int], list[EvidenceRow]]:
+    """All evidence of the full pairs and the unseen evidence of the incremental ones: one query."""
+    pairs = [(e.student_id, e.standard_id) for e, _ in full + incremental]
+    if not pairs:
+        return {}
+    min_seen = min([e.latest_evidence_id or 0 for e, _ in incremental] or [0]) if not full else 0
+    wanted = set(pairs)
+    evidence: dict[tuple[int, int], list[EvidenceRow]] = defaultdict(list)
+    rows = (
+        MasteryEvidence.objects.filter(
+            student_id__in={p[0] for p in pairs},
+            standard_id__in={p[1] for p in pairs},
+            id__gt=min_seen,
+        )
+        .order_by("observed_on", "id")
+        .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
+    )
+    for student_id, standard_id, pk, observed_on, value, item_key in rows.iterator(chunk_size=5000):
+        if (student_id, standard_id) in wanted:
+            evidence[(student_id, standard_id)].append(
+                EvidenceRow(pk, observed_on, value, item_key)
+            )
+    return evidence
+
+
+def _pair_evidence(pair: tuple[int, int]) -> list[EvidenceRow]:
+    return [
+        EvidenceRow(pk, observed_on, value, item_key)
+        for pk, observed_on, value, item_key in MasteryEvidence.objects.filter(
+            student_id=pair[0], standard_id=pair[1]
+        )
+        .order_by("observed_on", "id")
+        .values_list("id", "observed_on", "value", "item_key")
+    ]
+
+
+def _overrides_clear(pairs: list[tuple[int, int, int]]) -> None:
+    """Clear overrides whose teacher asked that a newer score replace them: evidence newer than
+    what the pair held when the override was set."""
+    if not pairs:
+        return
+    newest_by_pair = {(s, t): newest for s, t, newest in pairs}
+    candidates = MasteryOverride.objects.filter(
+        cleared_at__isnull=True,
+        clear_on_new_score=True,
+        student_id__in={p[0] for p in newest_by_pair},
+        standard_id__in={p[1] for p in newest_by_pair},
+    ).values_list("pk", "student_id", "standard_id", "evidence_watermark")
+    to_clear = [
+        pk
+        for pk, student_id, standard_id, watermark in candidates
+        if newest_by_pair.get((student_id, standard_id), 0) > (watermark or 0)
+    ]
+    if to_clear:
+        MasteryOverride.objects.filter(pk__in=to_clear).update(
+            cleared_at=timezone.now(), cleared_reason="newer score"
+        )

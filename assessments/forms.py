@@ -1,0 +1,97 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from assessments.models import Assessment, AssessmentKind, AssessmentPurpose, ScoreStatus, Standard
+from assessments.selectors import ScoreGrid
+
+
+class AssessmentForm(forms.ModelForm):
+    standards = forms.ModelMultipleChoiceField(
+        queryset=Standard.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        help_text="The standards this assessment measures.",
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["title", "kind", "purpose", "due_on", "max_points", "standards"]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: object, standards: list[Standard], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["standards"].queryset = Standard.objects.filter(
+            pk__in=[s.pk for s in standards]
+        )
+        self.fields["kind"].choices = AssessmentKind.choices
+        self.fields["purpose"].choices = AssessmentPurpose.choices
+        self.fields["due_on"].required = True
+        self.fields["max_points"].required = True
+
+    def clean_max_points(self) -> Decimal:
+        value = self.cleaned_data["max_points"]
+        if value is None or value <= 0:
+            raise forms.ValidationError("Max points must be more than zero.")
+        return value
+
+
+ENTRY_STATUSES = [
+    (ScoreStatus.SCORED, "Scored"),
+    (ScoreStatus.LATE, "Late"),
+    (ScoreStatus.MISSING, "Missing"),
+    (ScoreStatus.EXEMPT, "Exempt"),
+]
+
+
+class GridError(Exception):
+    pass
+
+
+def parse_score_grid(grid: ScoreGrid, data: dict) -> tuple[list[dict], dict[str, str]]:
+    """Read the grid's POST into entries; return (entries, errors by field name).
+
+    Every field is checked against the roster and the assessment: a student who is not on the
+    current roster, an item of another assessment, a number outside the range are errors that
+    name the problem; nothing is saved while any remains.
+    """
+    roster_ids = {e.student_id for e in grid.roster}
+    item_max = {item.pk: item.max_points for item in grid.items}
+    whole_max = grid.assessment.max_points
+    entries: list[dict] = []
+    errors: dict[str, str] = {}
+    valid_statuses = {value for value, _ in ENTRY_STATUSES}
+    for name, raw in data.items():
+        if not name.startswith(("score-", "status-")):
+            continue
+        parts = name.split("-")
+        try:
+            student_id = int(parts[1])
+            item_id = int(parts[2]) if parts[0] == "score" else None
+        except (IndexError, ValueError):
+            errors[name] = "This field is not part of the grid."
+            continue
+        if student_id not in roster_ids:
+            errors[name] = f"Student {student_id} is not on this section's current roster."
+            continue
+        if parts[0] == "status":
+            if raw not in valid_statuses:
+                errors[name] = f"Unknown status {raw!r}."
+            continue
+        if item_id and item_id not in item_max:
+            errors[name] = f"Item {item_id} is not part of this assessment."
+            continue
+        text = str(raw).strip()
+        if text == "":
+            continue
+        try:
+            points = Decimal(text)
+        except InvalidOperation:
+            errors[name] = f"{text!r} is not a number."
+            continue
+        maximum = item_max.get(item_id) if item_id else whole_max
+        if points < 0 or (maximum is not None and points > maximum) or not points.is_finite():
+            errors[name] = f"Enter a number from 0 to {maximum}."
+            continue
+        entries.append({"student_id": student_id, "item_id": item_id or None, "points": points})
+    return entries, errors

@@ -1,0 +1,418 @@
+"""Writes of scores and mastery. Scores go through scores_record only: it keeps the evidence the
+engine reads and marks the affected (student, standard) estimates pending, in one transaction,
+and enqueues one recompute per batch of pairs after commit."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessments.models import (
+    Assessment,
+    AssessmentItem,
+    MasteryEstimate,
+    MasteryEvidence,
+    MasteryOverride,
+    Score,
+    ScoreSource,
+    ScoreStatus,
+    StudentAssessment,
+)
+
+logger = logging.getLogger(__name__)
+
+# Statuses whose score counts as evidence of mastery; exempt and missing do not.
+EVIDENCE_STATUSES = {ScoreStatus.SCORED, ScoreStatus.LATE}
+RECOMPUTE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    student_id: int
+    assessment_id: int
+    scored_on: date
+    item_id: int | None = None
+    points: Decimal | None = None
+    normalized: float | None = None
+    rubric_level: str = ""
+    status: str = ScoreStatus.SCORED
+    comment: str = ""
+    source_system: str = ""
+    source_id: str = ""
+
+
+@dataclass
+class ScoresRecorded:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pairs_marked: int = 0
+    estimate_ids: list[int] = field(default_factory=list)
+
+
+def _normalize(
+    points: Decimal | None, max_points: Decimal | None, min_points: Decimal
+) -> float | None:
+    if points is None or not max_points or max_points <= min_points:
+        return None
+    fraction = float((points - min_points) / (max_points - min_points))
+    return min(1.0, max(0.0, fraction))
+
+
+def _item_key(assessment_id: int, item_id: int | None) -> str:
+    return f"i{item_id}" if item_id else f"a{assessment_id}"
+
+
+@transaction.atomic
+def scores_record(
+    *,
+    scores: Iterable[ScoreInput],
+    source: str = ScoreSource.ENTERED,
+    acting_user: object = None,
+    enqueue: bool = True,
+) -> ScoresRecorded:
+    """Create or correct scores, keep their mastery evidence, and mark the pairs they touch.
+
+    Each score is matched to an existing one by (student, assessment, item, date of the
+    administration); an existing score with the same values is left alone. Points are normalized
+    against the item's (or assessment's) range unless `normalized` is given.
+    """
+    inputs = list(scores)
+    result = ScoresRecorded()
+    if not inputs:
+        return result
+    assessments = Assessment.objects.in_bulk({s.assessment_id for s in inputs})
+    items = AssessmentItem.objects.in_bulk({s.item_id for s in inputs if s.item_id})
+    for score in inputs:
+        if score.assessment_id not in assessments:
+            raise ValueError(f"No assessment with id {score.assessment_id}.")
+        if score.item_id and items.get(score.item_id) is None:
+            raise ValueError(f"No assessment item with id {score.item_id}.")
+        if score.item_id and items[score.item_id].assessment_id != score.assessment_id:
+            raise ValueError(
+                f"Item {score.item_id} is not part of assessment {score.assessment_id}."
+            )
+
+    # One StudentAssessment per (student, assessment, administration date).
+    result_keys = {(s.student_id, s.assessment_id, s.scored_on) for s in inputs}
+    existing_results = {
+        (r.student_id, r.assessment_id, r.administered_on): r
+        for r in StudentAssessment.objects.filter(
+            student_id__in={k[0] for k in result_keys},
+            assessment_id__in={k[1] for k in result_keys},
+        )
+    }
+    new_results = [
+        StudentAssessment(
+            district_id=assessments[assessment_id].district_id,
+            student_id=student_id,
+            assessment_id=assessment_id,
+            administered_on=scored_on,
+        )
+        for (student_id, assessment_id, scored_on) in result_keys
+        if (student_id, assessment_id, scored_on) not in existing_results
+    ]
+    StudentAssessment.objects.bulk_create(new_results, batch_size=2000)
+    if new_results:
+        existing_results = {
+            (r.student_id, r.assessment_id, r.administered_on): r
+            for r in StudentAssessment.objects.filter(
+                student_id__in={k[0] for k in result_keys},
+                assessment_id__in={k[1] for k in result_keys},
+            )
+        }
+
+    existing_scores = {
+        (s.student_assessment_id, s.item_id): s
+        for s in Score.objects.filter(
+            student_assessment_id__in=[r.pk for r in existing_results.values()]
+        )
+    }
+    to_create: list[Score] = []
+    to_update: list[Score] = []
+    corrected_score_ids: set[int] = set()
+    for entry in inputs:
+        assessment = assessments[entry.assessment_id]
+        item = items.get(entry.item_id) if entry.item_id else None
+        normalized = entry.normalized
+        if normalized is None:
+            normalized = _normalize(
+                entry.points,
+                item.max_points if item and item.max_points else assessment.max_points,
+                Decimal(0) if item else assessment.min_points,
+            )
+        if normalized is not None and not 0.0 <= normalized <= 1.0:
+            raise ValueError(f"A normalized score must lie in 0..1, not {normalized}.")
+        student_assessment = existing_results[
+            (entry.student_id, entry.assessment_id, entry.scored_on)
+        ]
+        values = {
+            "points": entry.points,
+            "rubric_level": entry.rubric_level,
+            "normalized": normalized,
+            "status": entry.status,
+            "comment": entry.comment,
+        }
+        current = existing_scores.get((student_assessment.pk, entry.item_id))
+        if current is None:
+            score = Score(
+                district_id=assessment.district_id,
+                student_assessment=student_assessment,
+                item_id=entry.item_id,
+                student_id=entry.student_id,
+                scored_on=entry.scored_on,
+                source=source,
+                source_system=entry.source_system,
+                source_id=entry.source_id,
+                entered_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+                **values,
+            )
+            to_create.append(score)
+            existing_scores[(student_assessment.pk, entry.item_id)] = score
+            continue
+        if all(
+            (
+                float(getattr(current, k))
+                if k == "normalized" and getattr(current, k) is not None
+                else getattr(current, k)
+            )
+            == (float(v) if k == "normalized" and v is not None else v)
+            for k, v in values.items()
+        ):
+            result.unchanged += 1
+            continue
+        for key, value in values.items():
+            setattr(current, key, value)
+        current.updated_at = timezone.now()
+        to_update.append(current)
+        corrected_score_ids.add(current.pk)
+    Score.objects.bulk_create(to_create, batch_size=2000)
+    if to_update:
+        Score.objects.bulk_update(
+            to_update,
+            ["points", "rubric_level", "normalized", "status", "comment", "updated_at"],
+            batch_size=2000,
+        )
+    result.created, result.updated = len(to_create), len(to_update)
+    changed = to_create + to_update
+    if changed:
+        pairs, late_pairs = _evidence_rebuild(changed, assessments, items)
+        # A correction changes history that an incremental state already absorbed.
+        late_pairs |= {
+            (s.student_id, std)
+            for s in to_update
+            for std in _standard_ids_for(s, assessments, items)
+        }
+        result.estimate_ids = estimates_mark_pending(pairs=pairs, full_recompute_pairs=late_pairs)
+        result.pairs_marked = len(pairs)
+        if enqueue:
+            mastery_recompute_enqueue(result.estimate_ids)
+    return result
+
+
+_standards_cache_key = "_trellis_standard_ids"
+
+
+def _standard_ids_for(score: Score, assessments: dict, items: dict) -> list[int]:
+    owner = (
+        items.get(score.item_id)
+        if score.item_id
+        else assessments[score.student_assessment.assessment_id]
+    )
+    cached = getattr(owner, _standards_cache_key, None)
+    if cached is None:
+        cached = list(owner.standards.values_list("pk", flat=True))
+        setattr(owner, _standards_cache_key, cached)
+    return cached
+
+
+def _evidence_rebuild(
+    scores: Sequence[Score], assessments: dict, items: dict
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Replace the evidence rows of these scores. Returns (pairs touched, pairs needing a full
+    recompute because the new evidence is dated before what their estimate already reflects)."""
+    # Prefetch alignments in two queries instead of one per item.
+    item_ids = {s.item_id for s in scores if s.item_id}
+    assessment_ids = {s.student_assessment.assessment_id for s in scores}
+    item_standards: dict[int, list[int]] = {}
+    for item_id, standard_id in AssessmentItem.standards.through.objects.filter(
+        assessmentitem_id__in=item_ids
+    ).values_list("assessmentitem_id", "standard_id"):
+        item_standards.setdefault(item_id, []).append(standard_id)
+    assessment_standards: dict[int, list[int]] = {}
+    for assessment_id, standard_id in Assessment.standards.through.objects.filter(
+        assessment_id__in=assessment_ids
+    ).values_list("assessment_id", "standard_id"):
+        assessment_standards.setdefault(assessment_id, []).append(standard_id)
+    for item_id, standard_ids in item_standards.items():
+        setattr(items[item_id], _standards_cache_key, standard_ids)
+    for assessment_id in assessment_ids:
+        setattr(
+            assessments[assessment_id],
+            _standards_cache_key,
+            assessment_standards.get(assessment_id, []),
+        )
+    for item_id in item_ids - set(item_standards):
+        setattr(items[item_id], _standards_cache_key, [])
+
+    MasteryEvidence.objects.filter(score_id__in=[s.pk for s in scores]).delete()
+    evidence: list[MasteryEvidence] = []
+    pairs: set[tuple[int, int]] = set()
+    for score in scores:
+        assessment_id = score.student_assessment.assessment_id
+        standard_ids = _standard_ids_for(score, assessments, items)
+        pairs.update((score.student_id, standard_id) for standard_id in standard_ids)
+        if score.normalized is None or score.status not in EVIDENCE_STATUSES:
+            continue
+        evidence.extend(
+            MasteryEvidence(
+                score_id=score.pk,
+                student_id=score.student_id,
+                standard_id=standard_id,
+                item_key=_item_key(assessment_id, score.item_id),
+                observed_on=score.scored_on,
+                value=score.normalized,
+            )
+            for standard_id in standard_ids
+        )
+    MasteryEvidence.objects.bulk_create(evidence, batch_size=5000)
+    late_pairs: set[tuple[int, int]] = set()
+    if pairs:
+        earliest: dict[tuple[int, int], date] = {}
+        for row in evidence:
+            key = (row.student_id, row.standard_id)
+            if key not in earliest or row.observed_on < earliest[key]:
+                earliest[key] = row.observed_on
+        for student_id, standard_id, latest in _estimates_latest(pairs):
+            key = (student_id, standard_id)
+            if latest and key in earliest and earliest[key] < latest:
+                late_pairs.add(key)
+    return pairs, late_pairs
+
+
+def _estimates_latest(pairs: set[tuple[int, int]]) -> Iterable[tuple[int, int, date | None]]:
+    student_ids = {p[0] for p in pairs}
+    standard_ids = {p[1] for p in pairs}
+    for row in MasteryEstimate.objects.filter(
+        student_id__in=student_ids, standard_id__in=standard_ids
+    ).values_list("student_id", "standard_id", "latest_observed_on"):
+        if (row[0], row[1]) in pairs:
+            yield row
+
+
+def estimates_mark_pending(
+    *,
+    pairs: set[tuple[int, int]],
+    full_recompute_pairs: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+) -> list[int]:
+    """Create missing estimates and mark every pair pending; returns the estimate ids."""
+    if not pairs:
+        return []
+    now = timezone.now()
+    MasteryEstimate.objects.bulk_create(
+        [MasteryEstimate(student_id=s, standard_id=t, pending_since=now) for s, t in pairs],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    student_ids = {p[0] for p in pairs}
+    standard_ids = {p[1] for p in pairs}
+    rows = [
+        (pk, (s, t))
+        for pk, s, t in MasteryEstimate.objects.filter(
+            student_id__in=student_ids, standard_id__in=standard_ids
+        ).values_list("pk", "student_id", "standard_id")
+        if (s, t) in pairs
+    ]
+    ids = [pk for pk, _ in rows]
+    full_ids = [pk for pk, pair in rows if pair in full_recompute_pairs]
+    for start in range(0, len(ids), 5000):
+        MasteryEstimate.objects.filter(pk__in=ids[start : start + 5000]).update(pending_since=now)
+    for start in range(0, len(full_ids), 5000):
+        MasteryEstimate.objects.filter(pk__in=full_ids[start : start + 5000]).update(
+            needs_full_recompute=True
+        )
+    return ids
+
+
+def mastery_recompute_enqueue(estimate_ids: Sequence[int]) -> None:
+    """After commit, one task per batch of pairs (a rolled-back transaction enqueues nothing)."""
+    from assessments.tasks import mastery_recompute
+
+    batches = [
+        list(estimate_ids[i : i + RECOMPUTE_BATCH])
+        for i in range(0, len(estimate_ids), RECOMPUTE_BATCH)
+    ]
+    for batch in batches:
+        transaction.on_commit(lambda batch=batch: mastery_recompute.delay(batch))
+
+
+@transaction.atomic
+def mastery_override_set(
+    *,
+    student_id: int,
+    standard_id: int,
+    level: int,
+    note: str,
+    acting_user: object,
+    clear_on_new_score: bool,
+) -> MasteryOverride:
+    if not note.strip():
+        raise ValueError("An override needs a note saying why.")
+    now = timezone.now()
+    MasteryOverride.objects.filter(
+        student_id=student_id, standard_id=standard_id, cleared_at__isnull=True
+    ).update(cleared_at=now, cleared_reason="replaced")
+    watermark = (
+        MasteryEvidence.objects.filter(student_id=student_id, standard_id=standard_id).aggregate(
+            newest=Max("id")
+        )["newest"]
+        or 0
+    )
+    override = MasteryOverride(
+        evidence_watermark=watermark,
+        student_id=student_id,
+        standard_id=standard_id,
+        level=level,
+        note=note.strip(),
+        set_by=acting_user,
+        clear_on_new_score=clear_on_new_score,
+    )
+    override.full_clean()
+    override.save()
+    return override
+
+
+@transaction.atomic
+def assessment_create(
+    *,
+    section: object,
+    title: str,
+    kind: str,
+    purpose: str,
+    due_on: date,
+    max_points: Decimal,
+    standards: Iterable[object],
+    acting_user: object = None,
+) -> Assessment:
+    """A teacher's own assessment in their section, aligned to standards."""
+    assessment = Assessment(
+        district_id=section.district_id,  # type: ignore[attr-defined]
+        section=section,
+        title=title.strip(),
+        kind=kind,
+        purpose=purpose,
+        due_on=due_on,
+        assigned_on=due_on,
+        max_points=max_points,
+        subject=getattr(section, "subject", ""),
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+    )
+    assessment.full_clean()
+    assessment.save()
+    assessment.standards.set(list(standards))
+    return assessment

@@ -1,0 +1,22 @@
+// Keyboard-friendly score entry: Enter or ArrowDown moves to the cell below, ArrowUp above,
+// Shift+Enter above. Tab keeps its usual left-to-right order.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-score-grid]").forEach(function (table) {
+    table.addEventListener("keydown", function (event) {
+      var input = event.target;
+      if (!input.classList || !input.classList.contains("score-input")) return;
+      var down = (event.key === "Enter" && !event.shiftKey) || event.key === "ArrowDown";
+      var up = (event.key === "Enter" && event.shiftKey) || event.key === "ArrowUp";
+      if (!down && !up) return;
+      event.preventDefault();
+      var column = input.getAttribute("data-col");
+      var cells = Array.prototype.slice.call(
+        table.querySelectorAll('.score-input[data-col="' + column + '"]')
+      );
+      var next = cells[cells.indexOf(input) + (down ? 1 : -1)];
+      if (next) { next.focus(); next.select(); }
+      else if (down) { var save = table.closest("form").querySelector("button[type=submit]"); if (save) save.focus(); }
+    });
+  });
+})();

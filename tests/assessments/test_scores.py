@@ -1,0 +1,140 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from assessments.engine import estimates_recompute
+from assessments.models import MasteryEstimate, MasteryEstimateHistory, MasteryEvidence, Score
+from assessments.services import ScoreInput, scores_record
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _score(world: World, points: str, day: int, student=None) -> ScoreInput:
+    return ScoreInput(
+        student_id=(student or world.student).pk,
+        assessment_id=world.assessment.pk,
+        points=Decimal(points),
+        scored_on=dt.date(2026, 10, day),
+    )
+
+
+def test_scores_record_normalizes_keeps_evidence_and_marks_pairs(world: World) -> None:
+    result = scores_record(scores=[_score(world, "8", 1)], enqueue=False)
+    assert (result.created, result.pairs_marked) == (1, 1)
+    score = Score.objects.get()
+    assert score.normalized == pytest.approx(0.8)
+    evidence = MasteryEvidence.objects.get()
+    assert (evidence.standard_id, evidence.value) == (world.standard.pk, pytest.approx(0.8))
+    estimate = MasteryEstimate.objects.get()
+    assert estimate.pending_since is not None
+    # The same score again changes nothing.
+    again = scores_record(scores=[_score(world, "8", 1)], enqueue=False)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_recompute_applies_the_districts_method_and_is_idempotent(world: World) -> None:
+    ids = scores_record(scores=[_score(world, "4", 1)], enqueue=False).estimate_ids
+    estimates_recompute(ids)
+    ids = scores_record(scores=[_score(world, "10", 2)], enqueue=False).estimate_ids
+    estimates_recompute(ids)
+    estimate = MasteryEstimate.objects.get()
+    # standard_decaying_average, w=0.65: d1 = 0.4; d2 = 0.35*0.4 + 0.65*1.0 = 0.79
+    assert estimate.probability == pytest.approx(0.79)
+    assert estimate.level == 3  # Mastery from 0.65
+    assert estimate.evidence_count == 2
+    assert estimate.pending_since is None
+    before = (estimate.probability, MasteryEstimateHistory.objects.count())
+    estimates_recompute([estimate.pk])
+    estimate.refresh_from_db()
+    assert (estimate.probability, MasteryEstimateHistory.objects.count()) == before
+
+
+def test_a_late_score_triggers_a_full_recompute_with_the_same_result(world: World) -> None:
+    estimates_recompute(scores_record(scores=[_score(world, "10", 5)], enqueue=False).estimate_ids)
+    ids = scores_record(scores=[_score(world, "4", 1)], enqueue=False).estimate_ids
+    assert MasteryEstimate.objects.get().needs_full_recompute
+    estimates_recompute(ids)
+    # In date order: 0.4 then 1.0 → 0.79, as if the late score had arrived on time.
+    assert MasteryEstimate.objects.get().probability == pytest.approx(0.79)
+
+
+def test_rolled_back_scores_enqueue_nothing(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012
+            scores_record(scores=[_score(world, "8", 1)])
+            raise RuntimeError("rollback")
+    assert callbacks == []
+    assert not Score.objects.exists()
+
+
+def test_one_task_per_batch_not_per_score(world: World, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        scores_record(scores=[_score(world, "8", 1), _score(world, "6", 1, world.classmate)])
+    assert len(callbacks) == 1
+    assert MasteryEstimate.objects.filter(pending_since__isnull=True, evidence_count=1).count() == 2
+
+
+def test_teacher_enters_scores_in_the_grid(
+    client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(world.teacher)
+    url = reverse(
+        "assessments:score_grid",
+        kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+    )
+    page = client.get(url)
+    assert page.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url,
+            {
+                f"score-{world.student.pk}-0": "9",
+                f"status-{world.student.pk}": "scored",
+                f"status-{world.classmate.pk}": "missing",
+            },
+        )
+    assert response.status_code == 302
+    assert Score.objects.get(student=world.student).points == Decimal("9")
+    assert Score.objects.get(student=world.classmate).status == "missing"
+    assert MasteryEstimate.objects.get(student=world.student).probability == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("score-{other}-0", "5", "not on this section"),
+        ("score-{student}-0", "11", "from 0 to"),
+        ("score-{student}-0", "abc", "is not a number"),
+        ("score-{student}-999", "3", "not part of this assessment"),
+    ],
+)
+def test_forged_or_bad_grid_input_saves_nothing(
+    client, world: World, field: str, value: str, message: str
+) -> None:
+    client.force_login(world.teacher)
+    url = reverse(
+        "assessments:score_grid",
+        kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+    )
+    name = field.format(other=world.other_section_student.pk, student=world.student.pk)
+    response = client.post(url, {name: value, f"score-{world.classmate.pk}-0": "7"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Score.objects.exists()
+
+
+def test_principal_may_see_the_section_but_not_enter_scores(client, world: World) -> None:
+    client.force_login(world.principal)
+    url = reverse(
+        "assessments:score_grid",
+        kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+    )
+    assert client.get(url).status_code == 403
+    assert client.post(url, {f"score-{world.student.pk}-0": "5"}).status_code == 403
+    assert not Score.objects.exists()
