@@ -174,3 +174,15 @@ def build_world() -> World:
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process for tests about what a task does, not how it is delivered (those use
+    tests/celery_worker.py with a real worker when CELERY_BROKER_URL is set)."""
+    from config.celery_app import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous

@@ -73,7 +73,9 @@ def test_rolled_back_scores_enqueue_nothing(
     assert not Score.objects.exists()
 
 
-def test_one_task_per_batch_not_per_score(world: World, django_capture_on_commit_callbacks) -> None:
+def test_one_task_per_batch_not_per_score(
+    world: World, django_capture_on_commit_callbacks, eager_celery
+) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         scores_record(scores=[_score(world, "8", 1), _score(world, "6", 1, world.classmate)])
     assert len(callbacks) == 1
@@ -81,7 +83,7 @@ def test_one_task_per_batch_not_per_score(world: World, django_capture_on_commit
 
 
 def test_teacher_enters_scores_in_the_grid(
-    client, world: World, django_capture_on_commit_callbacks
+    client, world: World, django_capture_on_commit_callbacks, eager_celery
 ) -> None:
     client.force_login(world.teacher)
     url = reverse(
