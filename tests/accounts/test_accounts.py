@@ -213,3 +213,17 @@ def test_staff_without_mfa_are_sent_to_enrol_when_required(client, settings, wor
     assert response.status_code == 302 and "/accounts/2fa/" in response["Location"]
     client.force_login(world.parent)
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_invite_guardian_command_prints_a_working_link(client, world: World, capsys) -> None:
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    relationship = _new_guardian(world, portal_access=True)
+    call_command("invite_guardian", str(relationship.guardian.pk), "cmd@example.test", "--json")
+    link = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["link"]
+    assert client.get(link.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    restricted = _new_guardian(world, contact_restricted=True)
+    with pytest.raises(CommandError, match="contact-restricted"):
+        call_command("invite_guardian", str(restricted.guardian.pk), "no@example.test")
