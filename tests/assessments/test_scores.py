@@ -140,3 +140,16 @@ def test_principal_may_see_the_section_but_not_enter_scores(client, world: World
     assert client.get(url).status_code == 403
     assert client.post(url, {f"score-{world.student.pk}-0": "5"}).status_code == 403
     assert not Score.objects.exists()
+
+
+def test_recompute_mastery_command_rebuilds_from_scores(world: World, capsys) -> None:
+    import json
+
+    from django.core.management import call_command
+
+    scores_record(scores=[_score(world, "4", 1), _score(world, "10", 2)], enqueue=False)
+    MasteryEstimate.objects.update(probability=0.01, state={})
+    call_command("recompute_mastery", "--section", str(world.section.pk), "--json")
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["estimates"] == 1
+    assert MasteryEstimate.objects.get().probability == pytest.approx(0.79)
