@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+# The last lines the worker printed, for a failing test's report.
+WORKER_LOG: deque[str] = deque(maxlen=400)
 
 
 def broker_configured() -> bool:
@@ -71,9 +75,18 @@ def celery_worker(
     )
     try:
         _wait_ready(process)
+        # Keep draining the worker's output so that a full pipe never blocks it.
+        os.set_blocking(process.stdout.fileno(), True)  # type: ignore[union-attr]
+        threading.Thread(target=_drain, args=(process,), daemon=True).start()
         yield process
     finally:
         stop_worker(process)
+
+
+def _drain(process: subprocess.Popen) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        WORKER_LOG.append(line)
 
 
 def _wait_ready(process: subprocess.Popen, timeout: float = 30.0) -> None:
