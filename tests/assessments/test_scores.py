@@ -153,3 +153,20 @@ def test_recompute_mastery_command_rebuilds_from_scores(world: World, capsys) ->
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["estimates"] == 1
     assert MasteryEstimate.objects.get().probability == pytest.approx(0.79)
+
+
+def test_data_inventory_counts_the_assessment_records(world: World, capsys) -> None:
+    import json
+
+    from django.core.management import call_command
+
+    scores_record(
+        scores=[_score(world, "4", 1), _score(world, "9", 2, world.classmate)], enqueue=False
+    )
+    call_command("data_inventory", "--json")
+    counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert counts["learning_standards"] == 1
+    assert counts["assessments"] == 2
+    assert counts["student_assessments"] == 2
+    assert counts["scores"] == 2
+    assert counts["mastery_estimates"] == 2
