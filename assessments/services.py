@@ -416,3 +416,58 @@ def assessment_create(
     assessment.save()
     assessment.standards.set(list(standards))
     return assessment
+
+
+@dataclass(frozen=True)
+class ModelFitResult:
+    fit_id: int | None
+    responses: int
+    students: int
+    holdout_auc: float | None
+    holdout_rmse: float | None
+
+
+def mastery_model_fit(*, district_id: int, min_responses: int = 200) -> ModelFitResult:
+    """Fit the learned model on a district's own evidence and store its parameters.
+
+    A fifth of the students (chosen by id) is held out and predicted from their own earlier
+    evidence only, so the stored metrics say how well the fit generalizes to new students.
+    """
+    from assessments.estimators import Response, fit_logistic_tracer
+    from assessments.evaluation import predict_learned, rmse, roc_auc
+    from assessments.models import MasteryModelFit
+
+    rows = (
+        MasteryEvidence.objects.filter(standard__district_id=district_id)
+        .order_by("student_id", "observed_on", "id")
+        .values_list("student_id", "item_key", "standard_id", "value")
+    )
+    responses = [
+        Response(student=str(student_id), item=item_key, skill=str(standard_id), score=value)
+        for student_id, item_key, standard_id, value in rows.iterator(chunk_size=10000)
+    ]
+    students = {r.student for r in responses}
+    if len(responses) < min_responses or len(students) < 10:
+        return ModelFitResult(None, len(responses), len(students), None, None)
+    holdout = {s for s in students if int(s) % 5 == 0}
+    train = [r for r in responses if r.student not in holdout]
+    test = [r for r in responses if r.student in holdout]
+    auc = error = None
+    if train and test:
+        predictions = predict_learned(fit_logistic_tracer(train), test)
+        labels = [r.score for r in test]
+        auc, error = roc_auc([round(x) for x in labels], predictions), rmse(labels, predictions)
+    tracer = fit_logistic_tracer(responses)
+    with transaction.atomic():
+        MasteryModelFit.objects.filter(district_id=district_id, is_active=True).update(
+            is_active=False
+        )
+        fit = MasteryModelFit.objects.create(
+            district_id=district_id,
+            method="best_lr_recency",
+            parameters=tracer.to_json(),
+            metrics={"holdout_auc": auc, "holdout_rmse": error, "holdout_students": len(holdout)},
+            responses_used=len(responses),
+            fitted_at=timezone.now(),
+        )
+    return ModelFitResult(fit.pk, len(responses), len(students), auc, error)

@@ -47,3 +47,15 @@ def mastery_sweep() -> int:
     if pending_ids:
         logger.info("mastery sweep re-enqueued %d pending estimates", len(pending_ids))
     return len(pending_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def mastery_model_fit_all() -> int:
+    """Refit the learned model for every district (daily, from celery beat)."""
+    from assessments.services import mastery_model_fit
+    from students.models import District
+
+    fitted = 0
+    for district_id in District.objects.filter(is_active=True).values_list("pk", flat=True):
+        fitted += mastery_model_fit(district_id=district_id).fit_id is not None
+    return fitted

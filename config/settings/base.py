@@ -182,6 +182,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     # The database is the source of truth: pick up estimates whose message was lost.
     "mastery-sweep": {"task": "assessments.tasks.mastery_sweep", "schedule": 60.0},
+    "mastery-fit": {"task": "assessments.tasks.mastery_model_fit_all", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
