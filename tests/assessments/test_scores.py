@@ -170,3 +170,48 @@ def test_data_inventory_counts_the_assessment_records(world: World, capsys) -> N
     assert counts["student_assessments"] == 2
     assert counts["scores"] == 2
     assert counts["mastery_estimates"] == 2
+
+
+@pytest.mark.parametrize("clear_on_new_score", [True, False])
+def test_override_and_a_newer_score(world: World, clear_on_new_score: bool) -> None:
+    from assessments.models import MasteryOverride
+    from assessments.services import mastery_override_set
+
+    estimates_recompute(scores_record(scores=[_score(world, "3", 1)], enqueue=False).estimate_ids)
+    override = mastery_override_set(
+        student_id=world.student.pk,
+        standard_id=world.standard.pk,
+        level=3,
+        note="Showed it in class on the whiteboard.",
+        acting_user=world.teacher,
+        clear_on_new_score=clear_on_new_score,
+    )
+    # A rerun with no new evidence never clears it.
+    estimates_recompute(list(MasteryEstimate.objects.values_list("pk", flat=True)))
+    override.refresh_from_db()
+    assert override.cleared_at is None
+    estimates_recompute(scores_record(scores=[_score(world, "9", 8)], enqueue=False).estimate_ids)
+    override.refresh_from_db()
+    assert (override.cleared_at is not None) is clear_on_new_score
+    with pytest.raises(ValueError, match="note"):
+        mastery_override_set(
+            student_id=world.student.pk,
+            standard_id=world.standard.pk,
+            level=2,
+            note=" ",
+            acting_user=world.teacher,
+            clear_on_new_score=False,
+        )
+    assert MasteryOverride.objects.filter(cleared_at__isnull=True).count() == (
+        0 if clear_on_new_score else 1
+    )
+
+
+def test_history_records_material_changes_only(world: World) -> None:
+    for day, points in ((1, "3"), (2, "3"), (3, "10")):
+        estimates_recompute(
+            scores_record(scores=[_score(world, points, day)], enqueue=False).estimate_ids
+        )
+    history = list(MasteryEstimateHistory.objects.order_by("as_of").values_list("as_of", "level"))
+    # 0.3 (Below); 0.3 again (no change: no row); then 0.35*0.3 + 0.65*1.0 = 0.755 (Mastery).
+    assert history == [(dt.date(2026, 10, 1), 1), (dt.date(2026, 10, 3), 3)]
