@@ -91,7 +91,8 @@ def parse_score_grid(grid: ScoreGrid, data: dict) -> tuple[list[dict], dict[str,
             continue
         maximum = item_max.get(item_id) if item_id else whole_max
         if points < 0 or (maximum is not None and points > maximum) or not points.is_finite():
-            errors[name] = f"Enter a number from 0 to {maximum}."
+            shown = f"{maximum.normalize():f}" if maximum is not None else "any"
+            errors[name] = f"Enter a number from 0 to {shown}."
             continue
         entries.append({"student_id": student_id, "item_id": item_id or None, "points": points})
     return entries, errors
