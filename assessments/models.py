@@ -9,15 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from students.models import District, Section, SourcedRecord, Student
-
-
-def _sourced_unique(name: str) -> models.UniqueConstraint:
-    return models.UniqueConstraint(
-        fields=["district", "source_system", "source_id"],
-        condition=~Q(source_id=""),
-        name=f"{name}_unique_source",
-    )
+from students.models import District, Section, SourcedRecord, Student, sourced_unique
 
 
 class StandardKind(models.TextChoices):
@@ -53,7 +45,7 @@ class Standard(SourcedRecord):
     class Meta:
         ordering = ["code"]
         constraints = [
-            _sourced_unique("standard"),
+            sourced_unique("standard"),
             models.UniqueConstraint(
                 fields=["district", "framework", "code"], name="standard_code_once"
             ),
@@ -137,7 +129,7 @@ class Assessment(SourcedRecord):
 
     class Meta:
         ordering = ["-due_on", "title"]
-        constraints = [_sourced_unique("assessment")]
+        constraints = [sourced_unique("assessment")]
         indexes = [models.Index(fields=["section", "due_on"])]
 
     def __str__(self) -> str:
@@ -168,7 +160,7 @@ class AssessmentItem(SourcedRecord):
     class Meta:
         ordering = ["assessment", "position", "code"]
         constraints = [
-            _sourced_unique("assessmentitem"),
+            sourced_unique("assessmentitem"),
             models.UniqueConstraint(fields=["assessment", "kind", "code"], name="item_code_once"),
         ]
 
@@ -230,7 +222,7 @@ class StudentAssessment(SourcedRecord):
     class Meta:
         ordering = ["-administered_on"]
         constraints = [
-            _sourced_unique("studentassessment"),
+            sourced_unique("studentassessment"),
             models.UniqueConstraint(
                 fields=["student", "assessment", "administered_on"],
                 name="one_result_per_administration",

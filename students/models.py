@@ -32,7 +32,8 @@ class SourcedRecord(models.Model):
         abstract = True
 
 
-def _sourced_unique(name: str) -> models.UniqueConstraint:
+def sourced_unique(name: str) -> models.UniqueConstraint:
+    """Source ids are unique per district (imports upsert on them); empty ones are not."""
     return models.UniqueConstraint(
         fields=["district", "source_system", "source_id"],
         condition=~Q(source_id=""),
@@ -86,7 +87,7 @@ class School(SourcedRecord):
 
     class Meta:
         ordering = ["name"]
-        constraints = [_sourced_unique("school")]
+        constraints = [sourced_unique("school")]
 
     def __str__(self) -> str:
         return self.name
@@ -115,7 +116,7 @@ class AcademicSession(SourcedRecord):
 
     class Meta:
         ordering = ["start_date", "title"]
-        constraints = [_sourced_unique("academicsession")]
+        constraints = [sourced_unique("academicsession")]
 
     def __str__(self) -> str:
         return self.title
@@ -133,7 +134,7 @@ class Course(SourcedRecord):
 
     class Meta:
         ordering = ["title"]
-        constraints = [_sourced_unique("course")]
+        constraints = [sourced_unique("course")]
 
     def __str__(self) -> str:
         return self.title
@@ -157,7 +158,7 @@ class Section(SourcedRecord):
 
     class Meta:
         ordering = ["title"]
-        constraints = [_sourced_unique("section")]
+        constraints = [sourced_unique("section")]
         permissions = [("view_section_roster", "May see the section and its current students")]
 
     def __str__(self) -> str:
@@ -204,7 +205,7 @@ class Staff(SourcedRecord, PersonName):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        constraints = [_sourced_unique("staff")]
+        constraints = [sourced_unique("staff")]
         verbose_name_plural = "staff"
 
 
@@ -218,7 +219,7 @@ class StaffSchoolAssignment(SourcedRecord):
 
     class Meta:
         constraints = [
-            _sourced_unique("staffschoolassignment"),
+            sourced_unique("staffschoolassignment"),
             models.UniqueConstraint(fields=["staff", "school"], name="staff_school_once"),
         ]
 
@@ -248,7 +249,7 @@ class Student(SourcedRecord, PersonName):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        constraints = [_sourced_unique("student")]
+        constraints = [sourced_unique("student")]
         permissions = [("view_student_record", "May see the student's record and results")]
 
     @property
@@ -268,7 +269,7 @@ class StudentSchoolMembership(SourcedRecord):
     end_date = models.DateField(null=True, blank=True)
 
     class Meta:
-        constraints = [_sourced_unique("studentschoolmembership")]
+        constraints = [sourced_unique("studentschoolmembership")]
         indexes = [models.Index(fields=["school", "is_active", "grade_level"])]
 
     def __str__(self) -> str:
@@ -301,7 +302,7 @@ class SectionAssignment(SourcedRecord):
 
     class Meta:
         constraints = [
-            _sourced_unique("sectionassignment"),
+            sourced_unique("sectionassignment"),
             models.UniqueConstraint(fields=["staff", "section"], name="staff_section_once"),
         ]
 
@@ -322,7 +323,7 @@ class Enrollment(SourcedRecord):
 
     class Meta:
         constraints = [
-            _sourced_unique("enrollment"),
+            sourced_unique("enrollment"),
             models.UniqueConstraint(fields=["student", "section"], name="student_section_once"),
         ]
         indexes = [models.Index(fields=["section", "is_active"])]
@@ -340,7 +341,7 @@ class Guardian(SourcedRecord, PersonName):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        constraints = [_sourced_unique("guardian")]
+        constraints = [sourced_unique("guardian")]
 
 
 class Relationship(models.TextChoices):
@@ -373,7 +374,7 @@ class GuardianRelationship(SourcedRecord):
     class Meta:
         ordering = ["contact_priority", "id"]
         constraints = [
-            _sourced_unique("guardianrelationship"),
+            sourced_unique("guardianrelationship"),
             models.UniqueConstraint(fields=["guardian", "student"], name="guardian_student_once"),
             # A guardian who must not be contacted never has portal access.
             models.CheckConstraint(
@@ -413,7 +414,7 @@ class ProgramParticipation(SourcedRecord):
 
     class Meta:
         ordering = ["program", "begin_date"]
-        constraints = [_sourced_unique("programparticipation")]
+        constraints = [sourced_unique("programparticipation")]
 
     def __str__(self) -> str:
         return f"{self.student}: {self.get_program_display()}"
@@ -447,7 +448,7 @@ class ContactDetail(SourcedRecord):
     class Meta:
         ordering = ["kind", "-is_primary", "id"]
         constraints = [
-            _sourced_unique("contactdetail"),
+            sourced_unique("contactdetail"),
             models.CheckConstraint(
                 condition=(
                     Q(student__isnull=False, guardian__isnull=True, staff__isnull=True)
