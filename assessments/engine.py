@@ -110,6 +110,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
         (incremental if state_ok else full).append((estimate, method))
 
     evidence = _load_evidence(full, incremental)
+    full_ids = {estimate.pk for estimate, _ in full}
     overrides_to_clear: list[tuple[int, int, date]] = []
     history: list[MasteryEstimateHistory] = []
     changed_estimates: list[MasteryEstimate] = []
@@ -119,7 +120,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
         rows = evidence.get(pair, [])
         policy = policies[standards[estimate.standard_id].district_id]
         context = MethodContext(standard_id=estimate.standard_id, policy=policy)
-        is_full = (estimate, method) in full
+        is_full = estimate.pk in full_ids
         if is_full:
             state = method.initial_state(context)
             seen_count = 0

@@ -2,6 +2,7 @@
 that give every estimator in assessments.estimators one incremental interface for the engine."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from assessments import estimators
@@ -102,6 +103,12 @@ class MasteryMethod(Protocol):
     def probability(self, state: dict[str, Any], context: MethodContext) -> float | None: ...
 
 
+@lru_cache(maxsize=64)
+def _canvas_method(name: str, options: tuple[tuple[str, Any], ...]) -> Any:
+    # Method objects are immutable: build each (name, options) once, not once per score.
+    return estimators.canvas_method(name, **dict(options))
+
+
 @dataclass(frozen=True)
 class CanvasAdapter:
     """A Canvas calculation method behind the engine's interface; the district's options
@@ -113,7 +120,7 @@ class CanvasAdapter:
         options = context.policy.method_options.get(self.name, {})
         if self.name == "n_mastery":
             options = {"mastery_threshold": context.policy.mastery_threshold, **options}
-        return estimators.canvas_method(self.name, **options)
+        return _canvas_method(self.name, tuple(sorted(options.items())))
 
     def initial_state(self, context: MethodContext) -> dict[str, Any]:
         return {"canvas": self._method(context).initial_state()}
