@@ -1,9 +1,11 @@
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentKind, AssessmentPurpose, ScoreStatus, Standard
 from assessments.selectors import ScoreGrid
+from assessments.services import ScoreInput
 
 
 class AssessmentForm(forms.ModelForm):
@@ -96,3 +98,89 @@ def parse_score_grid(grid: ScoreGrid, data: dict) -> tuple[list[dict], dict[str,
             continue
         entries.append({"student_id": student_id, "item_id": item_id or None, "points": points})
     return entries, errors
+
+
+def score_inputs_from_grid(
+    grid: ScoreGrid, posted: dict
+) -> tuple[list[ScoreInput], dict[str, str]]:
+    """The grid's POST as scores to record, or the errors that stop anything being saved.
+
+    Points count as scored (or late, when the row says so); a row marked missing or exempt with
+    no points records that status alone.
+    """
+    entries, errors = parse_score_grid(grid, posted)
+    if errors:
+        return [], errors
+    scored_on = grid.assessment.due_on or timezone.localdate()
+    statuses = {
+        int(name.split("-")[1]): value
+        for name, value in posted.items()
+        if name.startswith("status-")
+    }
+    inputs = [
+        ScoreInput(
+            student_id=entry["student_id"],
+            assessment_id=grid.assessment.pk,
+            item_id=entry["item_id"],
+            points=entry["points"],
+            scored_on=scored_on,
+            status=ScoreStatus.LATE
+            if statuses.get(entry["student_id"]) == ScoreStatus.LATE
+            else ScoreStatus.SCORED,
+        )
+        for entry in entries
+    ]
+    with_points = {entry["student_id"] for entry in entries}
+    inputs += [
+        ScoreInput(
+            student_id=student_id,
+            assessment_id=grid.assessment.pk,
+            scored_on=scored_on,
+            status=status,
+        )
+        for student_id, status in statuses.items()
+        if status in (ScoreStatus.MISSING, ScoreStatus.EXEMPT) and student_id not in with_points
+    ]
+    return inputs, errors
+
+
+def score_grid_rows(
+    grid: ScoreGrid, posted: dict, errors: dict[str, str]
+) -> tuple[list[dict], list[str]]:
+    """One row per student with its cells (posted values win over saved ones), and the errors
+    that belong to no cell of the grid (a forged field)."""
+    columns = grid.items or [None]
+    rows = []
+    field_names: set[str] = set()
+    for enrollment in grid.roster:
+        student_id = enrollment.student_id
+        cells = []
+        for item in columns:
+            name = f"score-{student_id}-{item.pk if item else 0}"
+            existing = grid.scores.get((student_id, item.pk if item else None))
+            saved = (
+                "" if existing is None or existing.points is None else existing.points.normalize()
+            )
+            cells.append(
+                {
+                    "name": name,
+                    "value": posted.get(name, saved),
+                    "error": errors.get(name),
+                    "item": item,
+                }
+            )
+            field_names.add(name)
+        whole = grid.scores.get((student_id, None))
+        status_name = f"status-{student_id}"
+        field_names.add(status_name)
+        rows.append(
+            {
+                "student": enrollment.student,
+                "cells": cells,
+                "status_name": status_name,
+                "status": posted.get(status_name, whole.status if whole else ScoreStatus.SCORED),
+                "status_error": errors.get(status_name),
+            }
+        )
+    stray_errors = [message for name, message in errors.items() if name not in field_names]
+    return rows, stray_errors

@@ -3,6 +3,7 @@ engine reads and marks the affected (student, standard) estimates pending, in on
 and enqueues one recompute per batch of pairs after commit."""
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,15 +176,7 @@ def scores_record(
             to_create.append(score)
             existing_scores[(student_assessment.pk, entry.item_id)] = score
             continue
-        if all(
-            (
-                float(getattr(current, k))
-                if k == "normalized" and getattr(current, k) is not None
-                else getattr(current, k)
-            )
-            == (float(v) if k == "normalized" and v is not None else v)
-            for k, v in values.items()
-        ):
+        if all(getattr(current, key) == value for key, value in values.items()):
             result.unchanged += 1
             continue
         for key, value in values.items():
@@ -201,13 +194,10 @@ def scores_record(
     result.created, result.updated = len(to_create), len(to_update)
     changed = to_create + to_update
     if changed:
-        pairs, late_pairs = _evidence_rebuild(changed, assessments, items)
+        standards_of = _standards_by_score(changed)
+        pairs, late_pairs = _evidence_rebuild(changed, standards_of)
         # A correction changes history that an incremental state already absorbed.
-        late_pairs |= {
-            (s.student_id, std)
-            for s in to_update
-            for std in _standard_ids_for(s, assessments, items)
-        }
+        late_pairs |= {(s.student_id, std) for s in to_update for std in standards_of[s.pk]}
         result.estimate_ids = estimates_mark_pending(pairs=pairs, full_recompute_pairs=late_pairs)
         result.pairs_marked = len(pairs)
         if enqueue:
@@ -215,57 +205,39 @@ def scores_record(
     return result
 
 
-_standards_cache_key = "_trellis_standard_ids"
-
-
-def _standard_ids_for(score: Score, assessments: dict, items: dict) -> list[int]:
-    owner = (
-        items.get(score.item_id)
-        if score.item_id
-        else assessments[score.student_assessment.assessment_id]
-    )
-    cached = getattr(owner, _standards_cache_key, None)
-    if cached is None:
-        cached = list(owner.standards.values_list("pk", flat=True))
-        setattr(owner, _standards_cache_key, cached)
-    return cached
-
-
-def _evidence_rebuild(
-    scores: Sequence[Score], assessments: dict, items: dict
-) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """Replace the evidence rows of these scores. Returns (pairs touched, pairs needing a full
-    recompute because the new evidence is dated before what their estimate already reflects)."""
-    # Prefetch alignments in two queries instead of one per item.
+def _standards_by_score(scores: Sequence[Score]) -> dict[int, list[int]]:
+    """Each score's standards: its item's alignment, else its assessment's. Two queries."""
     item_ids = {s.item_id for s in scores if s.item_id}
     assessment_ids = {s.student_assessment.assessment_id for s in scores}
-    item_standards: dict[int, list[int]] = {}
+    item_standards: dict[int, list[int]] = defaultdict(list)
     for item_id, standard_id in AssessmentItem.standards.through.objects.filter(
         assessmentitem_id__in=item_ids
     ).values_list("assessmentitem_id", "standard_id"):
-        item_standards.setdefault(item_id, []).append(standard_id)
-    assessment_standards: dict[int, list[int]] = {}
+        item_standards[item_id].append(standard_id)
+    assessment_standards: dict[int, list[int]] = defaultdict(list)
     for assessment_id, standard_id in Assessment.standards.through.objects.filter(
         assessment_id__in=assessment_ids
     ).values_list("assessment_id", "standard_id"):
-        assessment_standards.setdefault(assessment_id, []).append(standard_id)
-    for item_id, standard_ids in item_standards.items():
-        setattr(items[item_id], _standards_cache_key, standard_ids)
-    for assessment_id in assessment_ids:
-        setattr(
-            assessments[assessment_id],
-            _standards_cache_key,
-            assessment_standards.get(assessment_id, []),
-        )
-    for item_id in item_ids - set(item_standards):
-        setattr(items[item_id], _standards_cache_key, [])
+        assessment_standards[assessment_id].append(standard_id)
+    return {
+        s.pk: item_standards[s.item_id]
+        if s.item_id
+        else assessment_standards[s.student_assessment.assessment_id]
+        for s in scores
+    }
 
+
+def _evidence_rebuild(
+    scores: Sequence[Score], standards_of: dict[int, list[int]]
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Replace the evidence rows of these scores. Returns (pairs touched, pairs needing a full
+    recompute because the new evidence is dated before what their estimate already reflects)."""
     MasteryEvidence.objects.filter(score_id__in=[s.pk for s in scores]).delete()
     evidence: list[MasteryEvidence] = []
     pairs: set[tuple[int, int]] = set()
     for score in scores:
         assessment_id = score.student_assessment.assessment_id
-        standard_ids = _standard_ids_for(score, assessments, items)
+        standard_ids = standards_of[score.pk]
         pairs.update((score.student_id, standard_id) for standard_id in standard_ids)
         if score.normalized is None or score.status not in EVIDENCE_STATUSES:
             continue

@@ -45,25 +45,28 @@ class Case:
     no_object_roles: list[str] = field(default_factory=list)
 
 
+SECTION_CASE = Case(
+    own=lambda w: {
+        "teacher": w.section.pk,
+        "principal": w.section.pk,
+        "district_staff": w.section.pk,
+    },
+    others=lambda w: {
+        "teacher": w.other_section.pk,
+        "principal": w.other_school_section.pk,
+        "district_staff": 999_999,
+        # A roster shows other children: guardians never see one, not even their child's.
+        "guardian": w.section.pk,
+        "outsider": w.section.pk,
+    },
+)
+
+
 CASES: dict[str, Case] = {
     "home": Case(
         no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
     ),
-    "students:section_detail": Case(
-        own=lambda w: {
-            "teacher": w.section.pk,
-            "principal": w.section.pk,
-            "district_staff": w.section.pk,
-        },
-        others=lambda w: {
-            "teacher": w.other_section.pk,
-            "principal": w.other_school_section.pk,
-            "district_staff": 999_999,
-            # A roster shows other children: guardians never see one, not even their child's.
-            "guardian": w.section.pk,
-            "outsider": w.section.pk,
-        },
-    ),
+    "students:section_detail": SECTION_CASE,
     "students:student_detail": Case(
         own=lambda w: {
             "teacher": w.student.pk,
@@ -89,20 +92,8 @@ CASES: dict[str, Case] = {
             "outsider": w.school.pk,
         },
     ),
-    "assessments:section_assessments": Case(
-        own=lambda w: {
-            "teacher": w.section.pk,
-            "principal": w.section.pk,
-            "district_staff": w.section.pk,
-        },
-        others=lambda w: {
-            "teacher": w.other_section.pk,
-            "principal": w.other_school_section.pk,
-            "district_staff": 999_999,
-            "guardian": w.section.pk,
-            "outsider": w.section.pk,
-        },
-    ),
+    # The same audience as the roster: whoever may see the section sees its assessments.
+    "assessments:section_assessments": SECTION_CASE,
     # Score entry: only the section's teacher. Principals may see the section but not score it
     # (403, tested in tests/assessments); everyone else gets 404.
     "assessments:score_grid": Case(
