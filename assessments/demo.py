@@ -42,7 +42,7 @@ from assessments.models import (
     StandardKind,
     StudentAssessment,
 )
-from assessments.services import ScoreInput, scores_record
+from assessments.services import ScoreInput, mastery_model_fit, scores_record
 from students.models import Section
 
 if TYPE_CHECKING:
@@ -1035,7 +1035,13 @@ def seed_assessments(build: "DemoBuild") -> None:
         written += len(interim_scores)
         _performance_levels_set(list(interims.values()))
 
-    build.progress(f"{written} scores written, computing mastery estimates")
+    build.progress(f"{written} scores written, fitting the learned mastery model")
+    fit = mastery_model_fit(district_id=build.district.pk, enqueue=False)
+    build.progress(
+        f"fitted on {fit.responses} scores of {fit.students} students"
+        + (f" (held-out AUC {fit.holdout_auc:.3f})" if fit.holdout_auc is not None else "")
+        + ", computing mastery estimates"
+    )
     ordered = sorted(estimate_ids)
     for start in range(0, len(ordered), RECOMPUTE_BATCH):
         estimates_recompute(ordered[start : start + RECOMPUTE_BATCH])

@@ -29,6 +29,15 @@ class Policy:
     mastery_level: int
     no_evidence: Level
     fitted_parameters: dict[str, Any] | None = field(default=None, compare=False)
+    fit_id: int | None = None
+    fitted_at: Any = None
+
+    @property
+    def tracer(self) -> estimators.LogisticTracer | None:
+        """The district's fitted learned model, parsed once per fit and process."""
+        if self.fit_id is None or self.fitted_parameters is None:
+            return None
+        return _tracer_for_fit((self.fit_id, self.fitted_at), self.fitted_parameters)
 
     def level_for(self, probability: float | None) -> int:
         if probability is None:
@@ -68,7 +77,7 @@ def policy_for_district(district_id: int) -> Policy:
     fit = (
         MasteryModelFit.objects.filter(district_id=district_id, is_active=True)
         .order_by("-fitted_at")
-        .values("method", "parameters")
+        .values("pk", "method", "parameters", "fitted_at")
         .first()
     )
     nothing = MasteryPolicy.NO_EVIDENCE
@@ -82,13 +91,32 @@ def policy_for_district(district_id: int) -> Policy:
             nothing["value"], nothing["name"], 0.0, nothing["color"], nothing["symbol"]
         ),
         fitted_parameters=fit["parameters"] if fit else None,
+        fit_id=fit["pk"] if fit else None,
+        fitted_at=fit["fitted_at"] if fit else None,
     )
+
+
+_TRACERS: dict[tuple[int, Any], estimators.LogisticTracer] = {}
+
+
+def _tracer_for_fit(key: tuple[int, Any], parameters: dict[str, Any]) -> estimators.LogisticTracer:
+    # A stored fit never changes. Its id and time together are the cache key, because an id can
+    # come back after a rollback or a restore.
+    tracer = _TRACERS.get(key)
+    if tracer is None:
+        if len(_TRACERS) > 16:
+            _TRACERS.clear()
+        tracer = _TRACERS[key] = estimators.LogisticTracer.from_json(parameters)
+    return tracer
 
 
 @dataclass(frozen=True)
 class MethodContext:
     standard_id: int
     policy: Policy
+    # The student's learner state across standards (learned model only), already brought up to
+    # date with every evidence row of the student.
+    overall: dict[str, Any] | None = None
 
 
 class MasteryMethod(Protocol):
@@ -101,6 +129,10 @@ class MasteryMethod(Protocol):
     ) -> dict[str, Any]: ...
 
     def probability(self, state: dict[str, Any], context: MethodContext) -> float | None: ...
+
+    def state_current(self, state: dict[str, Any], context: MethodContext) -> bool:
+        """False when the stored state was built under other parameters (a refit)."""
+        ...
 
 
 @lru_cache(maxsize=64)
@@ -133,16 +165,68 @@ class CanvasAdapter:
     def probability(self, state: dict[str, Any], context: MethodContext) -> float | None:
         return self._method(context).estimate(state["canvas"])
 
+    def state_current(self, state: dict[str, Any], context: MethodContext) -> bool:
+        return "canvas" in state
 
-# The learned model (best_lr_recency) needs per-student state across standards; until it is wired
-# in, new districts default to the best-measured Canvas method on real data
-# (docs/mastery-evaluation.md).
-DEFAULT_METHOD = "standard_decaying_average"
+
+@dataclass(frozen=True)
+class LearnedAdapter:
+    """The learned model (logistic knowledge tracing, fitted per district by fit_mastery_model).
+
+    The pair's state is its skill counters; the student's counters across all standards arrive in
+    the context. A new score updates both in constant time. The state records which fit built
+    it, because the counters' "better or worse than expected" part depends on the fitted item
+    difficulties: after a refit the pair is rebuilt from its evidence.
+    """
+
+    name: str = estimators.DEFAULT_LEARNED_METHOD
+
+    @staticmethod
+    def _tracer(context: MethodContext) -> estimators.LogisticTracer:
+        tracer = context.policy.tracer
+        if tracer is None:  # method_for never picks this method without a fit
+            raise LookupError(f"district {context.policy.district_id} has no fitted model")
+        return tracer
+
+    def initial_state(self, context: MethodContext) -> dict[str, Any]:
+        return {"fit": context.policy.fit_id, "skill": self._tracer(context).new_counters()}
+
+    def update(
+        self, state: dict[str, Any], *, value: float, item_key: str, context: MethodContext
+    ) -> dict[str, Any]:
+        skill = self._tracer(context).update_counters(
+            state["skill"], item=item_key, skill=str(context.standard_id), score=value
+        )
+        return {**state, "skill": skill}
+
+    def probability(self, state: dict[str, Any], context: MethodContext) -> float | None:
+        tracer = self._tracer(context)
+        return tracer.mastery_probability(
+            skill_counters=state["skill"],
+            overall_counters=context.overall or tracer.new_counters(),
+            skill=str(context.standard_id),
+        )
+
+    def state_current(self, state: dict[str, Any], context: MethodContext) -> bool:
+        return state.get("fit") == context.policy.fit_id and "skill" in state
+
+
+# New districts use the learned model, which predicts best on real data
+# (docs/mastery-evaluation.md). Until a district has enough evidence for a first fit, its estimates
+# use the best Canvas method, and switch (rebuilt from the scores) once the fit exists.
+DEFAULT_METHOD = estimators.DEFAULT_LEARNED_METHOD
+FALLBACK_METHOD = "standard_decaying_average"
+LEARNED = LearnedAdapter()
 METHODS: dict[str, MasteryMethod] = {
-    name: CanvasAdapter(name) for name in estimators.CANVAS_METHODS
+    **{name: CanvasAdapter(name) for name in estimators.CANVAS_METHODS},
+    LEARNED.name: LEARNED,
 }
+METHOD_NAMES = tuple(METHODS)
 
 
 def method_for(policy: Policy, standard: Standard) -> MasteryMethod:
     name = standard.mastery_method or policy.method
-    return METHODS.get(name) or METHODS[DEFAULT_METHOD]
+    method = METHODS.get(name) or METHODS[DEFAULT_METHOD]
+    if method is LEARNED and policy.tracer is None:
+        return METHODS[FALLBACK_METHOD]
+    return method

@@ -356,6 +356,26 @@ class MasteryEstimate(models.Model):
         return f"{self.student_id}/{self.standard_id}: level {self.level}"
 
 
+class LearnerState(models.Model):
+    """The learned model's state of one student across all standards: counts of attempts and
+    successes and recent performance against expectation. Each new score folds into it in
+    constant time; it can always be rebuilt from the student's evidence."""
+
+    student = models.OneToOneField(
+        Student, on_delete=models.CASCADE, primary_key=True, related_name="learner_state"
+    )
+    fit = models.ForeignKey(
+        "MasteryModelFit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    counters = models.JSONField(default=dict, blank=True)
+    latest_evidence_id = models.BigIntegerField(null=True, blank=True)
+    latest_observed_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"learner state of student {self.student_id}"
+
+
 class MasteryEstimateHistory(models.Model):
     """Append-only: a row whenever an estimate's level or probability changes materially."""
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from assessments.models import (
@@ -399,8 +399,21 @@ class ModelFitResult:
     holdout_rmse: float | None
 
 
-def mastery_model_fit(*, district_id: int, min_responses: int = 200) -> ModelFitResult:
-    """Fit the learned model on a district's own evidence and store its parameters.
+# Enough responses for stable weights (the Statics fit uses 156k); past this, a district's fit uses
+# a fixed sample of whole students, so a daily refit of a large district stays a matter of seconds.
+FIT_MAX_RESPONSES = 300_000
+
+
+def mastery_model_fit(
+    *,
+    district_id: int,
+    min_responses: int = 200,
+    max_responses: int = FIT_MAX_RESPONSES,
+    enqueue: bool = True,
+) -> ModelFitResult:
+    """Fit the learned model on a district's own evidence and store its parameters, then mark the
+    district's estimates for recompute under the new parameters (``enqueue=False``: the caller
+    recomputes them itself, as seed_demo does).
 
     A fifth of the students (chosen by id) is held out and predicted from their own earlier
     evidence only, so the stored metrics say how well the fit generalizes to new students.
@@ -409,10 +422,22 @@ def mastery_model_fit(*, district_id: int, min_responses: int = 200) -> ModelFit
     from assessments.evaluation import predict_learned, rmse, roc_auc
     from assessments.models import MasteryModelFit
 
-    rows = (
-        MasteryEvidence.objects.filter(standard__district_id=district_id)
-        .order_by("student_id", "observed_on", "id")
-        .values_list("student_id", "item_key", "standard_id", "value")
+    evidence = MasteryEvidence.objects.filter(standard__district_id=district_id)
+    per_student = dict(
+        evidence.values("student_id").annotate(n=Count("id")).values_list("student_id", "n")
+    )
+    # Whole students in a fixed pseudo-random order (multiplicative hash of the id) up to the cap.
+    sample: list[int] = []
+    taken = 0
+    for student_id in sorted(per_student, key=lambda pk: (pk * 2654435761) % 2**32):
+        if taken >= max_responses:
+            break
+        sample.append(student_id)
+        taken += per_student[student_id]
+    if len(sample) < len(per_student):
+        evidence = evidence.filter(student_id__in=sample)
+    rows = evidence.order_by("student_id", "observed_on", "id").values_list(
+        "student_id", "item_key", "standard_id", "value"
     )
     responses = [
         Response(student=str(student_id), item=item_key, skill=str(standard_id), score=value)
@@ -438,8 +463,29 @@ def mastery_model_fit(*, district_id: int, min_responses: int = 200) -> ModelFit
             district_id=district_id,
             method="best_lr_recency",
             parameters=tracer.to_json(),
-            metrics={"holdout_auc": auc, "holdout_rmse": error, "holdout_students": len(holdout)},
+            metrics={
+                "holdout_auc": auc,
+                "holdout_rmse": error,
+                "holdout_students": len(holdout),
+                "students_sampled": len(sample),
+                "students_with_evidence": len(per_student),
+            },
             responses_used=len(responses),
             fitted_at=timezone.now(),
         )
+        # Estimates built under the old parameters are rebuilt from their scores under the new.
+        if enqueue:
+            _district_estimates_enqueue(district_id)
     return ModelFitResult(fit.pk, len(responses), len(students), auc, error)
+
+
+def _district_estimates_enqueue(district_id: int) -> None:
+    estimate_ids = list(
+        MasteryEstimate.objects.filter(standard__district_id=district_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    MasteryEstimate.objects.filter(standard__district_id=district_id).update(
+        pending_since=timezone.now()
+    )
+    mastery_recompute_enqueue(estimate_ids)

@@ -13,7 +13,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _simulated_district(students: int = 40) -> int:
+def _simulated_district(students: int = 100) -> int:
     rng = random.Random(7)
     district = factories.DistrictFactory()
     standards = [
@@ -54,11 +54,11 @@ def test_fit_uses_the_districts_own_scores_and_generalizes(capsys) -> None:
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["districts"][
         str(district_id)
     ]
-    assert report["responses"] == 40 * 12
+    assert report["responses"] == 100 * 12
     # Students differ in ability: a model of their history must predict their next scores.
     assert report["holdout_auc"] > 0.65
     fit = MasteryModelFit.objects.get(district_id=district_id, is_active=True)
-    assert fit.parameters and fit.responses_used == 480
+    assert fit.parameters and fit.responses_used == 1200
     # A refit replaces the active fit.
     call_command("fit_mastery_model", "--district", str(district_id))
     assert MasteryModelFit.objects.filter(district_id=district_id, is_active=True).count() == 1
