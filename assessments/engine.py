@@ -288,7 +288,6 @@ def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, d
             MasteryEvidence.objects.filter(student_id__in=candidates, id__gt=watermark)
             .order_by("observed_on", "id")
             .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
-            .iterator(chunk_size=5000)
         ):
             if row[2] > (states[row[0]].latest_evidence_id or 0):
                 new_rows[row[0]].append(row)
@@ -305,7 +304,6 @@ def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, d
             MasteryEvidence.objects.filter(student_id__in=rebuild)
             .order_by("observed_on", "id")
             .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
-            .iterator(chunk_size=5000)
         ):
             new_rows[row[0]].append(row)
     changed = []
@@ -335,7 +333,8 @@ def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, d
 
 
 def _load_evidence(full: list, incremental: list) -> dict[tuple[int, int], list[EvidenceRow]]:
-    """All evidence of the full pairs and the unseen evidence of the incremental ones: one query."""
+    """All evidence of the full pairs and the unseen evidence of the incremental ones: one query.
+    A batch's rows fit in memory; a server-side cursor (iterator) costs more than it saves here."""
     pairs = [(e.student_id, e.standard_id) for e, _ in full + incremental]
     if not pairs:
         return {}
@@ -351,7 +350,7 @@ def _load_evidence(full: list, incremental: list) -> dict[tuple[int, int], list[
         .order_by("observed_on", "id")
         .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
     )
-    for student_id, standard_id, pk, observed_on, value, item_key in rows.iterator(chunk_size=5000):
+    for student_id, standard_id, pk, observed_on, value, item_key in rows:
         if (student_id, standard_id) in wanted:
             evidence[(student_id, standard_id)].append(
                 EvidenceRow(pk, observed_on, value, item_key)

@@ -3,6 +3,7 @@ incrementally per score, identical to a replay of the scores, rebuilt after a la
 refit."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -174,3 +175,35 @@ def test_a_large_district_is_fitted_on_a_fixed_sample_of_whole_students() -> Non
     fit = MasteryModelFit.objects.get(is_active=True)
     assert fit.metrics["students_sampled"] == 10
     assert fit.metrics["students_with_evidence"] == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_in_two_processes_gives_what_one_process_gives(capsys) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("--processes needs PostgreSQL (SQLite allows one writer)")
+    district_id = _simulated_district(students=60)
+    mastery_model_fit(district_id=district_id, enqueue=False)
+    call_command("recompute_mastery", "--all", "--json")
+    one = dict(MasteryEstimate.objects.values_list("pk", "probability"))
+    MasteryEstimate.objects.update(probability=None, level=0, state={})
+
+    call_command("recompute_mastery", "--all", "--processes", "2", "--json")
+
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["estimates"] == len(one) == 180 and report["processes"] == 2
+    two = dict(MasteryEstimate.objects.values_list("pk", "probability"))
+    assert two == pytest.approx(one, abs=1e-12)
+    assert not MasteryEstimate.objects.filter(pending_since__isnull=False).exists()
+
+
+def test_more_than_one_process_is_refused_on_sqlite() -> None:
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the refusal is SQLite's")
+    with pytest.raises(CommandError, match="needs PostgreSQL"):
+        call_command("recompute_mastery", "--all", "--processes", "2")
