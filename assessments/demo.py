@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 DEMO_SOURCE = "demo"
 FRAMEWORK = "CCSS"
 MATH, ELA = "Mathematics", "English Language Arts"
+SCIENCE, SOCIAL_STUDIES = "Science", "Social Studies"
 SCORE_ROWS_CAP = 100_000
 RECOMPUTE_BATCH = 500
 MISSING_RATE, EXEMPT_RATE = 0.03, 0.007
@@ -686,6 +687,218 @@ ELA_STANDARDS: list[tuple[str, int, str, dict[str, tuple[str, str]]]] = [
     ),
 ]
 
+# Science: NGSS performance expectations of the middle and high school bands (the demo teaches
+# science from grade 6), under their disciplinary core ideas and domains.
+# (code, core idea, core idea name, expectation, family-friendly wording)
+NGSS_DOMAINS = {"PS": "Physical Sciences", "LS": "Life Sciences", "ESS": "Earth and Space Sciences"}
+NGSS_STANDARDS: dict[str, list[tuple[str, str, str, str]]] = {
+    "MS": [
+        (
+            "MS-PS1-1",
+            "Matter and Its Interactions",
+            "Develop models to describe the atomic composition of simple molecules and extended "
+            "structures.",
+            "Builds models of how atoms make up molecules.",
+        ),
+        (
+            "MS-PS1-2",
+            "Matter and Its Interactions",
+            "Analyze and interpret data on the properties of substances before and after the "
+            "substances interact to determine if a chemical reaction has occurred.",
+            "Uses data to tell whether a chemical reaction happened.",
+        ),
+        (
+            "MS-PS2-1",
+            "Motion and Stability: Forces and Interactions",
+            "Apply Newton's Third Law to design a solution to a problem involving the motion of "
+            "two colliding objects.",
+            "Uses Newton's third law to explain collisions.",
+        ),
+        (
+            "MS-LS1-1",
+            "From Molecules to Organisms: Structures and Processes",
+            "Conduct an investigation to provide evidence that living things are made of cells; "
+            "either one cell or many different numbers and types of cells.",
+            "Shows with evidence that living things are made of cells.",
+        ),
+        (
+            "MS-LS2-1",
+            "Ecosystems: Interactions, Energy, and Dynamics",
+            "Analyze and interpret data to provide evidence for the effects of resource "
+            "availability on organisms and populations of organisms in an ecosystem.",
+            "Explains how food and water supplies affect living things in an ecosystem.",
+        ),
+        (
+            "MS-ESS1-1",
+            "Earth's Place in the Universe",
+            "Develop and use a model of the Earth-sun-moon system to describe the cyclic patterns "
+            "of lunar phases, eclipses of the sun and moon, and seasons.",
+            "Models the Earth, sun and moon to explain moon phases, eclipses and seasons.",
+        ),
+    ],
+    "HS": [
+        (
+            "HS-PS1-1",
+            "Matter and Its Interactions",
+            "Use the periodic table as a model to predict the relative properties of elements "
+            "based on the patterns of electrons in the outermost energy level of atoms.",
+            "Uses the periodic table to predict how elements behave.",
+        ),
+        (
+            "HS-PS2-1",
+            "Motion and Stability: Forces and Interactions",
+            "Analyze data to support the claim that Newton's second law of motion describes the "
+            "mathematical relationship among the net force on a macroscopic object, its mass, "
+            "and its acceleration.",
+            "Uses data to show how force, mass and acceleration are related.",
+        ),
+        (
+            "HS-PS3-1",
+            "Energy",
+            "Create a computational model to calculate the change in the energy of one component "
+            "in a system when the change in energy of the other component(s) and energy flows in "
+            "and out of the system are known.",
+            "Calculates how energy moves between parts of a system.",
+        ),
+        (
+            "HS-LS1-1",
+            "From Molecules to Organisms: Structures and Processes",
+            "Construct an explanation based on evidence for how the structure of DNA determines "
+            "the structure of proteins which carry out the essential functions of life through "
+            "systems of specialized cells.",
+            "Explains how DNA shapes the proteins that keep living things working.",
+        ),
+        (
+            "HS-LS3-1",
+            "Heredity: Inheritance and Variation of Traits",
+            "Ask questions to clarify relationships about the role of DNA and chromosomes in "
+            "coding the instructions for characteristic traits passed from parents to offspring.",
+            "Asks good questions about how DNA passes traits from parents to children.",
+        ),
+        (
+            "HS-ESS2-1",
+            "Earth's Systems",
+            "Develop a model to illustrate how Earth's internal and surface processes operate at "
+            "different spatial and temporal scales to form continental and ocean-floor features.",
+            "Models how forces inside and on the Earth shape continents and ocean floors.",
+        ),
+    ],
+}
+
+# Social studies: the C3 Framework's Dimension 2 indicators for grades 6-8 and 9-12, under their
+# disciplines. (discipline, number, indicator by band, family-friendly wording by band)
+C3_DISCIPLINES = {"Civ": "Civics", "Eco": "Economics", "Geo": "Geography", "His": "History"}
+# The framework's category of each indicator, the level between discipline and indicator.
+C3_CATEGORIES = {
+    ("Civ", 1): ("CPI", "Civic and Political Institutions"),
+    ("Civ", 10): ("PDV", "Participation and Deliberation: Civic Virtues and Democratic Principles"),
+    ("Eco", 1): ("EDM", "Economic Decision Making"),
+    ("Geo", 2): ("GRS", "Geographic Representations: Spatial Views of the World"),
+    ("His", 1): ("CCC", "Change, Continuity, and Context"),
+    ("His", 16): ("CAA", "Causation and Argumentation"),
+}
+C3_STANDARDS: list[tuple[str, int, dict[str, tuple[str, str]]]] = [
+    (
+        "Civ",
+        1,
+        {
+            "6-8": (
+                "Distinguish the powers and responsibilities of citizens, political parties, "
+                "interest groups, and the media in a variety of governmental and nongovernmental "
+                "contexts.",
+                "Explains what citizens, parties, interest groups and the media each do.",
+            ),
+            "9-12": (
+                "Distinguish the powers and responsibilities of local, state, tribal, national, "
+                "and international civic and political institutions.",
+                "Explains what each level of government can and must do.",
+            ),
+        },
+    ),
+    (
+        "Civ",
+        10,
+        {
+            "6-8": (
+                "Explain the relevance of personal interests and perspectives, civic virtues, and "
+                "democratic principles when people address issues and problems in government and "
+                "civil society.",
+                "Explains how values and viewpoints shape how people solve public problems.",
+            ),
+            "9-12": (
+                "Analyze the impact and the appropriate roles of personal interests and "
+                "perspectives on the application of civic virtues, democratic principles, "
+                "constitutional rights, and human rights.",
+                "Weighs how personal views affect rights and democratic principles.",
+            ),
+        },
+    ),
+    (
+        "Eco",
+        1,
+        {
+            "6-8": (
+                "Explain how economic decisions affect the well-being of individuals, businesses, "
+                "and society.",
+                "Explains how money choices affect people, businesses and communities.",
+            ),
+            "9-12": (
+                "Analyze how incentives influence choices that may result in policies with a "
+                "range of costs and benefits for different groups.",
+                "Analyzes how incentives lead to choices with costs and benefits.",
+            ),
+        },
+    ),
+    (
+        "Geo",
+        2,
+        {
+            "6-8": (
+                "Use maps, satellite images, photographs, and other representations to explain "
+                "relationships between the locations of places and regions and their political, "
+                "cultural, and economic dynamics.",
+                "Uses maps and images to explain how places connect to their people and economy.",
+            ),
+            "9-12": (
+                "Use maps, satellite images, photographs, and other representations to explain "
+                "relationships between the locations of places and regions and their political, "
+                "cultural, and economic dynamics.",
+                "Uses maps and images to explain how places connect to their people and economy.",
+            ),
+        },
+    ),
+    (
+        "His",
+        1,
+        {
+            "6-8": (
+                "Analyze connections among events and developments in broader historical contexts.",
+                "Connects historical events to the bigger picture of their time.",
+            ),
+            "9-12": (
+                "Evaluate how historical events and developments were shaped by unique "
+                "circumstances of time and place as well as broader historical contexts.",
+                "Judges how time and place shaped historical events.",
+            ),
+        },
+    ),
+    (
+        "His",
+        16,
+        {
+            "6-8": (
+                "Organize applicable evidence into a coherent argument about the past.",
+                "Builds an argument about the past from evidence.",
+            ),
+            "9-12": (
+                "Integrate evidence from multiple relevant historical sources and interpretations "
+                "into a reasoned argument about the past.",
+                "Combines several sources into a reasoned argument about the past.",
+            ),
+        },
+    ),
+]
+
 PERFORMANCE_LEVELS = [
     ("below_basic", "Below Basic", 0.0),
     ("basic", "Basic", 0.40),
@@ -715,6 +928,7 @@ class _StandardRow:
     subject: str
     grade_levels: list[str]
     parent_code: str = ""
+    framework: str = FRAMEWORK
 
 
 def standards_plan() -> tuple[list[_StandardRow], dict[tuple[str, str], list[str]]]:
@@ -723,10 +937,19 @@ def standards_plan() -> tuple[list[_StandardRow], dict[tuple[str, str], list[str
     rows: dict[str, _StandardRow] = {}
     taught: dict[tuple[str, str], list[str]] = {}
 
-    def add(code: str, kind: str, text: str, family: str, subject: str, grade: str, parent=""):
+    def add(
+        code: str,
+        kind: str,
+        text: str,
+        family: str,
+        subject: str,
+        grade: str,
+        parent: str = "",
+        framework: str = FRAMEWORK,
+    ) -> None:
         row = rows.get(code)
         if row is None:
-            rows[code] = _StandardRow(code, kind, text, family, subject, [grade], parent)
+            rows[code] = _StandardRow(code, kind, text, family, subject, [grade], parent, framework)
         elif grade not in row.grade_levels:
             row.grade_levels.append(grade)
 
@@ -761,6 +984,38 @@ def standards_plan() -> tuple[list[_StandardRow], dict[tuple[str, str], list[str
             code = f"{domain}.{number}"
             add(code, StandardKind.STANDARD, text, family, ELA, grade, cluster)
             taught.setdefault((grade, ELA), []).append(code)
+    for grade in ("06", "07", "08", "09", "10", "11", "12"):
+        band = "MS" if grade <= "08" else "HS"
+        for code, idea_name, text, family in NGSS_STANDARDS[band]:
+            discipline = code.split("-")[1].rstrip("0123456789")
+            domain = f"{band}-{discipline}"
+            idea = code.rsplit("-", 1)[0]
+            name = NGSS_DOMAINS[discipline]
+            add(domain, StandardKind.DOMAIN, name, name, SCIENCE, grade, "", "NGSS")
+            add(idea, StandardKind.CLUSTER, idea_name, idea_name, SCIENCE, grade, domain, "NGSS")
+            add(code, StandardKind.STANDARD, text, family, SCIENCE, grade, idea, "NGSS")
+            taught.setdefault((grade, SCIENCE), []).append(code)
+        c3_band = "6-8" if grade <= "08" else "9-12"
+        for discipline, number, wording in C3_STANDARDS:
+            domain = f"D2.{discipline}"
+            name = C3_DISCIPLINES[discipline]
+            add(domain, StandardKind.DOMAIN, name, name, SOCIAL_STUDIES, grade, "", "C3")
+            key, category_name = C3_CATEGORIES[(discipline, number)]
+            category = f"{domain}.{key}"
+            add(
+                category,
+                StandardKind.CLUSTER,
+                category_name,
+                category_name,
+                SOCIAL_STUDIES,
+                grade,
+                domain,
+                "C3",
+            )
+            text, family = wording[c3_band]
+            code = f"D2.{discipline}.{number}.{c3_band}"
+            add(code, StandardKind.STANDARD, text, family, SOCIAL_STUDIES, grade, category, "C3")
+            taught.setdefault((grade, SOCIAL_STUDIES), []).append(code)
     order = {StandardKind.DOMAIN: 0, StandardKind.CLUSTER: 1, StandardKind.STANDARD: 2}
     ordered = sorted(rows.values(), key=lambda r: (order[r.kind], r.code))
     return ordered, taught
@@ -781,7 +1036,7 @@ def _standards_create(
                 subject=row.subject,
                 grade_levels=sorted(row.grade_levels),
                 parent_id=ids[row.parent_code] if row.parent_code else None,
-                framework=FRAMEWORK,
+                framework=row.framework,
                 **build.sourced("std", build.next_id("standard")),
             )
             for row in rows
@@ -923,11 +1178,13 @@ def seed_assessments(build: "DemoBuild") -> None:
     difficulty = {code: rng.uniform(-0.4, 0.6) for code in sorted(standard_ids)}
 
     sections = list(
-        Section.objects.filter(district=build.district, subject__in=[MATH, ELA])
+        Section.objects.filter(
+            district=build.district, subject__in=[MATH, ELA, SCIENCE, SOCIAL_STUDIES]
+        )
         .order_by("pk")
         .values("pk", "subject", "grade_levels")
     )
-    subject_index = {MATH: 0, ELA: 1}
+    subject_index = {MATH: 0, ELA: 1, SCIENCE: 2, SOCIAL_STUDIES: 3}
     roster: dict[int, list[int]] = defaultdict(list)
     for index in subject_index.values():
         for slot, section_pk in enumerate(build.slot_sections[index]):
@@ -944,6 +1201,8 @@ def seed_assessments(build: "DemoBuild") -> None:
     if len(weeks) >= 3:
         day = min(weeks[min(len(weeks) - 1, 12)] + timedelta(days=2), build.today)
         for (grade, subject), codes in sorted(taught.items()):
+            if subject not in (MATH, ELA):  # the district's interims test reading and math
+                continue
             covered = codes[: max(2, min(len(codes), 1 + 12 * len(codes) // year_weeks))]
             interims[(grade, subject)] = _Planned(
                 Assessment(

@@ -8,8 +8,8 @@ the pair from all its evidence. Both give the same result (tests check it).
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count, Max
@@ -34,8 +34,7 @@ TREND_WINDOW = 5
 TREND_MIN_SLOPE = 0.04
 
 
-@dataclass(frozen=True)
-class EvidenceRow:
+class EvidenceRow(NamedTuple):
     id: int
     observed_on: date
     value: float
@@ -104,7 +103,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
         )
         for estimate in estimates
     }
-    learner_counters = _learner_states_refresh(
+    learner_counters, student_evidence = _learner_states_refresh(
         {
             estimate.student_id: policies[standards[estimate.standard_id].district_id]
             for estimate in estimates
@@ -131,7 +130,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
         )
         (incremental if state_ok else full).append((estimate, method))
 
-    evidence = _load_evidence(full, incremental)
+    evidence = _load_evidence(full, incremental, student_evidence)
     full_ids = {estimate.pk for estimate, _ in full}
     overrides_to_clear: list[tuple[int, int, date]] = []
     history: list[MasteryEstimateHistory] = []
@@ -247,9 +246,12 @@ def _rows_save(model: type, objects: list, field_names: Sequence[str]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, dict]:
-    """Bring the learned model's state of these students up to date with all their evidence, and
-    return each student's counters.
+def _learner_states_refresh(
+    policy_by_student: dict[int, Policy],
+) -> tuple[dict[int, dict], dict[int, list[tuple]]]:
+    """Bring the learned model's state of these students up to date with all their evidence.
+    Returns each student's counters, and all evidence rows of the students it rebuilt (so that the
+    caller need not read them again).
 
     New evidence folds in one row at a time, in date order. A student's state is rebuilt from all
     their evidence when a refit changed the parameters, or when evidence arrived dated before what
@@ -257,7 +259,7 @@ def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, d
     scores alone gives.
     """
     if not policy_by_student:
-        return {}
+        return {}, {}
     student_ids = sorted(policy_by_student)
     LearnerState.objects.bulk_create(
         [LearnerState(student_id=student_id) for student_id in student_ids],
@@ -329,32 +331,46 @@ def _learner_states_refresh(policy_by_student: dict[int, Policy]) -> dict[int, d
     _rows_save(
         LearnerState, changed, ["counters", "fit", "latest_evidence_id", "latest_observed_on"]
     )
-    return {student_id: state.counters for student_id, state in states.items()}
+    counters = {student_id: state.counters for student_id, state in states.items()}
+    return counters, {student_id: new_rows[student_id] for student_id in rebuild}
 
 
-def _load_evidence(full: list, incremental: list) -> dict[tuple[int, int], list[EvidenceRow]]:
-    """All evidence of the full pairs and the unseen evidence of the incremental ones: one query.
-    A batch's rows fit in memory; a server-side cursor (iterator) costs more than it saves here."""
+def _load_evidence(
+    full: list, incremental: list, student_evidence: dict[int, list[tuple]]
+) -> dict[tuple[int, int], list[EvidenceRow]]:
+    """All evidence of the full pairs and the unseen evidence of the incremental ones, in date
+    order: from ``student_evidence`` (every row of some students, already read) and one query for
+    the rest. A batch's rows fit in memory; a server-side cursor costs more than it saves here."""
     pairs = [(e.student_id, e.standard_id) for e, _ in full + incremental]
     if not pairs:
         return {}
-    min_seen = min([e.latest_evidence_id or 0 for e, _ in incremental] or [0]) if not full else 0
     wanted = set(pairs)
     evidence: dict[tuple[int, int], list[EvidenceRow]] = defaultdict(list)
-    rows = (
-        MasteryEvidence.objects.filter(
-            student_id__in={p[0] for p in pairs},
-            standard_id__in={p[1] for p in pairs},
-            id__gt=min_seen,
+    known: list = list(student_evidence.values())
+    to_read = [(e, m) for e, m in full + incremental if e.student_id not in student_evidence]
+    if to_read:
+        incremental_left = [(e, m) for e, m in incremental if e.student_id not in student_evidence]
+        full_left = [(e, m) for e, m in full if e.student_id not in student_evidence]
+        min_seen = (
+            min([e.latest_evidence_id or 0 for e, _ in incremental_left] or [0])
+            if not full_left
+            else 0
         )
-        .order_by("observed_on", "id")
-        .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
-    )
-    for student_id, standard_id, pk, observed_on, value, item_key in rows:
-        if (student_id, standard_id) in wanted:
-            evidence[(student_id, standard_id)].append(
-                EvidenceRow(pk, observed_on, value, item_key)
+        known.append(
+            MasteryEvidence.objects.filter(
+                student_id__in={e.student_id for e, _ in to_read},
+                standard_id__in={e.standard_id for e, _ in to_read},
+                id__gt=min_seen,
             )
+            .order_by("observed_on", "id")
+            .values_list("student_id", "standard_id", "id", "observed_on", "value", "item_key")
+        )
+    for rows in known:
+        for student_id, standard_id, pk, observed_on, value, item_key in rows:
+            if (student_id, standard_id) in wanted:
+                evidence[(student_id, standard_id)].append(
+                    EvidenceRow(pk, observed_on, value, item_key)
+                )
     return evidence
 
 

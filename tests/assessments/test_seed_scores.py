@@ -38,13 +38,26 @@ def test_the_demo_district_has_standards_assessments_scores_and_estimates() -> N
     for standard in standards.select_related("parent__parent"):
         assert standard.parent.kind == StandardKind.CLUSTER
         assert standard.parent.parent.kind == StandardKind.DOMAIN
-        assert standard.framework == "CCSS" and standard.source_system == "demo"
+        assert standard.source_system == "demo"
+        assert (
+            standard.framework
+            == {
+                "Mathematics": "CCSS",
+                "English Language Arts": "CCSS",
+                "Science": "NGSS",
+                "Social Studies": "C3",
+            }[standard.subject]
+        )
         assert standard.description and standard.parent_description
 
-    sections = Section.objects.filter(
-        district=district, subject__in=["Mathematics", "English Language Arts"]
-    )
-    assert sections.exists()
+    # Every subject the demo teaches has standards and assessments aligned to them.
+    sections = Section.objects.filter(district=district)
+    assert set(sections.values_list("subject", flat=True)) == {
+        "Mathematics",
+        "English Language Arts",
+        "Science",
+        "Social Studies",
+    }
     for section in sections:
         assessments = Assessment.objects.filter(section=section).prefetch_related("standards")
         assert assessments.count() >= 10, section
