@@ -215,3 +215,27 @@ def test_history_records_material_changes_only(world: World) -> None:
     history = list(MasteryEstimateHistory.objects.order_by("as_of").values_list("as_of", "level"))
     # 0.3 (Below); 0.3 again (no change: no row); then 0.35*0.3 + 0.65*1.0 = 0.755 (Mastery).
     assert history == [(dt.date(2026, 10, 1), 1), (dt.date(2026, 10, 3), 3)]
+
+
+def test_a_student_who_left_the_section_cannot_be_scored_there(client, world: World) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from students.models import Enrollment
+
+    client.force_login(world.teacher)
+    url = reverse(
+        "assessments:score_grid",
+        kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+    )
+    field = f'name="score-{world.classmate.pk}-0"'
+    assert field in client.get(url).content.decode()
+    Enrollment.objects.filter(student=world.classmate, section=world.section).update(
+        end_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    assert field not in client.get(url).content.decode()
+    response = client.post(url, {f"score-{world.classmate.pk}-0": "7"})
+    assert response.status_code == 400
+    assert "not on this section" in response.content.decode()
+    assert not Score.objects.exists()
