@@ -8,11 +8,48 @@ class AssessmentsConfig(AppConfig):
         from assessments import models
         from students.inventory import register_count
 
-        register_count("learning_standards", lambda: models.Standard.objects.filter(is_active=True))
-        register_count("assessments", lambda: models.Assessment.objects.filter(is_active=True))
+        # Learning objectives and gradebook entries share these tables but are counted apart.
+        objective = models.StandardKind.OBJECTIVE
+        gradebook = models.AssessmentKind.GRADEBOOK
         register_count(
-            "student_assessments", lambda: models.StudentAssessment.objects.filter(is_active=True)
+            "learning_standards",
+            lambda: models.Standard.objects.filter(is_active=True).exclude(kind=objective),
         )
+        register_count(
+            "learning_objectives",
+            lambda: models.Standard.objects.filter(is_active=True, kind=objective),
+        )
+        register_count(
+            "assessments",
+            lambda: models.Assessment.objects.filter(is_active=True).exclude(kind=gradebook),
+        )
+        register_count(
+            "gradebook_entries",
+            lambda: models.Assessment.objects.filter(is_active=True, kind=gradebook),
+        )
+        register_count(
+            "student_assessments",
+            lambda: models.StudentAssessment.objects.filter(is_active=True).exclude(
+                assessment__kind=gradebook
+            ),
+        )
+        register_count(
+            "student_gradebook_entries",
+            lambda: models.StudentAssessment.objects.filter(
+                is_active=True, assessment__kind=gradebook
+            ),
+        )
+        register_count(
+            "assessment_items",
+            lambda: models.AssessmentItem.objects.filter(is_active=True, kind=models.ItemKind.ITEM),
+        )
+        register_count(
+            "objective_assessments",
+            lambda: models.AssessmentItem.objects.filter(
+                is_active=True, kind=models.ItemKind.OBJECTIVE
+            ),
+        )
+        register_count("performance_levels", lambda: models.PerformanceLevel.objects.all())
         # Every score row: whole-assessment, item and objective scores.
         register_count("scores", lambda: models.Score.objects.all())
         register_count("mastery_estimates", lambda: models.MasteryEstimate.objects.all())

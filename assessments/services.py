@@ -489,3 +489,231 @@ def _district_estimates_enqueue(district_id: int) -> None:
         pending_since=timezone.now()
     )
     mastery_recompute_enqueue(estimate_ids)
+
+
+SCORE_STAGE_COLUMNS = (
+    "student_id bigint, assessment_id bigint, item_id bigint, scored_on date, "
+    "points numeric(9,3), normalized double precision, rubric_level varchar(60), "
+    "status varchar(20), comment text, source_system varchar(40), source_id varchar(255)"
+)
+
+
+@transaction.atomic
+def scores_record_bulk(
+    *, scores: Iterable[ScoreInput], source: str = ScoreSource.IMPORTED
+) -> ScoresRecorded:
+    """scores_record for imports of many scores: the same matching, normalizing, unchanged
+    check, evidence and pending marks, set-based on PostgreSQL (COPY into a staging table, then
+    a few INSERT ... ON CONFLICT statements), so a million scores never become model objects.
+
+    Enqueues nothing: the caller passes `estimate_ids` to mastery_recompute_enqueue once, so each
+    affected (student, standard) is recomputed once after the import commits. Other databases
+    go through scores_record in batches. Inputs must not repeat (student, assessment, item,
+    date); references are the caller's to check (a foreign key error aborts the transaction).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        result = ScoresRecorded()
+        batch: list[ScoreInput] = []
+        for score in [*scores, None]:
+            if score is not None:
+                batch.append(score)
+            if batch and (score is None or len(batch) >= 5000):
+                recorded = scores_record(scores=batch, source=source, enqueue=False)
+                result.created += recorded.created
+                result.updated += recorded.updated
+                result.unchanged += recorded.unchanged
+                result.estimate_ids.extend(recorded.estimate_ids)
+                batch = []
+        result.estimate_ids = sorted(set(result.estimate_ids))
+        result.pairs_marked = len(result.estimate_ids)
+        return result
+    return _scores_bulk_postgresql(scores, source)
+
+
+def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> ScoresRecorded:
+    from django.db import connection
+
+    from assessments.models import Trend
+
+    now = timezone.now()
+    result = ScoresRecorded()
+    with connection.cursor() as cursor:
+        for table in ("score_stage", "score_changed", "score_pairs"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE score_stage ({SCORE_STAGE_COLUMNS}) ON COMMIT DROP")
+        staged = 0
+        with cursor.cursor.copy(
+            "COPY score_stage (student_id, assessment_id, item_id, scored_on, points, normalized,"
+            " rubric_level, status, comment, source_system, source_id) FROM STDIN"
+        ) as copy:
+            for s in scores:
+                copy.write_row(
+                    (
+                        s.student_id,
+                        s.assessment_id,
+                        s.item_id,
+                        s.scored_on,
+                        s.points,
+                        s.normalized,
+                        s.rubric_level,
+                        s.status,
+                        s.comment,
+                        s.source_system,
+                        s.source_id,
+                    )
+                )
+                staged += 1
+        if not staged:
+            return result
+        cursor.execute("ANALYZE score_stage")
+        # Points normalized against the item's (else the assessment's) range, as _normalize.
+        cursor.execute(
+            """
+            UPDATE score_stage s SET normalized = CASE
+                WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
+                ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
+                END
+            FROM (
+                SELECT s2.ctid AS row_id,
+                       CASE WHEN s2.item_id IS NULL THEN a.min_points ELSE 0 END AS low,
+                       COALESCE(NULLIF(i.max_points, 0), a.max_points) AS high
+                FROM score_stage s2
+                JOIN assessments_assessment a ON a.id = s2.assessment_id
+                LEFT JOIN assessments_assessmentitem i ON i.id = s2.item_id
+                WHERE s2.normalized IS NULL AND s2.points IS NOT NULL
+            ) r
+            WHERE s.ctid = r.row_id
+            """
+        )
+        # One StudentAssessment per (student, assessment, administration date).
+        cursor.execute(
+            """
+            INSERT INTO assessments_studentassessment (source_system, source_id, is_active,
+                created_at, updated_at, district_id, student_id, assessment_id, administered_on,
+                status)
+            SELECT DISTINCT '', '', true, %s::timestamptz, %s::timestamptz, a.district_id,
+                s.student_id, s.assessment_id, s.scored_on, %s
+            FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+            ON CONFLICT (student_id, assessment_id, administered_on) DO NOTHING
+            """,
+            [now, now, ScoreStatus.SCORED],
+        )
+        cursor.execute("ALTER TABLE score_stage ADD COLUMN student_assessment_id bigint")
+        cursor.execute(
+            """
+            UPDATE score_stage s SET student_assessment_id = sa.id
+            FROM assessments_studentassessment sa
+            WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
+              AND sa.administered_on = s.scored_on
+            """
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE score_changed (id bigint, inserted boolean) ON COMMIT DROP"
+        )
+        compared = ("points", "rubric_level", "normalized", "status", "comment")
+        for conflict, where in (
+            ("(student_assessment_id) WHERE item_id IS NULL", "s.item_id IS NULL"),
+            ("(student_assessment_id, item_id)", "s.item_id IS NOT NULL"),
+        ):
+            cursor.execute(
+                f"""
+                WITH upserted AS (
+                    INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
+                        student_id, points, rubric_level, normalized, scored_on, status, source,
+                        comment, source_system, source_id, entered_by_id, created_at, updated_at)
+                    SELECT a.district_id, s.student_assessment_id, s.item_id, s.student_id,
+                        s.points, s.rubric_level, s.normalized, s.scored_on, s.status, %s,
+                        s.comment, s.source_system, s.source_id, NULL, %s, %s
+                    FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+                    WHERE {where}
+                    ON CONFLICT {conflict} DO UPDATE SET
+                        {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)},
+                        updated_at = EXCLUDED.updated_at
+                    WHERE ({", ".join(f"assessments_score.{c}" for c in compared)})
+                        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in compared)})
+                    RETURNING id, (xmax = 0) AS inserted
+                )
+                INSERT INTO score_changed SELECT id, inserted FROM upserted
+                """,  # noqa: S608 (column names are constants)
+                [source, now, now],
+            )
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+            " FROM score_changed"
+        )
+        result.created, result.updated = cursor.fetchone()
+        result.unchanged = staged - result.created - result.updated
+        if not result.created and not result.updated:
+            return result
+        # Each changed score's standards: its item's alignment, else its assessment's.
+        cursor.execute(
+            """
+            CREATE TEMP TABLE score_pairs ON COMMIT DROP AS
+            SELECT sc.id AS score_id, sc.student_id, st.standard_id, sc.item_id,
+                   sa.assessment_id, sc.scored_on, sc.normalized, sc.status, c.inserted
+            FROM score_changed c
+            JOIN assessments_score sc ON sc.id = c.id
+            JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
+            JOIN LATERAL (
+                SELECT standard_id FROM assessments_assessmentitem_standards
+                WHERE sc.item_id IS NOT NULL AND assessmentitem_id = sc.item_id
+                UNION ALL
+                SELECT standard_id FROM assessments_assessment_standards
+                WHERE sc.item_id IS NULL AND assessment_id = sa.assessment_id
+            ) st ON true
+            """
+        )
+        cursor.execute(
+            "DELETE FROM assessments_masteryevidence WHERE score_id IN "
+            "(SELECT id FROM score_changed)"
+        )
+        cursor.execute(
+            """
+            INSERT INTO assessments_masteryevidence (score_id, student_id, standard_id,
+                item_key, observed_on, value)
+            SELECT score_id, student_id, standard_id,
+                   CASE WHEN item_id IS NOT NULL THEN 'i' || item_id ELSE 'a' || assessment_id END,
+                   scored_on, normalized
+            FROM score_pairs WHERE normalized IS NOT NULL AND status = ANY(%s)
+            """,
+            [[str(status) for status in EVIDENCE_STATUSES]],
+        )
+        # Pending marks, as estimates_mark_pending; a correction, or evidence dated before what
+        # the estimate already reflects, needs a full recompute.
+        cursor.execute(
+            """
+            INSERT INTO assessments_masteryestimate (student_id, standard_id, probability,
+                level, evidence_count, trend, method, computed_at, latest_observed_on,
+                latest_evidence_id, state, pending_since, needs_full_recompute)
+            SELECT DISTINCT student_id, standard_id, NULL::float8, 0, 0, %s, '',
+                NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
+            FROM score_pairs
+            ON CONFLICT (student_id, standard_id) DO NOTHING
+            """,
+            [Trend.FLAT, now],
+        )
+        cursor.execute(
+            """
+            WITH pairs AS (
+                SELECT student_id, standard_id, bool_or(NOT inserted) AS corrected,
+                       min(scored_on) FILTER (
+                           WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
+                FROM score_pairs GROUP BY student_id, standard_id
+            )
+            UPDATE assessments_masteryestimate e
+            SET pending_since = %s,
+                needs_full_recompute = e.needs_full_recompute OR p.corrected
+                    OR (e.latest_observed_on IS NOT NULL AND p.earliest < e.latest_observed_on)
+            FROM pairs p
+            WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id
+            RETURNING e.id
+            """,
+            [[str(status) for status in EVIDENCE_STATUSES], now],
+        )
+        result.estimate_ids = sorted(row[0] for row in cursor.fetchall())
+        result.pairs_marked = len(result.estimate_ids)
+        for table in ("score_stage", "score_changed", "score_pairs"):
+            cursor.execute(f"DROP TABLE {table}")
+    return result

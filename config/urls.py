@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("students.urls")),
     path("", include("assessments.urls")),
+    path("", include("interop.urls")),
 ]

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class InteropConfig(AppConfig):
     name = "interop"
+
+    def ready(self) -> None:
+        # Importers register themselves on import (interop.registry.IMPORTERS), in this order:
+        # the first is the upload page's default format.
+        from interop import oneroster  # noqa: F401, I001
+        from interop import edfi  # noqa: F401

@@ -92,3 +92,56 @@ class SectionAssignmentAdmin(RecordAdmin):
     list_display = ["staff", "section", "is_primary", "is_active"]
     list_select_related = ["staff", "section"]
     raw_id_fields = ["staff", "section"]
+
+
+# What Ed-Fi imports bring; every per-student view of it is access-logged.
+@admin.register(models.AttendanceEvent)
+class AttendanceEventAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["student", "event_date", "category", "reason", "school"]
+    list_select_related = ["student", "school"]
+    raw_id_fields = ["student", "school", "section"]
+
+
+@admin.register(models.DisciplineIncident)
+class DisciplineIncidentAdmin(RecordAdmin):
+    list_display = ["incident_identifier", "incident_date", "school", "location"]
+    list_select_related = ["school"]
+    raw_id_fields = ["school", "reported_by"]
+
+
+@admin.register(models.StudentDisciplineIncident)
+class StudentDisciplineIncidentAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["student", "incident", "participation"]
+    list_select_related = ["student", "incident"]
+    raw_id_fields = ["student", "incident"]
+
+
+@admin.register(models.DisciplineAction)
+class DisciplineActionAdmin(RecordAdmin):
+    list_display = ["action_identifier", "action_date", "incident"]
+    raw_id_fields = ["incident", "assigned_by", "responsibility_school", "assignment_school"]
+    filter_horizontal = ["students"]
+
+
+@admin.register(models.Grade)
+class GradeAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["student", "section", "grading_period", "grade_type", "letter_grade"]
+    list_select_related = ["student", "section", "grading_period"]
+    raw_id_fields = ["student", "section", "grading_period"]
+
+
+@admin.register(models.CourseTranscript)
+class CourseTranscriptAdmin(AccessLoggedAdminMixin, RecordAdmin):
+    student_path = "student"
+    list_display = ["student", "course", "attempt_result", "final_letter_grade"]
+    list_select_related = ["student", "course"]
+    raw_id_fields = ["student", "academic_record", "course", "school"]
+
+
+@admin.register(models.Cohort)
+class CohortAdmin(RecordAdmin):
+    list_display = ["identifier", "description", "cohort_type", "school"]
+    search_fields = ["identifier", "description"]

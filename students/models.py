@@ -480,3 +480,310 @@ class StudentUserObjectPermission(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False
+
+
+# --- What Ed-Fi interchanges bring besides rosters: calendars, attendance, discipline, grades,
+# transcripts and cohorts. Each row keeps its natural key as source_id so imports upsert on it.
+
+
+class CalendarDate(SourcedRecord):
+    """A day in a school's (or the district's, school empty) calendar: instructional, holiday…"""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_dates"
+    )
+    date = models.DateField()
+    event = models.CharField(max_length=60, help_text="e.g. Instructional day, Holiday")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [sourced_unique("calendardate")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.event}"
+
+
+class AttendanceCategory(models.TextChoices):
+    PRESENT = "present", "In attendance"
+    EXCUSED_ABSENCE = "excused_absence", "Excused absence"
+    UNEXCUSED_ABSENCE = "unexcused_absence", "Unexcused absence"
+    TARDY = "tardy", "Tardy"
+    EARLY_DEPARTURE = "early_departure", "Early departure"
+    OTHER = "other", "Other"
+
+
+class AttendanceEvent(SourcedRecord):
+    """A student's attendance on one day, at a school or in one section."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="attendance")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event_date = models.DateField()
+    category = models.CharField(max_length=20, choices=AttendanceCategory.choices)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    educational_environment = models.CharField(max_length=60, blank=True, default="")
+    school_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event_date"]
+        constraints = [sourced_unique("attendanceevent")]
+        indexes = [models.Index(fields=["student", "event_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.event_date}: {self.get_category_display()}"
+
+    @property
+    def is_absence(self) -> bool:
+        return self.category in {
+            AttendanceCategory.EXCUSED_ABSENCE,
+            AttendanceCategory.UNEXCUSED_ABSENCE,
+        }
+
+
+class DisciplineIncident(SourcedRecord):
+    """An incident at a school. Sensitive: names and descriptions are encrypted at rest, and only
+    those StudentAccess.can_see_discipline allows see it."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    incident_identifier = models.CharField(max_length=60)
+    incident_date = models.DateField()
+    incident_time = models.TimeField(null=True, blank=True)
+    location = models.CharField(max_length=60, blank=True, default="")
+    behaviors = models.JSONField(default=list, blank=True)
+    weapons = models.JSONField(default=list, blank=True)
+    reported_to_law_enforcement = models.BooleanField(null=True, blank=True)
+    reporter_description = models.CharField(max_length=60, blank=True, default="")
+    reporter_name = EncryptedTextField(blank=True, default="")
+    description = EncryptedTextField(blank=True, default="")
+    reported_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-incident_date"]
+        constraints = [sourced_unique("disciplineincident")]
+
+    def __str__(self) -> str:
+        return f"Incident {self.incident_identifier} on {self.incident_date}"
+
+
+class StudentDisciplineIncident(SourcedRecord):
+    """A student's part in an incident (perpetrator, victim, witness…)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="discipline_incidents"
+    )
+    incident = models.ForeignKey(
+        DisciplineIncident, on_delete=models.CASCADE, related_name="student_links"
+    )
+    participation = models.CharField(max_length=40, blank=True, default="")
+    behaviors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            sourced_unique("studentdisciplineincident"),
+            models.UniqueConstraint(fields=["student", "incident"], name="student_incident_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.incident_id} ({self.participation})"
+
+
+class DisciplineAction(SourcedRecord):
+    """What was done about an incident, for one or more students."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(
+        DisciplineIncident,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="actions",
+    )
+    action_identifier = models.CharField(max_length=60)
+    action_date = models.DateField()
+    disciplines = EncryptedTextField(blank=True, default="", help_text="One action per line.")
+    length_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    actual_length_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    length_difference_reason = models.CharField(max_length=100, blank=True, default="")
+    assigned_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responsibility_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignment_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    students = models.ManyToManyField(Student, related_name="discipline_actions")
+
+    class Meta:
+        ordering = ["-action_date"]
+        constraints = [sourced_unique("disciplineaction")]
+
+    def __str__(self) -> str:
+        return f"Action {self.action_identifier} on {self.action_date}"
+
+
+class Grade(SourcedRecord):
+    """A student's grade in a section for a grading period (mid-term, final…)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="grades")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="grades")
+    grading_period = models.ForeignKey(
+        AcademicSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    school_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade_type = models.CharField(max_length=40, blank=True, default="")
+    letter_grade = models.CharField(max_length=20, blank=True, default="")
+    numeric_grade = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["student", "grading_period__start_date"]
+        constraints = [sourced_unique("grade")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.grade_type}: {self.letter_grade or self.numeric_grade}"
+
+
+class ReportCard(SourcedRecord):
+    """A student's report card for a grading period: its grades, GPA and attendance totals."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="report_cards")
+    grading_period = models.ForeignKey(
+        AcademicSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    school_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    gpa_grading_period = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    gpa_cumulative = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    days_absent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    days_in_attendance = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    days_tardy = models.PositiveSmallIntegerField(null=True, blank=True)
+    grades = models.ManyToManyField(Grade, blank=True, related_name="report_cards")
+
+    class Meta:
+        ordering = ["student", "grading_period__start_date"]
+        constraints = [sourced_unique("reportcard")]
+
+    def __str__(self) -> str:
+        return f"Report card of {self.student_id} ({self.grading_period_id})"
+
+
+class AcademicRecord(SourcedRecord):
+    """A student's cumulative record as of a session: credits and GPA; transcripts hang on it."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="academic_records")
+    session = models.ForeignKey(
+        AcademicSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    school_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    cumulative_credits_attempted = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    cumulative_credits_earned = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    cumulative_gpa = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["student", "school_year"]
+        constraints = [sourced_unique("academicrecord")]
+
+    def __str__(self) -> str:
+        return f"Academic record of {self.student_id} ({self.school_year})"
+
+
+class CourseTranscript(SourcedRecord):
+    """A course a student took and its final result, on an academic record."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="transcripts")
+    academic_record = models.ForeignKey(
+        AcademicRecord, on_delete=models.CASCADE, related_name="transcripts"
+    )
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attempt_result = models.CharField(max_length=40, blank=True, default="")
+    credits_earned = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    grade_level_when_taken = models.CharField(max_length=4, blank=True, default="")
+    final_letter_grade = models.CharField(max_length=20, blank=True, default="")
+    final_numeric_grade = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["student", "course__title"]
+        constraints = [sourced_unique("coursetranscript")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.course_id} {self.final_letter_grade}"
+
+
+class Cohort(SourcedRecord):
+    """A group of students followed together (an intervention, a study group…)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="cohorts")
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.CASCADE, related_name="cohorts"
+    )
+    identifier = models.CharField(max_length=60)
+    description = models.CharField(max_length=400, blank=True, default="")
+    cohort_type = models.CharField(max_length=60, blank=True, default="")
+    scope = models.CharField(max_length=40, blank=True, default="")
+    subject = models.CharField(max_length=100, blank=True, default="")
+    program_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["identifier"]
+        constraints = [sourced_unique("cohort")]
+
+    def __str__(self) -> str:
+        return self.description or self.identifier
+
+
+class CohortMembership(SourcedRecord):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="cohorts")
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CurrentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cohort", "begin_date"]
+        constraints = [sourced_unique("cohortmembership")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.cohort}"
+
+
+class StudentCompetency(SourcedRecord):
+    """A competency level a student reached on a learning objective in a section (report card)."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="competencies")
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    objective = models.ForeignKey(
+        "assessments.Standard", on_delete=models.CASCADE, related_name="+"
+    )
+    competency_level = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [sourced_unique("studentcompetency")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} on {self.objective_id}: {self.competency_level}"

@@ -10,6 +10,7 @@ permissions, kept by accounts.services.derived_access_sync); principals their sc
 own children.
 """
 
+import calendar
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -18,15 +19,25 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import Role, RoleMembership
+from assessments.models import AssessmentKind, Score
 from students.models import (
+    AcademicRecord,
+    AttendanceCategory,
+    AttendanceEvent,
+    CohortMembership,
     ContactDetail,
+    CourseTranscript,
+    DisciplineAction,
     Enrollment,
+    Grade,
     GuardianRelationship,
     ProgramParticipation,
+    ReportCard,
     School,
     Section,
     SectionAssignment,
     Student,
+    StudentDisciplineIncident,
     StudentSchoolMembership,
 )
 
@@ -338,3 +349,274 @@ def school_for_user(user: object, pk: int) -> SchoolAccess:
     if school is None or role is None:
         raise Http404("No such school.")
     return SchoolAccess(school=school, role=role)
+
+
+# --- What an Ed-Fi import brings to the student profile: attendance, discipline, grades and
+# transcripts, cohorts and programs. Each selector takes a StudentAccess (from
+# student_for_user, so the access check has been made) and returns one context object for its
+# partial under templates/students/profile/.
+
+
+@dataclass(frozen=True)
+class AttendanceCutPoints:
+    """Counts up to `watch` are fine, up to `alert` need watching, above that an alert (inBloom's
+    dashboard coloured absences and tardies this way)."""
+
+    watch: int = 5
+    alert: int = 10
+
+    def level(self, count: int) -> str:
+        if count <= self.watch:
+            return "good"
+        if count <= self.alert:
+            return "watch"
+        return "alert"
+
+
+ABSENCE_CUT_POINTS = AttendanceCutPoints(watch=5, alert=10)
+TARDY_CUT_POINTS = AttendanceCutPoints(watch=5, alert=10)
+
+
+@dataclass(frozen=True)
+class AttendanceDay:
+    day: int
+    category: str  # an AttendanceCategory value, or "" when nothing was recorded
+    label: str
+
+
+@dataclass(frozen=True)
+class AttendanceMonth:
+    title: str  # "September 2011"
+    weeks: list[list[AttendanceDay | None]]  # Monday first; None pads days of other months
+
+
+@dataclass(frozen=True)
+class AttendanceSummary:
+    """Context of templates/students/profile/_attendance.html (as `attendance`).
+
+    One school year (the latest with events unless asked): counts of days present, absences
+    (excused and unexcused), tardies, each count's level by its cut points ("good", "watch",
+    "alert"), and a calendar of months.
+    """
+
+    school_year: int | None
+    days_recorded: int
+    present: int
+    excused: int
+    unexcused: int
+    tardies: int
+    absence_level: str
+    tardy_level: str
+    absence_cut_points: AttendanceCutPoints
+    tardy_cut_points: AttendanceCutPoints
+    months: list[AttendanceMonth]
+    school_years: list[int]
+
+    @property
+    def absences(self) -> int:
+        return self.excused + self.unexcused
+
+
+def student_attendance(
+    access: StudentAccess, *, school_year: int | None = None
+) -> AttendanceSummary:
+    """The student's attendance for a school year, counted and laid out as a calendar."""
+    events = AttendanceEvent.objects.filter(student=access.student, is_active=True)
+    school_years = sorted(
+        {y for y in events.values_list("school_year", flat=True).distinct() if y}, reverse=True
+    )
+    year = school_year or (school_years[0] if school_years else None)
+    rows = list(
+        (events.filter(school_year=year) if year else events)
+        .order_by("event_date", "id")
+        .values_list("event_date", "category")
+    )
+    # One mark per day: the most notable event of the day (an absence before a tardy).
+    precedence = {
+        AttendanceCategory.UNEXCUSED_ABSENCE: 5,
+        AttendanceCategory.EXCUSED_ABSENCE: 4,
+        AttendanceCategory.TARDY: 3,
+        AttendanceCategory.EARLY_DEPARTURE: 2,
+        AttendanceCategory.OTHER: 1,
+        AttendanceCategory.PRESENT: 0,
+    }
+    by_day: dict = {}
+    for when, category in rows:
+        if when not in by_day or precedence[category] > precedence[by_day[when]]:
+            by_day[when] = category
+    counts = {category: 0 for category in AttendanceCategory.values}
+    for category in by_day.values():
+        counts[category] += 1
+    labels = dict(AttendanceCategory.choices)
+    months: list[AttendanceMonth] = []
+    if by_day:
+        first, last = min(by_day), max(by_day)
+        cursor_year, cursor_month = first.year, first.month
+        while (cursor_year, cursor_month) <= (last.year, last.month):
+            weeks = []
+            for week in calendar.Calendar(firstweekday=0).monthdatescalendar(
+                cursor_year, cursor_month
+            ):
+                weeks.append(
+                    [
+                        AttendanceDay(
+                            day=d.day,
+                            category=by_day.get(d, ""),
+                            label=labels.get(by_day.get(d, ""), "No record"),
+                        )
+                        if d.month == cursor_month
+                        else None
+                        for d in week
+                    ]
+                )
+            months.append(
+                AttendanceMonth(
+                    title=f"{calendar.month_name[cursor_month]} {cursor_year}", weeks=weeks
+                )
+            )
+            cursor_month += 1
+            if cursor_month == 13:
+                cursor_year, cursor_month = cursor_year + 1, 1
+    excused = counts[AttendanceCategory.EXCUSED_ABSENCE]
+    unexcused = counts[AttendanceCategory.UNEXCUSED_ABSENCE]
+    tardies = counts[AttendanceCategory.TARDY]
+    return AttendanceSummary(
+        school_year=year,
+        days_recorded=len(by_day),
+        present=counts[AttendanceCategory.PRESENT],
+        excused=excused,
+        unexcused=unexcused,
+        tardies=tardies,
+        absence_level=ABSENCE_CUT_POINTS.level(excused + unexcused),
+        tardy_level=TARDY_CUT_POINTS.level(tardies),
+        absence_cut_points=ABSENCE_CUT_POINTS,
+        tardy_cut_points=TARDY_CUT_POINTS,
+        months=months,
+        school_years=school_years,
+    )
+
+
+@dataclass(frozen=True)
+class DisciplineEntry:
+    incident: object  # DisciplineIncident
+    participation: str
+    behaviors: list[str]
+    actions: list[object]  # DisciplineAction of this student for the incident
+
+
+@dataclass(frozen=True)
+class DisciplineRecord:
+    """Context of templates/students/profile/_discipline.html (as `discipline`). `allowed` is
+    StudentAccess.can_see_discipline: when False, `entries` is empty and nothing is read."""
+
+    allowed: bool
+    entries: list[DisciplineEntry]
+
+
+def student_discipline(access: StudentAccess) -> DisciplineRecord:
+    """Incidents the student was part of, with the actions taken; only for those allowed."""
+    if not access.can_see_discipline:
+        return DisciplineRecord(allowed=False, entries=[])
+    links = list(
+        StudentDisciplineIncident.objects.filter(student=access.student, is_active=True)
+        .select_related("incident__school", "incident__reported_by")
+        .order_by("-incident__incident_date")
+    )
+    actions_by_incident: dict[int | None, list[object]] = {}
+    for action in DisciplineAction.objects.filter(students=access.student, is_active=True).order_by(
+        "-action_date"
+    ):
+        actions_by_incident.setdefault(action.incident_id, []).append(action)
+    entries = [
+        DisciplineEntry(
+            incident=link.incident,
+            participation=link.participation,
+            behaviors=link.behaviors or link.incident.behaviors,
+            actions=actions_by_incident.pop(link.incident_id, []),
+        )
+        for link in links
+    ]
+    # Actions on the student for an incident they have no association with still show.
+    for incident_id, actions in actions_by_incident.items():
+        incident = getattr(actions[0], "incident", None) if incident_id else None
+        entries.append(
+            DisciplineEntry(incident=incident, participation="", behaviors=[], actions=actions)
+        )
+    return DisciplineRecord(allowed=True, entries=entries)
+
+
+@dataclass(frozen=True)
+class GradesRecord:
+    """Context of templates/students/profile/_grades.html (as `grades`): grading-period grades,
+    report cards, academic records each with its course transcripts, and gradebook results."""
+
+    grades: list[object]
+    report_cards: list[object]
+    academic_records: list[object]
+    gradebook: list[object]  # Score rows of gradebook entries, with their assessment
+
+
+def student_grades(access: StudentAccess) -> GradesRecord:
+    student = access.student
+    if not access.can_see_scores:
+        return GradesRecord(grades=[], report_cards=[], academic_records=[], gradebook=[])
+    return GradesRecord(
+        grades=list(
+            Grade.objects.filter(student=student, is_active=True)
+            .select_related("section", "grading_period")
+            .order_by("grading_period__start_date", "section__title")
+        ),
+        report_cards=list(
+            ReportCard.objects.filter(student=student, is_active=True)
+            .select_related("grading_period")
+            .order_by("grading_period__start_date")
+        ),
+        academic_records=list(
+            AcademicRecord.objects.filter(student=student, is_active=True)
+            .select_related("session")
+            .prefetch_related(
+                Prefetch(
+                    "transcripts",
+                    queryset=CourseTranscript.objects.filter(is_active=True)
+                    .select_related("course")
+                    .order_by("course__title"),
+                    to_attr="active_transcripts",
+                )
+            )
+            .order_by("-school_year", "session__start_date")
+        ),
+        gradebook=list(
+            Score.objects.filter(
+                student=student,
+                item__isnull=True,
+                student_assessment__assessment__kind=AssessmentKind.GRADEBOOK,
+            )
+            .select_related("student_assessment__assessment__section")
+            .order_by("-scored_on")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CohortsPrograms:
+    """Context of templates/students/profile/_cohorts_programs.html (as `cohorts_programs`):
+    current cohort memberships, and current programs when the viewer may see programs."""
+
+    cohorts: list[object]
+    programs: list[ProgramParticipation]
+    can_see_programs: bool
+
+
+def student_cohorts_programs(access: StudentAccess) -> CohortsPrograms:
+    return CohortsPrograms(
+        cohorts=list(
+            CohortMembership.objects.current()
+            .filter(student=access.student, cohort__is_active=True)
+            .select_related("cohort")
+            .order_by("cohort__identifier")
+        ),
+        programs=list(ProgramParticipation.objects.current().filter(student=access.student))
+        if access.can_see_programs
+        else [],
+        can_see_programs=access.can_see_programs,
+    )

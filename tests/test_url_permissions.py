@@ -62,6 +62,21 @@ SECTION_CASE = Case(
 )
 
 
+def _import_run(world: World) -> int:
+    from interop.models import ImportRun
+
+    return ImportRun.objects.create(district=world.district, format="oneroster").pk
+
+
+IMPORT_RUN_CASE = Case(
+    own=lambda w: {"district_staff": _import_run(w)},
+    others=lambda w: {
+        "district_staff": 999_999,
+        **{role: _import_run(w) for role in ("teacher", "principal", "guardian", "outsider")},
+    },
+)
+
+
 CASES: dict[str, Case] = {
     "home": Case(
         no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
@@ -105,6 +120,13 @@ CASES: dict[str, Case] = {
             "outsider": (w.section.pk, w.assessment.pk),
         },
     ),
+    # Imports: district staff only; everyone else 404 (tests/interop/test_upload_page.py).
+    "interop:import_upload": Case(
+        no_object_roles=["district_staff"],
+        others=lambda w: {role: None for role in ("teacher", "principal", "guardian", "outsider")},
+    ),
+    "interop:import_run": IMPORT_RUN_CASE,
+    "interop:import_run_status": IMPORT_RUN_CASE,
     # Public by design: the invitation link is the credential. Tested in tests/accounts.
     "invitation_accept": Case(needs_login=False),
 }
@@ -116,6 +138,8 @@ def test_every_page_has_a_permission_case() -> None:
 
 
 def _url(name: str, pk: object = None) -> str:
+    if isinstance(pk, dict):
+        return reverse(name, kwargs=pk)
     if isinstance(pk, tuple):
         return reverse(name, kwargs={"pk": pk[0], "assessment_id": pk[1]})
     return reverse(name, kwargs={"pk": pk}) if pk is not None else reverse(name)

@@ -1,0 +1,313 @@
+"""Run an Ed-Fi import: order the files, read each in passes, load, and commit all or nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from accounts.services import derived_access_sync
+from assessments.services import mastery_recompute_enqueue
+from interop.edfi import v1, v52
+from interop.edfi.loader import SOURCE_SYSTEM, Loader
+from interop.edfi.xml import NAMESPACES, NS_V1, NS_V52, RecordError, iter_top_elements, read_head
+from interop.progress import Progress
+from interop.registry import ImportContext
+from interop.report import ImportReport
+from interop.sources import CountingReader, ImportSource
+from students.models import District
+
+FORMAT = "edfi"
+CONTROL_LINE = re.compile(r"^\s*edfi-xml\s*,\s*([A-Za-z]+)\s*,\s*(.+?)\s*$")
+
+
+@dataclass
+class PlannedFile:
+    name: str
+    root: str
+    namespace: str
+    size: int
+    passes: list[set[str]] = field(default_factory=list)
+
+
+def _mapping(namespace: str):  # type: ignore[no-untyped-def]
+    return v1 if namespace == NS_V1 else v52
+
+
+def _control_order(source: ImportSource, report: ImportReport) -> list[str] | None:
+    controls = [n for n in source.names() if n.lower().endswith(".ctl")]
+    if not controls:
+        return None
+    names: list[str] = []
+    with source.open_binary(controls[0]) as handle:
+        for number, raw in enumerate(handle.read().decode("utf-8-sig").splitlines(), start=1):
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            match = CONTROL_LINE.match(raw)
+            if match is None:
+                report.errors.add(
+                    file=controls[0],
+                    line=number,
+                    column="",
+                    message="a control line reads edfi-xml,<Interchange>,<file>",
+                    value=raw,
+                )
+                continue
+            name = Path(match.group(2)).name
+            if not source.has(name):
+                report.errors.add(
+                    file=controls[0], line=number, column="", message=f"{name} is not in the upload"
+                )
+                continue
+            names.append(name)
+    return names
+
+
+def plan_files(source: ImportSource, report: ImportReport) -> list[PlannedFile]:
+    """Every interchange file with its root, in control-file order, else by dependency; files
+    the control file leaves out are read after those it lists (and say so in the report)."""
+    planned: dict[str, PlannedFile] = {}
+    for name in source.names():
+        if not name.lower().endswith(".xml"):
+            continue
+        try:
+            with source.open_binary(name) as handle:
+                head = read_head(handle)
+        except etree.XMLSyntaxError as exc:
+            report.errors.add(
+                file=name, line=exc.lineno, column="", message=f"not well-formed XML: {exc.msg}"
+            )
+            continue
+        if head.namespace not in NAMESPACES:
+            report.errors.add(
+                file=name,
+                line=1,
+                column=head.root,
+                message=(
+                    f"namespace {head.namespace or '(none)'!r} is not Ed-Fi 1.x ({NS_V1}) "
+                    f"nor Ed-Fi 5.2 ({NS_V52})"
+                ),
+            )
+            continue
+        passes = _mapping(head.namespace).PASSES.get(head.root)
+        if passes is None:
+            report.notes.append(
+                f"skipped {name}: {head.root} is not an interchange this import reads"
+            )
+            continue
+        planned[name] = PlannedFile(name, head.root, head.namespace, source.size(name), passes)
+    order = _control_order(source, report)
+    listed = [planned[n] for n in (order or []) if n in planned]
+    rest = [p for n, p in planned.items() if order is None or n not in order]
+
+    def dependency(plan: PlannedFile) -> tuple[int, str]:
+        return (_mapping(plan.namespace).ORDER.index(plan.root), plan.name)
+
+    rest.sort(key=dependency)
+    if order is not None and rest:
+        report.notes.append(
+            "Not listed in the control file, read after the listed files: "
+            + ", ".join(p.name for p in rest)
+        )
+    return listed + rest
+
+
+def _district_for(
+    source: ImportSource, plans: list[PlannedFile], report: ImportReport, district: District | None
+) -> District | None:
+    """The district the files describe (their one local education agency), created or updated;
+    without one in the files, the given district or the only Ed-Fi district Trellis holds."""
+    found: list[tuple[str, str, str, PlannedFile, int | None]] = []
+    for plan in plans:
+        reader = _mapping(plan.namespace)
+        if plan.root not in reader.DISTRICT_ROOTS:
+            continue
+        with source.open_binary(plan.name) as handle:
+            try:
+                for node in iter_top_elements(handle, reader.DISTRICT_ELEMENTS):
+                    lea = reader.local_education_agency(node)
+                    if lea is not None:
+                        found.append((*lea, plan, node.line))
+            except etree.XMLSyntaxError:
+                continue  # reported when the file is read
+    if len({f[0] for f in found}) > 1:
+        for org_id, _name, _state, plan, line in found[1:]:
+            report.errors.add(
+                file=plan.name,
+                line=line,
+                column="LocalEducationAgency",
+                message=(
+                    f"a second local education agency {org_id!r}: import one district at a time"
+                ),
+            )
+        return None
+    if found and district is not None:
+        # An upload into a chosen district: the files' agency is that district.
+        if district.source_id and district.source_id != found[0][0]:
+            report.notes.append(
+                f"the files' local education agency {found[0][0]!r} was imported into "
+                f"{district.name}, the district chosen for the import"
+            )
+        return district
+    if found:
+        org_id, name, state, _plan, _line = found[0]
+        existing = District.objects.filter(source_system=SOURCE_SYSTEM, source_id=org_id).first()
+        if existing is None:
+            report.count("districts", created=1)
+            return District.objects.create(
+                source_system=SOURCE_SYSTEM, source_id=org_id, name=name, state_code=state[:2]
+            )
+        if (existing.name, existing.state_code) != (name, state[:2]):
+            existing.name, existing.state_code = name, state[:2]
+            existing.save(update_fields=["name", "state_code", "updated_at"])
+            report.count("districts", updated=1)
+        else:
+            report.count("districts", unchanged=1)
+        return existing
+    if district is not None:
+        return district
+    candidates = list(District.objects.filter(source_system=SOURCE_SYSTEM)[:2])
+    if len(candidates) == 1:
+        return candidates[0]
+    report.errors.add(
+        file=source.name,
+        line=None,
+        column="",
+        message="no local education agency in the files and no single Ed-Fi district in Trellis",
+    )
+    return None
+
+
+def _lea_ids(source: ImportSource, plans: list[PlannedFile]) -> set[str]:
+    ids = set()
+    for plan in plans:
+        reader = _mapping(plan.namespace)
+        if plan.root in reader.DISTRICT_ROOTS:
+            with source.open_binary(plan.name) as handle:
+                try:
+                    for node in iter_top_elements(handle, reader.DISTRICT_ELEMENTS):
+                        lea = reader.local_education_agency(node)
+                        if lea is not None:
+                            ids.add(lea[0])
+                except etree.XMLSyntaxError:
+                    continue
+    return ids
+
+
+def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress: Progress) -> None:
+    reader = _mapping(plan.namespace)
+    loader.file = plan.name
+    total = plan.size * len(plan.passes)
+    progress.file_started(plan.name, total)
+    done_before = 0
+    rows_before = loader.rows
+    read_anywhere = set().union(*plan.passes)
+    for number, elements in enumerate(plan.passes):
+        kinds_of_pass: list[str] = []
+        with source.open_binary(plan.name) as raw:
+            counter = CountingReader(raw)
+            # The first pass sees every element, to report those this import does not read.
+            wanted = None if number == 0 else set(elements)
+            try:
+                for node in iter_top_elements(
+                    counter,
+                    wanted,
+                    on_progress=lambda counter=counter, done=done_before: progress.advance(
+                        loader.rows - rows_before, done + counter.bytes_read
+                    ),
+                ):
+                    if node.tag not in elements:
+                        if number == 0 and node.tag not in read_anywhere:
+                            reason = reader.NOT_KEPT.get(node.tag, "not read by this importer")
+                            loader.not_kept[f"{node.tag} ({reason})"] += 1
+                        continue
+                    if node.tag in reader.NOT_KEPT:
+                        loader.not_kept[f"{node.tag} ({reader.NOT_KEPT[node.tag]})"] += 1
+                        continue
+                    try:
+                        records = reader.READERS[node.tag](node)
+                    except RecordError as exc:
+                        column = f"{node.tag}/{exc.path}" if exc.path else node.tag
+                        loader.report.errors.add(
+                            file=plan.name, line=node.line, column=column, message=str(exc)
+                        )
+                        continue
+                    for record in records:
+                        if record.kind not in kinds_of_pass:
+                            kinds_of_pass.append(record.kind)
+                        loader.add(record)
+                        loader.flush([record.kind])
+            except etree.XMLSyntaxError as exc:
+                loader.report.errors.add(
+                    file=plan.name,
+                    line=exc.lineno,
+                    column="",
+                    message=f"not well-formed XML: {exc.msg}",
+                )
+                return
+        loader.flush(kinds_of_pass, force=True)
+        done_before += plan.size
+    loader.resolve_links(final=False)
+    progress.file_finished()
+
+
+def edfi_run(context: ImportContext) -> None:
+    """The Ed-Fi importer (interop.registry): read every interchange file of the source into
+    Trellis inside import_execute's transaction. Errors are collected, never raised; any error
+    (or a dry run) makes import_execute roll everything back."""
+    report, source, progress = context.report, context.source, context.progress
+    plans = plan_files(source, report)
+    if not plans and not report.errors:
+        report.errors.add(
+            file=source.name, line=None, column="", message="no Ed-Fi interchange files found"
+        )
+        return
+    progress.overall(sum(p.size * len(p.passes) for p in plans))
+    given = District.objects.filter(pk=context.district_id).first() if context.district_id else None
+    target = _district_for(source, plans, report, given)
+    if target is None or report.errors:
+        return
+    loader = Loader(report=report, district=target, lea_ids=_lea_ids(source, plans))
+    for plan in plans:
+        _read_file(source, plan, loader, progress)
+    loader.resolve_links(final=True)
+    _summarize(loader, report)
+    # Teachers' and guardians' access follows the new rosters once the import commits.
+    if not context.dry_run:
+        context.after_commit.append(lambda: derived_access_sync())
+        # One recompute per affected (student, standard), enqueued on commit.
+        estimate_ids = sorted(loader.estimate_ids)
+        context.after_commit.append(lambda: mastery_recompute_enqueue(estimate_ids))
+
+
+def edfi_import(
+    *,
+    path: str | Path,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    district_id: int | None = None,
+) -> ImportReport:
+    """Import a folder or zip of Ed-Fi interchange files, all or nothing (see edfi_run)."""
+    from interop.services import import_execute
+
+    return import_execute(
+        format=FORMAT, path=path, dry_run=dry_run, progress=progress, district_id=district_id
+    )
+
+
+def _summarize(loader: Loader, report: ImportReport) -> None:
+    for entity, count in sorted(loader.merged.items()):
+        report.notes.append(
+            f"{entity}: {count} repeat(s) of an earlier record, identical, merged into it"
+        )
+    for entity, count in sorted(loader.differing.items()):
+        report.notes.append(
+            f"{entity}: {count} repeat(s) of an earlier record's key with other values; "
+            "the first one was kept"
+        )
+    for what, count in sorted(loader.not_kept.items()):
+        report.notes.append(f"not kept as records: {count} {what}")
+    for message, count in sorted(loader.warnings.items()):
+        report.notes.append(f"warning: {message}" + (f" (x{count})" if count > 1 else ""))

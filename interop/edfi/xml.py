@@ -1,0 +1,182 @@
+"""Streaming reads of Ed-Fi interchange files: one top-level element at a time, cleared after.
+
+Element text is normalized (Daybreak's identifiers carry stray whitespace and line breaks inside
+elements), and descriptor URIs (`uri://ed-fi.org/SexDescriptor#Female`) are read as their value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import IO
+
+from lxml import etree
+
+NS_V1 = "http://ed-fi.org/0100"
+NS_V52 = "http://ed-fi.org/5.2.0"
+NAMESPACES = {NS_V1: "1.x", NS_V52: "5.2"}
+
+_SPACES = re.compile(r"\s+")
+
+
+class RecordError(Exception):
+    """A record that cannot be read (a required element missing, a value of the wrong form)."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def clean(text: str | None) -> str:
+    """Collapse inner whitespace and read a descriptor URI as its value."""
+    if not text:
+        return ""
+    value = _SPACES.sub(" ", text).strip()
+    if value.startswith("uri://") and "#" in value:
+        value = value.rsplit("#", 1)[1].strip()
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _qualified(ns: str, path: str) -> str:
+    """'Name/FirstName' → '{ns}Name/{ns}FirstName' (computed once per path and namespace)."""
+    return "/".join(part if part == "." else f"{{{ns}}}{part}" for part in path.split("/"))
+
+
+class Node:
+    """An element with namespace-free paths: `node.text("Name/FirstName")`."""
+
+    __slots__ = ("element", "ns")
+
+    def __init__(self, element: etree._Element, ns: str) -> None:
+        self.element = element
+        self.ns = ns
+
+    def _path(self, path: str) -> str:
+        return _qualified(self.ns, path)
+
+    @property
+    def tag(self) -> str:
+        return etree.QName(self.element).localname
+
+    @property
+    def line(self) -> int | None:
+        return self.element.sourceline
+
+    def find(self, path: str) -> Node | None:
+        found = self.element.find(self._path(path))
+        return Node(found, self.ns) if found is not None else None
+
+    def findall(self, path: str) -> list[Node]:
+        return [Node(found, self.ns) for found in self.element.findall(self._path(path))]
+
+    def text(self, path: str = "") -> str:
+        if not path:
+            return clean(self.element.text)
+        found = self.element.find(self._path(path))
+        return clean(found.text) if found is not None else ""
+
+    def texts(self, path: str) -> list[str]:
+        return [
+            value
+            for found in self.element.findall(self._path(path))
+            if (value := clean(found.text))
+        ]
+
+    def attr(self, name: str) -> str:
+        return clean(self.element.get(name))
+
+    def required(self, path: str) -> str:
+        value = self.text(path)
+        if not value:
+            raise RecordError(f"{self.tag} has no {path}", path)
+        return value
+
+    def date(self, path: str, *, required: bool = False) -> date | None:
+        value = self.required(path) if required else self.text(path)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError as exc:
+            raise RecordError(f"{path} is not a date: {value!r}", path) from exc
+
+    def time(self, path: str) -> time | None:
+        value = self.text(path)
+        if not value:
+            return None
+        try:
+            return time.fromisoformat(value)
+        except ValueError as exc:
+            raise RecordError(f"{path} is not a time: {value!r}", path) from exc
+
+    def decimal(self, path: str) -> Decimal | None:
+        value = self.text(path)
+        if not value:
+            return None
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:
+            raise RecordError(f"{path} is not a number: {value!r}", path) from exc
+
+    def boolean(self, path: str) -> bool | None:
+        value = self.text(path).lower()
+        if value in {"true", "1", "yes"}:
+            return True
+        if value in {"false", "0", "no"}:
+            return False
+        return None
+
+
+@dataclass(frozen=True)
+class FileHead:
+    root: str
+    namespace: str
+
+
+def read_head(stream: IO[bytes]) -> FileHead:
+    """The root element's name and namespace, reading no further than the root's start tag."""
+    for _event, element in etree.iterparse(stream, events=("start",), huge_tree=True):
+        qname = etree.QName(element)
+        return FileHead(root=qname.localname, namespace=qname.namespace or "")
+    raise etree.XMLSyntaxError("The file holds no XML element", None, 1, 1)  # type: ignore[call-arg]
+
+
+def iter_top_elements(
+    stream: IO[bytes], wanted: set[str] | None, on_progress: Callable[[], None] | None = None
+) -> Iterator[Node]:
+    """Yield each top-level element whose local name is in `wanted` (every one when None), then
+    free it and everything before it, so memory stays flat however large the file. XML errors
+    propagate (with their line)."""
+    root: etree._Element | None = None
+    ns = ""
+    depth = 0
+    # resolve_entities off and no network: interchange files need neither (no XXE).
+    for event, element in etree.iterparse(
+        stream,
+        events=("start", "end"),
+        huge_tree=True,
+        resolve_entities=False,
+        no_network=True,
+        remove_comments=True,
+    ):
+        if event == "start":
+            depth += 1
+            if root is None:
+                root = element
+                ns = etree.QName(element).namespace or ""
+            continue
+        depth -= 1
+        if depth != 1:
+            continue
+        if wanted is None or etree.QName(element).localname in wanted:
+            yield Node(element, ns)
+            if on_progress is not None:
+                on_progress()
+        element.clear()
+        while element.getprevious() is not None:
+            del root[0]  # type: ignore[index]

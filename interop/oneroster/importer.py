@@ -1,0 +1,1513 @@
+"""Import a OneRoster 1.1 or 1.2 CSV export into the district's records.
+
+Files are read in an order where references point backwards (orgs, sessions, courses, classes,
+roles, users, enrollments, then the gradebook); each is checked row by row, streamed into a
+set-based upsert (interop.upsert), and its sourcedIds resolved to row ids for the next file.
+Every problem is collected; interop.services.import_execute rolls the whole import back when
+there is any. A bulk file replaces its scope (missing records become inactive); a delta file
+applies its rows, `status=tobedeleted` included. Object permissions are re-derived and mastery
+recomputation is enqueued (once per affected student and standard) when the import commits.
+
+Mapping: orgs → District (type district) and School (type school); academicSessions →
+AcademicSession; courses → Course; classes → Section; users by role → Student, Staff or
+Guardian, their orgs → StudentSchoolMembership / StaffSchoolAssignment, email/phone/sms →
+ContactDetail (encrypted), agentSourcedIds → GuardianRelationship; roles (1.2) → the users'
+roles and schools with dates; demographics → the student's birth date, sex, races and
+ethnicity; enrollments → Enrollment (students) and SectionAssignment (teachers and other
+staff); categories → the assessment's category; lineItems → Assessment (gradebook, in the
+class's section); learning-objective ids → Standard (created when Trellis holds none with that
+code) aligned to the assessment, and an objective item per (lineItem, objective); results →
+scores through assessments.services.scores_record_bulk (set-based on PostgreSQL, scores_record in
+batches elsewhere); per-objective result scores → item scores.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from accounts.services import derived_access_sync
+from assessments.models import (
+    Assessment,
+    AssessmentItem,
+    ItemKind,
+    Score,
+    ScoreSource,
+    ScoreStatus,
+    Standard,
+    StandardKind,
+)
+from assessments.services import ScoreInput, mastery_recompute_enqueue, scores_record_bulk
+from interop.oneroster import schema
+from interop.oneroster.reader import CsvFile, Row
+from interop.registry import ImportContext
+from interop.sources import open_text
+from interop.upsert import UpsertResult, source_id_map, sourced_upsert
+from students.models import (
+    AcademicSession,
+    ContactDetail,
+    ContactKind,
+    Course,
+    District,
+    Enrollment,
+    Guardian,
+    GuardianRelationship,
+    Relationship,
+    School,
+    Section,
+    SectionAssignment,
+    Sex,
+    Staff,
+    StaffKind,
+    StaffSchoolAssignment,
+    Student,
+    StudentSchoolMembership,
+)
+
+SOURCE_SYSTEM = "oneroster"
+
+STAFF_KINDS = {
+    "teacher": StaffKind.TEACHER,
+    "aide": StaffKind.AIDE,
+    "counselor": StaffKind.COUNSELOR,
+    "administrator": StaffKind.ADMINISTRATOR,
+    "principal": StaffKind.ADMINISTRATOR,
+    "siteAdministrator": StaffKind.ADMINISTRATOR,
+    "districtAdministrator": StaffKind.DISTRICT,
+    "systemAdministrator": StaffKind.DISTRICT,
+    "proctor": StaffKind.OTHER,
+}
+GUARDIAN_ROLES = {
+    "parent": Relationship.OTHER,
+    "guardian": Relationship.GUARDIAN,
+    "relative": Relationship.OTHER_RELATIVE,
+}
+# Parents and legal guardians get portal access and educational rights; other relatives do not.
+PORTAL_RELATIONSHIPS = {Relationship.OTHER, Relationship.GUARDIAN}
+SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "other": Sex.NONBINARY, "unspecified": ""}
+RACE_COLUMNS = {
+    "americanIndianOrAlaskaNative": "american_indian_or_alaska_native",
+    "asian": "asian",
+    "blackOrAfricanAmerican": "black_or_african_american",
+    "nativeHawaiianOrOtherPacificIslander": "native_hawaiian_or_other_pacific_islander",
+    "white": "white",
+}
+# Trellis keeps grade codes in four characters.
+GRADE_CODES = {"Other": "OTH"}
+SCORE_STATUS = {
+    "exempt": ScoreStatus.EXEMPT,
+    "fully graded": ScoreStatus.SCORED,
+    "not submitted": ScoreStatus.MISSING,
+    "partially graded": ScoreStatus.INCOMPLETE,
+    "submitted": ScoreStatus.SCORED,
+}
+CONTACTS = (
+    ("email", ContactKind.EMAIL, ""),
+    ("phone", ContactKind.PHONE, "phone"),
+    ("sms", ContactKind.PHONE, "sms"),
+)
+
+
+def oneroster_import(context: ImportContext) -> None:
+    OneRosterImport(context).run()
+
+
+@dataclass
+class PersonRows:
+    """What users.csv (and roles.csv) say, gathered for the upserts that follow."""
+
+    students: list[tuple] = field(default_factory=list)
+    staff: list[tuple] = field(default_factory=list)
+    guardians: list[tuple] = field(default_factory=list)
+    # (source_id, person kind, person source id, school source id, grade/position, begin, end)
+    memberships: list[tuple] = field(default_factory=list)
+    contacts: list[tuple] = field(
+        default_factory=list
+    )  # (source_id, kind, owner, kind, label, value)
+    relationships: dict[tuple[str, str], str] = field(default_factory=dict)  # (guardian, student)
+    relationship_lines: dict[tuple[str, str], Row] = field(default_factory=dict)
+
+
+@dataclass
+class RoleEntry:
+    role: str
+    role_type: str
+    org: str
+    begin: date | None
+    end: date | None
+    active: bool
+
+
+class OneRosterImport:
+    def __init__(self, context: ImportContext) -> None:
+        self.context = context
+        self.report = context.report
+        self.errors = context.report.errors
+        self.version = ""
+        self.files: dict[str, CsvFile] = {}
+        self.district_id: int | None = context.district_id
+        self.schools: dict[str, int] = {}
+        self.other_orgs: set[str] = set()
+        self.sessions: dict[str, int] = {}
+        self.courses: dict[str, int] = {}
+        self.sections: dict[str, int] = {}
+        self.students: dict[str, int] = {}
+        self.staff: dict[str, int] = {}
+        self.guardians: dict[str, int] = {}
+        self.assessments: dict[str, int] = {}
+        self.invalid: dict[str, set[str]] = defaultdict(set)  # ids seen with errors, by file
+        self.roles: dict[str, list[RoleEntry]] = {}
+        self.role_rows: dict[str, Row] = {}  # the first roles.csv row of each user
+        self.score_scales: set[str] = set()
+        self.objective_items: dict[tuple[str, str], int] = {}
+        self.categories: dict[str, str] | None = None
+        self.estimate_ids: set[int] = set()
+
+    # --- the whole import
+
+    def run(self) -> None:
+        self.read_manifest()
+        if self.errors:
+            return
+        for spec in schema.FILES[self.version]:
+            if spec.name in self.files:
+                self.files[spec.name].check_header()
+        self.context.progress.overall(
+            sum(self.context.source.size(f.spec.filename) for f in self.files.values() if f.usable)
+        )
+        self.import_orgs()
+        if self.district_id is None:
+            return
+        self.import_sessions()
+        self.import_courses()
+        self.import_classes()
+        self.read_roles()
+        self.import_users()
+        self.import_demographics()
+        self.check_user_profiles()
+        self.import_enrollments()
+        self.read_categories()
+        self.check_score_scales()
+        self.import_line_items()
+        self.import_line_item_objectives()
+        self.check_links("lineItemScoreScales", "lineItemSourcedId", self.assessments)
+        self.import_results()
+        self.check_links("resultScoreScales", "resultSourcedId", None)
+        self.context.after_commit.append(self.after_commit)
+
+    def after_commit(self) -> None:
+        access = derived_access_sync()
+        self.report.notes.append(
+            f"Access re-derived: {access.memberships_added} memberships and "
+            f"{access.permissions_added} permissions added, {access.memberships_removed} and "
+            f"{access.permissions_removed} removed."
+        )
+        mastery_recompute_enqueue(sorted(self.estimate_ids))
+
+    # --- manifest
+
+    def read_manifest(self) -> None:
+        source = self.context.source
+        if not source.has(schema.MANIFEST):
+            self.errors.add(
+                file=schema.MANIFEST, line=None, column="", message="The export has no manifest.csv"
+            )
+            return
+        properties: dict[str, tuple[str, int]] = {}
+        with open_text(source, schema.MANIFEST) as (text, _):
+            reader = csv.reader(text)
+            header = [name.strip() for name in next(reader, [])]
+            if header[:2] != ["propertyName", "value"]:
+                self.errors.add(
+                    file=schema.MANIFEST,
+                    line=1,
+                    column="propertyName",
+                    message="The header must be propertyName,value",
+                    value=",".join(header),
+                )
+                return
+            for record in reader:
+                if len(record) >= 2 and record[0].strip():
+                    properties[record[0].strip()] = (record[1].strip(), reader.line_num)
+        version, line = properties.get("oneroster.version", ("", None))
+        if version not in schema.FILES:
+            self.errors.add(
+                file=schema.MANIFEST,
+                line=line,
+                column="oneroster.version",
+                message="Must be 1.1 or 1.2" if version else "A value is required",
+                value=version or None,
+            )
+            return
+        self.version = version
+        self.report.notes.append(f"OneRoster {version}.")
+        known = {spec.name: spec for spec in schema.FILES[version]}
+        for name, (mode, line) in properties.items():
+            if not name.startswith("file."):
+                continue
+            file_name = name.removeprefix("file.")
+            if mode not in schema.MODES:
+                self.errors.add(
+                    file=schema.MANIFEST,
+                    line=line,
+                    column=name,
+                    message="Must be bulk, delta or absent",
+                    value=mode,
+                )
+                continue
+            if mode == "absent":
+                continue
+            if file_name in known:
+                self.files[file_name] = CsvFile(self.context, known[file_name], mode)
+            elif file_name in schema.UNSUPPORTED_FILES:
+                self.report.notes.append(f"{file_name}.csv skipped: Trellis keeps no resources.")
+            else:
+                self.errors.add(
+                    file=schema.MANIFEST,
+                    line=line,
+                    column=name,
+                    message=f"Not a file of OneRoster {version}",
+                )
+
+    def file(self, name: str) -> CsvFile | None:
+        declared = self.files.get(name)
+        return declared if declared is not None and declared.usable else None
+
+    # --- shared steps
+
+    def count(self, entity: str, result: UpsertResult) -> None:
+        self.report.count(
+            entity,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            deactivated=result.deactivated,
+        )
+
+    def upsert(self, model, entity: str, fields, rows, *, bulk: bool) -> UpsertResult:  # type: ignore[no-untyped-def]
+        result = sourced_upsert(
+            model,
+            fields=fields,
+            rows=rows,
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+            deactivate_missing=bulk,
+        )
+        self.count(entity, result)
+        return result
+
+    def unique(self, row: Row, seen: dict[str, int]) -> bool:
+        """False (with an error) when the row's sourcedId came earlier in the file."""
+        sourced_id = row.sourced_id
+        if not sourced_id:
+            return False
+        first = seen.get(sourced_id)
+        if first is not None:
+            row.error("sourcedId", f"Duplicate sourcedId (first on line {first})", sourced_id)
+            return False
+        seen[sourced_id] = row.line
+        return True
+
+    def reference(
+        self, row: Row, column: str, ids: dict[str, int], what: str, *, value: str | None = None
+    ) -> int | None:
+        """The row id a sourcedId names (in this import or already in Trellis), or an error."""
+        sourced_id = row.text(column) if value is None else value
+        if not sourced_id:
+            return None
+        found = ids.get(sourced_id)
+        if found is None:
+            if not any(sourced_id in bad for bad in self.invalid.values()):
+                row.error(
+                    column, f"No {what} with this sourcedId in the export or in Trellis", sourced_id
+                )
+            row.ok = False
+        return found
+
+    # --- district and maps
+
+    def district_upsert(self, rows: list[Row]) -> None:
+        """The org of type district (one per import) is the District everything belongs to."""
+        for row in rows[1:]:
+            row.error("type", "Only one district per import", row.sourced_id)
+        row = rows[0]
+        name = row.fits("name", row.required("name"), 200)
+        identifier = row.fits("identifier", row.text("identifier"), 20)
+        if not row.ok:
+            return
+        if self.context.district_id is not None and not self.district_claim(row):
+            return  # an error, or the chosen district used as it is
+        result = sourced_upsert(
+            District,
+            fields=("source_id", "name", "nces_id", "is_active"),
+            rows=[(row.sourced_id, name, identifier, row.is_active)],
+            district_id=None,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("districts", result)
+        self.district_id = District.objects.get(
+            source_system=SOURCE_SYSTEM, source_id=row.sourced_id
+        ).pk
+
+    def district_claim(self, row: Row) -> bool:
+        """An upload into a chosen district never writes to another one: the export's district
+        must be the chosen one, or belong to no district yet. True when the district row may be
+        upserted (the chosen district came from OneRoster); a district from another source keeps
+        its identity and is used as it is."""
+        target = District.objects.get(pk=self.context.district_id)
+        holder = (
+            District.objects.filter(source_system=SOURCE_SYSTEM, source_id=row.sourced_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        from_oneroster = target.source_system == SOURCE_SYSTEM and bool(target.source_id)
+        if (holder is not None and holder != target.pk) or (
+            from_oneroster and target.source_id != row.sourced_id
+        ):
+            row.error(
+                "sourcedId",
+                f"This export is for another district than {target.name}, the one chosen",
+                row.sourced_id,
+            )
+            return False
+        if not from_oneroster:
+            self.district_id = target.pk
+            self.report.count("districts", unchanged=1)
+        return from_oneroster
+
+    def district_existing(self) -> None:
+        """Without a district org, the district given, or the one OneRoster district held."""
+        if self.district_id is not None:
+            return
+        candidates = list(
+            District.objects.filter(source_system=SOURCE_SYSTEM).values_list("pk", flat=True)[:2]
+        )
+        if len(candidates) == 1:
+            self.district_id = candidates[0]
+            return
+        self.errors.add(
+            file="orgs.csv",
+            line=None,
+            column="type",
+            message="No org of type district in the export, and Trellis holds "
+            + ("several OneRoster districts" if candidates else "no OneRoster district"),
+        )
+
+    def load_maps(self) -> None:
+        scope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+        self.schools = source_id_map(School, **scope)
+        self.sessions = source_id_map(AcademicSession, **scope)
+        self.courses = source_id_map(Course, **scope)
+        self.sections = source_id_map(Section, **scope)
+        self.students = source_id_map(Student, **scope)
+        self.staff = source_id_map(Staff, **scope)
+        self.guardians = source_id_map(Guardian, **scope)
+        self.assessments = source_id_map(Assessment, **scope)
+        district_source = District.objects.filter(pk=self.district_id).values_list(
+            "source_id", flat=True
+        )
+        self.other_orgs = set(district_source)
+
+    # --- orgs, sessions, courses, classes
+
+    def import_orgs(self) -> None:
+        orgs = self.file("orgs")
+        if orgs is None:
+            self.district_existing()
+            if self.district_id is not None:
+                self.load_maps()
+            return
+        seen: dict[str, int] = {}
+        org_types: dict[str, str] = {}
+        schools: list[tuple] = []
+        parents: list[tuple[Row, str]] = []
+        districts: list[Row] = []
+        for row in orgs.rows():
+            if not self.unique(row, seen):
+                continue
+            kind = row.enum("type", schema.ORG_TYPES, required=True)
+            if kind == "district":
+                districts.append(row)
+            name = row.fits("name", row.required("name"), 200)
+            org_types[row.sourced_id] = kind
+            if kind == "school":
+                number = row.fits("identifier", row.text("identifier"), 40)
+                if row.text("parentSourcedId"):
+                    parents.append((row, row.text("parentSourcedId")))
+                if row.ok:
+                    schools.append((row.sourced_id, name, number, row.is_active))
+            elif kind and kind != "district":
+                self.other_orgs.add(row.sourced_id)
+            if not row.ok:
+                self.invalid["orgs"].add(row.sourced_id)
+        if districts:
+            self.district_upsert(districts)
+        else:
+            self.district_existing()
+        if self.district_id is None:
+            return
+        self.load_maps()
+        self.other_orgs |= {sid for sid, kind in org_types.items() if kind not in {"school", ""}}
+        for row, parent in parents:
+            if parent not in org_types and parent not in self.other_orgs:
+                row.error("parentSourcedId", "No org with this sourcedId in the export", parent)
+        if True:
+            self.upsert(
+                School,
+                "schools",
+                ("source_id", "name", "school_number", "is_active"),
+                schools,
+                bulk=orgs.bulk,
+            )
+        self.schools = source_id_map(
+            School, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+        skipped = sum(1 for kind in org_types.values() if kind not in {"school", "district"})
+        if skipped:
+            self.report.notes.append(
+                f"{skipped} orgs of other types (department, state...) are kept as references only."
+            )
+
+    def org_school(self, row: Row, column: str, value: str | None = None) -> int | None:
+        """A school id for an org reference; None for the district or another known org."""
+        sourced_id = row.text(column) if value is None else value
+        if sourced_id in self.other_orgs or sourced_id in self.invalid["orgs"]:
+            return None
+        return self.reference(row, column, self.schools, "org", value=sourced_id)
+
+    def import_sessions(self) -> None:
+        sessions = self.file("academicSessions")
+        if sessions is None:
+            return
+        seen: dict[str, int] = {}
+        parents: list[tuple[Row, str, str]] = []
+
+        def rows() -> Iterator[tuple]:
+            for row in sessions.rows():
+                if not self.unique(row, seen):
+                    continue
+                title = row.fits("title", row.required("title"), 200)
+                kind = row.enum("type", schema.SESSION_TYPES, required=True)
+                start = row.date("startDate", required=True)
+                end = row.date("endDate", required=True)
+                year = row.integer("schoolYear", required=True)
+                if year is not None and not 1900 <= year <= 2200:
+                    row.error("schoolYear", "Not a year", row.text("schoolYear"))
+                if start and end and end < start:
+                    row.error("endDate", "Before the startDate", row.text("endDate"))
+                if row.text("parentSourcedId"):
+                    parents.append((row, row.sourced_id, row.text("parentSourcedId")))
+                if not row.ok:
+                    self.invalid["academicSessions"].add(row.sourced_id)
+                    continue
+                yield (
+                    row.sourced_id,
+                    title,
+                    schema.SESSION_TYPES[kind],
+                    year,
+                    start,
+                    end,
+                    row.is_active,
+                )
+
+        self.upsert(
+            AcademicSession,
+            "academic_sessions",
+            ("source_id", "title", "kind", "school_year", "start_date", "end_date", "is_active"),
+            rows(),
+            bulk=sessions.bulk,
+        )
+        self.sessions = source_id_map(
+            AcademicSession, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+        links = []
+        for row, child, parent in parents:
+            parent_id = self.reference(
+                row, "parentSourcedId", self.sessions, "academic session", value=parent
+            )
+            if parent_id is not None and child in self.sessions:
+                links.append((self.sessions[child], parent_id))
+        self.link_parents(AcademicSession, links)
+
+    def link_parents(self, model, links: list[tuple[int, int]]) -> None:  # type: ignore[no-untyped-def]
+        """Self references, set once every row exists (a parent may come after its child)."""
+        current = dict(
+            model.objects.filter(pk__in=[child for child, _ in links]).values_list(
+                "pk", "parent_id"
+            )
+        )
+        changed = [
+            model(pk=child, parent_id=parent)
+            for child, parent in links
+            if current.get(child) != parent
+        ]
+        if changed:
+            model.objects.bulk_update(changed, ["parent_id"], batch_size=2000)
+
+    def import_courses(self) -> None:
+        courses = self.file("courses")
+        if courses is None:
+            return
+        seen: dict[str, int] = {}
+
+        def rows() -> Iterator[tuple]:
+            for row in courses.rows():
+                if not self.unique(row, seen):
+                    continue
+                title = row.fits("title", row.required("title"), 200)
+                row.required("orgSourcedId")
+                school_id = self.org_school(row, "orgSourcedId")
+                if row.text("schoolYearSourcedId"):
+                    self.reference(row, "schoolYearSourcedId", self.sessions, "academic session")
+                code = row.fits("courseCode", row.text("courseCode"), 60)
+                subject = row.fits("subjects", ", ".join(row.list("subjects")), 100)
+                grades = self.grades(row)
+                if not row.ok:
+                    self.invalid["courses"].add(row.sourced_id)
+                    continue
+                yield (row.sourced_id, school_id, title, code, subject, grades, row.is_active)
+
+        self.upsert(
+            Course,
+            "courses",
+            (
+                "source_id",
+                "school_id",
+                "title",
+                "course_code",
+                "subject",
+                "grade_levels",
+                "is_active",
+            ),
+            rows(),
+            bulk=courses.bulk,
+        )
+        self.courses = source_id_map(
+            Course, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+
+    def grades(self, row: Row) -> list[str]:
+        grades = row.list("grades")
+        for grade in grades:
+            if grade not in schema.GRADES:
+                row.error("grades", "Not a CEDS grade level (KG, 01 ... 12, Other ...)", grade)
+        return [GRADE_CODES.get(grade, grade) for grade in grades]
+
+    def import_classes(self) -> None:
+        classes = self.file("classes")
+        if classes is None:
+            return
+        seen: dict[str, int] = {}
+
+        def rows() -> Iterator[tuple]:
+            for row in classes.rows():
+                if not self.unique(row, seen):
+                    continue
+                title = row.fits("title", row.required("title"), 200)
+                row.enum("classType", schema.CLASS_TYPES, required=True)
+                row.required("courseSourcedId")
+                course_id = self.reference(row, "courseSourcedId", self.courses, "course")
+                row.required("schoolSourcedId")
+                school_id = self.org_school(row, "schoolSourcedId")
+                if school_id is None and row.ok:
+                    row.error(
+                        "schoolSourcedId", "Not an org of type school", row.text("schoolSourcedId")
+                    )
+                terms = row.list("termSourcedIds")
+                if not terms:
+                    row.error("termSourcedIds", "A value is required")
+                term_ids = [
+                    self.reference(
+                        row, "termSourcedIds", self.sessions, "academic session", value=term
+                    )
+                    for term in terms
+                ]
+                values = (
+                    row.fits("classCode", row.text("classCode"), 60),
+                    row.fits("periods", ", ".join(row.list("periods")), 40),
+                    row.fits("subjects", ", ".join(row.list("subjects")), 100),
+                    self.grades(row),
+                    row.fits("location", row.text("location"), 60),
+                )
+                if not row.ok:
+                    self.invalid["classes"].add(row.sourced_id)
+                    continue
+                yield (
+                    row.sourced_id,
+                    school_id,
+                    course_id,
+                    term_ids[0],
+                    title,
+                    *values,
+                    row.is_active,
+                )
+
+        self.upsert(
+            Section,
+            "sections",
+            (
+                "source_id",
+                "school_id",
+                "course_id",
+                "session_id",
+                "title",
+                "section_code",
+                "period",
+                "subject",
+                "grade_levels",
+                "room",
+                "is_active",
+            ),
+            rows(),
+            bulk=classes.bulk,
+        )
+        self.sections = source_id_map(
+            Section, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+
+    # --- people
+
+    def read_roles(self) -> None:
+        roles = self.file("roles")
+        if roles is None:
+            return
+        seen: dict[str, int] = {}
+        for row in roles.rows():
+            if not self.unique(row, seen):
+                continue
+            user = row.required("userSourcedId")
+            role = row.enum("role", schema.USER_ROLES["1.2"], required=True)
+            role_type = row.enum("roleType", schema.ROLE_TYPES, required=True)
+            org = row.required("orgSourcedId")
+            if org and org not in self.schools and org not in self.other_orgs:
+                self.org_school(row, "orgSourcedId")
+            begin, end = row.date("beginDate"), row.date("endDate")
+            if row.ok:
+                self.roles.setdefault(user, []).append(
+                    RoleEntry(role, role_type, org, begin, end, row.is_active)
+                )
+            self.role_rows.setdefault(user, row)
+
+    def import_users(self) -> None:
+        users = self.file("users")
+        people = PersonRows()
+        seen: dict[str, int] = {}
+        if users is not None:
+            for row in users.rows():
+                if self.unique(row, seen):
+                    self.read_user(row, people)
+            if self.version == "1.2":
+                for user, row in self.role_rows.items():
+                    if (
+                        user not in seen
+                        and user not in self.students
+                        and user not in (self.staff)
+                        and user not in self.guardians
+                    ):
+                        row.error(
+                            "userSourcedId",
+                            "No user with this sourcedId in the export or in Trellis",
+                            user,
+                        )
+        if users is None and self.version == "1.2" and self.file("roles") is not None:
+            self.report.notes.append("roles.csv without users.csv: roles are checked only.")
+        if users is None:
+            return
+        bulk = users.bulk
+        person = ("first_name", "middle_name", "last_name", "preferred_first_name")
+        self.upsert(
+            Student,
+            "students",
+            ("source_id", *person, "student_number", "is_active"),
+            people.students,
+            bulk=bulk,
+        )
+        self.upsert(
+            Staff,
+            "staff",
+            ("source_id", *person, "staff_number", "kind", "is_active"),
+            people.staff,
+            bulk=bulk,
+        )
+        self.upsert(
+            Guardian, "guardians", ("source_id", *person, "is_active"), people.guardians, bulk=bulk
+        )
+        scope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+        self.students = source_id_map(Student, **scope)
+        self.staff = source_id_map(Staff, **scope)
+        self.guardians = source_id_map(Guardian, **scope)
+        memberships_bulk = (
+            bulk
+            if self.version == "1.1"
+            else (self.file("roles") is not None and self.files["roles"].bulk)
+        )
+        if self.version == "1.1" or self.file("roles") is not None:
+            self.upsert_memberships(people, bulk=memberships_bulk)
+        self.upsert_contacts(people, bulk=bulk)
+        self.upsert_relationships(people, bulk=bulk)
+
+    def user_roles(self, row: Row) -> tuple[str, list[RoleEntry]]:
+        """The user's primary role and its org roles, from users.csv (1.1) or roles.csv (1.2)."""
+        if self.version == "1.1":
+            role = row.enum("role", schema.USER_ROLES["1.1"], required=True)
+            row.required("orgSourcedIds")
+            entries = [
+                RoleEntry(role, "primary", org, None, None, True)
+                for org in row.list("orgSourcedIds")
+            ]
+            return role, entries
+        entries = self.roles.get(row.sourced_id, [])
+        primary = [entry.role for entry in entries if entry.role_type == "primary"]
+        if primary:
+            return primary[0], entries
+        if entries:
+            return entries[0].role, entries
+        # A delta users file may leave roles unchanged: the record Trellis holds says who it is.
+        if row.sourced_id in self.students:
+            return "student", []
+        if row.sourced_id in self.staff:
+            return "teacher", []
+        if row.sourced_id in self.guardians:
+            return "guardian", []
+        row.error("sourcedId", "No role for this user in roles.csv or in Trellis", row.sourced_id)
+        return "", []
+
+    def read_user(self, row: Row, people: PersonRows) -> None:
+        role, entries = self.user_roles(row)
+        row.enum("enabledUser", ("true", "false"), required=True)
+        given = row.fits("givenName", row.required("givenName"), 100)
+        family = row.fits("familyName", row.required("familyName"), 100)
+        middle = row.fits("middleName", row.text("middleName"), 100)
+        preferred = row.fits("preferredGivenName", row.text("preferredGivenName"), 100)
+        identifier = row.fits("identifier", row.text("identifier"), 60)
+        grades = self.grades(row)
+        agents = row.list("agentSourcedIds")
+        schools = []
+        for entry in entries:
+            school_id = self.org_school(
+                row, "orgSourcedIds" if self.version == "1.1" else "sourcedId", value=entry.org
+            )
+            if school_id is not None:
+                schools.append(entry)
+        contacts = []
+        for column, kind, label in CONTACTS:
+            value = row.text(column)
+            if value:
+                contacts.append((f"{row.sourced_id}:{column}", kind, label, value))
+        if not row.ok or not role:
+            self.invalid["users"].add(row.sourced_id)
+            return
+        sourced_id, active = row.sourced_id, row.is_active
+        names = (given, middle, family, preferred)
+        if role == "student":
+            people.students.append((sourced_id, *names, identifier, active))
+            owner = "student"
+            grade = grades[0] if grades else ""
+            for entry in schools:
+                people.memberships.append(
+                    (
+                        f"{sourced_id}:{entry.org}",
+                        owner,
+                        sourced_id,
+                        entry.org,
+                        grade,
+                        entry.begin,
+                        entry.end,
+                        active and entry.active,
+                    )
+                )
+            for agent in agents:
+                people.relationships.setdefault((agent, sourced_id), "")
+                people.relationship_lines.setdefault((agent, sourced_id), row)
+        elif role in GUARDIAN_ROLES:
+            people.guardians.append((sourced_id, *names, active))
+            owner = "guardian"
+            for agent in agents:
+                people.relationships[(sourced_id, agent)] = role
+                people.relationship_lines.setdefault((sourced_id, agent), row)
+        else:
+            people.staff.append((sourced_id, *names, identifier, STAFF_KINDS[role], active))
+            owner = "staff"
+            for entry in schools:
+                people.memberships.append(
+                    (
+                        f"{sourced_id}:{entry.org}",
+                        owner,
+                        sourced_id,
+                        entry.org,
+                        entry.role,
+                        entry.begin,
+                        entry.end,
+                        active and entry.active,
+                    )
+                )
+        for source_id, kind, label, value in contacts:
+            people.contacts.append((source_id, owner, sourced_id, kind, label, value, active))
+
+    def upsert_memberships(self, people: PersonRows, *, bulk: bool) -> None:
+        students, staff = [], []
+        for source_id, owner, person, org, detail, begin, end, active in people.memberships:
+            if owner == "student":
+                students.append(
+                    (
+                        source_id,
+                        self.students[person],
+                        self.schools[org],
+                        detail,
+                        begin,
+                        end,
+                        active,
+                    )
+                )
+            else:
+                staff.append(
+                    (
+                        source_id,
+                        self.staff[person],
+                        self.schools[org],
+                        detail[:100],
+                        begin,
+                        end,
+                        active,
+                    )
+                )
+        self.upsert(
+            StudentSchoolMembership,
+            "student_school_memberships",
+            (
+                "source_id",
+                "student_id",
+                "school_id",
+                "grade_level",
+                "begin_date",
+                "end_date",
+                "is_active",
+            ),
+            students,
+            bulk=bulk,
+        )
+        self.upsert(
+            StaffSchoolAssignment,
+            "staff_school_assignments",
+            (
+                "source_id",
+                "staff_id",
+                "school_id",
+                "position",
+                "begin_date",
+                "end_date",
+                "is_active",
+            ),
+            staff,
+            bulk=bulk,
+        )
+
+    def upsert_contacts(self, people: PersonRows, *, bulk: bool) -> None:
+        owners = {"student": self.students, "guardian": self.guardians, "staff": self.staff}
+        rows = []
+        for source_id, owner, person, kind, label, value, active in people.contacts:
+            ids = {"student": None, "guardian": None, "staff": None}
+            ids[owner] = owners[owner][person]
+            rows.append(
+                (
+                    source_id,
+                    ids["student"],
+                    ids["guardian"],
+                    ids["staff"],
+                    kind,
+                    label,
+                    value,
+                    active,
+                )
+            )
+        self.upsert(
+            ContactDetail,
+            "contact_details",
+            (
+                "source_id",
+                "student_id",
+                "guardian_id",
+                "staff_id",
+                "kind",
+                "label",
+                "value",
+                "is_active",
+            ),
+            rows,
+            bulk=bulk,
+        )
+
+    def upsert_relationships(self, people: PersonRows, *, bulk: bool) -> None:
+        rows = []
+        for (guardian, student), role in people.relationships.items():
+            row = people.relationship_lines[(guardian, student)]
+            guardian_id = self.reference(
+                row,
+                "agentSourcedIds",
+                self.guardians,
+                "parent, guardian or relative",
+                value=guardian,
+            )
+            student_id = self.reference(
+                row, "agentSourcedIds", self.students, "student", value=student
+            )
+            if guardian_id is None or student_id is None:
+                continue
+            if not role:  # named only by the student: the guardian's role is in Trellis
+                role = "guardian"
+            relationship = GUARDIAN_ROLES[role]
+            access = relationship in PORTAL_RELATIONSHIPS
+            rows.append(
+                (
+                    f"{guardian}:{student}",
+                    guardian_id,
+                    student_id,
+                    relationship,
+                    access,
+                    access,
+                    True,
+                )
+            )
+        self.upsert(
+            GuardianRelationship,
+            "guardian_relationships",
+            (
+                "source_id",
+                "guardian_id",
+                "student_id",
+                "relationship",
+                "portal_access",
+                "has_educational_rights",
+                "is_active",
+            ),
+            rows,
+            bulk=bulk,
+        )
+
+    def import_demographics(self) -> None:
+        demographics = self.file("demographics")
+        if demographics is None:
+            return
+        sexes = schema.SEXES[self.version]
+        seen: dict[str, int] = {}
+
+        def rows() -> Iterator[tuple]:
+            for row in demographics.rows():
+                if not self.unique(row, seen):
+                    continue
+                self.reference(row, "sourcedId", self.students, "student")
+                birth = row.date("birthDate")
+                sex = row.enum("sex", sexes)
+                races = []
+                for column, race in RACE_COLUMNS.items():
+                    if row.boolean(column):
+                        races.append(race)
+                row.boolean("demographicRaceTwoOrMoreRaces")
+                hispanic = row.boolean("hispanicOrLatinoEthnicity")
+                if not row.ok:
+                    continue
+                yield (row.sourced_id, birth, SEX.get(sex, ""), races, hispanic)
+
+        # Demographics update students; they never create or deactivate one.
+        result = sourced_upsert(
+            Student,
+            fields=("source_id", "birth_date", "sex", "races", "hispanic_or_latino"),
+            rows=rows(),
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("demographics", result)
+
+    def check_user_profiles(self) -> None:
+        profiles = self.file("userProfiles")
+        if profiles is None:
+            return
+        seen: dict[str, int] = {}
+        people = {**self.students, **self.staff, **self.guardians}
+        for row in profiles.rows():
+            if self.unique(row, seen):
+                self.reference(row, "userSourcedId", people, "user")
+                for column in ("profileType", "vendorId", "credentialType", "username"):
+                    row.required(column)
+        self.report.notes.append(
+            "userProfiles.csv checked; Trellis keeps no third-party credentials."
+        )
+
+    # --- enrollments
+
+    def import_enrollments(self) -> None:
+        enrollments = self.file("enrollments")
+        if enrollments is None:
+            return
+        seen: dict[str, int] = {}
+        pairs: dict[tuple[bool, int, int], int] = {}
+        teaching: list[tuple] = []
+
+        def rows() -> Iterator[tuple]:
+            for row in enrollments.rows():
+                if not self.unique(row, seen):
+                    continue
+                role = row.enum("role", schema.ENROLLMENT_ROLES, required=True)
+                row.required("classSourcedId")
+                section_id = self.reference(row, "classSourcedId", self.sections, "class")
+                row.required("schoolSourcedId")
+                self.org_school(row, "schoolSourcedId")
+                user = row.required("userSourcedId")
+                begin, end = row.date("beginDate"), row.date("endDate")
+                primary = row.boolean("primary")
+                if begin and end and end < begin:
+                    row.error("endDate", "Before the beginDate", row.text("endDate"))
+                people = self.students if role == "student" else self.staff
+                person_id = people.get(user)
+                if user and person_id is None and row.ok and user not in self.invalid["users"]:
+                    other = user in self.students or user in self.staff or user in self.guardians
+                    row.error(
+                        "userSourcedId",
+                        f"The user is not a {'student' if role == 'student' else 'staff member'}"
+                        if other
+                        else "No user with this sourcedId in the export or in Trellis",
+                        user,
+                    )
+                if not row.ok or person_id is None or section_id is None:
+                    continue
+                first = pairs.setdefault((role == "student", person_id, section_id), row.line)
+                if first != row.line:
+                    row.error(
+                        "userSourcedId", f"The user is already in this class (line {first})", user
+                    )
+                    continue
+                if role == "student":
+                    yield (row.sourced_id, person_id, section_id, begin, end, row.is_active)
+                else:
+                    teaching.append(
+                        (
+                            row.sourced_id,
+                            person_id,
+                            section_id,
+                            primary is not False,
+                            begin,
+                            end,
+                            row.is_active,
+                        )
+                    )
+
+        self.upsert(
+            Enrollment,
+            "enrollments",
+            ("source_id", "student_id", "section_id", "begin_date", "end_date", "is_active"),
+            rows(),
+            bulk=enrollments.bulk,
+        )
+        self.upsert(
+            SectionAssignment,
+            "section_assignments",
+            (
+                "source_id",
+                "staff_id",
+                "section_id",
+                "is_primary",
+                "begin_date",
+                "end_date",
+                "is_active",
+            ),
+            teaching,
+            bulk=enrollments.bulk,
+        )
+
+    # --- gradebook
+
+    def read_categories(self) -> None:
+        categories = self.file("categories")
+        if categories is None:
+            return
+        self.categories = {}
+        seen: dict[str, int] = {}
+        for row in categories.rows():
+            if self.unique(row, seen):
+                title = row.fits("title", row.required("title"), 100)
+                if row.text("weight"):
+                    row.decimal("weight")
+                self.categories[row.sourced_id] = title
+        self.report.count("categories", unchanged=len(self.categories))
+
+    def check_score_scales(self) -> None:
+        scales = self.file("scoreScales")
+        if scales is None:
+            return
+        seen: dict[str, int] = {}
+        for row in scales.rows():
+            if self.unique(row, seen):
+                row.required("title")
+                row.required("type")
+                row.required("scoreScaleValue")
+                if row.text("classSourcedId"):
+                    self.reference(row, "classSourcedId", self.sections, "class")
+                if row.text("courseSourcedId"):
+                    self.reference(row, "courseSourcedId", self.courses, "course")
+                self.score_scales.add(row.sourced_id)
+        self.report.notes.append(
+            "scoreScales.csv checked; Trellis reads scores against each assessment's range."
+        )
+
+    def import_line_items(self) -> None:
+        line_items = self.file("lineItems")
+        if line_items is None:
+            return
+        seen: dict[str, int] = {}
+        fields = [
+            "source_id",
+            "section_id",
+            "title",
+            "kind",
+            "assigned_on",
+            "due_on",
+            "min_points",
+            "max_points",
+            "is_active",
+        ]
+        if self.categories is not None:
+            fields.insert(4, "category")
+
+        def rows() -> Iterator[tuple]:
+            for row in line_items.rows():
+                if not self.unique(row, seen):
+                    continue
+                title = row.fits("title", row.required("title"), 250)
+                assigned = row.date("assignDate", required=True)
+                due = row.date("dueDate", required=True)
+                row.required("classSourcedId")
+                section_id = self.reference(row, "classSourcedId", self.sections, "class")
+                category = ""
+                if self.categories is not None and row.text("categorySourcedId"):
+                    category = self.categories.get(row.text("categorySourcedId"), "")
+                    if row.text("categorySourcedId") not in self.categories:
+                        row.error(
+                            "categorySourcedId",
+                            "No category with this sourcedId in categories.csv",
+                            row.text("categorySourcedId"),
+                        )
+                elif "categorySourcedId" in line_items.spec.required:
+                    row.required("categorySourcedId")
+                if row.text("gradingPeriodSourcedId"):
+                    self.reference(row, "gradingPeriodSourcedId", self.sessions, "academic session")
+                elif "gradingPeriodSourcedId" in line_items.spec.required:
+                    row.required("gradingPeriodSourcedId")
+                if row.text("schoolSourcedId"):
+                    self.org_school(row, "schoolSourcedId")
+                low = row.decimal(
+                    "resultValueMin", required="resultValueMin" in line_items.spec.required
+                )
+                high = row.decimal(
+                    "resultValueMax", required="resultValueMax" in line_items.spec.required
+                )
+                if low is not None and high is not None and high <= low:
+                    row.error(
+                        "resultValueMax", "Not above resultValueMin", row.text("resultValueMax")
+                    )
+                if not row.ok:
+                    self.invalid["lineItems"].add(row.sourced_id)
+                    continue
+                values = [
+                    row.sourced_id,
+                    section_id,
+                    title,
+                    "gradebook",
+                    assigned,
+                    due,
+                    low if low is not None else Decimal(0),
+                    high,
+                    row.is_active,
+                ]
+                if self.categories is not None:
+                    values.insert(4, category)
+                yield tuple(values)
+
+        self.upsert(Assessment, "assessments", fields, rows(), bulk=line_items.bulk)
+        self.assessments = source_id_map(
+            Assessment, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+
+    def import_line_item_objectives(self) -> None:
+        """Learning objectives of line items: standards (created when new), the assessment's
+        alignment, and an objective item per (line item, objective) for per-objective scores."""
+        links = self.file("lineItemLearningObjectiveIds")
+        if links is None:
+            return
+        wanted: dict[tuple[str, str], tuple[int, str]] = {}
+        for row in links.rows():
+            line_item = row.required("lineItemSourcedId")
+            source = row.fits("source", row.required("source"), 100)
+            objective = row.fits("learningObjectiveId", row.required("learningObjectiveId"), 120)
+            assessment_id = self.reference(row, "lineItemSourcedId", self.assessments, "line item")
+            if not row.ok or assessment_id is None:
+                continue
+            if (line_item, objective) in wanted:
+                row.error("learningObjectiveId", "Listed twice for this line item", objective)
+                continue
+            wanted[(line_item, objective)] = (assessment_id, source)
+        standards = self.standards_ensure({(obj, src) for (_, obj), (_, src) in wanted.items()})
+        # The assessment's alignment (added; a bulk file also removes links it no longer lists).
+        through = Assessment.standards.through
+        pairs = {(assessment_id, standards[obj]) for (_, obj), (assessment_id, _) in wanted.items()}
+        existing = set(
+            through.objects.filter(assessment_id__in={a for a, _ in pairs}).values_list(
+                "assessment_id", "standard_id"
+            )
+        )
+        through.objects.bulk_create(
+            [through(assessment_id=a, standard_id=s) for a, s in pairs - existing],
+            batch_size=5000,
+        )
+        removed = 0
+        if links.bulk:
+            stale = existing - pairs
+            for assessment_id, standard_id in stale:
+                removed += through.objects.filter(
+                    assessment_id=assessment_id, standard_id=standard_id
+                ).delete()[0]
+        self.report.count(
+            "assessment_standards",
+            created=len(pairs - existing),
+            unchanged=len(pairs & existing),
+            deactivated=removed,
+        )
+        max_points = dict(
+            Assessment.objects.filter(pk__in={a for a, _ in pairs}).values_list("pk", "max_points")
+        )
+        items = [
+            (
+                f"{line_item}:{objective}",
+                assessment_id,
+                ItemKind.OBJECTIVE,
+                objective,
+                objective,
+                max_points.get(assessment_id),
+                True,
+            )
+            for (line_item, objective), (assessment_id, _) in wanted.items()
+        ]
+        self.upsert(
+            AssessmentItem,
+            "assessment_items",
+            ("source_id", "assessment_id", "kind", "code", "title", "max_points", "is_active"),
+            items,
+            bulk=links.bulk,
+        )
+        item_ids = source_id_map(
+            AssessmentItem, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+        item_through = AssessmentItem.standards.through
+        item_pairs = set()
+        for line_item, objective in wanted:
+            item_id = item_ids[f"{line_item}:{objective}"]
+            self.objective_items[(line_item, objective)] = item_id
+            item_pairs.add((item_id, standards[objective]))
+        existing_items = set(
+            item_through.objects.filter(
+                assessmentitem_id__in={i for i, _ in item_pairs}
+            ).values_list("assessmentitem_id", "standard_id")
+        )
+        item_through.objects.bulk_create(
+            [
+                item_through(assessmentitem_id=i, standard_id=s)
+                for i, s in item_pairs - existing_items
+            ],
+            batch_size=5000,
+        )
+
+    def standards_ensure(self, objectives: set[tuple[str, str]]) -> dict[str, int]:
+        """Standard ids by code; an objective id naming no standard of the district creates it."""
+        codes = {code for code, _ in objectives}
+        found: dict[str, int] = {}
+        for pk, code in (
+            Standard.objects.filter(district_id=self.district_id, code__in=codes)
+            .order_by("pk")
+            .values_list("pk", "code")
+        ):
+            found.setdefault(code, pk)
+        missing = sorted((code, source) for code, source in objectives if code not in found)
+        created: dict[str, tuple] = {}
+        for code, source in missing:
+            created.setdefault(code, (code, code, source, StandardKind.OBJECTIVE, True))
+        if created:
+            result = sourced_upsert(
+                Standard,
+                fields=("source_id", "code", "framework", "kind", "is_active"),
+                rows=list(created.values()),
+                district_id=self.district_id,
+                source_system=SOURCE_SYSTEM,
+            )
+            self.count("standards", result)
+            found.update(
+                Standard.objects.filter(
+                    district_id=self.district_id, code__in=list(created)
+                ).values_list("code", "pk")
+            )
+        self.report.count("standards", unchanged=len(codes) - len(created))
+        return found
+
+    def check_links(self, name: str, column: str, ids: dict[str, int] | None) -> None:
+        links = self.file(name)
+        if links is None:
+            return
+        for row in links.rows():
+            row.required(column)
+            scale = row.required("scoreScaleSourcedId")
+            if ids is not None:
+                self.reference(row, column, ids, "line item")
+            if scale and scale not in self.score_scales:
+                row.error(
+                    "scoreScaleSourcedId",
+                    "No score scale with this sourcedId in scoreScales.csv",
+                    scale,
+                )
+        self.report.notes.append(f"{name}.csv checked; Trellis keeps no score scales.")
+
+    def read_result_objectives(self) -> dict[str, list[tuple[Row, str, Decimal | None, str]]]:
+        links = self.file("resultLearningObjectiveIds")
+        by_result: dict[str, list] = defaultdict(list)
+        if links is None:
+            return by_result
+        for row in links.rows():
+            result = row.required("resultSourcedId")
+            row.required("source")
+            objective = row.required("learningObjectiveId")
+            score = row.decimal("score")
+            text_score = row.fits("textScore", row.text("textScore"), 60)
+            if any(entry[1] == objective for entry in by_result.get(result, [])):
+                row.error("learningObjectiveId", "Listed twice for this result", objective)
+            if row.ok:
+                by_result[result].append((row, objective, score, text_score))
+        return by_result
+
+    def import_results(self) -> None:
+        results = self.file("results")
+        objectives = self.read_result_objectives()
+        if results is None:
+            if objectives:
+                self.check_results_exist(objectives)
+            return
+        seen: dict[str, int] = {}
+        administrations: dict[tuple[int, int, date], int] = {}
+
+        def inputs() -> Iterator[ScoreInput]:
+            for row in results.rows():
+                if self.unique(row, seen):
+                    yield from self.read_result(row, objectives, administrations)
+
+        # Set-based on PostgreSQL; recomputation is enqueued once, after the import commits.
+        recorded = scores_record_bulk(scores=inputs(), source=ScoreSource.IMPORTED)
+        self.estimate_ids.update(recorded.estimate_ids)
+        unknown = {key: value for key, value in objectives.items() if key not in seen}
+        if unknown:
+            self.check_results_exist(unknown)
+        self.report.count(
+            "scores",
+            created=recorded.created,
+            updated=recorded.updated,
+            unchanged=recorded.unchanged,
+        )
+
+    def read_result(self, row: Row, objectives: dict, administrations: dict) -> list[ScoreInput]:
+        line_item = row.required("lineItemSourcedId")
+        assessment_id = self.reference(row, "lineItemSourcedId", self.assessments, "line item")
+        student = row.required("studentSourcedId")
+        student_id = self.reference(row, "studentSourcedId", self.students, "student")
+        status = row.enum("scoreStatus", schema.SCORE_STATUSES, required=True)
+        points = row.decimal("score", required="score" in row.file.spec.required)
+        scored_on = row.date("scoreDate", required=True)
+        comment = row.text("comment")
+        text_score = row.fits("textScore", row.text("textScore"), 60)
+        status_value = SCORE_STATUS.get(status, ScoreStatus.SCORED)
+        if status == "submitted" and points is None:
+            status_value = ScoreStatus.INCOMPLETE
+        flags = {
+            name: row.boolean(name) for name in ("inProgress", "incomplete", "late", "missing")
+        }
+        if flags["missing"]:
+            status_value = ScoreStatus.MISSING
+        elif flags["incomplete"] or flags["inProgress"]:
+            status_value = ScoreStatus.INCOMPLETE
+        elif flags["late"]:
+            status_value = ScoreStatus.LATE
+        if not row.ok or assessment_id is None or student_id is None or scored_on is None:
+            return []
+        key = (student_id, assessment_id, scored_on)
+        first = administrations.setdefault(key, row.line)
+        if first != row.line:
+            row.error(
+                "studentSourcedId",
+                f"A second result for this student, line item and scoreDate (line {first})",
+                student,
+            )
+            return []
+        if not row.is_active:
+            # Trellis keeps scores (they are evidence); a deleted result is noted, not erased.
+            self.report.count("scores_marked_deleted", unchanged=1)
+            return []
+        inputs = [
+            ScoreInput(
+                student_id=student_id,
+                assessment_id=assessment_id,
+                scored_on=scored_on,
+                points=points,
+                rubric_level=text_score,
+                status=status_value,
+                comment=comment,
+                source_system=SOURCE_SYSTEM,
+                source_id=row.sourced_id,
+            )
+        ]
+        for link_row, objective, score, objective_text in objectives.get(row.sourced_id, []):
+            item_id = self.objective_items.get((line_item, objective))
+            if item_id is None:
+                link_row.error(
+                    "learningObjectiveId",
+                    "Not a learning objective of the "
+                    "result's line item (lineItemLearningObjectiveIds.csv)",
+                    objective,
+                )
+                continue
+            inputs.append(
+                ScoreInput(
+                    student_id=student_id,
+                    assessment_id=assessment_id,
+                    item_id=item_id,
+                    scored_on=scored_on,
+                    points=score,
+                    rubric_level=objective_text,
+                    status=status_value,
+                    source_system=SOURCE_SYSTEM,
+                    source_id=f"{row.sourced_id}:{objective}",
+                )
+            )
+        return inputs
+
+    def check_results_exist(self, objectives: dict) -> None:
+        known = set(
+            Score.objects.filter(
+                district_id=self.district_id,
+                source_system=SOURCE_SYSTEM,
+                source_id__in=list(objectives),
+                item__isnull=True,
+            ).values_list("source_id", flat=True)
+        )
+        for result, entries in objectives.items():
+            if result not in known:
+                row = entries[0][0]
+                row.error(
+                    "resultSourcedId",
+                    "No result with this sourcedId in the export or in Trellis",
+                    result,
+                )
+            else:
+                row = entries[0][0]
+                row.error(
+                    "resultSourcedId",
+                    "Per-objective scores need their result in the same import (results.csv)",
+                    result,
+                )

@@ -1,0 +1,256 @@
+"""Reading OneRoster CSV leniently and checking it strictly.
+
+Lenient: a UTF-8 BOM, CRLF or LF, quoted fields with commas and newlines, columns in any order,
+extra columns, empty optional fields, dates with or without a time. Strict: a missing required
+column or value, a bad date, number or enum value, a duplicate sourcedId: each is an error with
+the file, the line the record starts on, the column and (unless sensitive) the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from interop.oneroster.schema import STATUSES, FileSpec
+from interop.registry import ImportContext
+from interop.sources import open_text
+
+# Values never echoed in an error message (they arrive in the import; they are not logged).
+SENSITIVE_COLUMNS = {"email", "sms", "phone", "password", "birthDate", "username", "userIds"}
+DATE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+TRUE_VALUES = {"true": True, "false": False}
+PROGRESS_EVERY = 2000
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+def parse_date(text: str) -> date | None:
+    """A date, or a datetime whose date part is taken; None when it is neither."""
+    match = DATE.match(text)
+    if not match:
+        return None
+    try:
+        parsed = date(int(match[1]), int(match[2]), int(match[3]))
+        if match[4] is not None and (int(match[4]) > 23 or int(match[5]) > 59):
+            return None
+        return parsed
+    except ValueError:
+        return None
+
+
+@dataclass
+class Row:
+    """One record of a file, with helpers that read a column and record what is wrong with it."""
+
+    file: CsvFile
+    line: int
+    values: dict[str, str]
+    ok: bool = True
+
+    def error(self, column: str, message: str, value: str | None = None) -> None:
+        self.ok = False
+        if column in SENSITIVE_COLUMNS:
+            value = None
+        self.file.context.report.errors.add(
+            file=self.file.spec.filename,
+            line=self.line,
+            column=column,
+            message=message,
+            value=value,
+        )
+
+    def text(self, column: str) -> str:
+        return self.values.get(column, "")  # stripped when the row was read
+
+    def required(self, column: str) -> str:
+        value = self.text(column)
+        if not value:
+            self.error(column, "A value is required")
+        return value
+
+    def list(self, column: str) -> list[str]:
+        return [part.strip() for part in self.text(column).split(",") if part.strip()]
+
+    def date(self, column: str, *, required: bool = False) -> date | None:
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        parsed = parse_date(raw)
+        if parsed is None:
+            self.error(column, "Not a date (YYYY-MM-DD, optionally with a time)", raw)
+        return parsed
+
+    def enum(self, column: str, allowed: tuple[str, ...] | dict, *, required: bool = False) -> str:
+        raw = self.required(column) if required else self.text(column)
+        if raw and raw not in allowed:
+            self.error(column, f"Not one of {', '.join(allowed)}", raw)
+            return ""
+        return raw
+
+    def boolean(self, column: str, *, required: bool = False) -> bool | None:
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        parsed = TRUE_VALUES.get(raw.lower())
+        if parsed is None:
+            self.error(column, "Not true or false", raw)
+        return parsed
+
+    def decimal(self, column: str, *, required: bool = False) -> Decimal | None:
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            self.error(column, "Not a number", raw)
+            return None
+        if abs(number) >= Decimal("1000000"):
+            self.error(column, "Out of range (at most 999,999.999)", raw)
+            return None
+        return number.quantize(Decimal("0.001"))
+
+    def integer(self, column: str, *, required: bool = False) -> int | None:
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        if not raw.isdigit():
+            self.error(column, "Not a whole number", raw)
+            return None
+        return int(raw)
+
+    @property
+    def sourced_id(self) -> str:
+        return self.text("sourcedId")
+
+    @property
+    def is_active(self) -> bool:
+        return self.text("status") != "tobedeleted"
+
+    def fits(self, column: str, value: str, limit: int) -> str:
+        if len(value) > limit:
+            self.error(column, f"Longer than {limit} characters", value)
+        return value
+
+
+@dataclass
+class CsvFile:
+    """A declared file: its header checked once, then its rows streamed."""
+
+    context: ImportContext
+    spec: FileSpec
+    mode: str  # bulk or delta
+    header: list[str] = field(default_factory=list)
+    usable: bool = True
+    rows_read: int = 0
+
+    @property
+    def bulk(self) -> bool:
+        return self.mode == "bulk"
+
+    def check_header(self) -> None:
+        source = self.context.source
+        errors = self.context.report.errors
+        if not source.has(self.spec.filename):
+            errors.add(
+                file="manifest.csv",
+                line=None,
+                column=f"file.{self.spec.name}",
+                message=f"The manifest declares {self.spec.filename} ({self.mode}) but the "
+                "export does not contain it",
+            )
+            self.usable = False
+            return
+        with open_text(source, self.spec.filename) as (text, _):
+            try:
+                header = next(csv.reader(text), [])
+            except (csv.Error, UnicodeDecodeError) as exc:
+                errors.add(file=self.spec.filename, line=1, column="", message=str(exc))
+                self.usable = False
+                return
+        self.header = [name.strip() for name in header]
+        seen: set[str] = set()
+        for name in self.header:
+            if name in seen and name:
+                errors.add(file=self.spec.filename, line=1, column=name, message="Duplicate column")
+                self.usable = False
+            seen.add(name)
+        for name in self.spec.required:
+            if name not in seen:
+                errors.add(
+                    file=self.spec.filename,
+                    line=1,
+                    column=name,
+                    message="Required column missing",
+                )
+                self.usable = False
+        if self.mode == "delta":
+            for name in ("status", "dateLastModified"):
+                if name in self.spec.columns and name not in seen:
+                    errors.add(
+                        file=self.spec.filename,
+                        line=1,
+                        column=name,
+                        message="Required column missing (a delta file needs it)",
+                    )
+                    self.usable = False
+
+    def rows(self) -> Iterator[Row]:
+        """Every record, with the line it starts on; progress on the context as it goes."""
+        if not self.usable:
+            return
+        progress = self.context.progress
+        source = self.context.source
+        known = set(self.spec.columns)
+        positions = [(i, name) for i, name in enumerate(self.header) if name in known]
+        width = len(self.header)
+        progress.file_started(self.spec.filename, source.size(self.spec.filename))
+        with open_text(source, self.spec.filename) as (text, counter):
+            reader = csv.reader(text, strict=True)
+            line_end = 0
+            try:
+                next(reader, None)
+                line_end = reader.line_num
+                for record in reader:
+                    start, line_end = line_end + 1, reader.line_num
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue  # a blank line (often the last one)
+                    size = len(record)
+                    values = {name: record[i].strip() for i, name in positions if i < size}
+                    row = Row(self, start, values)
+                    if len(record) > width:
+                        row.error("", f"{len(record)} fields where the header has {width}")
+                    self._check_common(row)
+                    self.rows_read += 1
+                    if self.rows_read % PROGRESS_EVERY == 0:
+                        progress.advance(self.rows_read, counter.bytes_read)
+                    yield row
+            except (csv.Error, UnicodeDecodeError) as exc:
+                self.context.report.errors.add(
+                    file=self.spec.filename, line=line_end + 1, column="", message=str(exc)
+                )
+        progress.advance(self.rows_read, counter.bytes_read)
+        progress.file_finished()
+
+    def _check_common(self, row: Row) -> None:
+        if "sourcedId" in self.spec.required:
+            row.required("sourcedId")
+            row.fits("sourcedId", row.sourced_id, 255)
+        if "status" in self.spec.columns:
+            row.enum("status", STATUSES, required=self.mode == "delta")
+        if "dateLastModified" in self.spec.columns:
+            raw = (
+                row.required("dateLastModified")
+                if self.mode == "delta"
+                else row.text("dateLastModified")
+            )
+            if raw and parse_date(raw) is None:
+                row.error("dateLastModified", "Not a date-time (ISO 8601)", raw)

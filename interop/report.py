@@ -1,0 +1,124 @@
+"""What an import found: errors (file, line, column, message) and per-entity counts.
+
+Importers add errors to an ErrorCollector as they read (never raise on the first one), and count
+what they wrote in an ImportReport. The run service rolls everything back when any error was
+collected, so an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+DEFAULT_ERROR_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem in the input. `line` counts physical lines from 1 (the header is line 1);
+    `column` is a CSV column name or an XML/JSON element path; `value` is echoed unless the
+    field is sensitive."""
+
+    file: str
+    line: int | None
+    column: str
+    message: str
+    value: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        data = {"file": self.file, "line": self.line, "column": self.column}
+        data["message"] = self.message if self.value is None else f"{self.message}: {self.value!r}"
+        return data
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        column = f" [{self.column}]" if self.column else ""
+        return f"{where}{column}: {self.as_json()['message']}"
+
+
+class ErrorCollector:
+    """Keeps the first `limit` errors and counts all of them."""
+
+    def __init__(self, limit: int = DEFAULT_ERROR_LIMIT) -> None:
+        self.limit = limit
+        self.kept: list[ImportIssue] = []
+        self.total = 0
+
+    def add(
+        self,
+        *,
+        file: str,
+        line: int | None,
+        column: str,
+        message: str,
+        value: str | None = None,
+    ) -> None:
+        self.total += 1
+        if len(self.kept) < self.limit:
+            # Long values (a whole quoted paragraph) are cut, so a report stays readable.
+            if value is not None and len(value) > 80:
+                value = value[:77] + "..."
+            self.kept.append(ImportIssue(file, line, column, message, value))
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __len__(self) -> int:
+        return self.total
+
+    def as_json(self) -> list[dict[str, object]]:
+        return [issue.as_json() for issue in self.kept]
+
+
+@dataclass
+class EntityCounts:
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: EntityCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.deactivated += other.deactivated
+        self.unchanged += other.unchanged
+
+
+@dataclass
+class ImportReport:
+    """Per-entity counts, in the order entities were first counted, plus the errors."""
+
+    format: str = ""
+    dry_run: bool = False
+    counts: dict[str, EntityCounts] = field(default_factory=dict)
+    errors: ErrorCollector = field(default_factory=ErrorCollector)
+    # Facts for the reader that are not counts (version, skipped files, ignored columns).
+    notes: list[str] = field(default_factory=list)
+
+    def entity(self, name: str) -> EntityCounts:
+        return self.counts.setdefault(name, EntityCounts())
+
+    def count(
+        self,
+        name: str,
+        *,
+        created: int = 0,
+        updated: int = 0,
+        deactivated: int = 0,
+        unchanged: int = 0,
+    ) -> None:
+        self.entity(name).add(EntityCounts(created, updated, deactivated, unchanged))
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "entities": {name: asdict(counts) for name, counts in self.counts.items()},
+            "errors": self.errors.as_json(),
+            "error_total": self.errors.total,
+            "notes": self.notes,
+        }

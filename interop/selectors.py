@@ -1,0 +1,30 @@
+"""Permission-scoped reads of imports: district staff see and start their districts' imports;
+anyone else gets a 404 (the page's existence is not confirmed)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from interop.models import ImportRun
+from students.models import District
+from students.selectors import viewer_for
+
+
+def import_districts_for(user: object) -> list[District]:
+    """The districts the user may import into (district staff); 404 for everyone else."""
+    district_ids = viewer_for(user).district_ids
+    if not district_ids:
+        raise Http404("No such page.")
+    return list(District.objects.filter(pk__in=district_ids).order_by("name"))
+
+
+def import_runs_for(user: object) -> QuerySet[ImportRun]:
+    return ImportRun.objects.filter(district_id__in=viewer_for(user).district_ids).select_related(
+        "district", "created_by"
+    )
+
+
+def import_run_for_user(user: object, pk: int) -> ImportRun:
+    run = import_runs_for(user).filter(pk=pk).first()
+    if run is None:
+        raise Http404("No such import.")
+    return run

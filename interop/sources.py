@@ -1,0 +1,117 @@
+"""Where an import reads from: a zip file or a folder, opened the same way.
+
+Members are read as streams (never whole into memory). Zips are checked before anything is read:
+a member that would unpack to more than MAX_UNPACKED_BYTES (a zip bomb) or that is not a zip at
+all is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024 * 1024
+MAX_RATIO = 200  # a CSV compresses well, but not 200 to 1
+
+
+class SourceError(Exception):
+    """The source itself cannot be read (not a zip, missing, too large)."""
+
+
+class ImportSource:
+    """A zip or a folder of files, by name (paths inside a zip's single top folder work too)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._members: dict[str, str] = {}
+        if self.path.is_dir():
+            self._members = {p.name: str(p) for p in sorted(self.path.iterdir()) if p.is_file()}
+        elif self.path.is_file():
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise SourceError(f"{self.path.name} is not a zip file: {exc}") from exc
+            total = 0
+            for info in self._zip.infolist():
+                if info.is_dir():
+                    continue
+                total += info.file_size
+                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                    raise SourceError(
+                        f"{info.filename} unpacks to {info.file_size:,} bytes from "
+                        f"{info.compress_size:,}: refused as a possible zip bomb."
+                    )
+                self._members[Path(info.filename).name] = info.filename
+            if total > MAX_UNPACKED_BYTES:
+                raise SourceError(
+                    f"The zip unpacks to {total:,} bytes, more than the limit of "
+                    f"{MAX_UNPACKED_BYTES:,}."
+                )
+        else:
+            raise SourceError(f"{self.path} does not exist.")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def names(self) -> list[str]:
+        return list(self._members)
+
+    def has(self, name: str) -> bool:
+        return name in self._members
+
+    def size(self, name: str) -> int:
+        if self._zip is not None:
+            return self._zip.getinfo(self._members[name]).file_size
+        return Path(self._members[name]).stat().st_size
+
+    @contextmanager
+    def open_binary(self, name: str) -> Iterator[IO[bytes]]:
+        if self._zip is not None:
+            with self._zip.open(self._members[name]) as member:
+                yield member
+        else:
+            with open(self._members[name], "rb") as handle:
+                yield handle
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> ImportSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read through it, so progress can be reported as a share of a file."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        data = self.raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.bytes_read += size
+        return size
+
+
+@contextmanager
+def open_text(source: ImportSource, name: str) -> Iterator[tuple[IO[str], CountingReader]]:
+    """A member as text: UTF-8 with or without a BOM, newlines left to the csv module."""
+    with source.open_binary(name) as raw:
+        counter = CountingReader(raw)
+        text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", newline="")
+        yield text, counter

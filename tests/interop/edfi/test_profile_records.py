@@ -1,0 +1,230 @@
+"""Selectors and partials for what an Ed-Fi import brings to the student profile: each partial
+rendered on its own from its selector's context object, for the roles that see it and those
+that do not."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template.loader import render_to_string
+
+from students import models as sm
+from students.selectors import (
+    student_attendance,
+    student_cohorts_programs,
+    student_discipline,
+    student_for_user,
+    student_grades,
+)
+from tests.conftest import World
+from tests.factories import AcademicSessionFactory, StaffFactory
+
+
+def _attendance(world: World, absences: int, tardies: int) -> None:
+    start = dt.date(2026, 9, 1)
+    rows = []
+    for n in range(20):
+        when = start + dt.timedelta(days=n)
+        if n < absences:
+            category = (
+                sm.AttendanceCategory.UNEXCUSED_ABSENCE
+                if n % 2
+                else (sm.AttendanceCategory.EXCUSED_ABSENCE)
+            )
+        elif n < absences + tardies:
+            category = sm.AttendanceCategory.TARDY
+        else:
+            category = sm.AttendanceCategory.PRESENT
+        rows.append(
+            sm.AttendanceEvent(
+                district=world.district,
+                student=world.student,
+                school=world.school,
+                event_date=when,
+                category=category,
+                school_year=2027,
+            )
+        )
+    sm.AttendanceEvent.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize(("absences", "level"), [(3, "good"), (7, "watch"), (12, "alert")])
+def test_attendance_counts_are_coloured_by_cut_points(
+    world: World, absences: int, level: str, django_assert_max_num_queries
+) -> None:
+    _attendance(world, absences=absences, tardies=2)
+    access = student_for_user(world.teacher, world.student.pk)
+    with django_assert_max_num_queries(2):
+        summary = student_attendance(access)
+    assert summary.school_year == 2027
+    assert summary.absences == absences
+    assert summary.excused + summary.unexcused == absences
+    assert summary.tardies == 2 and summary.tardy_level == "good"
+    assert summary.absence_level == level
+    assert summary.days_recorded == 20
+    assert [m.title for m in summary.months] == ["September 2026"]
+    html = render_to_string("students/profile/_attendance.html", {"attendance": summary})
+    assert f"attendance-count level-{level}" in html
+    assert f'<span class="count">{absences}</span> absences' in html
+    assert "<caption>September 2026</caption>" in html
+    assert "Unexcused absence" in html or absences < 2
+
+
+def test_attendance_calendar_marks_the_most_notable_event_of_a_day(world: World) -> None:
+    when = dt.date(2026, 10, 5)
+    for category in (sm.AttendanceCategory.TARDY, sm.AttendanceCategory.EXCUSED_ABSENCE):
+        sm.AttendanceEvent.objects.create(
+            district=world.district,
+            student=world.student,
+            event_date=when,
+            category=category,
+            school_year=2027,
+        )
+    summary = student_attendance(student_for_user(world.teacher, world.student.pk))
+    days = [d for week in summary.months[0].weeks for d in week if d and d.day == 5]
+    assert days[0].category == sm.AttendanceCategory.EXCUSED_ABSENCE
+    assert (summary.absences, summary.tardies) == (1, 0)
+
+
+def test_no_attendance_renders_an_empty_state(world: World) -> None:
+    summary = student_attendance(student_for_user(world.teacher, world.student.pk))
+    html = render_to_string("students/profile/_attendance.html", {"attendance": summary})
+    assert "No attendance recorded." in html
+
+
+@pytest.fixture
+def incident(world: World) -> sm.DisciplineIncident:
+    reporter = StaffFactory(district=world.district)
+    incident = sm.DisciplineIncident.objects.create(
+        district=world.district,
+        school=world.school,
+        incident_identifier="I-1",
+        incident_date=dt.date(2026, 11, 3),
+        location="Playground",
+        reporter_name="Rita Reporter",
+        behaviors=["Fighting"],
+        reported_by=reporter,
+    )
+    sm.StudentDisciplineIncident.objects.create(
+        district=world.district, student=world.student, incident=incident, participation="Victim"
+    )
+    action = sm.DisciplineAction.objects.create(
+        district=world.district,
+        incident=incident,
+        action_identifier="A-1",
+        action_date=dt.date(2026, 11, 4),
+        disciplines="Conference with parents",
+    )
+    action.students.add(world.student)
+    return incident
+
+
+def test_discipline_is_shown_to_principals_and_district_staff(
+    world: World, incident: sm.DisciplineIncident
+) -> None:
+    for user in (world.principal, world.district_staff):
+        record = student_discipline(student_for_user(user, world.student.pk))
+        assert record.allowed
+        assert [e.incident for e in record.entries] == [incident]
+        assert record.entries[0].participation == "Victim"
+        html = render_to_string("students/profile/_discipline.html", {"discipline": record})
+        assert "Rita Reporter" in html and "Conference with parents" in html
+
+
+def test_discipline_is_hidden_from_teachers_and_guardians(
+    world: World, incident: sm.DisciplineIncident
+) -> None:
+    for user in (world.teacher, world.parent):
+        record = student_discipline(student_for_user(user, world.student.pk))
+        assert not record.allowed and record.entries == []
+        html = render_to_string("students/profile/_discipline.html", {"discipline": record})
+        assert html.strip() == ""
+
+
+def test_guardians_see_discipline_when_the_district_allows_it(
+    world: World, incident: sm.DisciplineIncident
+) -> None:
+    sm.District.objects.filter(pk=world.district.pk).update(guardians_see_discipline=True)
+    record = student_discipline(student_for_user(world.parent, world.student.pk))
+    assert record.allowed and len(record.entries) == 1
+
+
+def test_grades_and_transcripts(world: World) -> None:
+    period = AcademicSessionFactory(
+        district=world.district,
+        school=world.school,
+        title="First Six Weeks",
+        kind=sm.SessionKind.GRADING_PERIOD,
+    )
+    sm.Grade.objects.create(
+        district=world.district,
+        student=world.student,
+        section=world.section,
+        grading_period=period,
+        grade_type="Final",
+        letter_grade="B+",
+    )
+    course = sm.Course.objects.create(district=world.district, title="Algebra I")
+    record = sm.AcademicRecord.objects.create(
+        district=world.district,
+        student=world.student,
+        school_year=2026,
+        cumulative_gpa=Decimal("3.20"),
+    )
+    sm.CourseTranscript.objects.create(
+        district=world.district,
+        student=world.student,
+        academic_record=record,
+        course=course,
+        attempt_result="Pass",
+        final_letter_grade="A-",
+        final_numeric_grade=Decimal("90"),
+    )
+    grades = student_grades(student_for_user(world.parent, world.student.pk))
+    assert [g.letter_grade for g in grades.grades] == ["B+"]
+    assert [t.course.title for t in grades.academic_records[0].active_transcripts] == ["Algebra I"]
+    html = render_to_string("students/profile/_grades.html", {"grades": grades})
+    assert "First Six Weeks" in html and "B+" in html
+    assert "Algebra I" in html and "A- (90)" in html and "cumulative GPA 3.20" in html
+
+
+def test_cohorts_and_programs(world: World) -> None:
+    cohort = sm.Cohort.objects.create(
+        district=world.district,
+        identifier="C-1",
+        description="Reading intervention",
+        cohort_type="Academic Intervention",
+    )
+    sm.CohortMembership.objects.create(
+        district=world.district,
+        student=world.student,
+        cohort=cohort,
+        begin_date=dt.date(2026, 9, 1),
+    )
+    sm.CohortMembership.objects.create(
+        district=world.district,
+        student=world.student,
+        cohort=cohort,
+        begin_date=dt.date(2025, 9, 1),
+        end_date=dt.date(2026, 1, 1),
+    )
+    sm.ProgramParticipation.objects.create(
+        district=world.district,
+        student=world.student,
+        program=sm.Program.ENGLISH_LEARNER,
+        program_name="ELL services",
+    )
+    context = student_cohorts_programs(student_for_user(world.teacher, world.student.pk))
+    assert [m.cohort for m in context.cohorts] == [cohort]  # the ended membership is not current
+    assert [p.program for p in context.programs] == [sm.Program.ENGLISH_LEARNER]
+    html = render_to_string(
+        "students/profile/_cohorts_programs.html", {"cohorts_programs": context}
+    )
+    assert "Reading intervention" in html and "ELL services" in html
+
+
+def test_selectors_start_from_an_access_check(world: World) -> None:
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        student_for_user(world.other_teacher, world.student.pk)

@@ -1,0 +1,142 @@
+"""assessments.services.scores_record_bulk (the import's path for many scores) writes what
+scores_record writes: the same scores, evidence and pending estimates, unchanged rows left
+alone, corrections marked for a full recompute. Set-based on PostgreSQL; batches elsewhere."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from assessments.models import (
+    Assessment,
+    AssessmentItem,
+    ItemKind,
+    MasteryEstimate,
+    MasteryEvidence,
+    Score,
+    ScoreStatus,
+)
+from assessments.services import ScoreInput, scores_record, scores_record_bulk
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def twin(world: World) -> Assessment:
+    """A second assessment configured like the world's, with an objective item."""
+    copy = Assessment.objects.create(
+        district=world.district,
+        section=world.section,
+        title="Twin",
+        max_points=10,
+        min_points=2,
+        due_on=dt.date(2026, 10, 1),
+    )
+    copy.standards.add(world.standard)
+    return copy
+
+
+def inputs(world: World, assessment: Assessment, item: AssessmentItem | None) -> list[ScoreInput]:
+    day = dt.date(2026, 10, 1)
+    rows = [
+        ScoreInput(
+            student_id=world.student.pk,
+            assessment_id=assessment.pk,
+            scored_on=day,
+            points=Decimal("8"),
+            comment="ok",
+        ),
+        ScoreInput(
+            student_id=world.classmate.pk,
+            assessment_id=assessment.pk,
+            scored_on=day,
+            points=None,
+            status=ScoreStatus.MISSING,
+        ),
+        ScoreInput(
+            student_id=world.classmate.pk,
+            assessment_id=assessment.pk,
+            scored_on=day + dt.timedelta(days=7),
+            points=Decimal("12"),
+        ),
+    ]
+    if item is not None:
+        rows.append(
+            ScoreInput(
+                student_id=world.student.pk,
+                assessment_id=assessment.pk,
+                item_id=item.pk,
+                scored_on=day,
+                points=Decimal("3"),
+            )
+        )
+    return rows
+
+
+def written(assessment: Assessment) -> dict:
+    scores = Score.objects.filter(student_assessment__assessment=assessment)
+    return {
+        "scores": sorted(
+            scores.values_list(
+                "student_id", "item__code", "points", "normalized", "status", "comment", "scored_on"
+            ),
+            key=str,
+        ),
+        "evidence": sorted(
+            MasteryEvidence.objects.filter(score__in=scores).values_list(
+                "student_id", "standard_id", "observed_on", "value"
+            )
+        ),
+    }
+
+
+def test_bulk_writes_what_scores_record_writes(world: World) -> None:
+    plain = world.assessment
+    plain.min_points = 2
+    plain.save()
+    bulk = twin(world)
+    items = {}
+    for assessment in (plain, bulk):
+        item = AssessmentItem.objects.create(
+            district=world.district,
+            assessment=assessment,
+            kind=ItemKind.OBJECTIVE,
+            code="OBJ",
+            max_points=4,
+        )
+        item.standards.add(world.standard)
+        items[assessment.pk] = item
+    recorded = scores_record(scores=inputs(world, plain, items[plain.pk]), enqueue=False)
+    result = scores_record_bulk(scores=inputs(world, bulk, items[bulk.pk]))
+    assert (
+        (result.created, result.updated, result.unchanged)
+        == (recorded.created, recorded.updated, recorded.unchanged)
+        == (4, 0, 0)
+    )
+    assert written(bulk) == written(plain)
+    # Pending estimates for every (student, standard) touched, ids returned to enqueue once.
+    pending = set(
+        MasteryEstimate.objects.filter(pending_since__isnull=False).values_list("pk", flat=True)
+    )
+    assert set(result.estimate_ids) <= pending and result.estimate_ids
+
+
+def test_bulk_leaves_unchanged_scores_alone_and_marks_corrections(world: World) -> None:
+    assessment = twin(world)
+    first = inputs(world, assessment, None)
+    scores_record_bulk(scores=first)
+    stamps = dict(Score.objects.values_list("pk", "updated_at"))
+    again = scores_record_bulk(scores=first)
+    assert (again.created, again.updated, again.unchanged, again.estimate_ids) == (0, 0, 3, [])
+    assert dict(Score.objects.values_list("pk", "updated_at")) == stamps
+    MasteryEstimate.objects.update(needs_full_recompute=False)
+    corrected = [first[0].__class__(**{**first[0].__dict__, "points": Decimal("4")})]
+    result = scores_record_bulk(scores=corrected)
+    assert (result.created, result.updated) == (0, 1)
+    score = Score.objects.get(student=world.student, student_assessment__assessment=assessment)
+    assert score.normalized == pytest.approx(0.25)  # (4 - 2) / (10 - 2)
+    estimate = MasteryEstimate.objects.get(student=world.student, standard=world.standard)
+    assert estimate.needs_full_recompute and estimate.pending_since is not None
+    assert list(MasteryEvidence.objects.filter(score=score).values_list("value", flat=True)) == [
+        pytest.approx(0.25)
+    ]
