@@ -360,6 +360,17 @@ def mastery_override_set(
 
 
 @transaction.atomic
+def mastery_override_clear(*, student_id: int, standard_id: int, acting_user: object) -> int:
+    """Clear the pair's active override (the estimate shows again); returns how many were
+    cleared (0 when there was none, so a second click changes nothing)."""
+    # The model has no "cleared by" column: the reason names the user, so the audit keeps who.
+    reason = f"cleared by teacher (user {getattr(acting_user, 'pk', '?')})"
+    return MasteryOverride.objects.filter(
+        student_id=student_id, standard_id=standard_id, cleared_at__isnull=True
+    ).update(cleared_at=timezone.now(), cleared_reason=reason[:100])
+
+
+@transaction.atomic
 def assessment_create(
     *,
     section: object,

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("students.urls")),
     path("", include("assessments.urls")),
     path("", include("interop.urls")),
+    path("", include("dashboard.urls")),
 ]

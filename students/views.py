@@ -3,46 +3,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.selectors import school_overview
-from privacy.services import access_log_record
+from dashboard import views as dashboard_views
 from students import selectors
 
 
 @login_required
 def section_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.section_for_user(request.user, pk)
-    roster = selectors.section_roster(access.section)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what="section roster",
-        students=[enrollment.student for enrollment in roster],
-        path=request.path,
-    )
-    return render(
-        request,
-        "students/section_detail.html",
-        {
-            "section": access.section,
-            "roster": roster,
-            "teachers": selectors.section_teachers(access.section),
-        },
-    )
+    # The section's page is the teacher dashboard's overview (heatmap, needs attention, roster).
+    return dashboard_views.section_overview(request, pk)
 
 
 @login_required
 def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.student_for_user(request.user, pk)
-    record = selectors.student_record(request.user, access)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what="student record",
-        students=[access.student],
-        path=request.path,
-    )
-    return render(
-        request, "students/student_detail.html", {"record": record, "student": access.student}
-    )
+    # The student's page is the dashboard's profile (record, mastery, scores; tabs).
+    return dashboard_views.student_profile(request, pk)
 
 
 @login_required

@@ -62,6 +62,57 @@ SECTION_CASE = Case(
 )
 
 
+STANDARD_CASE = Case(
+    own=lambda w: {
+        role: {"pk": w.section.pk, "standard_id": w.standard.pk}
+        for role in ("teacher", "principal", "district_staff")
+    },
+    others=lambda w: {
+        "teacher": {"pk": w.other_section.pk, "standard_id": w.standard.pk},
+        "principal": {"pk": w.other_school_section.pk, "standard_id": w.standard.pk},
+        "district_staff": {"pk": 999_999, "standard_id": w.standard.pk},
+        "guardian": {"pk": w.section.pk, "standard_id": w.standard.pk},
+        "outsider": {"pk": w.section.pk, "standard_id": w.standard.pk},
+    },
+)
+
+
+def _student_standard(section: object, student: object, w: World) -> dict[str, object]:
+    return {"pk": section.pk, "student_id": student.pk, "standard_id": w.standard.pk}  # type: ignore[attr-defined]
+
+
+STUDENT_STANDARD_CASE = Case(
+    own=lambda w: {
+        role: _student_standard(w.section, w.student, w)
+        for role in ("teacher", "principal", "district_staff")
+    },
+    others=lambda w: {
+        "teacher": _student_standard(w.other_section, w.other_section_student, w),
+        "principal": _student_standard(w.other_school_section, w.other_school_student, w),
+        "district_staff": {"pk": 999_999, "student_id": w.student.pk, "standard_id": 1},
+        # A guardian sees their child's profile, never a section's pages.
+        "guardian": _student_standard(w.section, w.student, w),
+        "outsider": _student_standard(w.section, w.student, w),
+    },
+)
+
+STUDENT_CASE = Case(
+    own=lambda w: {
+        "teacher": w.student.pk,
+        "principal": w.student.pk,
+        "district_staff": w.student.pk,
+        "guardian": w.student.pk,
+    },
+    others=lambda w: {
+        "teacher": w.other_section_student.pk,
+        "principal": w.other_school_student.pk,
+        "district_staff": 999_999,
+        "guardian": w.classmate.pk,
+        "outsider": w.student.pk,
+    },
+)
+
+
 def _import_run(world: World) -> int:
     from interop.models import ImportRun
 
@@ -129,6 +180,15 @@ CASES: dict[str, Case] = {
     "interop:import_run_status": IMPORT_RUN_CASE,
     # Public by design: the invitation link is the credential. Tested in tests/accounts.
     "invitation_accept": Case(needs_login=False),
+    # The teacher dashboard (tests/dashboard has the roles' details): the section's audience.
+    "dashboard:section_csv": SECTION_CASE,
+    "dashboard:section_distribution_csv": SECTION_CASE,
+    "dashboard:section_changes": SECTION_CASE,
+    "dashboard:standard_detail": STANDARD_CASE,
+    "dashboard:standard_csv": STANDARD_CASE,
+    "dashboard:student_standard": STUDENT_STANDARD_CASE,
+    "dashboard:student_standard_csv": STUDENT_STANDARD_CASE,
+    "dashboard:student_mastery_csv": STUDENT_CASE,
 }
 
 

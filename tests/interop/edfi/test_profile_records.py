@@ -228,3 +228,25 @@ def test_selectors_start_from_an_access_check(world: World) -> None:
 
     with pytest.raises(Http404):
         student_for_user(world.other_teacher, world.student.pk)
+
+
+def test_the_student_page_shows_attendance_to_all_and_discipline_only_to_those_allowed(
+    client, world: World, incident: sm.DisciplineIncident
+) -> None:
+    _attendance(world, absences=7, tardies=2)
+    url = f"/students/{world.student.pk}/"
+    for user, sees_discipline in (
+        (world.teacher, False),
+        (world.parent, False),
+        (world.principal, True),
+        (world.district_staff, True),
+    ):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert 'id="attendance-heading"' in page, user
+        assert "7</span> absences" in page, user
+        assert ("Rita Reporter" in page) is sees_discipline, user
+        assert 'id="grades-heading"' in page, user
+    # Someone else's child: the page does not exist for them.
+    client.force_login(world.other_parent)
+    assert client.get(url).status_code == 404

@@ -1,0 +1,658 @@
+"""dashboard: the teacher dashboard's pages at 8 concurrent clients against gunicorn.
+
+A teacher with seven sections and 1,000 students in all; the largest section has 150 students and
+40 standards, each measured by five quizzes scored in five rounds with a recompute after each
+round (so that every pair has a history to draw and an "as of" date to read). Seeded by this
+module's own child (`python -m bench.bench_dashboard seed <out.json>`, under bench.settings) through
+scores_record and estimates_recompute, the app's only write paths. Pages, all of the largest
+section: the overview (current levels, and "as of" a past date, which reads the history), one
+standard, one student's history on one standard, the student's profile (whose teacher has 1,000
+students), the live "changed since" check and the levels CSV.
+
+Baseline in the same run: a plain page per page, served by the same gunicorn, that makes the same
+selector calls and access-log write and answers in plain text, without templates or charts (the
+views below, mounted only in this benchmark's URL configuration: gunicorn loads
+`bench.bench_dashboard:application`, a Django handler that resolves against this module's
+`urlpatterns`, which add the plain pages to bench.urls). Query counts, chart JSON bytes and
+gzipped page sizes are taken once, in process, by the probe child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.bench_roster import CLIENTS, WORKERS, Load, load, warm
+from bench.common import (
+    Context,
+    Section,
+    Server,
+    child_env,
+    fmt_ms,
+    free_port,
+    log,
+    median,
+    ratio,
+    ratio_of_runs,
+    run_child,
+    runs_label,
+    table,
+)
+
+NAME = "dashboard"
+TITLE = "dashboard: teacher dashboard pages, 8 clients, gunicorn (2 workers), PostgreSQL"
+ORDER = 25
+DEFAULT_REPEAT = 2
+SECTION_STUDENTS = 150
+SECTION_STANDARDS = 40
+TEACHER_STUDENTS = 1000
+TEACHER_SECTIONS = 7
+QUIZZES_PER_STANDARD = 5
+REQUESTS = 160
+SINGLE_CLIENT_REQUESTS = 30
+ROUNDS = 2
+TEACHER_EMAIL = "dashboard-bench-teacher@example.org"
+# This module is also the URL configuration of the server it measures (see `application`).
+URLCONF = "bench.bench_dashboard"
+CHART_GOAL_BYTES = 100_000
+PAGE_GOAL_GZIP_BYTES = 500_000
+P95_GOAL_S = 0.150
+
+
+# --- the data (a child under bench.settings) ----------------------------------------------------
+
+
+def seed(output: Path) -> None:
+    """A district, a teacher of 1,000 students in seven sections, and the largest section's 40
+    standards with five rounds of quizzes, scores and recomputes. JSON of the ids out."""
+    import datetime as dt
+    import random
+    from decimal import Decimal
+
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.services import derived_access_sync
+    from assessments.engine import estimates_recompute
+    from assessments.models import Assessment, Standard, StandardKind
+    from assessments.services import ScoreInput, scores_record
+    from students import models
+
+    rng = random.Random(2026)  # noqa: S311 - synthetic data
+    today = timezone.localdate()
+    district = models.District.objects.create(
+        name="Bench District", source_system="bench", source_id="d"
+    )
+    school = models.School.objects.create(
+        district=district, name="Bench Middle School", source_system="bench", source_id="s"
+    )
+    staff = models.Staff.objects.create(
+        district=district,
+        first_name="Dana",
+        last_name="Bench",
+        source_system="bench",
+        source_id="t",
+    )
+    # No password: the probe signs the teacher in with force_login.
+    User.objects.create_user(
+        email=TEACHER_EMAIL, password=None, staff_record=staff, full_name="Dana Bench"
+    )
+    sizes = [SECTION_STUDENTS] + [
+        (TEACHER_STUDENTS - SECTION_STUDENTS) // (TEACHER_SECTIONS - 1)
+        + (1 if i < (TEACHER_STUDENTS - SECTION_STUDENTS) % (TEACHER_SECTIONS - 1) else 0)
+        for i in range(TEACHER_SECTIONS - 1)
+    ]
+    sections = []
+    students_by_section = []
+    next_student = 0
+    for index, size in enumerate(sizes):
+        section = models.Section.objects.create(
+            district=district,
+            school=school,
+            title=f"Math 7 · Period {index + 1}",
+            period=str(index + 1),
+            subject="Mathematics",
+            source_system="bench",
+            source_id=f"sec{index}",
+        )
+        models.SectionAssignment.objects.create(district=district, staff=staff, section=section)
+        students = models.Student.objects.bulk_create(
+            [
+                models.Student(
+                    district=district,
+                    first_name=f"First{next_student + i}",
+                    last_name=f"Last{(next_student + i) * 7919 % 10007:05d}",
+                    student_number=f"B{next_student + i:05d}",
+                    source_system="bench",
+                    source_id=f"st{next_student + i}",
+                )
+                for i in range(size)
+            ]
+        )
+        next_student += size
+        models.Enrollment.objects.bulk_create(
+            [models.Enrollment(district=district, student=s, section=section) for s in students]
+        )
+        models.StudentSchoolMembership.objects.bulk_create(
+            [
+                models.StudentSchoolMembership(
+                    district=district, student=s, school=school, grade_level="07"
+                )
+                for s in students
+            ]
+        )
+        sections.append(section)
+        students_by_section.append(students)
+    derived_access_sync()
+
+    big, roster = sections[0], students_by_section[0]
+    clusters = [
+        Standard.objects.create(
+            district=district,
+            code=f"BENCH.7.C{c}",
+            kind=StandardKind.CLUSTER,
+            description=f"Cluster {c}",
+            subject="Mathematics",
+        )
+        for c in range(8)
+    ]
+    standards = [
+        Standard.objects.create(
+            district=district,
+            code=f"BENCH.7.C{n // 5}.{n % 5 + 1}",
+            description=f"Standard {n + 1} of the benchmark",
+            subject="Mathematics",
+            parent=clusters[n // 5],
+        )
+        for n in range(SECTION_STANDARDS)
+    ]
+    ability = {s.pk: rng.gauss(0.0, 1.0) for s in roster}
+    first_day = today - dt.timedelta(days=7 * QUIZZES_PER_STANDARD * 2)
+    estimate_ids: set[int] = set()
+    scores = 0
+    for round_number in range(QUIZZES_PER_STANDARD):
+        inputs = []
+        for n, standard in enumerate(standards):
+            day = first_day + dt.timedelta(days=14 * round_number + n % 10)
+            quiz = Assessment.objects.create(
+                district=district,
+                section=big,
+                title=f"Quiz {round_number + 1}: {standard.code}",
+                kind="quiz" if round_number < QUIZZES_PER_STANDARD - 1 else "test",
+                max_points=10,
+                due_on=day,
+                source_system="bench",
+                source_id=f"q{round_number}-{n}",
+            )
+            quiz.standards.add(standard)
+            for student in roster:
+                chance = 1 / (1 + 2.718 ** -(ability[student.pk] + 0.4 * round_number - 0.8))
+                missing = rng.random() < 0.03
+                inputs.append(
+                    ScoreInput(
+                        student_id=student.pk,
+                        assessment_id=quiz.pk,
+                        scored_on=day,
+                        points=None
+                        if missing
+                        else Decimal(round(10 * chance + rng.gauss(0, 1.5)))
+                        .max(Decimal(0))
+                        .min(Decimal(10)),
+                        status="missing" if missing else "scored",
+                    )
+                )
+        result = scores_record(scores=inputs, enqueue=False)
+        estimate_ids.update(result.estimate_ids)
+        ordered = sorted(result.estimate_ids)
+        for start in range(0, len(ordered), 500):
+            estimates_recompute(ordered[start : start + 500])
+        scores += len(inputs)
+        print(f"round {round_number + 1}: {len(inputs)} scores", file=sys.stderr, flush=True)
+    output.write_text(
+        json.dumps(
+            {
+                "section_id": big.pk,
+                "student_id": roster[0].pk,
+                "standard_id": standards[0].pk,
+                "teacher_students": next_student,
+                "scores": scores,
+                "estimates": len(estimate_ids),
+                "as_of": (today - dt.timedelta(days=30)).isoformat(),
+            }
+        )
+    )
+
+
+# --- plain pages and the URL configuration gunicorn serves --------------------------------------
+
+
+def _plain_views() -> list[Any]:
+    from django.contrib.auth.decorators import login_required
+    from django.http import HttpResponse
+    from django.urls import path
+
+    from dashboard import selectors
+    from dashboard.forms import OverviewFilterForm
+    from privacy.services import access_log_record
+    from students.selectors import (
+        section_for_user,
+        section_teachers,
+        student_for_user,
+        student_record,
+    )
+
+    def text(message: str) -> HttpResponse:
+        return HttpResponse(message + "\n", content_type="text/plain")
+
+    @login_required
+    def overview(request, pk):  # type: ignore[no-untyped-def]
+        """section_overview's reads and write, without the figure, tables or template."""
+        access = section_for_user(request.user, pk)
+        filters = OverviewFilterForm(request.GET).filters()
+        mastery = selectors.section_mastery(access.section, filters)
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="section roster",
+            students=mastery.students,
+            path=request.path,
+        )
+        flags = selectors.attention_list(
+            mastery,
+            selectors.missing_work(access.section, [s.pk for s in mastery.students], filters),
+        )
+        teachers = section_teachers(access.section)
+        return text(
+            f"{len(mastery.students)} students, {len(mastery.columns)} standards, "
+            f"{len(mastery.cells)} cells, {len(flags)} flags, {len(teachers)} teachers"
+        )
+
+    @login_required
+    def standard(request, pk, standard_id):  # type: ignore[no-untyped-def]
+        access = section_for_user(request.user, pk)
+        view = selectors.standard_in_section(access.section, standard_id)
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="standard in section",
+            students=[e.student for e in view.roster],
+            path=request.path,
+        )
+        groups = selectors.level_groups(view)
+        return text(f"{len(view.roster)} students, {len(groups)} groups")
+
+    @login_required
+    def student_standard(request, pk, student_id, standard_id):  # type: ignore[no-untyped-def]
+        access = section_for_user(request.user, pk)
+        student = selectors.enrolled_student(access.section, student_id)
+        history = selectors.student_standard_history(access.section, student, standard_id)
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="student history on a standard",
+            students=[student],
+            path=request.path,
+        )
+        return text(f"{len(history.history)} estimates, {len(history.evidence)} scores")
+
+    @login_required
+    def profile(request, pk):  # type: ignore[no-untyped-def]
+        access = student_for_user(request.user, pk)
+        record = student_record(request.user, access)
+        sections = [e.section for e in record.enrollments]
+        mastery = selectors.student_mastery(
+            access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
+        )
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="student record",
+            students=[access.student],
+            path=request.path,
+        )
+        return text(f"{len(mastery.standards)} standards, {len(mastery.scores)} scores")
+
+    prefix = "bench/plain/dashboard/"
+    return [
+        path(f"{prefix}sections/<int:pk>/", overview, name="plain_overview"),
+        path(
+            f"{prefix}sections/<int:pk>/standards/<int:standard_id>/",
+            standard,
+            name="plain_standard",
+        ),
+        path(
+            f"{prefix}sections/<int:pk>/students/<int:student_id>/standards/<int:standard_id>/",
+            student_standard,
+            name="plain_student_standard",
+        ),
+        path(f"{prefix}students/<int:pk>/", profile, name="plain_profile"),
+    ]
+
+
+def __getattr__(name: str) -> Any:
+    # Django reads `urlpatterns` only when it resolves a request of this benchmark's handler:
+    # built lazily, so that discovering the benchmark (bench/run.py) needs no Django setup.
+    if name == "urlpatterns":
+        from bench.urls import urlpatterns as bench_urlpatterns
+
+        patterns = [*_plain_views(), *bench_urlpatterns]
+        globals()["urlpatterns"] = patterns
+        return patterns
+    raise AttributeError(name)
+
+
+_handler = None
+
+
+def application(environ: dict, start_response: Any) -> Any:
+    """The app's WSGI handler, resolving against this module's URLs (the app's and the plain
+    pages): gunicorn serves `bench.bench_dashboard:application` under bench.settings."""
+    global _handler
+    if _handler is None:
+        import django
+        from django.core.handlers.wsgi import WSGIHandler
+
+        django.setup(set_prefix=False)
+
+        class Handler(WSGIHandler):
+            def get_response(self, request):  # type: ignore[no-untyped-def]
+                request.urlconf = URLCONF
+                return super().get_response(request)
+
+        _handler = Handler()
+    return _handler(environ, start_response)
+
+
+# --- the probe ----------------------------------------------------------------------------------
+
+
+def probe(seeded_path: Path, output: Path) -> None:
+    """Sign the teacher in; per page: queries, bytes, gzipped bytes and chart JSON bytes."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment
+
+    from accounts.models import User
+
+    setup_test_environment()
+    seeded = json.loads(seeded_path.read_text())
+    section, student, standard = seeded["section_id"], seeded["student_id"], seeded["standard_id"]
+    teacher = User.objects.get(email=TEACHER_EMAIL)
+    client = Client()
+    client.force_login(teacher)
+    base = f"/sections/{section}/"
+    plain = f"/bench/plain/dashboard/sections/{section}/"
+    pages = [
+        ("section overview", base, plain),
+        ("section overview, as of a past date", f"{base}?as_of={seeded['as_of']}", None),
+        ("standard view", f"{base}standards/{standard}/", f"{plain}standards/{standard}/"),
+        (
+            "student on a standard",
+            f"{base}students/{student}/standards/{standard}/",
+            f"{plain}students/{student}/standards/{standard}/",
+        ),
+        ("student profile", f"/students/{student}/", f"/bench/plain/dashboard/students/{student}/"),
+        ("live check (nothing changed)", f"{base}changes.json?since=NOW", None),
+        ("levels CSV", f"{base}mastery.csv", None),
+    ]
+    found = []
+    with override_settings(ROOT_URLCONF=URLCONF):
+        for label, url, plain_url in pages:
+            target: dict[str, Any] = {"label": label, "url": url, "plain_url": plain_url}
+            for kind, address in (("page", url), ("plain", plain_url)):
+                if address is None:
+                    continue
+                address = address.replace("NOW", "2099-01-01T00:00:00%2B00:00")
+                client.get(address)
+                with CaptureQueriesContext(connection) as captured:
+                    response = client.get(address)
+                if response.status_code != 200:
+                    raise SystemExit(f"GET {address} answered {response.status_code}")
+                target[f"{kind}_queries"] = len(captured)
+                target[f"{kind}_bytes"] = len(response.content)
+                target[f"{kind}_gzip_bytes"] = len(gzip.compress(response.content))
+                if kind == "page" and response.context and "figure_json" in response.context:
+                    target["chart_bytes"] = len(response.context["figure_json"])
+                if kind == "page" and response.context and "trend_figures" in response.context:
+                    target["chart_bytes"] = sum(
+                        len(f) for _, _, f in response.context["trend_figures"]
+                    )
+            found.append(target)
+    statics = {}
+    for name in ("css/trellis.css", "css/dashboard.css", "js/dashboard.js"):
+        statics[name] = len(gzip.compress(Path(finders.find(name)).read_bytes()))
+    plotly = Path(finders.find("vendor/plotly/plotly-cartesian-4.1.1.min.js")).read_bytes()
+    output.write_text(
+        json.dumps(
+            {
+                "sessionid": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "targets": found,
+                "static_gzip": statics,
+                "plotly_bytes": len(plotly),
+                "plotly_gzip_bytes": len(gzip.compress(plotly)),
+                "seeded": seeded,
+            }
+        )
+    )
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+
+def run(context: Context) -> Section:
+    requests = context.option("requests", REQUESTS)
+    databases = context.databases
+    database = databases.migrated("dashboard")
+    url = databases.url(database)
+    seeded_path = context.workdir / "dashboard-seed.json"
+    log("seeding 1,000 students, 150 × 40 in the largest section, 5 rounds of scores")
+    seeded_run = run_child(
+        [sys.executable, "-m", "bench.bench_dashboard", "seed", str(seeded_path)],
+        env=child_env(url),
+        log_path=context.workdir / "dashboard-seed.log",
+    ).check("the dashboard seed")
+    log(f"seeded in {seeded_run.wall_s:.1f} s")
+    probe_path = context.workdir / "dashboard-probe.json"
+    run_child(
+        [sys.executable, "-m", "bench.bench_dashboard", "probe", str(seeded_path), str(probe_path)],
+        env=child_env(url),
+        log_path=context.workdir / "dashboard-probe.log",
+    ).check("the dashboard probe")
+    found = json.loads(probe_path.read_text())
+    cookie = f"sessionid={found['sessionid']}"
+    targets = found["targets"]
+    seeded = found["seeded"]
+
+    databases.checkpoint()
+    runs: dict[tuple[int, str], list[Load]] = {}
+    single: dict[tuple[int, str], list[Load]] = {}
+    with contextlib.ExitStack() as stack:
+        port = free_port()
+        server = stack.enter_context(
+            Server(
+                gunicorn_args(port),
+                env=child_env(url, BENCH_CONN_MAX_AGE="60"),
+                log_path=context.workdir / "dashboard-gunicorn.log",
+            )
+        )
+        server.wait_until_listening(port)
+        plan = []
+        for index, target in enumerate(targets):
+            address = target["url"]
+            if "since=NOW" in address:
+                # The client's last check a moment ago: what an open page asks every 4 s.
+                address = address.replace("NOW", "2099-01-01T00:00:00%2B00:00")
+            plan.append((index, "page", address))
+            if target["plain_url"]:
+                plan.append((index, "plain", target["plain_url"]))
+        for _, _, path in plan:
+            warm(port, path, cookie)
+        for attempt in range(1, context.repeat + 1):
+            chunks: dict[tuple[int, str], list[Load]] = {}
+            ones: dict[tuple[int, str], list[Load]] = {}
+            for round_number in range(ROUNDS):
+                for index, kind, path in plan if round_number % 2 else list(reversed(plan)):
+                    key = (index, kind)
+                    chunks.setdefault(key, []).append(
+                        load(port, path, cookie, clients=CLIENTS, requests=requests // ROUNDS)
+                    )
+                    ones.setdefault(key, []).append(
+                        load(
+                            port, path, cookie, clients=1, requests=SINGLE_CLIENT_REQUESTS // ROUNDS
+                        )
+                    )
+            for key in chunks:
+                measured, one = Load.merge(chunks[key]), Load.merge(ones[key])
+                runs.setdefault(key, []).append(measured)
+                single.setdefault(key, []).append(one)
+                log(
+                    f"run {attempt} {targets[key[0]]['label']} {key[1]}: 1 client median "
+                    f"{one.median_s * 1000:.1f} ms p95 {one.p95_s * 1000:.1f} ms; 8 clients "
+                    f"p95 {measured.p95_s * 1000:.1f} ms, {measured.rps:.1f} req/s"
+                )
+    databases.release(database)
+
+    def figure(index: int, kind: str, name: str) -> list[float]:
+        if name.startswith("1 client"):
+            loads = single[(index, kind)]
+            return [r.median_s if "median" in name else r.p95_s for r in loads]
+        loads = runs[(index, kind)]
+        return {
+            "median latency": [r.median_s for r in loads],
+            "p95 latency": [r.p95_s for r in loads],
+            "requests per second": [r.rps for r in loads],
+        }[name]
+
+    names = [
+        "1 client median (server time)",
+        "1 client p95",
+        "median latency",
+        "p95 latency",
+        "requests per second",
+    ]
+    rows = []
+    sizes = []
+    summary = []
+    for index, target in enumerate(targets):
+        has_plain = (index, "plain") in runs
+        for name in names:
+            values = figure(index, "page", name)
+            shown = (
+                f"{median(values):.1f}" if name == "requests per second" else fmt_ms(median(values))
+            )
+            if has_plain:
+                base = figure(index, "plain", name)
+                base_shown = (
+                    f"{median(base):.1f}" if name == "requests per second" else fmt_ms(median(base))
+                )
+                rows.append((target["label"], name, shown, base_shown, ratio_of_runs(values, base)))
+            else:
+                rows.append((target["label"], name, shown, "", ""))
+        rows.append(
+            (
+                target["label"],
+                "queries per request",
+                target["page_queries"],
+                target.get("plain_queries", ""),
+                ratio(target["page_queries"], target["plain_queries"]) if has_plain else "",
+            )
+        )
+        sizes.append(
+            (
+                target["label"],
+                f"{target['page_bytes']:,}",
+                f"{target['page_gzip_bytes']:,}",
+                f"{target['chart_bytes']:,}" if "chart_bytes" in target else "—",
+            )
+        )
+        p95_8 = median(figure(index, "page", "p95 latency"))
+        summary.append(f"{target['label']}: p95 {fmt_ms(p95_8)} at 8 clients")
+    static_gzip = found["static_gzip"]
+    own_static = sum(static_gzip.values())
+    overview = targets[0]
+    page_total = overview["page_gzip_bytes"] + own_static
+    overview_p95 = median(figure(0, "page", "p95 latency"))
+    overview_single_p95 = median(figure(0, "page", "1 client p95"))
+    body = "\n\n".join(
+        [
+            f"A teacher of {seeded['teacher_students']:,} students in {TEACHER_SECTIONS} sections; "
+            f"the largest has {SECTION_STUDENTS} students × {SECTION_STANDARDS} standards "
+            f"({seeded['scores']:,} scores in {QUIZZES_PER_STANDARD} rounds, each followed by a "
+            f"recompute: {seeded['estimates']:,} estimates with their history), seeded through "
+            "`scores_record` and `estimates_recompute` (not timed). gunicorn, "
+            f"{WORKERS} sync workers, `bench.settings` (DEBUG off, `CONN_MAX_AGE` 60), serving "
+            "`bench.bench_dashboard:application` (the app's URLs plus the plain pages) on "
+            f"127.0.0.1. Per URL and run: {requests} requests from {CLIENTS} client threads and "
+            f"{SINGLE_CLIENT_REQUESTS} from 1 client (its latency is the server time without "
+            f"queueing), in {ROUNDS} interleaved rounds, after untimed warm-up requests. The load "
+            f"generator shares the machine's {context.machine.cores} cores with gunicorn and "
+            "PostgreSQL. Baseline: a plain page making the same selector calls and access-log "
+            "write, answered in plain text without templates or charts; a ratio is the median of "
+            "each run's own ratio. p95 is nearest-rank. Queries counted once in process "
+            "(session and user included).",
+            table(
+                [
+                    "page",
+                    "figure",
+                    f"dashboard page ({runs_label(context.repeat)})",
+                    "plain page (baseline)",
+                    "ratio",
+                ],
+                rows,
+            ),
+            "Sizes (one response each; gzip level 9 in process, as a compressing proxy would "
+            "send it):",
+            table(["page", "bytes", "gzipped", "chart JSON bytes"], sizes),
+            f"- The overview's own requests with plotly.js cached: page "
+            f"{overview['page_gzip_bytes']:,} + our CSS and script {own_static:,} = "
+            f"{page_total:,} bytes gzipped (goal ≤ {PAGE_GOAL_GZIP_BYTES:,}). plotly.js "
+            f"(cartesian bundle, cached a year by whitenoise's hashed names in production): "
+            f"{found['plotly_bytes']:,} bytes, {found['plotly_gzip_bytes']:,} gzipped, once.\n"
+            f"- Chart JSON of the 150 × 40 overview: {overview.get('chart_bytes', 0):,} bytes "
+            f"(goal ≤ {CHART_GOAL_BYTES:,}).\n"
+            f"- Overview p95: {fmt_ms(overview_single_p95)} from 1 client, "
+            f"{fmt_ms(overview_p95)} at {CLIENTS} clients (goal < {fmt_ms(P95_GOAL_S)} at that "
+            "load; at 8 clients on 2 shared cores most of it is queueing).",
+        ]
+    )
+    return Section(body=body, summary="; ".join(summary))
+
+
+def gunicorn_args(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench.bench_dashboard:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "60",
+    ]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "seed":
+        seed(Path(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "probe":
+        probe(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        raise SystemExit(
+            "usage: python -m bench.bench_dashboard seed <out.json> | probe <seed.json> <out.json>"
+        )

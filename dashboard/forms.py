@@ -1,0 +1,106 @@
+"""The dashboard's inputs: the section page's filters (GET) and the override form (POST)."""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils import timezone
+
+from assessments.methods import Policy
+from assessments.models import AssessmentKind
+from dashboard.selectors import STANDARD_SORTS, STUDENT_SORTS, FilterChoices, OverviewFilters
+
+
+class OverviewFilterForm(forms.Form):
+    subject = forms.CharField(required=False)
+    cluster = forms.IntegerField(required=False, min_value=1, label="Cluster")
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Any kind"), *AssessmentKind.choices], label="Assessment kind"
+    )
+    date_from = forms.DateField(required=False, label="Measured from")
+    as_of = forms.DateField(required=False, label="Levels as of")
+    students = forms.ChoiceField(
+        required=False, choices=list(STUDENT_SORTS.items()), label="Sort students by"
+    )
+    standards = forms.ChoiceField(
+        required=False, choices=list(STANDARD_SORTS.items()), label="Sort standards by"
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        date_from, as_of = cleaned.get("date_from"), cleaned.get("as_of")
+        if date_from and as_of and date_from > as_of:
+            self.add_error("as_of", "“Levels as of” must be on or after “Measured from”.")
+        if as_of and as_of > timezone.localdate():
+            self.add_error("as_of", "“Levels as of” cannot be in the future.")
+        return cleaned
+
+    def filters(self) -> OverviewFilters:
+        """The valid filters; a field with an error falls back to its default (the page says so)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        as_of = data.get("as_of")
+        return OverviewFilters(
+            subject=data.get("subject") or "",
+            cluster_id=data.get("cluster"),
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            # Today's levels are the current estimates (live), not yesterday's history.
+            as_of=None if as_of == timezone.localdate() else as_of,
+            student_sort=data.get("students") or "name",
+            standard_sort=data.get("standards") or "code",
+        )
+
+
+def filters_query(filters: OverviewFilters) -> str:
+    """The filters as a query string, for the CSV and JSON links of what the page shows."""
+    params = {
+        "subject": filters.subject,
+        "cluster": filters.cluster_id or "",
+        "kind": filters.kind,
+        "date_from": filters.date_from.isoformat() if filters.date_from else "",
+        "as_of": filters.as_of.isoformat() if filters.as_of else "",
+        "students": "" if filters.student_sort == "name" else filters.student_sort,
+        "standards": "" if filters.standard_sort == "code" else filters.standard_sort,
+    }
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def filter_form_with_choices(data: object, choices: FilterChoices) -> OverviewFilterForm:
+    form = OverviewFilterForm(data)  # type: ignore[arg-type]
+    form.fields["subject"].widget = forms.Select(
+        choices=[("", "All subjects"), *((s, s) for s in choices.subjects)]
+    )
+    form.fields["cluster"].widget = forms.Select(
+        choices=[("", "All clusters"), *((str(pk), label) for pk, label in choices.clusters)]
+    )
+    form.fields["date_from"].widget = forms.DateInput(attrs={"type": "date"})
+    form.fields["as_of"].widget = forms.DateInput(attrs={"type": "date"})
+    return form
+
+
+class OverrideForm(forms.Form):
+    level = forms.TypedChoiceField(coerce=int, label="Level")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why (required)",
+        help_text="Say what you saw: the student and their family may read this note.",
+        max_length=2000,
+    )
+    clear_on_new_score = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="A newer score clears this override",
+        help_text="Leave ticked to let the next score on this standard replace your judgement.",
+    )
+
+    def __init__(self, *args, policy: Policy, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [
+            (level.value, f"{level.symbol} {level.name}")
+            for level in sorted(policy.levels, key=lambda level: -level.value)
+        ]
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError("An override needs a note saying why.")
+        return note

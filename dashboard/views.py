@@ -1,0 +1,404 @@
+"""The teacher dashboard's pages: thin views over dashboard.selectors, charts from
+dashboard.charts (serialized once, with orjson), tables and CSV from dashboard.tables."""
+
+from datetime import datetime
+
+import orjson
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Role
+from assessments.services import mastery_override_clear, mastery_override_set
+from dashboard import charts, selectors, tables
+from dashboard.forms import (
+    OverrideForm,
+    OverviewFilterForm,
+    filter_form_with_choices,
+    filters_query,
+)
+from privacy.services import access_log_record
+from students.selectors import (
+    section_for_user,
+    section_teachers,
+    student_attendance,
+    student_cohorts_programs,
+    student_discipline,
+    student_for_user,
+    student_grades,
+    student_record,
+    viewer_for,
+)
+
+# How often an open section page asks whether anything changed (milliseconds).
+POLL_INTERVAL_MS = 4000
+# Ids no row has, reversed into URLs that the page's script completes per cell.
+STUDENT_PLACEHOLDER = 987_654_321
+STANDARD_PLACEHOLDER = 987_654_322
+
+
+def _serialized(figure: dict) -> bytes:
+    return orjson.dumps(figure)
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _section_mastery(request: HttpRequest, pk: int, what: str):  # type: ignore[no-untyped-def]
+    access = section_for_user(request.user, pk)
+    filters = OverviewFilterForm(request.GET).filters()
+    mastery = selectors.section_mastery(access.section, filters)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what=what,
+        students=mastery.students,
+        path=request.path,
+    )
+    return access, mastery
+
+
+@login_required
+@require_GET
+def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The section's page: heatmap, distribution, needs attention, roster."""
+    # The same words as the roster page this replaced: families read them in the access log.
+    access, mastery = _section_mastery(request, pk, "section roster")
+    form = filter_form_with_choices(request.GET, mastery.choices)
+    form.is_valid()
+    figure = _serialized(charts.section_overview_figure(mastery))
+    attention = selectors.attention_list(
+        mastery,
+        selectors.missing_work(access.section, [s.pk for s in mastery.students], mastery.filters),
+    )
+    query = filters_query(mastery.filters)
+    standard_url = reverse(
+        "dashboard:standard_detail",
+        kwargs={"pk": access.section.pk, "standard_id": STANDARD_PLACEHOLDER},
+    ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
+    cell_url = reverse(
+        "dashboard:student_standard",
+        kwargs={
+            "pk": access.section.pk,
+            "student_id": STUDENT_PLACEHOLDER,
+            "standard_id": STANDARD_PLACEHOLDER,
+        },
+    )
+    return render(
+        request,
+        "dashboard/section_overview.html",
+        {
+            "section": access.section,
+            "role": access.role,
+            "teachers": section_teachers(access.section),
+            "roster": mastery.roster,
+            "mastery": mastery,
+            "levels": charts.level_styles(mastery.policy),
+            "mastery_name": mastery.policy.level_named(mastery.policy.mastery_level).name,
+            "form": form,
+            "figure_json": figure,
+            "grid_table_body": tables.grid_table_body(
+                tables.grid_rows(mastery),
+                reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
+                    str(STUDENT_PLACEHOLDER), "{student}"
+                ),
+            ),
+            "distribution_rows": tables.distribution_rows(mastery, standard_url),
+            "attention": attention,
+            "recent_days": selectors.RECENT_DAYS,
+            "missing_days": selectors.MISSING_DAYS,
+            "query": query,
+            "is_filtered": bool(query.replace("students=need", "").strip("&")),
+            # The script puts a cell's student and standard ids in place of the placeholders.
+            "cell_url_template": cell_url.replace(str(STUDENT_PLACEHOLDER), "{student}").replace(
+                str(STANDARD_PLACEHOLDER), "{standard}"
+            ),
+            "standard_url_template": standard_url,
+            "changes_url": reverse("dashboard:section_changes", kwargs={"pk": access.section.pk}),
+            "poll_ms": POLL_INTERVAL_MS if mastery.is_current else 0,
+            "checked_at": timezone.now().isoformat(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def section_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    access, mastery = _section_mastery(request, pk, "section mastery export")
+    return _csv_response(tables.grid_csv(mastery), f"section-{access.section.pk}-mastery.csv")
+
+
+@login_required
+@require_GET
+def section_distribution_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    access, mastery = _section_mastery(request, pk, "section distribution export")
+    return _csv_response(
+        tables.distribution_csv(mastery), f"section-{access.section.pk}-distribution.csv"
+    )
+
+
+@login_required
+@require_GET
+def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
+    """What changed in the section since the client's last check (cheap: polled every few s)."""
+    access = section_for_user(request.user, pk)
+    raw_since = request.GET.get("since", "")
+    since: datetime | None = parse_datetime(raw_since) if raw_since else None
+    if raw_since and since is None:
+        return JsonResponse({"error": f"since={raw_since!r} is not an ISO date-time."}, status=400)
+    if since is not None and timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    found = selectors.section_changes(access.section, since)
+    if found.changes:
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="section mastery live update",
+            students=found.students,
+            path=request.path,
+        )
+    changes = [
+        {
+            "student": change.student_id,
+            "standard": change.standard_id,
+            "level": change.cell.level,
+            "overridden": change.cell.overridden,
+        }
+        for change in found.changes
+    ]
+    return JsonResponse(
+        {"checked_at": found.checked_at.isoformat(), "pending": found.pending, "changes": changes}
+    )
+
+
+@login_required
+@require_GET
+def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
+    access = section_for_user(request.user, pk)
+    view = selectors.standard_in_section(access.section, standard_id)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="standard in section",
+        students=[e.student for e in view.roster],
+        path=request.path,
+    )
+    levels = charts.level_styles(view.policy)
+    rows = [(e.student, view.cell(e.student_id)) for e in view.roster]
+    selected_level = request.GET.get("level", "")
+    return render(
+        request,
+        "dashboard/standard_detail.html",
+        {
+            "section": access.section,
+            "view": view,
+            "standard": view.standard,
+            "short_code": selectors.standard_short_code(view.standard.code),
+            "levels": levels,
+            "rows": rows,
+            "groups": selectors.level_groups(view),
+            "counts": [
+                (level, sum(1 for _, c in rows if c.level == level.value)) for level in levels
+            ],
+            "selected_level": int(selected_level) if selected_level.isdigit() else None,
+            "figure_json": _serialized(charts.distribution_figure(view)),
+        },
+    )
+
+
+@login_required
+@require_GET
+def standard_csv(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
+    access = section_for_user(request.user, pk)
+    view = selectors.standard_in_section(access.section, standard_id)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="standard in section export",
+        students=[e.student for e in view.roster],
+        path=request.path,
+    )
+    return _csv_response(
+        tables.standard_students_csv(view),
+        f"section-{access.section.pk}-{selectors.standard_short_code(view.standard.code)}.csv",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def student_standard(
+    request: HttpRequest, pk: int, student_id: int, standard_id: int
+) -> HttpResponse:
+    """One student's history on one standard, and the override form for the section's teacher."""
+    access = section_for_user(request.user, pk)
+    student = selectors.enrolled_student(access.section, student_id)
+    history = selectors.student_standard_history(access.section, student, standard_id)
+    can_override = access.role == Role.TEACHER
+    form = OverrideForm(
+        request.POST if request.method == "POST" and "note" in request.POST else None,
+        policy=history.policy,
+        initial={"level": history.cell.level if history.cell.level else None},
+    )
+    if request.method == "POST":
+        if not can_override:
+            raise PermissionDenied("Only the section's teachers override a level.")
+        if request.POST.get("action") == "clear":
+            cleared = mastery_override_clear(
+                student_id=student.pk, standard_id=history.standard.pk, acting_user=request.user
+            )
+            if cleared:
+                messages.success(request, "Override cleared: the estimate shows again.")
+            return redirect(request.path)
+        if form.is_valid():
+            level = history.policy.level_named(form.cleaned_data["level"])
+            mastery_override_set(
+                student_id=student.pk,
+                standard_id=history.standard.pk,
+                level=level.value,
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+                clear_on_new_score=form.cleaned_data["clear_on_new_score"],
+            )
+            messages.success(
+                request, f"{student.display_name} is now shown at “{level.name}” on this standard."
+            )
+            return redirect(request.path)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="student history on a standard",
+        students=[student],
+        path=request.path,
+    )
+    return render(
+        request,
+        "dashboard/student_standard.html",
+        {
+            "section": access.section,
+            "student": student,
+            "history": history,
+            "standard": history.standard,
+            "short_code": selectors.standard_short_code(history.standard.code),
+            "level": history.policy.level_named(history.cell.level),
+            "estimated_level": history.policy.level_named(history.cell.estimated_level)
+            if history.cell.overridden and history.cell.estimated_level is not None
+            else None,
+            "can_override": can_override,
+            "form": form,
+            "figure_json": _serialized(charts.trend_figure(history)),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def student_standard_csv(
+    request: HttpRequest, pk: int, student_id: int, standard_id: int
+) -> HttpResponse:
+    access = section_for_user(request.user, pk)
+    student = selectors.enrolled_student(access.section, student_id)
+    history = selectors.student_standard_history(access.section, student, standard_id)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="student history on a standard export",
+        students=[student],
+        path=request.path,
+    )
+    return _csv_response(
+        tables.student_standard_csv(history),
+        f"student-{student.pk}-{selectors.standard_short_code(history.standard.code)}.csv",
+    )
+
+
+def _linkable_section_ids(user: object, sections: list) -> set[int]:
+    """The student's sections whose pages this user may open (the pages check again)."""
+    viewer = viewer_for(user)
+    return {
+        s.pk
+        for s in sections
+        if s.pk in viewer.teacher_section_ids
+        or s.school_id in viewer.principal_school_ids
+        or s.district_id in viewer.district_ids
+    }
+
+
+def _student_profile_data(request: HttpRequest, pk: int, what: str):  # type: ignore[no-untyped-def]
+    access = student_for_user(request.user, pk)
+    record = student_record(request.user, access)
+    sections = [e.section for e in record.enrollments]
+    mastery = selectors.student_mastery(
+        access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
+    )
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what=what,
+        students=[access.student],
+        path=request.path,
+    )
+    return access, record, sections, mastery
+
+
+@login_required
+@require_GET
+def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    """The student's profile: record, attendance and discipline, assessments, grades (tabs)."""
+    access, record, sections, mastery = _student_profile_data(request, pk, "student record")
+    linkable = _linkable_section_ids(request.user, sections)
+    standard_rows = []
+    for item in mastery.standards:
+        link_section = next((sid for sid in item.section_ids if sid in linkable), None)
+        url = (
+            reverse(
+                "dashboard:student_standard",
+                kwargs={
+                    "pk": link_section,
+                    "student_id": access.student.pk,
+                    "standard_id": item.standard.pk,
+                },
+            )
+            if link_section
+            else ""
+        )
+        standard_rows.append((item, mastery.policy.level_named(item.cell.level), url))
+    trend_figures = [
+        (f"trend-figure-{index}", subject, _serialized(figure))
+        for index, (subject, figure) in enumerate(charts.profile_trend_figures(mastery))
+    ]
+    return render(
+        request,
+        "dashboard/student_profile.html",
+        {
+            "record": record,
+            "student": access.student,
+            "mastery": mastery,
+            "standard_rows": standard_rows,
+            "trend_figures": trend_figures,
+            "levels": charts.level_styles(mastery.policy),
+            # The Ed-Fi records (attendance, discipline, grades, cohorts), each gated by access.
+            "attendance": student_attendance(access),
+            "discipline": student_discipline(access),
+            "grades": student_grades(access),
+            "cohorts_programs": student_cohorts_programs(access),
+        },
+    )
+
+
+@login_required
+@require_GET
+def student_mastery_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    access, _, _, mastery = _student_profile_data(request, pk, "student mastery export")
+    return _csv_response(
+        tables.student_mastery_csv(mastery), f"student-{access.student.pk}-mastery.csv"
+    )

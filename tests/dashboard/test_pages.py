@@ -1,0 +1,645 @@
+"""The dashboard's pages for each role, both ways: filters, CSV, live changes, overrides and
+query counts."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import orjson
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import derived_access_sync
+from assessments.engine import estimates_recompute
+from assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentPurpose,
+    MasteryEstimate,
+    MasteryEstimateHistory,
+    MasteryOverride,
+    PerformanceLevel,
+    ScoreStatus,
+    Standard,
+    StandardKind,
+    StudentAssessment,
+)
+from assessments.services import ScoreInput, scores_record
+from privacy.models import AccessLogEntry
+from students.models import Enrollment, ProgramParticipation, StudentSchoolMembership
+from tests import factories
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def score(world: World, student, points: str, days_ago: int, *, assessment=None, status="scored"):
+    return ScoreInput(
+        student_id=student.pk,
+        assessment_id=(assessment or world.assessment).pk,
+        points=Decimal(points) if points else None,
+        status=status,
+        scored_on=TODAY - dt.timedelta(days=days_ago),
+    )
+
+
+def record(inputs: list[ScoreInput]) -> None:
+    estimates_recompute(scores_record(scores=inputs, enqueue=False).estimate_ids)
+
+
+def second_standard(
+    world: World, *, kind: str = AssessmentKind.TEST
+) -> tuple[Standard, Assessment]:
+    cluster = Standard.objects.create(
+        district=world.district,
+        code="CCSS.MATH.CONTENT.4.OA.A",
+        kind=StandardKind.CLUSTER,
+        description="Use the four operations",
+        subject="Mathematics",
+    )
+    standard = Standard.objects.create(
+        district=world.district,
+        code="CCSS.MATH.CONTENT.4.OA.A.3",
+        subject="Mathematics",
+        parent=cluster,
+        description="Solve multistep word problems",
+    )
+    assessment = Assessment.objects.create(
+        district=world.district,
+        section=world.section,
+        title="Word problems test",
+        kind=kind,
+        max_points=10,
+        due_on=TODAY - dt.timedelta(days=40),
+    )
+    assessment.standards.add(standard)
+    return standard, assessment
+
+
+def overview_url(world: World, query: str = "") -> str:
+    url = reverse("students:section_detail", kwargs={"pk": world.section.pk})
+    return f"{url}?{query}" if query else url
+
+
+def student_standard_url(world: World, student=None, standard=None, section=None) -> str:
+    return reverse(
+        "dashboard:student_standard",
+        kwargs={
+            "pk": (section or world.section).pk,
+            "student_id": (student or world.student).pk,
+            "standard_id": (standard or world.standard).pk,
+        },
+    )
+
+
+def figure_of(response) -> dict:
+    return orjson.loads(response.context["figure_json"])
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+# --- the section overview -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["teacher", "principal", "district_staff"])
+def test_overview_draws_a_row_per_student_for_those_who_see_the_section(
+    client, world: World, role: str
+) -> None:
+    record([score(world, world.student, "9", 3), score(world, world.classmate, "2", 3)])
+    client.force_login(world.users_by_role()[role])
+    response = client.get(overview_url(world))
+    assert response.status_code == 200
+    figure = figure_of(response)
+    heatmap = figure["data"][0]
+    assert heatmap["y"] == [world.student.sort_name, world.classmate.sort_name] or heatmap[
+        "y"
+    ] == sorted([world.student.sort_name, world.classmate.sort_name])
+    levels = dict(zip(figure["meta"]["student_ids"], [row[0] for row in heatmap["z"]], strict=True))
+    assert levels[world.student.pk] == 4 and levels[world.classmate.pk] == 1
+    page = response.content.decode()
+    assert 'id="overview-figure" type="application/json"' in page
+    assert "plotly-cartesian-4.1.1.min.js" in page and "cdn" not in page.lower()
+    assert "<script>" not in page  # no inline script: CSP script-src 'self'
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-eval" not in csp
+
+
+def test_other_teachers_and_guardians_get_404_on_every_section_page(client, world: World) -> None:
+    urls = [
+        overview_url(world),
+        reverse("dashboard:section_csv", kwargs={"pk": world.section.pk}),
+        reverse("dashboard:section_changes", kwargs={"pk": world.section.pk}),
+        reverse(
+            "dashboard:standard_detail",
+            kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
+        ),
+        student_standard_url(world),
+    ]
+    for user in (world.other_teacher, world.parent, world.other_principal, world.outsider):
+        client.force_login(user)
+        for url in urls:
+            assert client.get(url).status_code == 404, (user, url)
+
+
+def test_a_student_who_left_the_section_is_404_there_but_keeps_their_profile(
+    client, world: World
+) -> None:
+    record([score(world, world.student, "9", 3)])
+    Enrollment.objects.filter(student=world.student, section=world.section).update(
+        end_date=TODAY - dt.timedelta(days=1)
+    )
+    client.force_login(world.principal)
+    assert client.get(student_standard_url(world)).status_code == 404
+    heatmap = figure_of(client.get(overview_url(world)))["data"][0]
+    assert world.student.sort_name not in heatmap["y"]
+    # Their history stays visible to those still allowed (the principal of their school).
+    profile = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    assert profile.status_code == 200
+    assert "4.NF.A.1" in profile.content.decode()
+
+
+def test_a_standard_the_section_never_measured_is_404(client, world: World) -> None:
+    unmeasured = Standard.objects.create(district=world.district, code="CCSS.MATH.CONTENT.4.G.A.1")
+    client.force_login(world.teacher)
+    url = reverse(
+        "dashboard:standard_detail", kwargs={"pk": world.section.pk, "standard_id": unmeasured.pk}
+    )
+    assert client.get(url).status_code == 404
+    assert client.get(student_standard_url(world, standard=unmeasured)).status_code == 404
+
+
+def test_filters_subject_cluster_kind_and_dates_choose_the_columns(client, world: World) -> None:
+    standard2, test = second_standard(world)
+    record(
+        [score(world, world.student, "9", 3), score(world, world.student, "5", 40, assessment=test)]
+    )
+    client.force_login(world.teacher)
+
+    def columns(query: str) -> list[str]:
+        return figure_of(client.get(overview_url(world, query)))["data"][0]["x"]
+
+    assert columns("") == ["4.NF.A.1", "4.OA.A.3"]
+    assert columns(f"cluster={standard2.parent_id}") == ["4.OA.A.3"]
+    assert columns("kind=test") == ["4.OA.A.3"]
+    assert columns("kind=quiz") == ["4.NF.A.1"]
+    assert columns("subject=Mathematics") == ["4.NF.A.1", "4.OA.A.3"]
+    Standard.objects.filter(pk=world.standard.pk).update(subject="Number sense")
+    assert columns("subject=Number+sense") == ["4.NF.A.1"]
+    # The world's quiz was due on 2026-10-01, the test 40 days ago.
+    Assessment.objects.filter(pk=world.assessment.pk).update(due_on=TODAY - dt.timedelta(days=60))
+    since = (TODAY - dt.timedelta(days=50)).isoformat()
+    assert columns(f"date_from={since}") == ["4.OA.A.3"]
+    until = (TODAY - dt.timedelta(days=45)).isoformat()
+    assert columns(f"as_of={until}") == ["4.NF.A.1"]
+
+
+def test_levels_as_of_a_date_come_from_the_estimate_history(client, world: World) -> None:
+    record([score(world, world.student, "2", 30)])
+    record([score(world, world.student, "10", 2), score(world, world.student, "10", 1)])
+    history = list(MasteryEstimateHistory.objects.filter(student=world.student).order_by("as_of"))
+    assert history[0].level < history[-1].level
+    client.force_login(world.teacher)
+    as_of = (TODAY - dt.timedelta(days=20)).isoformat()
+    response = client.get(overview_url(world, f"as_of={as_of}"))
+    figure = figure_of(response)
+    row = figure["meta"]["student_ids"].index(world.student.pk)
+    assert figure["data"][0]["z"][row][0] == history[0].level
+    assert response.context["poll_ms"] == 0  # a past date is not live
+    now_row = figure_of(client.get(overview_url(world)))["data"][0]["z"][row][0]
+    assert now_row == MasteryEstimate.objects.get(student=world.student).level
+
+
+def test_bad_filters_are_named_and_the_page_still_shows(client, world: World) -> None:
+    client.force_login(world.teacher)
+    future = (TODAY + dt.timedelta(days=5)).isoformat()
+    response = client.get(overview_url(world, f"as_of={future}&kind=bogus"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "cannot be in the future" in page
+    assert "Select a valid choice" in page
+
+
+def test_sort_students_by_need_puts_the_lowest_first(client, world: World) -> None:
+    record([score(world, world.student, "10", 3), score(world, world.classmate, "1", 3)])
+    client.force_login(world.teacher)
+    by_name = figure_of(client.get(overview_url(world)))["meta"]["student_ids"]
+    by_need = figure_of(client.get(overview_url(world, "students=need")))["meta"]["student_ids"]
+    assert by_need[0] == world.classmate.pk
+    assert sorted(by_name) == sorted(by_need)
+
+
+def test_needs_attention_says_why_in_words(client, world: World) -> None:
+    # Classmate: below mastery on a standard measured 3 days ago, falling, and a missing quiz.
+    Assessment.objects.filter(pk=world.assessment.pk).update(due_on=TODAY - dt.timedelta(days=3))
+    record(
+        [
+            score(world, world.classmate, "9", 12),
+            score(world, world.classmate, "6", 9),
+            score(world, world.classmate, "3", 6),
+            score(world, world.classmate, "1", 3),
+            score(world, world.student, "", 3, status=ScoreStatus.MISSING),
+        ]
+    )
+    client.force_login(world.teacher)
+    attention = {
+        flag.student.pk: flag.reasons
+        for flag in client.get(overview_url(world)).context["attention"]
+    }
+    classmate = " ".join(attention[world.classmate.pk])
+    assert "Below Mastery on 1 standard taught in the last 3 weeks: 4.NF.A.1" in classmate
+    assert "Falling trend in recent scores on 4.NF.A.1" in classmate
+    assert attention[world.student.pk] == [
+        f"Missing work (1 assessment): Fractions quiz ({(TODAY - dt.timedelta(days=3)):%b} "
+        f"{(TODAY - dt.timedelta(days=3)).day})"
+    ]
+
+
+def test_csv_is_exactly_what_is_shown_with_the_filters(client, world: World) -> None:
+    _, test = second_standard(world)
+    record(
+        [
+            score(world, world.student, "9", 3),
+            score(world, world.classmate, "2", 40, assessment=test),
+        ]
+    )
+    client.force_login(world.teacher)
+    page = client.get(overview_url(world, "kind=test&students=need"))
+    figure = figure_of(page)
+    assert 'mastery.csv?kind=test&amp;students=need"' in page.content.decode()
+    response = client.get(
+        reverse("dashboard:section_csv", kwargs={"pk": world.section.pk})
+        + "?kind=test&students=need"
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = csv_rows(response)
+    assert rows[0] == ["Student", "Student number", "CCSS.MATH.CONTENT.4.OA.A.3"]
+    assert [r[0] for r in rows[1:]] == figure["data"][0]["y"]
+    by_name = {r[0]: r[2] for r in rows[1:]}
+    assert by_name[world.classmate.sort_name] == "Below Mastery"
+    assert by_name[world.student.sort_name] == "No Evidence"
+    distribution = csv_rows(
+        client.get(
+            reverse("dashboard:section_distribution_csv", kwargs={"pk": world.section.pk})
+            + "?kind=test"
+        )
+    )
+    assert distribution[0][-1] == "At or above mastery"
+    assert distribution[1][:2] == ["CCSS.MATH.CONTENT.4.OA.A.3", "Solve multistep word problems"]
+    assert distribution[1][2:] == ["1", "1", "0", "0", "0", "0%"]
+
+
+def test_overview_logs_who_saw_which_students(client, world: World) -> None:
+    client.force_login(world.teacher)
+    client.get(overview_url(world))
+    logged = set(
+        AccessLogEntry.objects.filter(actor_user=world.teacher).values_list("student_id", flat=True)
+    )
+    assert logged == {world.student.pk, world.classmate.pk}
+
+
+def _grow(world: World, students: int, standards: int) -> None:
+    for index in range(standards):
+        standard = Standard.objects.create(
+            district=world.district, code=f"CCSS.MATH.CONTENT.4.MD.A.{index}", subject="Mathematics"
+        )
+        assessment = Assessment.objects.create(
+            district=world.district,
+            section=world.section,
+            title=f"Quiz {index}",
+            max_points=10,
+            due_on=TODAY - dt.timedelta(days=index),
+        )
+        assessment.standards.add(standard)
+    for _ in range(students):
+        student = factories.StudentFactory(district=world.district)
+        Enrollment.objects.create(district=world.district, student=student, section=world.section)
+        StudentSchoolMembership.objects.create(
+            district=world.district, student=student, school=world.school, grade_level="04"
+        )
+    derived_access_sync()
+    record(
+        [
+            score(world, e.student, "7", 2, assessment=a)
+            for e in Enrollment.objects.filter(section=world.section)
+            for a in Assessment.objects.filter(section=world.section)
+        ]
+    )
+
+
+OVERVIEW_QUERIES = 18
+
+
+def test_overview_queries_do_not_grow_with_roster_or_standards(
+    client, world: World, django_assert_max_num_queries
+) -> None:
+    client.force_login(world.teacher)
+    client.get(overview_url(world))
+    with django_assert_max_num_queries(OVERVIEW_QUERIES):
+        client.get(overview_url(world, "as_of=" + (TODAY - dt.timedelta(days=1)).isoformat()))
+    _grow(world, students=30, standards=12)
+    with django_assert_max_num_queries(OVERVIEW_QUERIES):
+        response = client.get(overview_url(world))
+    assert len(figure_of(response)["data"][0]["y"]) == 32
+    assert len(figure_of(response)["data"][0]["x"]) == 13
+    with django_assert_max_num_queries(OVERVIEW_QUERIES):
+        client.get(overview_url(world, "students=need&standards=mastery&kind=quiz"))
+    with django_assert_max_num_queries(15):
+        client.get(reverse("dashboard:section_csv", kwargs={"pk": world.section.pk}))
+    with django_assert_max_num_queries(14):
+        client.get(
+            reverse(
+                "dashboard:standard_detail",
+                kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
+            )
+        )
+    with django_assert_max_num_queries(18):
+        client.get(student_standard_url(world))
+    # The profile: record, mastery and scores, plus the Ed-Fi records tabs (attendance,
+    # grades, cohorts; discipline is not the teacher's to see).
+    with django_assert_max_num_queries(33):
+        client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    changes_url = reverse("dashboard:section_changes", kwargs={"pk": world.section.pk})
+    since = (timezone.now() - dt.timedelta(minutes=5)).isoformat()
+    with django_assert_max_num_queries(16):
+        response = client.get(
+            reverse("dashboard:section_changes", kwargs={"pk": world.section.pk}),
+            {"since": since},
+        )
+    assert len(response.json()["changes"]) == 32 * 13
+    # The poll an open page makes every few seconds, when nothing changed: ten queries at most.
+    MasteryEstimate.objects.update(computed_at=timezone.now() - dt.timedelta(hours=1))
+    with django_assert_max_num_queries(10):
+        quiet = client.get(changes_url, {"since": timezone.now().isoformat()})
+    assert quiet.json()["changes"] == []
+
+
+# --- live ---------------------------------------------------------------------------------------
+
+
+def test_the_changes_endpoint_reports_a_saved_score(
+    client, world: World, eager_celery, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(world.teacher)
+    url = reverse("dashboard:section_changes", kwargs={"pk": world.section.pk})
+    first = client.get(url).json()
+    assert first["changes"] == [] and first["pending"] == 0
+    since = dt.datetime.fromisoformat(first["checked_at"])
+    assert client.get(url, {"since": first["checked_at"]}).json()["changes"] == []
+    # A teacher saves a score; the recompute task runs on commit and updates the estimate.
+    with django_capture_on_commit_callbacks(execute=True):
+        scores_record(scores=[score(world, world.student, "10", 0)], acting_user=world.teacher)
+    estimate = MasteryEstimate.objects.get(student=world.student, standard=world.standard)
+    assert estimate.computed_at >= since and estimate.pending_since is None
+    answer = client.get(url, {"since": first["checked_at"]}).json()
+    assert answer["changes"] == [
+        {
+            "student": world.student.pk,
+            "standard": world.standard.pk,
+            "level": estimate.level,
+            "overridden": False,
+        }
+    ]
+    assert answer["checked_at"] > first["checked_at"]
+
+
+def test_the_changes_endpoint_counts_pending_estimates_and_rejects_bad_input(
+    client, world: World
+) -> None:
+    scores_record(scores=[score(world, world.student, "4", 0)], enqueue=False)
+    client.force_login(world.teacher)
+    url = reverse("dashboard:section_changes", kwargs={"pk": world.section.pk})
+    assert client.get(url).json()["pending"] == 1
+    bad = client.get(url, {"since": "yesterday"})
+    assert bad.status_code == 400
+    assert "is not an ISO date-time" in bad.json()["error"]
+
+
+# --- standard view ------------------------------------------------------------------------------
+
+
+def test_standard_view_groups_students_and_lists_what_measured_it(client, world: World) -> None:
+    record([score(world, world.student, "10", 3), score(world, world.classmate, "1", 3)])
+    client.force_login(world.principal)
+    response = client.get(
+        reverse(
+            "dashboard:standard_detail",
+            kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
+        )
+    )
+    groups = {g.key: [s.pk for s in g.students] for g in response.context["groups"]}
+    assert groups == {
+        "reteach": [world.classmate.pk],
+        "practice": [],
+        "extend": [world.student.pk],
+        "none": [],
+    }
+    page = response.content.decode()
+    assert "Fractions quiz" in page and "Reteach" in page and "Extend" in page
+    figure = orjson.loads(response.context["figure_json"])
+    assert figure["data"][0]["y"] == [0, 1, 0, 0, 1]
+    rows = csv_rows(
+        client.get(
+            reverse(
+                "dashboard:standard_csv",
+                kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
+            )
+        )
+    )
+    assert {r[0]: r[2] for r in rows[1:]} == {
+        world.student.sort_name: "Exceeds Mastery",
+        world.classmate.sort_name: "Below Mastery",
+    }
+
+
+# --- overrides ----------------------------------------------------------------------------------
+
+
+def test_teacher_overrides_a_level_with_a_note_and_it_shows_everywhere(
+    client, world: World
+) -> None:
+    record([score(world, world.student, "2", 3)])
+    client.force_login(world.teacher)
+    url = student_standard_url(world)
+    response = client.post(
+        url,
+        {
+            "action": "set",
+            "level": "3",
+            "note": "Explained it well in class",
+            "clear_on_new_score": "on",
+        },
+    )
+    assert response.status_code == 302
+    override = MasteryOverride.objects.get(student=world.student, cleared_at__isnull=True)
+    assert (override.level, override.set_by, override.clear_on_new_score) == (
+        3,
+        world.teacher,
+        True,
+    )
+    page = client.get(url).content.decode()
+    assert "Overridden by a teacher" in page and "Explained it well in class" in page
+    overview = client.get(overview_url(world))
+    figure = figure_of(overview)
+    row = figure["meta"]["student_ids"].index(world.student.pk)
+    assert figure["data"][0]["text"][row][0] == "✓✎"
+    assert "Mastery (overridden)" in overview.content.decode()
+    csv_by_name = {
+        r[0]: r[2]
+        for r in csv_rows(
+            client.get(reverse("dashboard:section_csv", kwargs={"pk": world.section.pk}))
+        )[1:]
+    }
+    assert csv_by_name[world.student.sort_name] == "Mastery (overridden)"
+    profile = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    assert "✎ overridden" in profile.content.decode()
+    # Clearing shows the estimate again.
+    assert client.post(url, {"action": "clear"}).status_code == 302
+    assert not MasteryOverride.objects.filter(cleared_at__isnull=True).exists()
+    assert "Mastery (overridden)" not in client.get(overview_url(world)).content.decode()
+
+
+def test_an_override_without_a_note_is_refused_and_nothing_is_saved(client, world: World) -> None:
+    client.force_login(world.teacher)
+    response = client.post(
+        student_standard_url(world), {"action": "set", "level": "4", "note": "  "}
+    )
+    assert response.status_code == 400
+    assert (
+        "An override needs a note saying why" in response.content.decode()
+        or "This field is required" in response.content.decode()
+    )
+    assert not MasteryOverride.objects.exists()
+    bad_level = client.post(
+        student_standard_url(world), {"action": "set", "level": "9", "note": "x"}
+    )
+    assert bad_level.status_code == 400 and not MasteryOverride.objects.exists()
+
+
+def test_principals_see_overrides_read_only_and_others_cannot_post(client, world: World) -> None:
+    client.force_login(world.principal)
+    page = client.get(student_standard_url(world))
+    assert (
+        page.status_code == 200
+        and '<form method="post" class="override-form"' not in page.content.decode()
+    )
+    assert (
+        client.post(
+            student_standard_url(world), {"action": "set", "level": "4", "note": "x"}
+        ).status_code
+        == 403
+    )
+    assert client.post(student_standard_url(world), {"action": "clear"}).status_code == 403
+    client.force_login(world.other_teacher)
+    assert (
+        client.post(
+            student_standard_url(world), {"action": "set", "level": "4", "note": "x"}
+        ).status_code
+        == 404
+    )
+    assert not MasteryOverride.objects.exists()
+
+
+def test_a_forged_override_post_without_the_csrf_token_is_rejected(world: World) -> None:
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(world.teacher)
+    response = forged.post(
+        student_standard_url(world), {"action": "set", "level": "4", "note": "x"}
+    )
+    assert response.status_code == 403
+    assert not MasteryOverride.objects.exists()
+
+
+def test_student_standard_page_shows_trend_and_evidence_and_logs_access(
+    client, world: World
+) -> None:
+    record([score(world, world.student, "3", 10), score(world, world.student, "8", 3)])
+    client.force_login(world.teacher)
+    response = client.get(student_standard_url(world))
+    figure = orjson.loads(response.context["figure_json"])
+    assert (
+        len(figure["data"][0]["x"])
+        == MasteryEstimateHistory.objects.filter(student=world.student).count()
+    )
+    assert figure["data"][1]["y"] == [80.0, 30.0]
+    assert AccessLogEntry.objects.filter(
+        actor_user=world.teacher, student_id=world.student.pk, what="student history on a standard"
+    ).exists()
+    rows = csv_rows(
+        client.get(
+            reverse(
+                "dashboard:student_standard_csv",
+                kwargs={
+                    "pk": world.section.pk,
+                    "student_id": world.student.pk,
+                    "standard_id": world.standard.pk,
+                },
+            )
+        )
+    )
+    assert [r[0] for r in rows[1:]].count("score") == 2
+
+
+# --- the student profile ------------------------------------------------------------------------
+
+
+def test_profile_has_tabs_mastery_scores_and_test_results(client, world: World) -> None:
+    interim = Assessment.objects.create(
+        district=world.district,
+        title="Fall Interim: Mathematics, grade 4",
+        kind=AssessmentKind.TEST,
+        purpose=AssessmentPurpose.INTERIM,
+        family="District interim",
+        max_points=40,
+        due_on=TODAY - dt.timedelta(days=20),
+    )
+    proficient = PerformanceLevel.objects.create(
+        assessment=interim, code="P", name="Proficient", min_score=25, max_score=34, rank=3
+    )
+    record(
+        [
+            score(world, world.student, "8", 3),
+            score(world, world.student, "30", 20, assessment=interim),
+        ]
+    )
+    StudentAssessment.objects.filter(assessment=interim).update(performance_level=proficient)
+    ProgramParticipation.objects.create(
+        district=world.district, student=world.student, program="iep"
+    )
+    client.force_login(world.teacher)
+    response = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    page = response.content.decode()
+    for tab in ("Record", "Attendance &amp; discipline", "Assessments", "Grades"):
+        assert f">{tab}</button>" in page
+    # Nothing imported from the student information system yet: each tab says so plainly.
+    assert "No attendance recorded." in page and "No grades recorded." in page
+    assert 'id="discipline-heading"' not in page  # not the teacher's to see
+    assert "Proficient" in page and "Fall Interim" in page and "Fractions quiz" in page
+    assert ">IEP<" in page
+    assert student_standard_url(world) in page  # the teacher may open the history
+    assert "trend-figure-0" in page
+    rows = csv_rows(
+        client.get(reverse("dashboard:student_mastery_csv", kwargs={"pk": world.student.pk}))
+    )
+    assert rows[1][0] == world.standard.code and rows[1][2] == "Mastery"
+
+
+def test_guardian_sees_the_profile_without_links_into_the_section(client, world: World) -> None:
+    record([score(world, world.student, "8", 3)])
+    client.force_login(world.parent)
+    response = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    page = response.content.decode()
+    assert response.status_code == 200 and "4.NF.A.1" in page
+    assert f"/sections/{world.section.pk}/" not in page
+    assert (
+        client.get(
+            reverse("students:student_detail", kwargs={"pk": world.classmate.pk})
+        ).status_code
+        == 404
+    )
