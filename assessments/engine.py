@@ -25,6 +25,7 @@ from assessments.models import (
     Standard,
     Trend,
 )
+from assessments.signals import mastery_changed_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,8 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
     _rows_save(MasteryEstimate, changed_estimates, ESTIMATE_FIELDS)
     MasteryEstimateHistory.objects.bulk_create(history, batch_size=2000)
     _overrides_clear(overrides_to_clear)
+    if changed_estimates:
+        mastery_changed_on_commit(district_ids)
     return len(changed_estimates)
 
 

@@ -24,6 +24,7 @@ from assessments.models import (
     ScoreStatus,
     StudentAssessment,
 )
+from assessments.signals import mastery_changed_for_standard_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -356,6 +357,7 @@ def mastery_override_set(
     )
     override.full_clean()
     override.save()
+    mastery_changed_for_standard_on_commit(standard_id)
     return override
 
 
@@ -365,9 +367,12 @@ def mastery_override_clear(*, student_id: int, standard_id: int, acting_user: ob
     cleared (0 when there was none, so a second click changes nothing)."""
     # The model has no "cleared by" column: the reason names the user, so the audit keeps who.
     reason = f"cleared by teacher (user {getattr(acting_user, 'pk', '?')})"
-    return MasteryOverride.objects.filter(
+    cleared = MasteryOverride.objects.filter(
         student_id=student_id, standard_id=standard_id, cleared_at__isnull=True
     ).update(cleared_at=timezone.now(), cleared_reason=reason[:100])
+    if cleared:
+        mastery_changed_for_standard_on_commit(standard_id)
+    return cleared
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ a standard the section never measured). Every read is a fixed number of queries,
 roster or the number of standards: estimates, overrides and history are each one query.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -273,28 +274,33 @@ def cells_read(
     standard_ids: list[int],
     policy: Policy,
     as_of: date | None = None,
+    detail: bool = True,
 ) -> dict[tuple[int, int], Cell]:
     """The level of every (student, standard) pair: estimates now, or the estimate history as of
-    a date; overrides replace the estimate where one was in force. Two queries."""
+    a date; overrides replace the estimate where one was in force. Two queries. Without
+    `detail`, cells hold the level and trend only (no chance, no evidence count)."""
     if not student_ids or not standard_ids:
         return {}
     cells: dict[tuple[int, int], Cell] = {}
-    if as_of is None:
-        rows = MasteryEstimate.objects.filter(
-            student_id__in=student_ids, standard_id__in=standard_ids
-        ).values_list(
-            "student_id", "standard_id", "level", "probability", "evidence_count", "trend"
-        )
+    if not detail:
+        _levels_read(cells, student_ids, standard_ids, as_of)
     else:
-        rows = _history_as_of(student_ids, standard_ids, as_of)
-    for student_id, standard_id, level, probability, count, trend in rows:
-        cells[(student_id, standard_id)] = Cell(
-            level=level,
-            probability=probability,
-            evidence_count=count or 0,
-            # The trend is today's: history keeps no trend of its own.
-            trend=trend if as_of is None else Trend.FLAT,
-        )
+        if as_of is None:
+            rows = MasteryEstimate.objects.filter(
+                student_id__in=student_ids, standard_id__in=standard_ids
+            ).values_list(
+                "student_id", "standard_id", "level", "probability", "evidence_count", "trend"
+            )
+        else:
+            rows = _history_as_of(student_ids, standard_ids, as_of)
+        for student_id, standard_id, level, probability, count, trend in rows:
+            cells[(student_id, standard_id)] = Cell(
+                level=level,
+                probability=probability,
+                evidence_count=count or 0,
+                # The trend is today's: history keeps no trend of its own.
+                trend=trend if as_of is None else Trend.FLAT,
+            )
     overrides = MasteryOverride.objects.filter(
         student_id__in=student_ids, standard_id__in=standard_ids
     )
@@ -319,6 +325,31 @@ def cells_read(
             override_note=note,
         )
     return cells
+
+
+def _levels_read(
+    cells: dict[tuple[int, int], Cell],
+    student_ids: list[int],
+    standard_ids: list[int],
+    as_of: date | None,
+) -> None:
+    """Fill `cells` with levels and trends only. A section's 6,000 pairs share a handful of
+    distinct (level, trend) values: one Cell each, not one per pair (a third of the page)."""
+    if as_of is None:
+        rows = MasteryEstimate.objects.filter(
+            student_id__in=student_ids, standard_id__in=standard_ids
+        ).values_list("student_id", "standard_id", "level", "trend")
+    else:
+        rows = [
+            (s, t, level, trend)
+            for s, t, level, _, _, trend in _history_as_of(student_ids, standard_ids, as_of)
+        ]
+    shared: dict[tuple[int, str], Cell] = {}
+    for student_id, standard_id, level, trend in rows:
+        cell = shared.get((level, trend))
+        if cell is None:
+            cell = shared[(level, trend)] = Cell(level=level, trend=trend)
+        cells[(student_id, standard_id)] = cell
 
 
 def _history_as_of(
@@ -351,22 +382,99 @@ def _end_of(day: date) -> datetime:
 # --- the section overview -----------------------------------------------------------------------
 
 
-def section_mastery(section: Section, filters: OverviewFilters) -> SectionMastery:
-    """The section's grid of levels, filtered and sorted: seven queries whatever its size."""
+@dataclass
+class SectionInputs:
+    """What the section page reads fresh on every request, before its levels: the policy, the
+    section's alignments and standards, and its current roster (which the access log needs)."""
+
+    section: Section
+    policy: Policy
+    filters: OverviewFilters
+    measurements: list[Measurement]
+    standards_by_id: dict[int, Standard]
+    roster: list[Enrollment]
+    reference_date: date
+
+    @cached_property
+    def choices(self) -> FilterChoices:
+        return _choices(self.standards_by_id)
+
+    def fingerprint(self) -> str:
+        """A digest of everything above that the page shows: with the district's mastery version
+        (dashboard.cache), the key of the section's cached grid. A renamed student, a new
+        enrollment or alignment, an edited standard or policy gives another key."""
+        policy = self.policy
+        standards = sorted(
+            (
+                s.pk,
+                s.code,
+                s.description,
+                s.subject,
+                s.parent_id,
+                s.parent.code if s.parent else "",
+                s.parent.description if s.parent else "",
+            )
+            for s in self.standards_by_id.values()
+        )
+        roster = [
+            (
+                e.student_id,
+                e.student.last_name,
+                e.student.first_name,
+                e.student.preferred_first_name,
+                e.student.student_number,
+                e.begin_date,
+                getattr(e, "program_count", None),
+            )
+            for e in self.roster
+        ]
+        content = (
+            self.section.pk,
+            self.filters,
+            self.reference_date,
+            (policy.levels, policy.no_evidence, policy.mastery_level),
+            self.measurements,
+            standards,
+            roster,
+        )
+        return hashlib.blake2b(repr(content).encode(), digest_size=20).hexdigest()
+
+
+def section_inputs(section: Section, filters: OverviewFilters) -> SectionInputs:
+    """The section page's fresh reads: five queries whatever its size."""
     policy = policy_for_district(section.district_id)
     measurements = section_measurements([section.pk])
     standards = Standard.objects.filter(
         pk__in={m.standard_id for m in measurements}, is_active=True
     ).select_related("parent")
-    standards_by_id = {s.pk: s for s in standards}
-    columns = _columns(measurements, standards_by_id, filters)
-    roster = section_roster(section)
+    return SectionInputs(
+        section=section,
+        policy=policy,
+        filters=filters,
+        measurements=measurements,
+        standards_by_id={s.pk: s for s in standards},
+        roster=section_roster(section),
+        reference_date=filters.as_of or timezone.localdate(),
+    )
+
+
+def section_mastery(
+    section: Section, filters: OverviewFilters, inputs: SectionInputs | None = None
+) -> SectionMastery:
+    """The section's grid of levels, filtered and sorted: seven queries whatever its size (two
+    when the inputs were read already)."""
+    if inputs is None:
+        inputs = section_inputs(section, filters)
+    policy = inputs.policy
+    columns = _columns(inputs.measurements, inputs.standards_by_id, filters)
+    roster = inputs.roster
     students = [e.student for e in roster]
     cells = cells_read(
         student_ids=[s.pk for s in students],
         standard_ids=[c.standard.pk for c in columns],
         policy=policy,
         as_of=filters.as_of,
+        detail=False,
     )
     mastery = SectionMastery(
         section=section,
@@ -376,9 +484,9 @@ def section_mastery(section: Section, filters: OverviewFilters) -> SectionMaster
         students=students,
         columns=columns,
         cells=cells,
-        choices=_choices(standards_by_id),
-        reference_date=filters.as_of or timezone.localdate(),
-        measurements=measurements,
+        choices=inputs.choices,
+        reference_date=inputs.reference_date,
+        measurements=inputs.measurements,
     )
     _sort(mastery)
     return mastery
@@ -479,6 +587,12 @@ def missing_work(
 
 def attention_list(mastery: SectionMastery, missing: list[MissingWork]) -> list[AttentionFlag]:
     """Students to look at, each with the reasons in words; most reasons first. No queries."""
+    return attention_flags(mastery.students, attention_reasons(mastery), missing)
+
+
+def attention_reasons(mastery: SectionMastery) -> dict[int, list[str]]:
+    """The reasons that come from the levels (far below mastery on a recent standard, a falling
+    trend), per student id: the part of the attention list the section page caches."""
     policy = mastery.policy
     recent_since = mastery.reference_date - timedelta(days=RECENT_DAYS)
     recent = [c for c in mastery.columns if c.last_measured and recent_since <= c.last_measured]
@@ -486,12 +600,9 @@ def attention_list(mastery: SectionMastery, missing: list[MissingWork]) -> list[
     # mid-unit, most of a class is near mastery, and a list of everyone helps nobody.
     below_mastery = sorted(v.value for v in policy.levels if v.value < policy.mastery_level)
     flagged_levels = set(below_mastery[:-1] or below_mastery)
-    missing_by_student: dict[int, list[MissingWork]] = defaultdict(list)
-    for row in missing:
-        missing_by_student[row.student_id].append(row)
     recent_columns = [(c.standard.pk, c.short_code) for c in recent]
     all_columns = [(c.standard.pk, c.short_code) for c in mastery.columns]
-    flags = []
+    found: dict[int, list[str]] = {}
     for student in mastery.students:
         student_id = student.pk
         reasons = []
@@ -514,7 +625,22 @@ def attention_list(mastery: SectionMastery, missing: list[MissingWork]) -> list[
         ]
         if falling:
             reasons.append(f"Falling trend in recent scores on {', '.join(falling)}")
-        work = missing_by_student.get(student_id, [])
+        if reasons:
+            found[student_id] = reasons
+    return found
+
+
+def attention_flags(
+    students: list[Student], reasons_by_student: dict[int, list[str]], missing: list[MissingWork]
+) -> list[AttentionFlag]:
+    """The attention list: the level reasons, then missing work; most reasons first."""
+    missing_by_student: dict[int, list[MissingWork]] = defaultdict(list)
+    for row in missing:
+        missing_by_student[row.student_id].append(row)
+    flags = []
+    for student in students:
+        reasons = list(reasons_by_student.get(student.pk, ()))
+        work = missing_by_student.get(student.pk, [])
         if work:
             listed = ", ".join(
                 f"{w.assessment_title}" + (f" ({w.due_on:%b} {w.due_on.day})" if w.due_on else "")

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -234,3 +235,64 @@ def grid_table_body(rows: list[GridRow], student_url: str) -> SafeString:
         parts.append("</tr>")
         lines.append("".join(parts))
     return mark_safe("\n".join(lines))  # noqa: S308 - every value above is escaped or an int
+
+
+def grid_table_head(columns: list[StandardColumn], standard_url: str) -> SafeString:
+    """The levels table's header cells after "Student": each standard's code, linked."""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<th scope="col"><a href="'
+            f'{escape(standard_url.replace("{standard}", str(column.standard.pk)))}" '
+            f'title="{escape(column.standard.description)}">{escape(column.short_code)}</a></th>'
+            for column in columns
+        )
+    )
+
+
+def distribution_table_body(rows: list[DistributionRow]) -> SafeString:
+    """The distribution table's rows as HTML (one link per non-empty count)."""
+    lines = []
+    for row in rows:
+        url = escape(row.url)
+        cells = []
+        for level_value, count in row.counts:
+            if count:
+                label = f"{count} student{'' if count == 1 else 's'}: which ones"
+                cells.append(
+                    f'<td class="num"><a href="{url}?level={int(level_value)}#students-heading" '
+                    f'aria-label="{label}">{count}</a></td>'
+                )
+            else:
+                cells.append('<td class="num">0</td>')
+        lines.append(
+            f'<tr><th scope="row"><a href="{url}">{escape(row.column.short_code)}</a></th>'
+            f'{"".join(cells)}<td class="num">{escape(row.share_percent)}</td></tr>'
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int
+
+
+def roster_table_body(roster: Sequence[object], student_url: str) -> SafeString:
+    """The roster table's rows: name, student number, since, programs (150 rows through the
+    template engine, with a URL reversed per row, cost more than the rest of the page)."""
+    if not roster:
+        return mark_safe('<tr><td colspan="4">No students are currently enrolled.</td></tr>')
+    lines = []
+    for enrollment in roster:
+        student = enrollment.student  # type: ignore[attr-defined]
+        begin = enrollment.begin_date  # type: ignore[attr-defined]
+        programs = getattr(enrollment, "program_count", 0) or 0
+        lines.append(
+            f'<tr><th scope="row"><a href="'
+            f'{escape(student_url.replace("{student}", str(student.pk)))}">'
+            f"{escape(student.sort_name)}</a></th>"
+            f"<td>{escape(student.student_number or '—')}</td>"
+            f"<td>{escape(date_format(begin, 'M j, Y')) if begin else '—'}</td>"
+            "<td>"
+            + (
+                f'<span class="badge">{programs} program{"" if programs == 1 else "s"}</span>'
+                if programs
+                else "—"
+            )
+            + "</td></tr>"
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int

@@ -1,6 +1,7 @@
 """The teacher dashboard's pages: thin views over dashboard.selectors, charts from
 dashboard.charts (serialized once, with orjson), tables and CSV from dashboard.tables."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -12,10 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 from assessments.services import mastery_override_clear, mastery_override_set
+from dashboard import cache as dashboard_cache
 from dashboard import charts, selectors, tables
 from dashboard.forms import (
     OverrideForm,
@@ -67,24 +70,77 @@ def _section_mastery(request: HttpRequest, pk: int, what: str):  # type: ignore[
     return access, mastery
 
 
+@dataclass(frozen=True)
+class OverviewGrid:
+    """The section page's user-independent parts, built once per version (dashboard.cache)."""
+
+    figure_json: bytes
+    grid_head: SafeString
+    grid_body: SafeString
+    distribution_body: SafeString
+    roster_body: SafeString
+    student_count: int
+    column_count: int
+    student_order: list[int]  # the sorted rows' student ids
+    attention_reasons: dict[int, list[str]]  # from the levels; missing work is added per request
+
+
+def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
+    mastery = selectors.section_mastery(inputs.section, inputs.filters, inputs)
+    section_pk = inputs.section.pk
+    standard_url = reverse(
+        "dashboard:standard_detail",
+        kwargs={"pk": section_pk, "standard_id": STANDARD_PLACEHOLDER},
+    ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
+    student_url = reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
+        str(STUDENT_PLACEHOLDER), "{student}"
+    )
+    return OverviewGrid(
+        figure_json=_serialized(charts.section_overview_figure(mastery)),
+        grid_head=tables.grid_table_head(mastery.columns, standard_url),
+        grid_body=tables.grid_table_body(tables.grid_rows(mastery), student_url),
+        distribution_body=tables.distribution_table_body(
+            tables.distribution_rows(mastery, standard_url)
+        ),
+        roster_body=tables.roster_table_body(inputs.roster, student_url),
+        student_count=len(mastery.students),
+        column_count=len(mastery.columns),
+        student_order=[s.pk for s in mastery.students],
+        attention_reasons=selectors.attention_reasons(mastery),
+    )
+
+
 @login_required
 @require_GET
 def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     """The section's page: heatmap, distribution, needs attention, roster."""
+    access = section_for_user(request.user, pk)
+    filters = OverviewFilterForm(request.GET).filters()
+    inputs = selectors.section_inputs(access.section, filters)
     # The same words as the roster page this replaced: families read them in the access log.
-    access, mastery = _section_mastery(request, pk, "section roster")
-    form = filter_form_with_choices(request.GET, mastery.choices)
-    form.is_valid()
-    figure = _serialized(charts.section_overview_figure(mastery))
-    attention = selectors.attention_list(
-        mastery,
-        selectors.missing_work(access.section, [s.pk for s in mastery.students], mastery.filters),
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="section roster",
+        students=[e.student for e in inputs.roster],
+        path=request.path,
     )
-    query = filters_query(mastery.filters)
-    standard_url = reverse(
-        "dashboard:standard_detail",
-        kwargs={"pk": access.section.pk, "standard_id": STANDARD_PLACEHOLDER},
-    ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
+    # The version first: a grid built while a write commits is stored under the version that
+    # the write then retires.
+    version = dashboard_cache.mastery_version(access.section.district_id)
+    grid = dashboard_cache.cached(
+        ("section overview", inputs.fingerprint(), version), lambda: _overview_grid(inputs)
+    )
+    form = filter_form_with_choices(request.GET, inputs.choices)
+    form.is_valid()
+    students_by_id = {e.student_id: e.student for e in inputs.roster}
+    attention = selectors.attention_flags(
+        [students_by_id[student_id] for student_id in grid.student_order],
+        grid.attention_reasons,
+        selectors.missing_work(access.section, list(students_by_id), filters),
+    )
+    query = filters_query(filters)
+    policy = inputs.policy
     cell_url = reverse(
         "dashboard:student_standard",
         kwargs={
@@ -100,19 +156,13 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "section": access.section,
             "role": access.role,
             "teachers": section_teachers(access.section),
-            "roster": mastery.roster,
-            "mastery": mastery,
-            "levels": charts.level_styles(mastery.policy),
-            "mastery_name": mastery.policy.level_named(mastery.policy.mastery_level).name,
+            "roster": inputs.roster,
+            "filters": filters,
+            "grid": grid,
+            "levels": charts.level_styles(policy),
+            "mastery_name": policy.level_named(policy.mastery_level).name,
             "form": form,
-            "figure_json": figure,
-            "grid_table_body": tables.grid_table_body(
-                tables.grid_rows(mastery),
-                reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
-                    str(STUDENT_PLACEHOLDER), "{student}"
-                ),
-            ),
-            "distribution_rows": tables.distribution_rows(mastery, standard_url),
+            "figure_json": grid.figure_json,
             "attention": attention,
             "recent_days": selectors.RECENT_DAYS,
             "missing_days": selectors.MISSING_DAYS,
@@ -122,9 +172,12 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "cell_url_template": cell_url.replace(str(STUDENT_PLACEHOLDER), "{student}").replace(
                 str(STANDARD_PLACEHOLDER), "{standard}"
             ),
-            "standard_url_template": standard_url,
+            "standard_url_template": reverse(
+                "dashboard:standard_detail",
+                kwargs={"pk": access.section.pk, "standard_id": STANDARD_PLACEHOLDER},
+            ).replace(str(STANDARD_PLACEHOLDER), "{standard}"),
             "changes_url": reverse("dashboard:section_changes", kwargs={"pk": access.section.pk}),
-            "poll_ms": POLL_INTERVAL_MS if mastery.is_current else 0,
+            "poll_ms": POLL_INTERVAL_MS if filters.as_of is None else 0,
             "checked_at": timezone.now().isoformat(),
         },
     )

@@ -164,6 +164,27 @@ GUARDIAN_RAISE_404 = True
 TRELLIS_FIELD_KEYS = env.list("TRELLIS_FIELD_KEYS", default=[])
 TRELLIS_HMAC_KEY = env.str("TRELLIS_HMAC_KEY", default="")
 
+# --- Caches. The section page caches its grid per process ("dashboard") under a per-district
+# mastery version that every process must see alike ("dashboard_versions", see dashboard/cache.py):
+# Redis when TRELLIS_CACHE_URL is set, else files in var/ (every process of one host).
+TRELLIS_CACHE_URL = env.str("TRELLIS_CACHE_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dashboard",
+        "OPTIONS": {"MAX_ENTRIES": 64},
+    },
+    "dashboard_versions": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TRELLIS_CACHE_URL}
+        if TRELLIS_CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "dashboard-versions"),
+        }
+    ),
+}
+
 # --- Celery: eager exactly when no broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

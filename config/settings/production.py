@@ -19,3 +19,12 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+
+# Hosts do not share var/: without a shared cache for the mastery versions (TRELLIS_CACHE_URL,
+# Redis), the section page caches nothing rather than risk old levels from another host's write.
+if not env.str("TRELLIS_CACHE_URL", default=""):
+    CACHES = {
+        **CACHES,  # noqa: F405
+        "dashboard": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "dashboard_versions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }

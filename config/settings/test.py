@@ -23,6 +23,13 @@ TRELLIS_HMAC_KEY = env.str(
     "TRELLIS_HMAC_KEY", default="dGVzdC1obWFjLWtleS1ub3Qtc2VjcmV0LTAxMjM0NTY="
 )
 ACCOUNT_RATE_LIMITS = False
+# No cached section grids (a Celery worker subprocess could not retire this process's memory);
+# tests/dashboard/test_cache.py turns the cache on where it tests it.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "dashboard": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    "dashboard_versions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 
 # A real worker (CELERY_BROKER_URL set) cannot reach an in-memory SQLite test database: use a file.
 if CELERY_BROKER_URL and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405

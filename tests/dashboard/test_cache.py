@@ -1,0 +1,175 @@
+"""The section page's cached grid: served again while nothing changed, never after a change to
+what it shows (a recomputed score, an override set or cleared, a student who left, a renamed
+student), and never in place of the access check or the access log."""
+
+import datetime as dt
+
+import orjson
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.services import mastery_override_clear, mastery_override_set
+from dashboard import cache as dashboard_cache
+from privacy.models import AccessLogEntry
+from students.models import Enrollment, Student
+from tests.conftest import World
+from tests.dashboard.test_pages import overview_url, record, score
+
+pytestmark = pytest.mark.django_db
+
+CACHED = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "test-dashboard",
+    },
+    "dashboard_versions": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "test-dashboard-versions",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def grid_cache():  # type: ignore[no-untyped-def]
+    with override_settings(CACHES=CACHED):
+        from django.core.cache import caches
+
+        caches["dashboard"].clear()
+        caches["dashboard_versions"].clear()
+        yield
+        caches["dashboard"].clear()
+        caches["dashboard_versions"].clear()
+
+
+def levels_shown(client, world: World) -> dict[int, tuple[int, str]]:
+    """Per student id: the level and symbol of their cell on world.standard, as drawn."""
+    response = client.get(overview_url(world))
+    assert response.status_code == 200
+    figure = orjson.loads(response.context["figure_json"])
+    heatmap = figure["data"][0]
+    column = figure["meta"]["standard_ids"].index(world.standard.pk)
+    return {
+        student_id: (heatmap["z"][row][column], heatmap["text"][row][column])
+        for row, student_id in enumerate(figure["meta"]["student_ids"])
+    }
+
+
+def page_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_a_second_request_reuses_the_grid_but_checks_access_and_logs_again(
+    client, world: World
+) -> None:
+    record([score(world, world.student, "9", 3), score(world, world.classmate, "2", 3)])
+    client.force_login(world.teacher)
+    url = overview_url(world)
+    client.get(url)  # warm the session
+    dashboard_cache.versions_retire([world.district.pk])
+    built = page_queries(client, url)
+    logged = AccessLogEntry.objects.count()
+    reused = page_queries(client, url)
+    # The estimates and overrides are not read again; everything else is.
+    assert reused == built - 2
+    assert AccessLogEntry.objects.count() == logged + 2
+    # Someone who may not see the section still gets a 404, cached grid or not.
+    client.force_login(world.other_teacher)
+    assert client.get(url).status_code == 404
+
+
+def test_a_score_saved_and_recomputed_shows_on_the_next_request(
+    client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    before = levels_shown(client, world)[world.student.pk]
+    assert levels_shown(client, world)[world.student.pk] == before  # served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        record([score(world, world.student, "0", 2), score(world, world.student, "0", 1)])
+    after = levels_shown(client, world)[world.student.pk]
+    assert after[0] < before[0]
+
+
+def test_an_override_set_and_cleared_shows_on_the_next_request(
+    client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    record([score(world, world.student, "2", 3)])
+    client.force_login(world.teacher)
+    level, symbol = levels_shown(client, world)[world.student.pk]
+    assert "✎" not in symbol
+    with django_capture_on_commit_callbacks(execute=True):
+        mastery_override_set(
+            student_id=world.student.pk,
+            standard_id=world.standard.pk,
+            level=4,
+            note="Showed it in class",
+            acting_user=world.teacher,
+            clear_on_new_score=False,
+        )
+    overridden_level, overridden_symbol = levels_shown(client, world)[world.student.pk]
+    assert overridden_level == 4 and overridden_symbol.endswith("✎")
+    with django_capture_on_commit_callbacks(execute=True):
+        mastery_override_clear(
+            student_id=world.student.pk, standard_id=world.standard.pk, acting_user=world.teacher
+        )
+    assert levels_shown(client, world)[world.student.pk] == (level, symbol)
+
+
+def test_a_student_who_left_the_section_is_gone_from_the_next_request(client, world: World) -> None:
+    record([score(world, world.student, "9", 3), score(world, world.classmate, "2", 3)])
+    client.force_login(world.teacher)
+    assert set(levels_shown(client, world)) == {world.student.pk, world.classmate.pk}
+    # No version changes here: the roster, read on every request, is part of the key.
+    Enrollment.objects.filter(student=world.classmate).update(end_date=dt.date(2020, 1, 1))
+    assert set(levels_shown(client, world)) == {world.student.pk}
+    page = client.get(overview_url(world)).content.decode()
+    assert world.classmate.sort_name not in page
+
+
+def test_a_renamed_student_shows_under_the_new_name(client, world: World) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    client.get(overview_url(world))
+    student = Student.objects.get(pk=world.student.pk)
+    student.last_name = "Renamedson"
+    student.save()
+    response = client.get(overview_url(world))
+    heatmap = orjson.loads(response.context["figure_json"])["data"][0]
+    assert any(name.startswith("Renamedson,") for name in heatmap["y"])
+
+
+def test_a_recompute_retires_the_version_only_after_commit(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    version = dashboard_cache.mastery_version(world.district.pk)
+    assert dashboard_cache.mastery_version(world.district.pk) == version
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        record([score(world, world.student, "9", 3)])
+        assert dashboard_cache.mastery_version(world.district.pk) == version
+    for callback in callbacks:
+        callback()
+    assert dashboard_cache.mastery_version(world.district.pk) != version
+    # Another district's pages keep theirs.
+    other = dashboard_cache.mastery_version(world.other_district.pk)
+    dashboard_cache.versions_retire([world.district.pk])
+    assert dashboard_cache.mastery_version(world.other_district.pk) == other
+
+
+def test_a_past_date_and_a_filter_are_cached_apart(client, world: World) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    today = client.get(overview_url(world))
+    past = client.get(
+        overview_url(world, "as_of=" + (timezone.localdate() - dt.timedelta(days=30)).isoformat())
+    )
+    assert today.context["figure_json"] != past.context["figure_json"]
+    assert reverse("dashboard:section_changes", kwargs={"pk": world.section.pk}) in (
+        today.content.decode()
+    )
