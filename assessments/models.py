@@ -291,11 +291,21 @@ class Score(models.Model):
 
 
 class MasteryEvidence(models.Model):
-    """One score counted for one standard: the engine's input, one row per (score, standard)."""
+    """One score counted for one standard: the engine's input, one row per (score, standard).
 
-    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="evidence")
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
-    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="+")
+    Derived from scores (the score services write and delete it with them; Django cascades
+    deletes), so it carries no database foreign keys: checking three per row at COMMIT cost an
+    import of a million scores about 15 s (docs/benchmarks.md, oneroster)."""
+
+    score = models.ForeignKey(
+        Score, on_delete=models.CASCADE, related_name="evidence", db_constraint=False
+    )
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    standard = models.ForeignKey(
+        Standard, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     item_key = models.CharField(
         max_length=80, help_text="What the learned model knows the item by."
     )

@@ -556,7 +556,7 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
     now = timezone.now()
     result = ScoresRecorded()
     with connection.cursor() as cursor:
-        for table in ("score_stage", "score_changed", "score_pairs"):
+        for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE score_stage ({SCORE_STAGE_COLUMNS}) ON COMMIT DROP")
         staged = 0
@@ -660,6 +660,7 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             " FROM score_changed"
         )
         result.created, result.updated = cursor.fetchone()
+        cursor.execute("ANALYZE score_changed")
         result.unchanged = staged - result.created - result.updated
         if not result.created and not result.updated:
             return result
@@ -681,9 +682,11 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             ) st ON true
             """
         )
+        cursor.execute("ANALYZE score_pairs")
+        # Only a changed score can have evidence already (a new one has none yet).
         cursor.execute(
             "DELETE FROM assessments_masteryevidence WHERE score_id IN "
-            "(SELECT id FROM score_changed)"
+            "(SELECT id FROM score_changed WHERE NOT inserted)"
         )
         cursor.execute(
             """
@@ -697,39 +700,49 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             [[str(status) for status in EVIDENCE_STATUSES]],
         )
         # Pending marks, as estimates_mark_pending; a correction, or evidence dated before what
-        # the estimate already reflects, needs a full recompute.
+        # the estimate already reflects, needs a full recompute. Existing estimates are updated
+        # first and only then are the missing ones inserted (already pending), so that a first
+        # import writes each estimate row once, not twice.
+        cursor.execute(
+            """
+            CREATE TEMP TABLE score_pair_marks ON COMMIT DROP AS
+            SELECT student_id, standard_id, bool_or(NOT inserted) AS corrected,
+                   min(scored_on) FILTER (
+                       WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
+            FROM score_pairs GROUP BY student_id, standard_id
+            """,
+            [[str(status) for status in EVIDENCE_STATUSES]],
+        )
+        cursor.execute("ANALYZE score_pair_marks")
+        cursor.execute(
+            """
+            UPDATE assessments_masteryestimate e
+            SET pending_since = %s,
+                needs_full_recompute = e.needs_full_recompute OR p.corrected
+                    OR (e.latest_observed_on IS NOT NULL AND p.earliest < e.latest_observed_on)
+            FROM score_pair_marks p
+            WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id
+            RETURNING e.id
+            """,
+            [now],
+        )
+        estimate_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             """
             INSERT INTO assessments_masteryestimate (student_id, standard_id, probability,
                 level, evidence_count, trend, method, computed_at, latest_observed_on,
                 latest_evidence_id, state, pending_since, needs_full_recompute)
-            SELECT DISTINCT student_id, standard_id, NULL::float8, 0, 0, %s, '',
+            SELECT student_id, standard_id, NULL::float8, 0, 0, %s, '',
                 NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
-            FROM score_pairs
+            FROM score_pair_marks
             ON CONFLICT (student_id, standard_id) DO NOTHING
+            RETURNING id
             """,
             [Trend.FLAT, now],
         )
-        cursor.execute(
-            """
-            WITH pairs AS (
-                SELECT student_id, standard_id, bool_or(NOT inserted) AS corrected,
-                       min(scored_on) FILTER (
-                           WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
-                FROM score_pairs GROUP BY student_id, standard_id
-            )
-            UPDATE assessments_masteryestimate e
-            SET pending_since = %s,
-                needs_full_recompute = e.needs_full_recompute OR p.corrected
-                    OR (e.latest_observed_on IS NOT NULL AND p.earliest < e.latest_observed_on)
-            FROM pairs p
-            WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id
-            RETURNING e.id
-            """,
-            [[str(status) for status in EVIDENCE_STATUSES], now],
-        )
-        result.estimate_ids = sorted(row[0] for row in cursor.fetchall())
+        estimate_ids.extend(row[0] for row in cursor.fetchall())
+        result.estimate_ids = sorted(estimate_ids)
         result.pairs_marked = len(result.estimate_ids)
-        for table in ("score_stage", "score_changed", "score_pairs"):
+        for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
             cursor.execute(f"DROP TABLE {table}")
     return result
