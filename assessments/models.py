@@ -207,8 +207,10 @@ class StudentAssessment(SourcedRecord):
     """A student's result on one whole assessment (one administration)."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: one_result_per_administration and the (student, date) index lead
+    # with it (each redundant index costs every bulk import of scores).
     student = models.ForeignKey(
-        Student, on_delete=models.CASCADE, related_name="assessment_results"
+        Student, on_delete=models.CASCADE, related_name="assessment_results", db_index=False
     )
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
     administered_on = models.DateField()
@@ -241,14 +243,19 @@ class Score(models.Model):
     """
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    # Its index stays although score_once_per_item leads with it: on PostgreSQL, dropping it
+    # through db_index=False also drops the partial unique index score_once_per_assessment.
     student_assessment = models.ForeignKey(
         StudentAssessment, on_delete=models.CASCADE, related_name="scores"
     )
     item = models.ForeignKey(
         AssessmentItem, null=True, blank=True, on_delete=models.CASCADE, related_name="scores"
     )
-    # Denormalised from student_assessment for the mastery engine's set-based reads.
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="scores")
+    # Denormalised from student_assessment for the mastery engine's set-based reads; covered by
+    # the (student, scored_on) index.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     points = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     rubric_level = models.CharField(max_length=60, blank=True, default="")
     normalized = models.FloatField(null=True, blank=True)
@@ -297,11 +304,16 @@ class MasteryEvidence(models.Model):
     deletes), so it carries no database foreign keys: checking three per row at COMMIT cost an
     import of a million scores about 15 s (docs/benchmarks.md, oneroster)."""
 
+    # Indexed by evidence_once (score, standard) and (student, standard, observed_on, id).
     score = models.ForeignKey(
-        Score, on_delete=models.CASCADE, related_name="evidence", db_constraint=False
+        Score,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        db_constraint=False,
+        db_index=False,
     )
     student = models.ForeignKey(
-        Student, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Student, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     standard = models.ForeignKey(
         Standard, on_delete=models.CASCADE, related_name="+", db_constraint=False
@@ -331,7 +343,10 @@ class Trend(models.TextChoices):
 class MasteryEstimate(models.Model):
     """The current estimate for one student on one standard."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="mastery_estimates")
+    # Indexed by estimate_once (student, standard).
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="mastery_estimates", db_index=False
+    )
     standard = models.ForeignKey(
         Standard, on_delete=models.CASCADE, related_name="mastery_estimates"
     )
@@ -389,7 +404,8 @@ class LearnerState(models.Model):
 class MasteryEstimateHistory(models.Model):
     """Append-only: a row whenever an estimate's level or probability changes materially."""
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    # Indexed by (student, standard, as_of).
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", db_index=False)
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="+")
     probability = models.FloatField(null=True, blank=True)
     level = models.PositiveSmallIntegerField()
