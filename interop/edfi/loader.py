@@ -255,6 +255,9 @@ class Loader:
             buffer = self.buffers.get(kind)
             if not buffer or (not force and len(buffer) < BATCH):
                 continue
+            if kind == "student_item_score":
+                # Ed-Fi 5.2 nests these in their result, read in the same pass: results first.
+                self.flush(["student_assessment"], force=True)
             self.buffers[kind] = []
             getattr(self, f"_load_{kind}")(buffer)
 
@@ -878,8 +881,13 @@ class Loader:
         for rec in recs:
             student_id = self.resolve(rec, rec.refs["student"])
             program_id = rec.refs["program"].key  # type: ignore[union-attr]
-            program = self.programs.get(program_id, {})
-            name = " ".join(p for p in (program_id, program.get("program_type", "")) if p)
+            # Ed-Fi 5.2 references carry the program's name and type (extra), and its
+            # specialized associations say which program it is (program_code).
+            program = self.programs.get(program_id) or rec.extra.get("program", {})
+            name = program.get("name") or " ".join(
+                p for p in (program_id, program.get("program_type", "")) if p
+            )
+            code = rec.extra.get("program_code") or program_code(program.get("program_type", ""))
             if student_id:
                 rows.append(
                     (
@@ -887,7 +895,7 @@ class Loader:
                         {
                             **rec.values,
                             "student_id": student_id,
-                            "program": program_code(program.get("program_type", "")),
+                            "program": code,
                             "program_name": name[:200],
                         },
                     )
@@ -925,7 +933,11 @@ class Loader:
             (rec, {**rec.values, "code": rec.values["code"][:120], "kind": StandardKind.STANDARD})
             for rec in recs
         ]
-        self.upsert("standard", rows)
+        saved = self.upsert("standard", rows)
+        # Ed-Fi 5.2: a standard names its parent.
+        for rec, obj in saved:
+            for ref in rec.many.get("parents", []):
+                self.pending_links.append(("child_of", rec, obj.pk, ref))
 
     def _load_objective(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
@@ -963,6 +975,7 @@ class Loader:
             else:
                 self._lookup(kind, keys)
         parent_of: dict[int, int] = {}
+        item_parent_of: dict[int, int] = {}
         item_pairs: set[tuple[int, int]] = set()
         for link, rec, pk, ref in pending:
             if ref.kind == "objective_alias":
@@ -981,12 +994,27 @@ class Loader:
                 continue
             if link == "parent" and target != pk:
                 parent_of.setdefault(target, pk)
+            elif link == "child_of" and target != pk:
+                parent_of.setdefault(pk, target)
             elif link == "item":
                 item_pairs.add((pk, target))
+            elif link == "item_parent" and target != pk:
+                item_parent_of[pk] = target
         self._set_parents(parent_of)
+        self._set_item_parents(item_parent_of)
         self._m2m_add(
             AssessmentItem.standards.through, "assessmentitem_id", "standard_id", item_pairs
         )
+
+    def _set_item_parents(self, parent_of: dict[int, int]) -> None:
+        if not parent_of:
+            return
+        changed = []
+        for item in AssessmentItem.objects.filter(pk__in=list(parent_of)).only("pk", "parent_id"):
+            if item.parent_id != parent_of[item.pk]:
+                item.parent_id = parent_of[item.pk]
+                changed.append(item)
+        AssessmentItem.objects.bulk_update(changed, ["parent"], batch_size=BATCH)
 
     def _set_parents(self, parent_of: dict[int, int]) -> None:
         if not parent_of:
@@ -1077,6 +1105,10 @@ class Loader:
         for rec, obj in saved:
             for ref in rec.many.get("standards", []) + rec.many.get("objectives", []):
                 self.pending_links.append(("item", rec, obj.pk, ref))
+            # Ed-Fi 5.2: an objective assessment names its parent.
+            parent = rec.refs.get("parent")
+            if parent is not None:
+                self.pending_links.append(("item_parent", rec, obj.pk, parent))
         # Nested objective assessments: the parent lists its children.
         parent_of: dict[str, int] = {}
         for rec, obj in saved:
@@ -1260,14 +1292,30 @@ class Loader:
     def _load_student_gradebook_entry(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
         wanted = []
+        # Ed-Fi 5.2 names neither the section nor the date assigned: both are the entry's.
+        undated = {
+            rec.refs["gradebook_entry"].key  # type: ignore[union-attr]
+            for rec in recs
+            if not (rec.values["scored_on"] or rec.values["assigned_on"])
+        }
+        assigned = dict(
+            Assessment.objects.filter(
+                pk__in=[self.ids["gradebook_entry"].get(key) for key in undated]
+            ).values_list("pk", "due_on")
+            if undated
+            else []
+        )
         for rec in recs:
             student_id = self.resolve(rec, rec.refs["student"])
-            self.resolve(rec, rec.refs["section"])
-            entry_id = self.resolve(rec, rec.refs["gradebook_entry"])
+            if rec.refs.get("section") is not None:
+                self.resolve(rec, rec.refs["section"])  # type: ignore[arg-type]
+            entry_id = self.resolve(rec, rec.refs["gradebook_entry"])  # type: ignore[arg-type]
             if student_id and entry_id:
                 values = rec.values
                 rec.values = {
-                    "administered_on": values["scored_on"] or values["assigned_on"],
+                    "administered_on": values["scored_on"]
+                    or values["assigned_on"]
+                    or assigned.get(entry_id),
                     "result": str(values["numeric"]) if values["numeric"] is not None else "",
                     "rubric_level": values["letter"] or values["competency"],
                 }

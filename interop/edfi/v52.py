@@ -5,13 +5,15 @@ What differs from 1.x: parents are Contacts (StudentContactAssociation), people 
 StudentUniqueId / StaffUniqueId / ContactUniqueId, organizations by numeric ids in their own
 elements (LocalEducationAgency, School), sections by SectionIdentifier within a course offering
 (LocalCourseCode + school + school year + session), and enumerations are descriptor URIs, read as
-their value by xml.clean. The roster, calendar, staff and attendance interchanges are read; other
-5.2 elements are counted in the report as not read.
+their value by xml.clean. Entities name their parent (LearningStandard, ObjectiveAssessment) where
+1.x lists children, and a StudentAssessment holds its objective and item results. Elements not in
+READERS are counted in the report as not read (NOT_KEPT says why for some).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
 from interop.edfi.xml import Node, RecordError
@@ -496,7 +498,780 @@ def school_attendance_event(node: Node) -> list[Rec]:
     ]
 
 
+# --- StudentDiscipline ---------------------------------------------------------------------
+
+
+def _incident_ref(node: Node) -> Ref:
+    identity = node.find("DisciplineIncidentReference/DisciplineIncidentIdentity")
+    if identity is None:
+        raise RecordError(
+            f"{node.tag} has no DisciplineIncidentReference", "DisciplineIncidentReference"
+        )
+    school_id = _school_id(identity.find("SchoolReference"))
+    identifier = identity.text("IncidentIdentifier")
+    if not school_id or not identifier:
+        raise RecordError(
+            "DisciplineIncidentIdentity needs an IncidentIdentifier and a SchoolReference",
+            "DisciplineIncidentReference",
+        )
+    return Ref(
+        "discipline_incident", f"{school_id}|{identifier}", path="DisciplineIncidentReference"
+    )
+
+
+def discipline_incident(node: Node) -> list[Rec]:
+    target = school_ref(node)
+    identifier = node.required("IncidentIdentifier")
+    return [
+        Rec(
+            "discipline_incident",
+            f"{target.key}|{identifier}",  # type: ignore[union-attr]
+            node.line,
+            node.tag,
+            values={
+                "incident_identifier": identifier,
+                "incident_date": node.date("IncidentDate", required=True),
+                "incident_time": node.time("IncidentTime"),
+                "location": node.text("IncidentLocation"),
+                "reporter_description": node.text("ReporterDescription"),
+                "reporter_name": node.text("ReporterName"),
+                "description": node.text("IncidentDescription"),
+                "behaviors": node.texts("Behavior/Behavior"),
+                "weapons": node.texts("Weapon"),
+                "reported_to_law_enforcement": node.boolean("ReportedToLawEnforcement"),
+            },
+            # 5.2 names the staff involved in StaffDisciplineIncidentAssociation, not here.
+            refs={"school": target, "reported_by": None},
+        )
+    ]
+
+
+def student_incident_behavior(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    incident = _incident_ref(node)
+    return [
+        Rec(
+            "student_discipline_incident",
+            f"{child.key}|{incident.key}",
+            node.line,
+            node.tag,
+            values={
+                "participation": ", ".join(node.texts("DisciplineIncidentParticipationCode"))
+                or "Perpetrator",
+                "behaviors": [node.required("Behavior")],
+            },
+            refs={"student": child, "incident": incident},
+        )
+    ]
+
+
+def student_incident_non_offender(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    incident = _incident_ref(node)
+    return [
+        Rec(
+            "student_discipline_incident",
+            f"{child.key}|{incident.key}",
+            node.line,
+            node.tag,
+            values={
+                "participation": ", ".join(node.texts("DisciplineIncidentParticipationCode"))
+                or "Non-offender",
+                "behaviors": [],
+            },
+            refs={"student": child, "incident": incident},
+        )
+    ]
+
+
+def discipline_action(node: Node) -> list[Rec]:
+    identifier = node.required("DisciplineActionIdentifier")
+    when = node.date("DisciplineDate", required=True)
+    child = student_ref(node)
+    behaviors = node.findall(
+        "StudentDisciplineIncidentBehaviorAssociationReference/"
+        "StudentDisciplineIncidentBehaviorAssociationIdentity"
+    )
+    return [
+        Rec(
+            "discipline_action",
+            f"{identifier}|{fmt_date(when)}|{child.key}",
+            node.line,
+            node.tag,
+            values={
+                "action_identifier": identifier,
+                "action_date": when,
+                "disciplines": "\n".join(node.texts("Discipline")),
+                "length_days": node.decimal("DisciplineActionLength"),
+                "actual_length_days": node.decimal("ActualDisciplineActionLength"),
+                "length_difference_reason": node.text("DisciplineActionLengthDifferenceReason"),
+            },
+            refs={
+                # The incident the action answers: that of its first behavior association.
+                "incident": _incident_ref(behaviors[0]) if behaviors else None,
+                "assigned_by": staff_ref(node) if node.find("StaffReference") is not None else None,
+                "responsibility_school": school_ref(node, "ResponsibilitySchoolReference"),
+                "assignment_school": school_ref(node, "AssignmentSchoolReference", required=False),
+            },
+            many={"students": [child]},
+        )
+    ]
+
+
+# --- StudentProgram and StudentCohort -------------------------------------------------------
+
+
+def _program_key(identity: Node, path: str) -> tuple[str, str, str]:
+    """(key, name, type) of a ProgramIdentity, or of a Program itself."""
+    org = _org_id(identity.find("EducationOrganizationReference"))
+    name = identity.text("ProgramName")
+    kind = identity.text("ProgramType")
+    if not (org and name and kind):
+        raise RecordError(
+            f"{path} needs an EducationOrganizationReference, a ProgramName and a ProgramType",
+            path,
+        )
+    return f"{org}|{name}|{kind}", name, kind
+
+
+def program(node: Node) -> list[Rec]:
+    key, name, kind = _program_key(node, "Program")
+    return [
+        Rec(
+            "program",
+            key,
+            node.line,
+            node.tag,
+            values={
+                "name": name,
+                "program_type": kind,
+                "sponsor": ", ".join(node.texts("ProgramSponsor")),
+            },
+        )
+    ]
+
+
+# The specialized associations say which program the participation is, whatever its type.
+PROGRAM_OF_ASSOCIATION = {
+    "StudentSpecialEducationProgramAssociation": "iep",
+    "StudentLanguageInstructionProgramAssociation": "ell",
+    "StudentSchoolFoodServiceProgramAssociation": "frl",
+}
+
+
+def student_program(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    identity = node.find("ProgramReference/ProgramIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no ProgramReference", "ProgramReference")
+    key, name, kind = _program_key(identity, "ProgramReference")
+    begin = node.date("BeginDate", required=True)
+    return [
+        Rec(
+            "student_program",
+            f"{child.key}|{key}|{fmt_date(begin)}",
+            node.line,
+            node.tag,
+            values={"begin_date": begin, "end_date": node.date("EndDate")},
+            refs={"student": child, "program": Ref("program", key, path="ProgramReference")},
+            extra={
+                "program": {"name": name, "program_type": kind},
+                "program_code": PROGRAM_OF_ASSOCIATION.get(node.tag, ""),
+            },
+        )
+    ]
+
+
+def cohort(node: Node) -> list[Rec]:
+    org = org_ref(node, "EducationOrganizationReference")
+    identifier = node.required("CohortIdentifier")
+    programs = node.texts("ProgramReference/ProgramIdentity/ProgramName")
+    return [
+        Rec(
+            "cohort",
+            f"{org.key}|{identifier}",
+            node.line,
+            node.tag,
+            values={
+                "identifier": identifier,
+                "description": node.text("CohortDescription"),
+                "cohort_type": node.text("CohortType"),
+                "scope": node.text("CohortScope"),
+                "subject": node.text("AcademicSubject"),
+                # Kept as the program's name (5.2 programs are keyed by organization and type).
+                "program_id": programs[0] if programs else "",
+            },
+            refs={"org": org},
+        )
+    ]
+
+
+def student_cohort(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    identity = node.find("CohortReference/CohortIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no CohortReference", "CohortReference")
+    org = _org_id(identity.find("EducationOrganizationReference"))
+    group = Ref("cohort", f"{org}|{identity.required('CohortIdentifier')}", path="CohortReference")
+    begin = node.date("BeginDate", required=True)
+    return [
+        Rec(
+            "student_cohort",
+            f"{child.key}|{group.key}|{fmt_date(begin)}",
+            node.line,
+            node.tag,
+            values={"begin_date": begin, "end_date": node.date("EndDate")},
+            refs={"student": child, "cohort": group},
+        )
+    ]
+
+
+# --- EducationOrgCalendar: calendar dates and grading periods --------------------------------
+
+
+def calendar_date(node: Node) -> list[Rec]:
+    when = node.date("Date", required=True)
+    identity = node.find("CalendarReference/CalendarIdentity")
+    if identity is None:
+        raise RecordError("CalendarDate has no CalendarReference", "CalendarReference")
+    target = school_ref(identity)
+    code = identity.required("CalendarCode")
+    return [
+        Rec(
+            "calendar_date",
+            f"{target.key}|{identity.text('SchoolYear')}|{code}|{fmt_date(when)}",  # type: ignore[union-attr]
+            node.line,
+            node.tag,
+            values={"date": when, "event": ", ".join(node.texts("CalendarEvent"))},
+            refs={"school": target},
+        )
+    ]
+
+
+def _grading_period_key(identity: Node, path: str) -> tuple[str, str, str]:
+    """(key, school id, name) of a GradingPeriod or a GradingPeriodIdentity."""
+    school_id = _school_id(identity.find("SchoolReference"))
+    descriptor = identity.text("GradingPeriod")
+    name = identity.text("GradingPeriodName")
+    year = identity.text("SchoolYear")
+    if not (school_id and descriptor and name and year):
+        raise RecordError(
+            f"{path} needs a SchoolReference, a GradingPeriod, a GradingPeriodName and a "
+            "SchoolYear",
+            path,
+        )
+    return f"{school_id}|{year}|{descriptor}|{name}", school_id, name
+
+
+def grading_period_ref(node: Node, path: str = "GradingPeriodReference") -> Ref | None:
+    identity = node.find(f"{path}/GradingPeriodIdentity")
+    if identity is None:
+        return None
+    key, school_id, name = _grading_period_key(identity, path)
+    return Ref("grading_period", key, create={"school": school_id, "title": name}, path=path)
+
+
+def grading_period(node: Node) -> list[Rec]:
+    key, _school, name = _grading_period_key(node, "GradingPeriod")
+    return [
+        Rec(
+            "grading_period",
+            key,
+            node.line,
+            node.tag,
+            values={
+                "title": name,
+                "start_date": node.date("BeginDate", required=True),
+                "end_date": node.date("EndDate", required=True),
+                "school_year": school_year_end(node.text("SchoolYear")),
+            },
+            refs={"school": school_ref(node)},
+        )
+    ]
+
+
+# --- StudentGrade, StudentTranscript, StudentGradebook --------------------------------------
+
+
+def _student_section_ref(node: Node) -> tuple[Ref, Ref]:
+    path = "StudentSectionAssociationReference"
+    identity = node.find(f"{path}/StudentSectionAssociationIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no {path}", path)
+    return student_ref(identity), section_ref(identity)
+
+
+def _required_period(node: Node) -> Ref:
+    period = grading_period_ref(node)
+    if period is None:
+        raise RecordError(f"{node.tag} has no GradingPeriodReference", "GradingPeriodReference")
+    return period
+
+
+def _gpa(node: Node, *, cumulative: bool) -> Decimal | None:
+    for average in node.findall("GradePointAverage"):
+        if bool(average.boolean("IsCumulative")) == cumulative:
+            return average.decimal("GradePointAverageValue")
+    return None
+
+
+def grade(node: Node) -> list[Rec]:
+    child, target = _student_section_ref(node)
+    period = _required_period(node)
+    grade_type = node.required("GradeType")
+    year = node.text("GradingPeriodReference/GradingPeriodIdentity/SchoolYear")
+    return [
+        Rec(
+            "grade",
+            f"{child.key}|{target.key}|{period.key}|{grade_type}",
+            node.line,
+            node.tag,
+            values={
+                "grade_type": grade_type,
+                "letter_grade": node.text("LetterGradeEarned"),
+                "numeric_grade": node.decimal("NumericGradeEarned"),
+                "school_year": school_year_end(year),
+            },
+            refs={"student": child, "section": target, "grading_period": period},
+        )
+    ]
+
+
+def report_card(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    period = _required_period(node)
+    grades = []
+    for identity in node.findall("GradeReference/GradeIdentity"):
+        grade_student, grade_section = _student_section_ref(identity)
+        grade_period = _required_period(identity)
+        # By student, section and period: the report card lists every grade type of them.
+        grades.append(
+            Ref(
+                "grade_prefix",
+                f"{grade_student.key}|{grade_section.key}|{grade_period.key}",
+                path="GradeReference",
+            )
+        )
+    tardy = node.text("NumberOfDaysTardy")
+    year = node.text("GradingPeriodReference/GradingPeriodIdentity/SchoolYear")
+    return [
+        Rec(
+            "report_card",
+            f"{child.key}|{period.key}",
+            node.line,
+            node.tag,
+            values={
+                "school_year": school_year_end(year),
+                "gpa_grading_period": _gpa(node, cumulative=False),
+                "gpa_cumulative": _gpa(node, cumulative=True),
+                "days_absent": node.decimal("NumberOfDaysAbsent"),
+                "days_in_attendance": node.decimal("NumberOfDaysInAttendance"),
+                "days_tardy": int(tardy) if tardy.isdigit() else None,
+            },
+            refs={"student": child, "grading_period": period},
+            many={"grades": grades},
+        )
+    ]
+
+
+def _academic_record_key(identity: Node) -> tuple[Ref, str, str]:
+    """(student, organization id, key) of a StudentAcademicRecord or its identity."""
+    child = student_ref(identity)
+    org = _org_id(identity.find("EducationOrganizationReference"))
+    year = identity.text("SchoolYear")
+    term = identity.text("Term")
+    if not (org and year and term):
+        raise RecordError(
+            "StudentAcademicRecord needs an EducationOrganizationReference, a SchoolYear and "
+            "a Term",
+            "StudentAcademicRecordReference",
+        )
+    return child, org, f"{child.key}|{org}|{year}|{term}"
+
+
+def academic_record(node: Node) -> list[Rec]:
+    child, _org, key = _academic_record_key(node)
+    return [
+        Rec(
+            "academic_record",
+            key,
+            node.line,
+            node.tag,
+            values={
+                "school_year": school_year_end(node.text("SchoolYear")),
+                "cumulative_credits_attempted": node.decimal("CumulativeAttemptedCredits/Credits"),
+                "cumulative_credits_earned": node.decimal("CumulativeEarnedCredits/Credits"),
+                "cumulative_gpa": _gpa(node, cumulative=True),
+            },
+            refs={"student": child, "session": None},
+        )
+    ]
+
+
+def _course_ref(node: Node, path: str = "CourseReference") -> Ref:
+    identity = node.find(f"{path}/CourseIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no {path}", path)
+    org = _org_id(identity.find("EducationOrganizationReference"))
+    code = identity.text("CourseCode")
+    if not org or not code:
+        raise RecordError(f"{path} needs a CourseCode and an organization", path)
+    return Ref("course", f"{org}|{code}", create={"school": org, "title": code}, path=path)
+
+
+def course_transcript(node: Node) -> list[Rec]:
+    path = "StudentAcademicRecordReference"
+    identity = node.find(f"{path}/StudentAcademicRecordIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no {path}", path)
+    child, org, record_key = _academic_record_key(identity)
+    taken = _course_ref(node)
+    result = node.required("CourseAttemptResult")
+    return [
+        Rec(
+            "course_transcript",
+            f"{record_key}|{taken.key}|{result}",
+            node.line,
+            node.tag,
+            values={
+                "attempt_result": result,
+                "credits_earned": node.decimal("EarnedCredits/Credits"),
+                "grade_level_when_taken": grade_code(node.text("WhenTakenGradeLevel")),
+                "final_letter_grade": node.text("FinalLetterGradeEarned"),
+                "final_numeric_grade": node.decimal("FinalNumericGradeEarned"),
+            },
+            refs={
+                "student": child,
+                "academic_record": Ref("academic_record", record_key, path=path),
+                "course": taken,
+                # The record's organization: kept as the school when it is one.
+                "school": Ref("edorg", org, path=path),
+            },
+        )
+    ]
+
+
+def _gradebook_key(identity: Node) -> str:
+    identifier = identity.text("GradebookEntryIdentifier")
+    namespace = identity.text("Namespace")
+    if not identifier or not namespace:
+        raise RecordError(
+            "a gradebook entry needs a GradebookEntryIdentifier and a Namespace",
+            "GradebookEntryReference",
+        )
+    return f"{namespace}|{identifier}"
+
+
+def gradebook_entry(node: Node) -> list[Rec]:
+    # Trellis keeps gradebook entries in their section: one without a section is refused.
+    target = section_ref(node)
+    assigned = node.date("DateAssigned", required=True)
+    return [
+        Rec(
+            "gradebook_entry",
+            _gradebook_key(node),
+            node.line,
+            node.tag,
+            values={
+                "title": node.required("Title"),
+                "category": node.text("GradebookEntryType"),
+                "assigned_on": assigned,
+            },
+            refs={"section": target},
+        )
+    ]
+
+
+def student_gradebook_entry(node: Node) -> list[Rec]:
+    child = student_ref(node)
+    identity = node.find("GradebookEntryReference/GradebookEntryIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no GradebookEntryReference", "GradebookEntryReference")
+    entry_key = _gradebook_key(identity)
+    return [
+        Rec(
+            "student_gradebook_entry",
+            f"{child.key}|{entry_key}",
+            node.line,
+            node.tag,
+            values={
+                "scored_on": node.date("DateFulfilled"),
+                # 5.2 references an entry without its date: the loader takes the entry's.
+                "assigned_on": None,
+                "letter": node.text("LetterGradeEarned"),
+                "numeric": node.decimal("NumericGradeEarned") or node.decimal("PointsEarned"),
+                "competency": node.text("CompetencyLevel"),
+            },
+            refs={
+                "student": child,
+                "section": None,
+                "gradebook_entry": Ref(
+                    "gradebook_entry", entry_key, path="GradebookEntryReference"
+                ),
+            },
+        )
+    ]
+
+
+# --- Standards, AssessmentMetadata, StudentAssessment ---------------------------------------
+
+
+def _number(value: str) -> Decimal | None:
+    """A score bound (Ed-Fi's Result is text): None unless it is a number."""
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        return None
+
+
+def standard_refs(node: Node, path: str = "LearningStandardReference") -> list[Ref]:
+    return [
+        Ref("standard", code, create={"code": code}, path=path)
+        for code in node.texts(f"{path}/LearningStandardIdentity/LearningStandardId")
+    ]
+
+
+def learning_standard(node: Node) -> list[Rec]:
+    code = node.required("LearningStandardId")
+    subjects = node.texts("AcademicSubject")
+    parent = standard_refs(node, "ParentLearningStandardReference")
+    return [
+        Rec(
+            "standard",
+            code,
+            node.line,
+            node.tag,
+            values={
+                "code": code,
+                "description": node.required("Description"),
+                "subject": subjects[0] if subjects else "",
+                "grade_levels": [grade_code(g) for g in node.texts("GradeLevel")],
+                "framework": node.text("ContentStandard/Title"),
+            },
+            # 5.2 names a standard's parent in the child (1.x lists the children).
+            many={"parents": parent},
+        )
+    ]
+
+
+def assessment_key(identity: Node, path: str = "AssessmentReference") -> str:
+    identifier = identity.text("AssessmentIdentifier")
+    namespace = identity.text("Namespace")
+    if not identifier or not namespace:
+        raise RecordError("an assessment needs an AssessmentIdentifier and a Namespace", path)
+    return f"{namespace}|{identifier}"
+
+
+def assessment_ref(node: Node, path: str = "AssessmentReference") -> Ref:
+    identity = node.find(f"{path}/AssessmentIdentity")
+    if identity is None:
+        raise RecordError(f"{node.tag} has no {path}", path)
+    return Ref("assessment", assessment_key(identity, path), path=path)
+
+
+def _raw_score_bounds(node: Node) -> tuple[Decimal | None, Decimal | None]:
+    for score in node.findall("AssessmentScore"):
+        if score.text("AssessmentReportingMethod").lower() == "raw score":
+            return _number(score.text("MinimumScore")), _number(score.text("MaximumScore"))
+    return None, None
+
+
+def assessment(node: Node) -> list[Rec]:
+    title = node.required("AssessmentTitle")
+    levels = []
+    for rank, level in enumerate(node.findall("AssessmentPerformanceLevel"), start=1):
+        code = level.required("PerformanceLevel")
+        levels.append(
+            {
+                "code": code,
+                "name": level.text("PerformanceLevelIndicatorName") or code,
+                "min_score": _number(level.text("MinimumScore")),
+                "max_score": _number(level.text("MaximumScore")),
+                "rank": rank,
+            }
+        )
+    min_raw, max_raw = _raw_score_bounds(node)
+    subjects = node.texts("AcademicSubject")
+    grades = node.texts("AssessedGradeLevel")
+    return [
+        Rec(
+            "assessment",
+            assessment_key(node, "AssessmentIdentifier"),
+            node.line,
+            node.tag,
+            values={
+                "title": title,
+                "category": node.text("AssessmentCategory"),
+                "subject": subjects[0] if subjects else "",
+                "family": node.text("AssessmentFamily"),
+                "max_points": node.decimal("MaxRawScore") or max_raw,
+                "min_points": min_raw,
+                "grade": grade_code(grades[0]) if grades else "",
+            },
+            extra={"performance_levels": levels},
+        )
+    ]
+
+
+def _objective_assessment_ref(node: Node, path: str) -> Ref | None:
+    identity = node.find(f"{path}/ObjectiveAssessmentIdentity")
+    if identity is None:
+        return None
+    code = identity.text("IdentificationCode")
+    if not code:
+        raise RecordError(f"{path} has no IdentificationCode", path)
+    owner = assessment_ref(identity)
+    return Ref("objective_assessment", f"{owner.key}|{code}", path=path)
+
+
+def objective_assessment(node: Node) -> list[Rec]:
+    code = node.required("IdentificationCode")
+    owner = assessment_ref(node)
+    return [
+        Rec(
+            "objective_assessment",
+            f"{owner.key}|{code}",
+            node.line,
+            node.tag,
+            values={
+                "code": code,
+                "title": node.text("Description") or node.text("Nomenclature") or code,
+                "max_points": node.decimal("MaxRawScore"),
+            },
+            refs={
+                "assessment": owner,
+                # 5.2 names an objective assessment's parent in the child.
+                "parent": _objective_assessment_ref(node, "ParentObjectiveAssessmentReference"),
+            },
+            many={"children": [], "objectives": [], "standards": standard_refs(node)},
+        )
+    ]
+
+
+def assessment_item(node: Node) -> list[Rec]:
+    code = node.required("IdentificationCode")
+    owner = assessment_ref(node)
+    correct = [
+        response.text("ResponseValue")
+        for response in node.findall("PossibleResponse")
+        if response.boolean("CorrectResponse")
+    ]
+    return [
+        Rec(
+            "assessment_item",
+            f"{owner.key}|{code}",
+            node.line,
+            node.tag,
+            values={
+                "code": code,
+                "title": node.text("Nomenclature") or node.text("AssessmentItemCategory"),
+                "max_points": node.decimal("MaxRawScore"),
+                "correct_response": ", ".join(correct),
+            },
+            refs={"assessment": owner},
+            many={"standards": standard_refs(node)},
+        )
+    ]
+
+
+def _score(node: Node) -> tuple[str, str]:
+    """The reporting method and result to keep: a numeric scale or raw score if any."""
+    results = [
+        (r.text("AssessmentReportingMethod"), r.text("Result")) for r in node.findall("ScoreResult")
+    ]
+    for preferred in ("scale score", "raw score"):
+        for method, value in results:
+            if method.lower() == preferred and value:
+                return method, value
+    return results[0] if results else ("", "")
+
+
+def student_assessment(node: Node) -> list[Rec]:
+    """A result and, nested in it in 5.2, its objective and item results."""
+    child = student_ref(node)
+    test = assessment_ref(node)
+    identifier = node.required("StudentAssessmentIdentifier")
+    # Optional in 5.2, but Trellis keeps every result on its date.
+    when = node.date("AdministrationDate", required=True)
+    method, result = _score(node)
+    key = f"{child.key}|{test.key}|{identifier}"
+    owner = Ref("student_assessment", key, path="StudentAssessmentIdentifier")
+    records = [
+        Rec(
+            "student_assessment",
+            key,
+            node.line,
+            node.tag,
+            values={
+                "administered_on": when,
+                "result": result,
+                "method": method,
+                "performance_level": node.text("PerformanceLevel/PerformanceLevel"),
+                "reason_not_tested": node.text("ReasonNotTested"),
+            },
+            refs={"student": child, "assessment": test},
+        )
+    ]
+    for part in node.findall("StudentObjectiveAssessment"):
+        path = "StudentObjectiveAssessment/ObjectiveAssessmentReference"
+        target = _objective_assessment_ref(part, "ObjectiveAssessmentReference")
+        if target is None:
+            raise RecordError(
+                "StudentObjectiveAssessment has no ObjectiveAssessmentReference", path
+            )
+        part_method, part_result = _score(part)
+        records.append(
+            Rec(
+                "student_item_score",
+                f"{key}|oa|{target.key}",
+                part.line,
+                node.tag,
+                values={"result": part_result, "method": part_method},
+                refs={"student_assessment": owner, "item": Ref(target.kind, target.key, path=path)},
+            )
+        )
+    for part in node.findall("StudentAssessmentItem"):
+        path = "StudentAssessmentItem/AssessmentItemReference"
+        identity = part.find("AssessmentItemReference/AssessmentItemIdentity")
+        code = identity.text("IdentificationCode") if identity is not None else ""
+        if identity is None or not code:
+            raise RecordError("StudentAssessmentItem has no AssessmentItemReference", path)
+        item_key = f"{assessment_ref(identity).key}|{code}"
+        records.append(
+            Rec(
+                "student_item_score",
+                f"{key}|ai|{item_key}",
+                part.line,
+                node.tag,
+                values={
+                    "result": part.text("RawScoreResult"),
+                    "method": "Raw score",
+                    "item_result": part.text("AssessmentItemResult"),
+                    "response": part.text("AssessmentResponse"),
+                },
+                refs={
+                    "student_assessment": owner,
+                    "item": Ref("assessment_item", item_key, path=path),
+                },
+            )
+        )
+    return records
+
+
 Reader = Callable[[Node], list[Rec]]
+
+# StudentProgramAssociation and its specializations: each is a program participation.
+PROGRAM_ASSOCIATIONS = [
+    "StudentProgramAssociation",
+    "StudentSpecialEducationProgramAssociation",
+    "StudentLanguageInstructionProgramAssociation",
+    "StudentSchoolFoodServiceProgramAssociation",
+    "StudentCTEProgramAssociation",
+    "StudentTitleIPartAProgramAssociation",
+    "StudentMigrantEducationProgramAssociation",
+    "StudentHomelessProgramAssociation",
+    "StudentNeglectedOrDelinquentProgramAssociation",
+]
 
 READERS: dict[str, Reader] = {
     "StateEducationAgency": state_education_agency,
@@ -515,16 +1290,42 @@ READERS: dict[str, Reader] = {
     "StudentSchoolAssociation": student_school,
     "StudentSectionAssociation": student_section,
     "StudentSchoolAttendanceEvent": school_attendance_event,
+    "DisciplineIncident": discipline_incident,
+    "StudentDisciplineIncidentBehaviorAssociation": student_incident_behavior,
+    "StudentDisciplineIncidentNonOffenderAssociation": student_incident_non_offender,
+    "DisciplineAction": discipline_action,
+    "Program": program,
+    **dict.fromkeys(PROGRAM_ASSOCIATIONS, student_program),
+    "Cohort": cohort,
+    "StudentCohortAssociation": student_cohort,
+    "CalendarDate": calendar_date,
+    "GradingPeriod": grading_period,
+    "Grade": grade,
+    "ReportCard": report_card,
+    "StudentAcademicRecord": academic_record,
+    "CourseTranscript": course_transcript,
+    "GradebookEntry": gradebook_entry,
+    "StudentGradebookEntry": student_gradebook_entry,
+    "LearningStandard": learning_standard,
+    "Assessment": assessment,
+    "ObjectiveAssessment": objective_assessment,
+    "AssessmentItem": assessment_item,
+    "StudentAssessment": student_assessment,
 }
 
-NOT_KEPT: dict[str, str] = {}
+NOT_KEPT: dict[str, str] = {
+    "Calendar": "kept as each calendar date's school",
+    "StaffDisciplineIncidentAssociation": "staff involvement in incidents is not kept in Trellis",
+    "StaffCohortAssociation": "cohort staff do not grant access in Trellis",
+    "RestraintEvent": "restraint events are not kept in Trellis",
+}
 
 PASSES: dict[str, list[set[str]]] = {
     "InterchangeEducationOrganization": [
         {"StateEducationAgency", "LocalEducationAgency", "School"},
-        {"Course"},
+        {"Course", "Program"},
     ],
-    "InterchangeEducationOrgCalendar": [{"Session"}],
+    "InterchangeEducationOrgCalendar": [{"Session", "GradingPeriod", "Calendar", "CalendarDate"}],
     "InterchangeMasterSchedule": [{"CourseOffering"}, {"Section"}],
     "InterchangeStaffAssociation": [
         {"Staff"},
@@ -533,7 +1334,27 @@ PASSES: dict[str, list[set[str]]] = {
     "InterchangeStudent": [{"Student"}],
     "InterchangeContact": [{"Contact"}, {"StudentContactAssociation"}],
     "InterchangeStudentEnrollment": [{"StudentSchoolAssociation", "StudentSectionAssociation"}],
+    "InterchangeStudentProgram": [set(PROGRAM_ASSOCIATIONS)],
+    "InterchangeStudentCohort": [
+        {"Cohort"},
+        {"StudentCohortAssociation", "StaffCohortAssociation"},
+    ],
+    "InterchangeStandards": [{"LearningStandard"}],
+    "InterchangeAssessmentMetadata": [{"Assessment"}, {"ObjectiveAssessment", "AssessmentItem"}],
+    "InterchangeStudentAssessment": [{"StudentAssessment"}],
+    "InterchangeStudentGradebook": [{"GradebookEntry"}, {"StudentGradebookEntry"}],
+    "InterchangeStudentGrade": [{"Grade"}, {"ReportCard"}],
+    "InterchangeStudentTranscript": [{"StudentAcademicRecord"}, {"CourseTranscript"}],
     "InterchangeStudentAttendance": [{"StudentSchoolAttendanceEvent"}],
+    "InterchangeStudentDiscipline": [
+        {"DisciplineIncident"},
+        {
+            "StudentDisciplineIncidentBehaviorAssociation",
+            "StudentDisciplineIncidentNonOffenderAssociation",
+            "StaffDisciplineIncidentAssociation",
+        },
+        {"DisciplineAction"},
+    ],
 }
 ORDER = list(PASSES)
 
