@@ -444,9 +444,12 @@ def section_inputs(section: Section, filters: OverviewFilters) -> SectionInputs:
     """The section page's fresh reads: five queries whatever its size."""
     policy = policy_for_district(section.district_id)
     measurements = section_measurements([section.pk])
-    standards = Standard.objects.filter(
-        pk__in={m.standard_id for m in measurements}, is_active=True
-    ).select_related("parent")
+    # Only what the page and its fingerprint read of a standard (half the cost of whole rows).
+    standards = (
+        Standard.objects.filter(pk__in={m.standard_id for m in measurements}, is_active=True)
+        .select_related("parent")
+        .only("code", "description", "subject", "parent", "parent__code", "parent__description")
+    )
     return SectionInputs(
         section=section,
         policy=policy,

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from assessments.methods import Policy
 from dashboard.charts import OVERRIDE_MARK
 from dashboard.selectors import (
+    AttentionFlag,
     Cell,
     SectionMastery,
     StandardColumn,
@@ -295,4 +296,21 @@ def roster_table_body(roster: Sequence[object], student_url: str) -> SafeString:
             )
             + "</td></tr>"
         )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int
+
+
+def attention_list_html(flags: Sequence[AttentionFlag], student_url: str) -> SafeString:
+    """The needs-attention list: each student linked, then their reasons (a URL reversed per
+    flagged student through the template engine cost more than the rest of the page's markup).
+    Every text is escaped; `student_url` holds `{student}` where the student's id goes."""
+    lines = ['<ul class="attention-list">']
+    for flag in flags:
+        student = flag.student
+        reasons = "".join(f"<li>{escape(reason)}</li>" for reason in flag.reasons)
+        lines.append(
+            f'<li><a href="{escape(student_url.replace("{student}", str(int(student.pk))))}">'
+            f"<strong>{escape(student.sort_name)}</strong></a>\n"
+            f"<ul>{reasons}</ul></li>"
+        )
+    lines.append("</ul>")
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int

@@ -8,12 +8,14 @@ import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
@@ -26,6 +28,7 @@ from dashboard.forms import (
     filter_form_with_choices,
     filters_query,
 )
+from dashboard.templatetags.dashboard_tags import json_bytes_script
 from privacy.services import access_log_record
 from students.selectors import (
     section_for_user,
@@ -75,6 +78,7 @@ class OverviewGrid:
     """The section page's user-independent parts, built once per version (dashboard.cache)."""
 
     figure_json: bytes
+    figure_script: SafeString  # figure_json in its <script type="application/json"> element
     grid_head: SafeString
     grid_body: SafeString
     distribution_body: SafeString
@@ -85,6 +89,28 @@ class OverviewGrid:
     attention_reasons: dict[int, list[str]]  # from the levels; missing work is added per request
 
 
+def _student_url_template() -> str:
+    return reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
+        str(STUDENT_PLACEHOLDER), "{student}"
+    )
+
+
+def _filter_fields(data: QueryDict, choices: selectors.FilterChoices) -> SafeString:
+    """The filter form's fields and errors as HTML, cached (dashboard.cache) under what they
+    show: the choices, the submitted values, today's date (a future "as of" is an error) and the
+    language of the error messages."""
+    submitted = tuple((name, tuple(data.getlist(name))) for name in OverviewFilterForm.base_fields)
+
+    def build() -> SafeString:
+        form = filter_form_with_choices(data, choices)
+        form.is_valid()
+        return render_to_string("dashboard/_filter_fields.html", {"form": form})
+
+    return dashboard_cache.cached(
+        ("filter fields", choices, submitted, timezone.localdate(), get_language()), build
+    )
+
+
 def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
     mastery = selectors.section_mastery(inputs.section, inputs.filters, inputs)
     section_pk = inputs.section.pk
@@ -92,11 +118,11 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
         "dashboard:standard_detail",
         kwargs={"pk": section_pk, "standard_id": STANDARD_PLACEHOLDER},
     ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
-    student_url = reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
-        str(STUDENT_PLACEHOLDER), "{student}"
-    )
+    student_url = _student_url_template()
+    figure_json = _serialized(charts.section_overview_figure(mastery))
     return OverviewGrid(
-        figure_json=_serialized(charts.section_overview_figure(mastery)),
+        figure_json=figure_json,
+        figure_script=json_bytes_script(figure_json, "overview-figure"),
         grid_head=tables.grid_table_head(mastery.columns, standard_url),
         grid_body=tables.grid_table_body(tables.grid_rows(mastery), student_url),
         distribution_body=tables.distribution_table_body(
@@ -131,8 +157,6 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     grid = dashboard_cache.cached(
         ("section overview", inputs.fingerprint(), version), lambda: _overview_grid(inputs)
     )
-    form = filter_form_with_choices(request.GET, inputs.choices)
-    form.is_valid()
     students_by_id = {e.student_id: e.student for e in inputs.roster}
     attention = selectors.attention_flags(
         [students_by_id[student_id] for student_id in grid.student_order],
@@ -161,9 +185,10 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "grid": grid,
             "levels": charts.level_styles(policy),
             "mastery_name": policy.level_named(policy.mastery_level).name,
-            "form": form,
+            "filter_fields": _filter_fields(request.GET, inputs.choices),
             "figure_json": grid.figure_json,
             "attention": attention,
+            "attention_list": tables.attention_list_html(attention, _student_url_template()),
             "recent_days": selectors.RECENT_DAYS,
             "missing_days": selectors.MISSING_DAYS,
             "query": query,

@@ -173,3 +173,22 @@ def test_a_past_date_and_a_filter_are_cached_apart(client, world: World) -> None
     assert reverse("dashboard:section_changes", kwargs={"pk": world.section.pk}) in (
         today.content.decode()
     )
+
+
+def test_the_filter_fields_are_cached_under_what_they_show(client, world: World) -> None:
+    client.force_login(world.teacher)
+    future = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
+    bad = overview_url(world, f"as_of={future}&kind=bogus")
+    for _ in range(2):  # built, then served from the cache: the errors still show
+        page = client.get(bad).content.decode()
+        assert "cannot be in the future" in page and "Select a valid choice" in page
+        assert f'value="{future}"' in page
+    page = client.get(overview_url(world, "kind=test")).content.decode()
+    assert "Some filters were not applied" not in page
+    assert '<option value="test" selected>' in page
+    # A new subject among the section's standards is a new choice: another key.
+    assert '<option value="Number sense">' not in page
+    world.standard.subject = "Number sense"
+    world.standard.save()
+    page = client.get(overview_url(world, "kind=test")).content.decode()
+    assert '<option value="Number sense">Number sense</option>' in page
