@@ -206,7 +206,12 @@ class ScoreStatus(models.TextChoices):
 class StudentAssessment(SourcedRecord):
     """A student's result on one whole assessment (one administration)."""
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    # The assessment's district, copied for scoping: no foreign key or index of its own (the
+    # assessment's key guards it; its per-row check and index write were a tenth of a bulk
+    # import of scores, and the source-id constraint leads with it).
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     # No index of its own: one_result_per_administration and the (student, date) index lead
     # with it (each redundant index costs every bulk import of scores).
     student = models.ForeignKey(
@@ -214,8 +219,14 @@ class StudentAssessment(SourcedRecord):
     )
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
     administered_on = models.DateField()
+    # Indexed where set (a partial index below): most results carry no performance level.
     performance_level = models.ForeignKey(
-        PerformanceLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PerformanceLevel,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(
         max_length=20, choices=ScoreStatus.choices, default=ScoreStatus.SCORED
@@ -230,7 +241,14 @@ class StudentAssessment(SourcedRecord):
                 name="one_result_per_administration",
             ),
         ]
-        indexes = [models.Index(fields=["student", "administered_on"])]
+        indexes = [
+            models.Index(fields=["student", "administered_on"]),
+            models.Index(
+                fields=["performance_level"],
+                condition=Q(performance_level__isnull=False),
+                name="result_performance_level",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student} on {self.assessment}"
@@ -242,19 +260,34 @@ class Score(models.Model):
     `normalized` is 0..1 (empty when exempt or missing). Written only by scores_record.
     """
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    # Copied from the student assessment for scoping: no foreign key or index of its own (as
+    # StudentAssessment.district).
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     # Its index stays although score_once_per_item leads with it: on PostgreSQL, dropping it
     # through db_index=False also drops the partial unique index score_once_per_assessment.
     student_assessment = models.ForeignKey(
         StudentAssessment, on_delete=models.CASCADE, related_name="scores"
     )
+    # Indexed where set (a partial index below): most scores are of a whole assessment.
     item = models.ForeignKey(
-        AssessmentItem, null=True, blank=True, on_delete=models.CASCADE, related_name="scores"
+        AssessmentItem,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
     )
     # Denormalised from student_assessment for the mastery engine's set-based reads; covered by
-    # the (student, scored_on) index.
+    # the (student, scored_on) index. The student assessment's key guards it (Django's CASCADE
+    # deletes a student's scores either way), so no database check of its own.
     student = models.ForeignKey(
-        Student, on_delete=models.CASCADE, related_name="scores", db_index=False
+        Student,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
+        db_constraint=False,
     )
     points = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     rubric_level = models.CharField(max_length=60, blank=True, default="")
@@ -269,8 +302,14 @@ class Score(models.Model):
     comment = models.TextField(blank=True, default="")
     source_system = models.CharField(max_length=40, blank=True, default="")
     source_id = models.CharField(max_length=255, blank=True, default="")
+    # Indexed where set (a partial index below): imported scores have no one who entered them.
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -291,7 +330,15 @@ class Score(models.Model):
                 name="score_normalized_0_1",
             ),
         ]
-        indexes = [models.Index(fields=["student", "scored_on"])]
+        indexes = [
+            models.Index(fields=["student", "scored_on"]),
+            models.Index(fields=["item"], condition=Q(item__isnull=False), name="score_item"),
+            models.Index(
+                fields=["entered_by"],
+                condition=Q(entered_by__isnull=False),
+                name="score_entered_by",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student_id}: {self.normalized}"

@@ -4,12 +4,13 @@ and enqueues one recompute per batch of pairs after commit."""
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -507,6 +508,65 @@ def _district_estimates_enqueue(district_id: int) -> None:
     mastery_recompute_enqueue(estimate_ids)
 
 
+# From this many staged scores on, the bulk path checks the written tables' foreign keys once,
+# set-based, instead of row by row at COMMIT (see _foreign_keys_checked_once).
+BULK_FOREIGN_KEY_ROWS = 100_000
+# How long a bulk import waits for readers of the score tables before it keeps the row checks.
+BULK_LOCK_WAIT = "5s"
+BULK_WORK_MEM = "128MB"
+BULK_TABLES = (
+    "assessments_studentassessment",
+    "assessments_score",
+    "assessments_masteryestimate",
+)
+
+
+@contextmanager
+def _foreign_keys_checked_once(cursor, tables: Sequence[str]) -> Iterator[bool]:  # type: ignore[no-untyped-def]
+    """Drop the tables' foreign keys for the block and add them back at its end, so that
+    PostgreSQL checks each one with a single join over the table instead of one lookup per row
+    written at COMMIT (a million scores queued five million of those: a third of the import).
+
+    The constraints come back exactly as they were (name and definition from pg_constraint);
+    a row that breaks one fails the ADD, and with it the caller's transaction. Dropping takes
+    each table's ACCESS EXCLUSIVE lock until the transaction ends, so readers of scores wait for
+    the import: only for large batches, and only if the locks come within BULK_LOCK_WAIT (else,
+    or without the right to alter the tables, the row-by-row checks stay). Yields whether the
+    keys were dropped.
+    """
+    cursor.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid, conname",
+        [list(tables)],
+    )
+    keys = cursor.fetchall()
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    (lock_timeout,) = cursor.fetchone()
+    quote = cursor.db.ops.quote_name
+    try:
+        with transaction.atomic():
+            # Checks still queued on these tables (rows written earlier in the transaction) would
+            # forbid the ALTER: run them now instead of at COMMIT.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [BULK_LOCK_WAIT])
+            for table, name, _ in keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    except DatabaseError as error:
+        logger.info("Bulk scores keep their row-by-row key checks: %s", error)
+        yield False
+        return
+    finally:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+        # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that.
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield True
+    for table, name, definition in keys:
+        # Names and definitions are PostgreSQL's own, read above; nothing here comes from input.
+        cursor.execute(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
+        )
+
+
 SCORE_STAGE_COLUMNS = (
     "student_id bigint, assessment_id bigint, item_id bigint, scored_on date, "
     "points numeric(9,3), normalized double precision, rubric_level varchar(60), "
@@ -551,8 +611,6 @@ def scores_record_bulk(
 def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> ScoresRecorded:
     from django.db import connection
 
-    from assessments.models import Trend
-
     now = timezone.now()
     result = ScoresRecorded()
     with connection.cursor() as cursor:
@@ -583,166 +641,181 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
                 staged += 1
         if not staged:
             return result
-        cursor.execute("ANALYZE score_stage")
-        # Points normalized against the item's (else the assessment's) range, as _normalize.
-        cursor.execute(
-            """
-            UPDATE score_stage s SET normalized = CASE
-                WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
-                ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
-                END
-            FROM (
-                SELECT s2.ctid AS row_id,
-                       CASE WHEN s2.item_id IS NULL THEN a.min_points ELSE 0 END AS low,
-                       COALESCE(NULLIF(i.max_points, 0), a.max_points) AS high
-                FROM score_stage s2
-                JOIN assessments_assessment a ON a.id = s2.assessment_id
-                LEFT JOIN assessments_assessmentitem i ON i.id = s2.item_id
-                WHERE s2.normalized IS NULL AND s2.points IS NOT NULL
-            ) r
-            WHERE s.ctid = r.row_id
-            """
-        )
-        # One StudentAssessment per (student, assessment, administration date).
-        cursor.execute(
-            """
-            INSERT INTO assessments_studentassessment (source_system, source_id, is_active,
-                created_at, updated_at, district_id, student_id, assessment_id, administered_on,
-                status)
-            SELECT DISTINCT '', '', true, %s::timestamptz, %s::timestamptz, a.district_id,
-                s.student_id, s.assessment_id, s.scored_on, %s
-            FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
-            ON CONFLICT (student_id, assessment_id, administered_on) DO NOTHING
-            """,
-            [now, now, ScoreStatus.SCORED],
-        )
-        cursor.execute("ALTER TABLE score_stage ADD COLUMN student_assessment_id bigint")
-        cursor.execute(
-            """
-            UPDATE score_stage s SET student_assessment_id = sa.id
-            FROM assessments_studentassessment sa
-            WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
-              AND sa.administered_on = s.scored_on
-            """
-        )
-        cursor.execute(
-            "CREATE TEMP TABLE score_changed (id bigint, inserted boolean) ON COMMIT DROP"
-        )
-        compared = ("points", "rubric_level", "normalized", "status", "comment")
-        for conflict, where in (
-            ("(student_assessment_id) WHERE item_id IS NULL", "s.item_id IS NULL"),
-            ("(student_assessment_id, item_id)", "s.item_id IS NOT NULL"),
-        ):
-            cursor.execute(
-                f"""
-                WITH upserted AS (
-                    INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
-                        student_id, points, rubric_level, normalized, scored_on, status, source,
-                        comment, source_system, source_id, entered_by_id, created_at, updated_at)
-                    SELECT a.district_id, s.student_assessment_id, s.item_id, s.student_id,
-                        s.points, s.rubric_level, s.normalized, s.scored_on, s.status, %s,
-                        s.comment, s.source_system, s.source_id, NULL, %s, %s
-                    FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
-                    WHERE {where}
-                    ON CONFLICT {conflict} DO UPDATE SET
-                        {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)},
-                        updated_at = EXCLUDED.updated_at
-                    WHERE ({", ".join(f"assessments_score.{c}" for c in compared)})
-                        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in compared)})
-                    RETURNING id, (xmax = 0) AS inserted
-                )
-                INSERT INTO score_changed SELECT id, inserted FROM upserted
-                """,  # noqa: S608 (column names are constants)
-                [source, now, now],
-            )
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
-            " FROM score_changed"
-        )
-        result.created, result.updated = cursor.fetchone()
-        cursor.execute("ANALYZE score_changed")
-        result.unchanged = staged - result.created - result.updated
-        if not result.created and not result.updated:
-            return result
-        # Each changed score's standards: its item's alignment, else its assessment's.
-        cursor.execute(
-            """
-            CREATE TEMP TABLE score_pairs ON COMMIT DROP AS
-            SELECT sc.id AS score_id, sc.student_id, st.standard_id, sc.item_id,
-                   sa.assessment_id, sc.scored_on, sc.normalized, sc.status, c.inserted
-            FROM score_changed c
-            JOIN assessments_score sc ON sc.id = c.id
-            JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
-            JOIN LATERAL (
-                SELECT standard_id FROM assessments_assessmentitem_standards
-                WHERE sc.item_id IS NOT NULL AND assessmentitem_id = sc.item_id
-                UNION ALL
-                SELECT standard_id FROM assessments_assessment_standards
-                WHERE sc.item_id IS NULL AND assessment_id = sa.assessment_id
-            ) st ON true
-            """
-        )
-        cursor.execute("ANALYZE score_pairs")
-        # Only a changed score can have evidence already (a new one has none yet).
-        cursor.execute(
-            "DELETE FROM assessments_masteryevidence WHERE score_id IN "
-            "(SELECT id FROM score_changed WHERE NOT inserted)"
-        )
-        cursor.execute(
-            """
-            INSERT INTO assessments_masteryevidence (score_id, student_id, standard_id,
-                item_key, observed_on, value)
-            SELECT score_id, student_id, standard_id,
-                   CASE WHEN item_id IS NOT NULL THEN 'i' || item_id ELSE 'a' || assessment_id END,
-                   scored_on, normalized
-            FROM score_pairs WHERE normalized IS NOT NULL AND status = ANY(%s)
-            """,
-            [[str(status) for status in EVIDENCE_STATUSES]],
-        )
-        # Pending marks, as estimates_mark_pending; a correction, or evidence dated before what
-        # the estimate already reflects, needs a full recompute. Existing estimates are updated
-        # first and only then are the missing ones inserted (already pending), so that a first
-        # import writes each estimate row once, not twice.
-        cursor.execute(
-            """
-            CREATE TEMP TABLE score_pair_marks ON COMMIT DROP AS
-            SELECT student_id, standard_id, bool_or(NOT inserted) AS corrected,
-                   min(scored_on) FILTER (
-                       WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
-            FROM score_pairs GROUP BY student_id, standard_id
-            """,
-            [[str(status) for status in EVIDENCE_STATUSES]],
-        )
-        cursor.execute("ANALYZE score_pair_marks")
-        cursor.execute(
-            """
-            UPDATE assessments_masteryestimate e
-            SET pending_since = %s,
-                needs_full_recompute = e.needs_full_recompute OR p.corrected
-                    OR (e.latest_observed_on IS NOT NULL AND p.earliest < e.latest_observed_on)
-            FROM score_pair_marks p
-            WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id
-            RETURNING e.id
-            """,
-            [now],
-        )
-        estimate_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            """
-            INSERT INTO assessments_masteryestimate (student_id, standard_id, probability,
-                level, evidence_count, trend, method, computed_at, latest_observed_on,
-                latest_evidence_id, state, pending_since, needs_full_recompute)
-            SELECT student_id, standard_id, NULL::float8, 0, 0, %s, '',
-                NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
-            FROM score_pair_marks
-            ON CONFLICT (student_id, standard_id) DO NOTHING
-            RETURNING id
-            """,
-            [Trend.FLAT, now],
-        )
-        estimate_ids.extend(row[0] for row in cursor.fetchall())
-        result.estimate_ids = sorted(estimate_ids)
-        result.pairs_marked = len(result.estimate_ids)
-        for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
-            cursor.execute(f"DROP TABLE {table}")
+        # Sorts and hashes over the staged rows in memory rather than in temporary files (the
+        # server's default is sized for many small queries); back to it when done.
+        cursor.execute("SELECT current_setting('work_mem')")
+        (work_mem,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [BULK_WORK_MEM])
+        if staged < BULK_FOREIGN_KEY_ROWS:
+            _scores_bulk_write(cursor, staged, source, now, result)
+        else:
+            with _foreign_keys_checked_once(cursor, BULK_TABLES):
+                _scores_bulk_write(cursor, staged, source, now, result)
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
     return result
+
+
+def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresRecorded) -> None:  # type: ignore[no-untyped-def]
+    """The set-based writes from the staged scores (score_stage) into `result`."""
+    from assessments.models import Trend
+
+    cursor.execute("ANALYZE score_stage")
+    # Points normalized against the item's (else the assessment's) range, as _normalize.
+    cursor.execute(
+        """
+        UPDATE score_stage s SET normalized = CASE
+            WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
+            ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
+            END
+        FROM (
+            SELECT s2.ctid AS row_id,
+                   CASE WHEN s2.item_id IS NULL THEN a.min_points ELSE 0 END AS low,
+                   COALESCE(NULLIF(i.max_points, 0), a.max_points) AS high
+            FROM score_stage s2
+            JOIN assessments_assessment a ON a.id = s2.assessment_id
+            LEFT JOIN assessments_assessmentitem i ON i.id = s2.item_id
+            WHERE s2.normalized IS NULL AND s2.points IS NOT NULL
+        ) r
+        WHERE s.ctid = r.row_id
+        """
+    )
+    # One StudentAssessment per (student, assessment, administration date).
+    cursor.execute(
+        """
+        INSERT INTO assessments_studentassessment (source_system, source_id, is_active,
+            created_at, updated_at, district_id, student_id, assessment_id, administered_on,
+            status)
+        SELECT DISTINCT '', '', true, %s::timestamptz, %s::timestamptz, a.district_id,
+            s.student_id, s.assessment_id, s.scored_on, %s
+        FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+        ON CONFLICT (student_id, assessment_id, administered_on) DO NOTHING
+        """,
+        [now, now, ScoreStatus.SCORED],
+    )
+    cursor.execute("ALTER TABLE score_stage ADD COLUMN student_assessment_id bigint")
+    cursor.execute(
+        """
+        UPDATE score_stage s SET student_assessment_id = sa.id
+        FROM assessments_studentassessment sa
+        WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
+          AND sa.administered_on = s.scored_on
+        """
+    )
+    cursor.execute("CREATE TEMP TABLE score_changed (id bigint, inserted boolean) ON COMMIT DROP")
+    compared = ("points", "rubric_level", "normalized", "status", "comment")
+    for conflict, where in (
+        ("(student_assessment_id) WHERE item_id IS NULL", "s.item_id IS NULL"),
+        ("(student_assessment_id, item_id)", "s.item_id IS NOT NULL"),
+    ):
+        cursor.execute(
+            f"""
+            WITH upserted AS (
+                INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
+                    student_id, points, rubric_level, normalized, scored_on, status, source,
+                    comment, source_system, source_id, entered_by_id, created_at, updated_at)
+                SELECT a.district_id, s.student_assessment_id, s.item_id, s.student_id,
+                    s.points, s.rubric_level, s.normalized, s.scored_on, s.status, %s,
+                    s.comment, s.source_system, s.source_id, NULL, %s, %s
+                FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+                WHERE {where}
+                ON CONFLICT {conflict} DO UPDATE SET
+                    {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)},
+                    updated_at = EXCLUDED.updated_at
+                WHERE ({", ".join(f"assessments_score.{c}" for c in compared)})
+                    IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in compared)})
+                RETURNING id, (xmax = 0) AS inserted
+            )
+            INSERT INTO score_changed SELECT id, inserted FROM upserted
+            """,  # noqa: S608 (column names are constants)
+            [source, now, now],
+        )
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+        " FROM score_changed"
+    )
+    result.created, result.updated = cursor.fetchone()
+    cursor.execute("ANALYZE score_changed")
+    result.unchanged = staged - result.created - result.updated
+    if not result.created and not result.updated:
+        return
+    # Each changed score's standards: its item's alignment, else its assessment's.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE score_pairs ON COMMIT DROP AS
+        SELECT sc.id AS score_id, sc.student_id, st.standard_id, sc.item_id,
+               sa.assessment_id, sc.scored_on, sc.normalized, sc.status, c.inserted
+        FROM score_changed c
+        JOIN assessments_score sc ON sc.id = c.id
+        JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
+        JOIN LATERAL (
+            SELECT standard_id FROM assessments_assessmentitem_standards
+            WHERE sc.item_id IS NOT NULL AND assessmentitem_id = sc.item_id
+            UNION ALL
+            SELECT standard_id FROM assessments_assessment_standards
+            WHERE sc.item_id IS NULL AND assessment_id = sa.assessment_id
+        ) st ON true
+        """
+    )
+    cursor.execute("ANALYZE score_pairs")
+    # Only a changed score can have evidence already (a new one has none yet).
+    cursor.execute(
+        "DELETE FROM assessments_masteryevidence WHERE score_id IN "
+        "(SELECT id FROM score_changed WHERE NOT inserted)"
+    )
+    cursor.execute(
+        """
+        INSERT INTO assessments_masteryevidence (score_id, student_id, standard_id,
+            item_key, observed_on, value)
+        SELECT score_id, student_id, standard_id,
+               CASE WHEN item_id IS NOT NULL THEN 'i' || item_id ELSE 'a' || assessment_id END,
+               scored_on, normalized
+        FROM score_pairs WHERE normalized IS NOT NULL AND status = ANY(%s)
+        """,
+        [[str(status) for status in EVIDENCE_STATUSES]],
+    )
+    # Pending marks, as estimates_mark_pending; a correction, or evidence dated before what
+    # the estimate already reflects, needs a full recompute. Existing estimates are updated
+    # first and only then are the missing ones inserted (already pending), so that a first
+    # import writes each estimate row once, not twice.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE score_pair_marks ON COMMIT DROP AS
+        SELECT student_id, standard_id, bool_or(NOT inserted) AS corrected,
+               min(scored_on) FILTER (
+                   WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
+        FROM score_pairs GROUP BY student_id, standard_id
+        """,
+        [[str(status) for status in EVIDENCE_STATUSES]],
+    )
+    cursor.execute("ANALYZE score_pair_marks")
+    cursor.execute(
+        """
+        UPDATE assessments_masteryestimate e
+        SET pending_since = %s,
+            needs_full_recompute = e.needs_full_recompute OR p.corrected
+                OR (e.latest_observed_on IS NOT NULL AND p.earliest < e.latest_observed_on)
+        FROM score_pair_marks p
+        WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id
+        RETURNING e.id
+        """,
+        [now],
+    )
+    estimate_ids = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        """
+        INSERT INTO assessments_masteryestimate (student_id, standard_id, probability,
+            level, evidence_count, trend, method, computed_at, latest_observed_on,
+            latest_evidence_id, state, pending_since, needs_full_recompute)
+        SELECT student_id, standard_id, NULL::float8, 0, 0, %s, '',
+            NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
+        FROM score_pair_marks
+        ON CONFLICT (student_id, standard_id) DO NOTHING
+        RETURNING id
+        """,
+        [Trend.FLAT, now],
+    )
+    estimate_ids.extend(row[0] for row in cursor.fetchall())
+    result.estimate_ids = sorted(estimate_ids)
+    result.pairs_marked = len(result.estimate_ids)
+    for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
+        cursor.execute(f"DROP TABLE {table}")

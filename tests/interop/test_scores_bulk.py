@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
+from assessments import services
 from assessments.models import (
     Assessment,
     AssessmentItem,
@@ -140,3 +142,96 @@ def test_bulk_leaves_unchanged_scores_alone_and_marks_corrections(world: World) 
     assert list(MasteryEvidence.objects.filter(score=score).values_list("value", flat=True)) == [
         pytest.approx(0.25)
     ]
+
+
+# Large batches on PostgreSQL check foreign keys once, set-based (the keys are dropped while the
+# scores are written and added back): the same rows, the same constraints, and a bad reference
+# still aborts everything.
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="foreign keys are dropped on PostgreSQL only"
+)
+
+
+def foreign_keys() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])"
+            " ORDER BY 1, 2",
+            [list(services.BULK_TABLES)],
+        )
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def large_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services, "BULK_FOREIGN_KEY_ROWS", 1)
+
+
+@postgresql_only
+@pytest.mark.usefixtures("large_batches")
+def test_large_batch_checks_keys_once_and_restores_them(world: World) -> None:
+    keys = foreign_keys()
+    assert len(keys) >= 5  # student assessment → student, assessment; score → ...; estimate → ...
+    assessment = twin(world)
+    result = scores_record_bulk(scores=inputs(world, assessment, None))
+    assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
+    assert foreign_keys() == keys
+    assert Score.objects.filter(student_assessment__assessment=assessment).count() == 3
+    # The session's settings are the server's again.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout'), current_setting('work_mem')")
+        assert cursor.fetchone() == ("0", "4MB")
+
+
+@postgresql_only
+@pytest.mark.usefixtures("large_batches")
+def test_large_batch_with_a_missing_student_writes_nothing(world: World) -> None:
+    keys = foreign_keys()
+    assessment = twin(world)
+    bad = inputs(world, assessment, None)
+    bad.append(
+        ScoreInput(
+            student_id=world.student.pk + 10_000,
+            assessment_id=assessment.pk,
+            scored_on=dt.date(2026, 10, 2),
+            points=Decimal("5"),
+        )
+    )
+    with pytest.raises(IntegrityError, match="student"), transaction.atomic():
+        scores_record_bulk(scores=bad)
+    assert not Score.objects.filter(student_assessment__assessment=assessment).exists()
+    assert foreign_keys() == keys
+
+
+@postgresql_only
+@pytest.mark.usefixtures("large_batches")
+def test_large_batch_keeps_row_checks_while_others_read_scores(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader holding the scores table: the import does not wait on it past BULK_LOCK_WAIT,
+    and writes the same rows with the keys checked row by row."""
+    import psycopg
+
+    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
+    settings = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        reader.execute("SELECT count(*) FROM assessments_score")  # holds its lock until rollback
+        keys = foreign_keys()
+        assessment = twin(world)
+        with caplog.at_level("INFO", logger="assessments.services"):
+            result = scores_record_bulk(scores=inputs(world, assessment, None))
+    finally:
+        reader.rollback()
+        reader.close()
+    assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
+    assert "row-by-row key checks" in caplog.text and "lock timeout" in caplog.text
+    assert foreign_keys() == keys

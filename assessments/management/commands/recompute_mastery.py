@@ -2,6 +2,7 @@ import json
 import multiprocessing
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 
 from django.core.management.base import BaseCommand, CommandError
@@ -38,8 +39,19 @@ def _recompute_part(ids: list[int], done, changed) -> None:  # type: ignore[no-u
         with changed.get_lock():
             changed.value += batch_changed
 
-    _recompute(ids, count)
-    connections.close_all()
+    # Fresh connection objects: a forked child must never use one it inherited (after threaded
+    # code in the parent, the one it finds can be another thread's, open, and shared with its
+    # siblings). The inherited ones stay referenced, so nothing closes the parent's session.
+    for alias in connections:
+        connections[alias] = connections.create_connection(alias)
+    try:
+        _recompute(ids, count)
+    except BaseException:
+        # The parent reports the exit code; the reason goes to this process's stderr.
+        traceback.print_exc()
+        raise
+    finally:
+        connections.close_all()
 
 
 class Command(BaseCommand):
