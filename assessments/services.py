@@ -679,7 +679,10 @@ def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresReco
         WHERE s.ctid = r.row_id
         """
     )
-    # One StudentAssessment per (student, assessment, administration date).
+    # One StudentAssessment per (student, assessment, administration date). Plain inserts of the
+    # missing ones (an anti-join, as scores_record's bulk_create): ON CONFLICT's speculative
+    # insertion costs every row, and a result written meanwhile by someone else fails the import
+    # on the unique constraint instead of being merged, with nothing half-written.
     cursor.execute(
         """
         INSERT INTO assessments_studentassessment (source_system, source_id, is_active,
@@ -688,7 +691,10 @@ def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresReco
         SELECT DISTINCT '', '', true, %s::timestamptz, %s::timestamptz, a.district_id,
             s.student_id, s.assessment_id, s.scored_on, %s
         FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
-        ON CONFLICT (student_id, assessment_id, administered_on) DO NOTHING
+        WHERE NOT EXISTS (
+            SELECT 1 FROM assessments_studentassessment sa
+            WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
+              AND sa.administered_on = s.scored_on)
         """,
         [now, now, ScoreStatus.SCORED],
     )
@@ -703,13 +709,31 @@ def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresReco
     )
     cursor.execute("CREATE TEMP TABLE score_changed (id bigint, inserted boolean) ON COMMIT DROP")
     compared = ("points", "rubric_level", "normalized", "status", "comment")
-    for conflict, where in (
-        ("(student_assessment_id) WHERE item_id IS NULL", "s.item_id IS NULL"),
-        ("(student_assessment_id, item_id)", "s.item_id IS NOT NULL"),
+    # Scores that exist and differ are updated, then the missing ones inserted, whole-assessment
+    # scores (no item) and item scores apart so that each join is a plain equality.
+    for same_item, where in (
+        ("sc.item_id IS NULL", "s.item_id IS NULL"),
+        ("sc.item_id = s.item_id", "s.item_id IS NOT NULL"),
     ):
         cursor.execute(
             f"""
-            WITH upserted AS (
+            WITH updated AS (
+                UPDATE assessments_score sc SET
+                    {", ".join(f"{c} = s.{c}" for c in compared)}, updated_at = %s
+                FROM score_stage s
+                WHERE {where} AND sc.student_assessment_id = s.student_assessment_id
+                  AND {same_item}
+                  AND ({", ".join(f"sc.{c}" for c in compared)})
+                      IS DISTINCT FROM ({", ".join(f"s.{c}" for c in compared)})
+                RETURNING sc.id
+            )
+            INSERT INTO score_changed SELECT id, false FROM updated
+            """,  # noqa: S608 (column names are constants)
+            [now],
+        )
+        cursor.execute(
+            f"""
+            WITH inserted AS (
                 INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
                     student_id, points, rubric_level, normalized, scored_on, status, source,
                     comment, source_system, source_id, entered_by_id, created_at, updated_at)
@@ -717,15 +741,12 @@ def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresReco
                     s.points, s.rubric_level, s.normalized, s.scored_on, s.status, %s,
                     s.comment, s.source_system, s.source_id, NULL, %s, %s
                 FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
-                WHERE {where}
-                ON CONFLICT {conflict} DO UPDATE SET
-                    {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)},
-                    updated_at = EXCLUDED.updated_at
-                WHERE ({", ".join(f"assessments_score.{c}" for c in compared)})
-                    IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in compared)})
-                RETURNING id, (xmax = 0) AS inserted
+                WHERE {where} AND NOT EXISTS (
+                    SELECT 1 FROM assessments_score sc
+                    WHERE sc.student_assessment_id = s.student_assessment_id AND {same_item})
+                RETURNING id
             )
-            INSERT INTO score_changed SELECT id, inserted FROM upserted
+            INSERT INTO score_changed SELECT id, true FROM inserted
             """,  # noqa: S608 (column names are constants)
             [source, now, now],
         )
