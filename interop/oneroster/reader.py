@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from interop.oneroster.schema import STATUSES, FileSpec
 from interop.registry import ImportContext
@@ -30,6 +31,8 @@ PROGRESS_EVERY = 2000
 csv.field_size_limit(10 * 1024 * 1024)
 
 
+# Exports repeat a few dates (dateLastModified, a line item's date) across millions of rows.
+@lru_cache(maxsize=8192)
 def parse_date(text: str) -> date | None:
     """A date, or a datetime whose date part is taken; None when it is neither."""
     match = DATE.match(text)
