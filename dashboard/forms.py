@@ -36,7 +36,8 @@ class OverviewFilterForm(forms.Form):
 
     def filters(self) -> OverviewFilters:
         """The valid filters; a field with an error falls back to its default (the page says so)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the fields that passed: each wrong one alone falls back
         as_of = data.get("as_of")
         return OverviewFilters(
             subject=data.get("subject") or "",
@@ -65,12 +66,19 @@ def filters_query(filters: OverviewFilters) -> str:
 
 
 def filter_form_with_choices(data: object, choices: FilterChoices) -> OverviewFilterForm:
+    """The filter form offering, and accepting, only the section's own subjects and clusters."""
     form = OverviewFilterForm(data)  # type: ignore[arg-type]
-    form.fields["subject"].widget = forms.Select(
-        choices=[("", "All subjects"), *((s, s) for s in choices.subjects)]
+    form.fields["subject"] = forms.ChoiceField(
+        required=False,
+        choices=[("", "All subjects"), *((s, s) for s in choices.subjects)],
+        label="Subject",
     )
-    form.fields["cluster"].widget = forms.Select(
-        choices=[("", "All clusters"), *((str(pk), label) for pk, label in choices.clusters)]
+    form.fields["cluster"] = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "All clusters"), *((str(pk), label) for pk, label in choices.clusters)],
+        label="Cluster",
     )
     form.fields["date_from"].widget = forms.DateInput(attrs={"type": "date"})
     form.fields["as_of"].widget = forms.DateInput(attrs={"type": "date"})

@@ -30,6 +30,7 @@ from dashboard.forms import (
 )
 from dashboard.templatetags.dashboard_tags import json_bytes_script
 from privacy.services import access_log_record
+from students.models import Section
 from students.selectors import (
     section_for_user,
     section_teachers,
@@ -59,10 +60,21 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
+def _section_inputs(request: HttpRequest, section: Section) -> selectors.SectionInputs:
+    """The section's fresh reads under the filters that apply: a subject or cluster the section
+    does not have falls back to all of them, like any other wrong filter (the form names it)."""
+    filters = OverviewFilterForm(request.GET).filters()
+    inputs = selectors.section_inputs(section, filters)
+    checked = filter_form_with_choices(request.GET, inputs.choices).filters()
+    if checked != filters:
+        inputs.filters = checked
+    return inputs
+
+
 def _section_mastery(request: HttpRequest, pk: int, what: str):  # type: ignore[no-untyped-def]
     access = section_for_user(request.user, pk)
-    filters = OverviewFilterForm(request.GET).filters()
-    mastery = selectors.section_mastery(access.section, filters)
+    inputs = _section_inputs(request, access.section)
+    mastery = selectors.section_mastery(access.section, inputs.filters, inputs)
     access_log_record(
         actor=request.user,
         role=access.role,
@@ -141,8 +153,8 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
 def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     """The section's page: heatmap, distribution, needs attention, roster."""
     access = section_for_user(request.user, pk)
-    filters = OverviewFilterForm(request.GET).filters()
-    inputs = selectors.section_inputs(access.section, filters)
+    inputs = _section_inputs(request, access.section)
+    filters = inputs.filters
     # The same words as the roster page this replaced: families read them in the access log.
     access_log_record(
         actor=request.user,

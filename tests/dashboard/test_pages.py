@@ -200,6 +200,31 @@ def test_filters_subject_cluster_kind_and_dates_choose_the_columns(client, world
     assert columns(f"as_of={until}") == ["4.NF.A.1"]
 
 
+def test_a_subject_or_cluster_the_section_lacks_falls_back_to_all_and_says_so(
+    client, world: World
+) -> None:
+    """A forged or stale link: the page shows every standard, names the wrong filter, keeps the
+    valid ones, and the CSV link and the CSV hold what is shown."""
+    second_standard(world)
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    response = client.get(overview_url(world, "subject=Astrology&cluster=999999&kind=quiz"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert figure_of(response)["data"][0]["x"] == ["4.NF.A.1"]  # the quiz's standard only
+    assert "Some filters were not applied" in page
+    assert "Subject: Select a valid choice. Astrology is not one of the available choices." in page
+    assert "Cluster: Select a valid choice. 999999 is not one of the available choices." in page
+    assert 'mastery.csv?kind=quiz"' in page
+    rows = csv_rows(
+        client.get(
+            reverse("dashboard:section_csv", kwargs={"pk": world.section.pk}),
+            {"subject": "Astrology", "kind": "quiz"},
+        )
+    )
+    assert rows[0][2:] == [world.standard.code]
+
+
 def test_levels_as_of_a_date_come_from_the_estimate_history(client, world: World) -> None:
     record([score(world, world.student, "2", 30)])
     record([score(world, world.student, "10", 2), score(world, world.student, "10", 1)])
