@@ -333,6 +333,12 @@ class Score(models.Model):
         indexes = [
             models.Index(fields=["student", "scored_on"]),
             models.Index(fields=["item"], condition=Q(item__isnull=False), name="score_item"),
+            # The section page's missing work: a few rows among every score.
+            models.Index(
+                fields=["student", "scored_on"],
+                condition=Q(status="missing"),
+                name="score_missing",
+            ),
             models.Index(
                 fields=["entered_by"],
                 condition=Q(entered_by__isnull=False),

@@ -34,21 +34,26 @@ class AccessLogEntry(models.Model):
     what = models.CharField(max_length=100, help_text="Page or export name.")
     path = models.CharField(max_length=500, blank=True, default="")
     purpose = models.CharField(max_length=200, blank=True, default="")
-    # No database constraint: the row must outlive the student's deletion.
+    # No database constraint: the row must outlive the student's deletion. Indexes: the two
+    # below, and nothing more (every page view writes a row per student shown).
     student = models.ForeignKey(
         "students.Student",
         null=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
-    student_key = models.CharField(max_length=32, db_index=True)
+    student_key = models.CharField(max_length=32)
 
     objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["student", "-at"])]
+        indexes = [
+            models.Index(fields=["student", "-at"]),
+            models.Index(fields=["student_key", "-at"], name="access_log_student_key"),
+        ]
         verbose_name_plural = "access log entries"
 
     def __str__(self) -> str:
