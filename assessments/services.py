@@ -759,22 +759,28 @@ def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresReco
     result.unchanged = staged - result.created - result.updated
     if not result.created and not result.updated:
         return
-    # Each changed score's standards: its item's alignment, else its assessment's.
+    # Each changed score's standards: its item's alignment, else its assessment's (two joins
+    # rather than a lateral subquery per score).
     cursor.execute(
         """
         CREATE TEMP TABLE score_pairs ON COMMIT DROP AS
-        SELECT sc.id AS score_id, sc.student_id, st.standard_id, sc.item_id,
-               sa.assessment_id, sc.scored_on, sc.normalized, sc.status, c.inserted
-        FROM score_changed c
-        JOIN assessments_score sc ON sc.id = c.id
-        JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
-        JOIN LATERAL (
-            SELECT standard_id FROM assessments_assessmentitem_standards
-            WHERE sc.item_id IS NOT NULL AND assessmentitem_id = sc.item_id
-            UNION ALL
-            SELECT standard_id FROM assessments_assessment_standards
-            WHERE sc.item_id IS NULL AND assessment_id = sa.assessment_id
-        ) st ON true
+        WITH changed AS MATERIALIZED (
+            SELECT sc.id AS score_id, sc.student_id, sc.item_id, sa.assessment_id,
+                   sc.scored_on, sc.normalized, sc.status, c.inserted
+            FROM score_changed c
+            JOIN assessments_score sc ON sc.id = c.id
+            JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
+        )
+        SELECT c.score_id, c.student_id, st.standard_id, c.item_id, c.assessment_id,
+               c.scored_on, c.normalized, c.status, c.inserted
+        FROM changed c JOIN assessments_assessment_standards st
+            ON st.assessment_id = c.assessment_id
+        WHERE c.item_id IS NULL
+        UNION ALL
+        SELECT c.score_id, c.student_id, st.standard_id, c.item_id, c.assessment_id,
+               c.scored_on, c.normalized, c.status, c.inserted
+        FROM changed c JOIN assessments_assessmentitem_standards st
+            ON st.assessmentitem_id = c.item_id
         """
     )
     cursor.execute("ANALYZE score_pairs")
