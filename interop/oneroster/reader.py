@@ -47,7 +47,7 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One record of a file, with helpers that read a column and record what is wrong with it."""
 
@@ -97,7 +97,7 @@ class Row:
         return raw
 
     def boolean(self, column: str, *, required: bool = False) -> bool | None:
-        raw = self.required(column) if required else self.text(column)
+        raw = self.required(column) if required else self.values.get(column, "")
         if not raw:
             return None
         parsed = TRUE_VALUES.get(raw.lower())
@@ -215,6 +215,13 @@ class CsvFile:
         known = set(self.spec.columns)
         positions = [(i, name) for i, name in enumerate(self.header) if name in known]
         width = len(self.header)
+        # What _check_common checks, decided once per file rather than once per row.
+        checks = (
+            "sourcedId" in self.spec.required,
+            "status" in self.spec.columns,
+            "dateLastModified" in self.spec.columns,
+            self.mode == "delta",
+        )
         progress.file_started(self.spec.filename, source.size(self.spec.filename))
         with open_text(source, self.spec.filename) as (text, counter):
             reader = csv.reader(text, strict=True)
@@ -231,7 +238,7 @@ class CsvFile:
                     row = Row(self, start, values)
                     if len(record) > width:
                         row.error("", f"{len(record)} fields where the header has {width}")
-                    self._check_common(row)
+                    self._check_common(row, checks)
                     self.rows_read += 1
                     if self.rows_read % PROGRESS_EVERY == 0:
                         progress.advance(self.rows_read, counter.bytes_read)
@@ -243,17 +250,18 @@ class CsvFile:
         progress.advance(self.rows_read, counter.bytes_read)
         progress.file_finished()
 
-    def _check_common(self, row: Row) -> None:
-        if "sourcedId" in self.spec.required:
-            row.required("sourcedId")
-            row.fits("sourcedId", row.sourced_id, 255)
-        if "status" in self.spec.columns:
-            row.enum("status", STATUSES, required=self.mode == "delta")
-        if "dateLastModified" in self.spec.columns:
+    def _check_common(self, row: Row, checks: tuple[bool, bool, bool, bool]) -> None:
+        """The columns every file shares; `checks` says which of them apply (see rows)."""
+        sourced, status, modified, delta = checks
+        if sourced:
+            row.fits("sourcedId", row.required("sourcedId"), 255)
+        if status:
+            row.enum("status", STATUSES, required=delta)
+        if modified:
             raw = (
                 row.required("dateLastModified")
-                if self.mode == "delta"
-                else row.text("dateLastModified")
+                if delta
+                else row.values.get("dateLastModified", "")
             )
             if raw and parse_date(raw) is None:
                 row.error("dateLastModified", "Not a date-time (ISO 8601)", raw)
