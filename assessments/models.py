@@ -265,10 +265,10 @@ class Score(models.Model):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
-    # Its index stays although score_once_per_item leads with it: on PostgreSQL, dropping it
-    # through db_index=False also drops the partial unique index score_once_per_assessment.
+    # No index of its own: score_once_per_item leads with it (migration 0007 drops the old one
+    # by name: Django's own AlterField would drop the partial unique index on the same column).
     student_assessment = models.ForeignKey(
-        StudentAssessment, on_delete=models.CASCADE, related_name="scores"
+        StudentAssessment, on_delete=models.CASCADE, related_name="scores", db_index=False
     )
     # Indexed where set (a partial index below): most scores are of a whole assessment.
     item = models.ForeignKey(
@@ -316,6 +316,7 @@ class Score(models.Model):
 
     class Meta:
         constraints = [
+            # Not partial: it is also the index of every read by student assessment.
             models.UniqueConstraint(
                 fields=["student_assessment", "item"], name="score_once_per_item"
             ),

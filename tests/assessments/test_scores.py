@@ -241,3 +241,34 @@ def test_a_student_who_left_the_section_cannot_be_scored_there(client, world: Wo
     assert response.status_code == 400
     assert "not on this section" in response.content.decode()
     assert not Score.objects.exists()
+
+
+def test_the_database_keeps_one_score_per_assessment_and_per_item(world: World) -> None:
+    """The unique indexes hold whatever writes: two whole-assessment scores, or two scores of
+    one item, in one student assessment are refused."""
+    from django.db import IntegrityError
+
+    from assessments.models import AssessmentItem, ItemKind
+
+    scores_record(scores=[_score(world, "8", 1)], enqueue=False)
+    first = Score.objects.get()
+    item = AssessmentItem.objects.create(
+        district=world.district, assessment=world.assessment, kind=ItemKind.OBJECTIVE, code="Q1"
+    )
+    for item_id in (None, item.pk):
+        if item_id is not None:
+            Score.objects.create(
+                district=world.district,
+                student_assessment=first.student_assessment,
+                student=world.student,
+                item_id=item_id,
+                scored_on=first.scored_on,
+            )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Score.objects.create(
+                district=world.district,
+                student_assessment=first.student_assessment,
+                student=world.student,
+                item_id=item_id,
+                scored_on=first.scored_on,
+            )
