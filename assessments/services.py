@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import DatabaseError, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -522,7 +523,7 @@ BULK_TABLES = (
 
 
 @contextmanager
-def _foreign_keys_checked_once(cursor, tables: Sequence[str]) -> Iterator[bool]:  # type: ignore[no-untyped-def]
+def _foreign_keys_checked_once(cursor: CursorWrapper, tables: Sequence[str]) -> Iterator[bool]:
     """Drop the tables' foreign keys for the block and add them back at its end, so that
     PostgreSQL checks each one with a single join over the table instead of one lookup per row
     written at COMMIT (a million scores queued five million of those: a third of the import).
@@ -655,7 +656,9 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
     return result
 
 
-def _scores_bulk_write(cursor, staged: int, source: str, now, result: ScoresRecorded) -> None:  # type: ignore[no-untyped-def]
+def _scores_bulk_write(
+    cursor: CursorWrapper, staged: int, source: str, now: datetime, result: ScoresRecorded
+) -> None:
     """The set-based writes from the staged scores (score_stage) into `result`."""
     from assessments.models import Trend
 
