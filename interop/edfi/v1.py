@@ -62,9 +62,7 @@ def section_key(identity: Node) -> str:
 
 
 def section_ref(node: Node, path: str = "SectionReference") -> Ref:
-    identity = node.find(f"{path}/SectionIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/SectionIdentity")
     return Ref("section", section_key(identity), path=path)
 
 
@@ -98,9 +96,7 @@ def grading_period_ref(node: Node, path: str = "GradingPeriodReference") -> Ref 
 
 
 def course_ref(node: Node, path: str = "CourseReference") -> Ref:
-    identity = node.find(f"{path}/CourseIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/CourseIdentity")
     school = _edorg_id(identity.find("EducationalOrgReference"))
     course_id = identity.text("UniqueCourseId") or identity.text("CourseCode/ID")
     if not school or not course_id:
@@ -118,9 +114,7 @@ def assessment_key(identity: Node) -> str:
 
 
 def assessment_ref(node: Node, path: str = "AssessmentReference") -> Ref:
-    identity = node.find(f"{path}/AssessmentIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/AssessmentIdentity")
     return Ref("assessment", assessment_key(identity), path=path)
 
 
@@ -151,9 +145,7 @@ def objective_ref_of(ref: Node, path: str) -> Ref | None:
 def student_section_ref(
     node: Node, path: str = "StudentSectionAssociationReference"
 ) -> tuple[Ref, Ref]:
-    identity = node.find(f"{path}/StudentSectionAssociationIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/StudentSectionAssociationIdentity")
     return student_ref(identity), section_ref(identity)
 
 
@@ -604,9 +596,7 @@ def cohort(node: Node) -> list[Rec]:
 
 
 def _cohort_ref(node: Node) -> Ref:
-    identity = node.find("CohortReference/CohortIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no CohortReference", "CohortReference")
+    identity = node.child("CohortReference/CohortIdentity")
     org = _edorg_id(identity.find("EducationalOrgReference"))
     return Ref("cohort", f"{org}|{identity.required('CohortIdentifier')}", path="CohortReference")
 
@@ -810,11 +800,7 @@ def student_assessment(node: Node) -> list[Rec]:
 
 
 def _student_assessment_of(node: Node) -> Ref:
-    identity = node.find("StudentAssessmentReference/StudentAssessmentIdentity")
-    if identity is None:
-        raise RecordError(
-            f"{node.tag} has no StudentAssessmentReference", "StudentAssessmentReference"
-        )
+    identity = node.child("StudentAssessmentReference/StudentAssessmentIdentity")
     child = student_ref(identity)
     test = assessment_ref(identity)
     when = identity.date("AdministrationDate", required=True)
@@ -904,9 +890,7 @@ def gradebook_entry(node: Node) -> list[Rec]:
 
 def student_gradebook_entry(node: Node) -> list[Rec]:
     child, target = student_section_ref(node)
-    identity = node.find("GradebookEntryReference/GradebookEntryIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no GradebookEntryReference", "GradebookEntryReference")
+    identity = node.child("GradebookEntryReference/GradebookEntryIdentity")
     entry_key = _gradebook_key(identity)
     return [
         Rec(
@@ -1022,11 +1006,7 @@ def academic_record(node: Node) -> list[Rec]:
 
 
 def course_transcript(node: Node) -> list[Rec]:
-    identity = node.find("StudentAcademicRecordReference/StudentAcademicRecordIdentity")
-    if identity is None:
-        raise RecordError(
-            f"{node.tag} has no StudentAcademicRecordReference", "StudentAcademicRecordReference"
-        )
+    identity = node.child("StudentAcademicRecordReference/StudentAcademicRecordIdentity")
     child, _session, record_key = _academic_record_key(identity)
     taken = course_ref(node)
     result = node.required("CourseAttemptResult")

@@ -83,9 +83,7 @@ def _session_key(identity: Node) -> tuple[str, str, str]:
 
 
 def session_ref(node: Node, path: str = "SessionReference") -> Ref:
-    identity = node.find(f"{path}/SessionIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/SessionIdentity")
     school, year, name = _session_key(identity)
     return Ref(
         "session",
@@ -109,9 +107,7 @@ def _offering_key(identity: Node) -> tuple[str, str]:
 
 
 def section_ref(node: Node, path: str = "SectionReference") -> Ref:
-    identity = node.find(f"{path}/SectionIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/SectionIdentity")
     offering = identity.find("CourseOfferingReference/CourseOfferingIdentity")
     code = identity.text("SectionIdentifier")
     if offering is None or not code:
@@ -260,9 +256,7 @@ def course_offering(node: Node) -> list[Rec]:
     target = school_ref(node)
     code = node.required("LocalCourseCode")
     session_ = session_ref(node)
-    identity = node.find("CourseReference/CourseIdentity")
-    if identity is None:
-        raise RecordError("CourseOffering has no CourseReference", "CourseReference")
+    identity = node.child("CourseReference/CourseIdentity")
     org = _org_id(identity.find("EducationOrganizationReference"))
     course_code = identity.text("CourseCode")
     if not org or not course_code:
@@ -292,9 +286,7 @@ def course_offering(node: Node) -> list[Rec]:
 
 def section(node: Node) -> list[Rec]:
     code = node.required("SectionIdentifier")
-    offering = node.find("CourseOfferingReference/CourseOfferingIdentity")
-    if offering is None:
-        raise RecordError("Section has no CourseOfferingReference", "CourseOfferingReference")
+    offering = node.child("CourseOfferingReference/CourseOfferingIdentity")
     school_id, offering_key = _offering_key(offering)
     return [
         Rec(
@@ -474,9 +466,7 @@ def student_section(node: Node) -> list[Rec]:
 def school_attendance_event(node: Node) -> list[Rec]:
     child = student_ref(node)
     target = school_ref(node)
-    event = node.find("AttendanceEvent")
-    if event is None:
-        raise RecordError("StudentSchoolAttendanceEvent has no AttendanceEvent", "AttendanceEvent")
+    event = node.child("AttendanceEvent")
     when = event.date("EventDate", required=True)
     category = event.required("AttendanceEventCategory")
     session_ = session_ref(node)
@@ -502,11 +492,7 @@ def school_attendance_event(node: Node) -> list[Rec]:
 
 
 def _incident_ref(node: Node) -> Ref:
-    identity = node.find("DisciplineIncidentReference/DisciplineIncidentIdentity")
-    if identity is None:
-        raise RecordError(
-            f"{node.tag} has no DisciplineIncidentReference", "DisciplineIncidentReference"
-        )
+    identity = node.child("DisciplineIncidentReference/DisciplineIncidentIdentity")
     school_id = _school_id(identity.find("SchoolReference"))
     identifier = identity.text("IncidentIdentifier")
     if not school_id or not identifier:
@@ -546,7 +532,8 @@ def discipline_incident(node: Node) -> list[Rec]:
     ]
 
 
-def student_incident_behavior(node: Node) -> list[Rec]:
+def _student_incident(node: Node, *, role: str, behaviors: list[str]) -> list[Rec]:
+    """A student's part in an incident; `role` when the association names no participation."""
     child = student_ref(node)
     incident = _incident_ref(node)
     return [
@@ -557,31 +544,20 @@ def student_incident_behavior(node: Node) -> list[Rec]:
             node.tag,
             values={
                 "participation": ", ".join(node.texts("DisciplineIncidentParticipationCode"))
-                or "Perpetrator",
-                "behaviors": [node.required("Behavior")],
+                or role,
+                "behaviors": behaviors,
             },
             refs={"student": child, "incident": incident},
         )
     ]
+
+
+def student_incident_behavior(node: Node) -> list[Rec]:
+    return _student_incident(node, role="Perpetrator", behaviors=[node.required("Behavior")])
 
 
 def student_incident_non_offender(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    incident = _incident_ref(node)
-    return [
-        Rec(
-            "student_discipline_incident",
-            f"{child.key}|{incident.key}",
-            node.line,
-            node.tag,
-            values={
-                "participation": ", ".join(node.texts("DisciplineIncidentParticipationCode"))
-                or "Non-offender",
-                "behaviors": [],
-            },
-            refs={"student": child, "incident": incident},
-        )
-    ]
+    return _student_incident(node, role="Non-offender", behaviors=[])
 
 
 def discipline_action(node: Node) -> list[Rec]:
@@ -661,9 +637,7 @@ PROGRAM_OF_ASSOCIATION = {
 
 def student_program(node: Node) -> list[Rec]:
     child = student_ref(node)
-    identity = node.find("ProgramReference/ProgramIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no ProgramReference", "ProgramReference")
+    identity = node.child("ProgramReference/ProgramIdentity")
     key, name, kind = _program_key(identity, "ProgramReference")
     begin = node.date("BeginDate", required=True)
     return [
@@ -708,9 +682,7 @@ def cohort(node: Node) -> list[Rec]:
 
 def student_cohort(node: Node) -> list[Rec]:
     child = student_ref(node)
-    identity = node.find("CohortReference/CohortIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no CohortReference", "CohortReference")
+    identity = node.child("CohortReference/CohortIdentity")
     org = _org_id(identity.find("EducationOrganizationReference"))
     group = Ref("cohort", f"{org}|{identity.required('CohortIdentifier')}", path="CohortReference")
     begin = node.date("BeginDate", required=True)
@@ -731,9 +703,7 @@ def student_cohort(node: Node) -> list[Rec]:
 
 def calendar_date(node: Node) -> list[Rec]:
     when = node.date("Date", required=True)
-    identity = node.find("CalendarReference/CalendarIdentity")
-    if identity is None:
-        raise RecordError("CalendarDate has no CalendarReference", "CalendarReference")
+    identity = node.child("CalendarReference/CalendarIdentity")
     target = school_ref(identity)
     code = identity.required("CalendarCode")
     return [
@@ -795,9 +765,7 @@ def grading_period(node: Node) -> list[Rec]:
 
 def _student_section_ref(node: Node) -> tuple[Ref, Ref]:
     path = "StudentSectionAssociationReference"
-    identity = node.find(f"{path}/StudentSectionAssociationIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/StudentSectionAssociationIdentity")
     return student_ref(identity), section_ref(identity)
 
 
@@ -909,9 +877,7 @@ def academic_record(node: Node) -> list[Rec]:
 
 
 def _course_ref(node: Node, path: str = "CourseReference") -> Ref:
-    identity = node.find(f"{path}/CourseIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/CourseIdentity")
     org = _org_id(identity.find("EducationOrganizationReference"))
     code = identity.text("CourseCode")
     if not org or not code:
@@ -921,9 +887,7 @@ def _course_ref(node: Node, path: str = "CourseReference") -> Ref:
 
 def course_transcript(node: Node) -> list[Rec]:
     path = "StudentAcademicRecordReference"
-    identity = node.find(f"{path}/StudentAcademicRecordIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/StudentAcademicRecordIdentity")
     child, org, record_key = _academic_record_key(identity)
     taken = _course_ref(node)
     result = node.required("CourseAttemptResult")
@@ -984,9 +948,7 @@ def gradebook_entry(node: Node) -> list[Rec]:
 
 def student_gradebook_entry(node: Node) -> list[Rec]:
     child = student_ref(node)
-    identity = node.find("GradebookEntryReference/GradebookEntryIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no GradebookEntryReference", "GradebookEntryReference")
+    identity = node.child("GradebookEntryReference/GradebookEntryIdentity")
     entry_key = _gradebook_key(identity)
     return [
         Rec(
@@ -1063,9 +1025,7 @@ def assessment_key(identity: Node, path: str = "AssessmentReference") -> str:
 
 
 def assessment_ref(node: Node, path: str = "AssessmentReference") -> Ref:
-    identity = node.find(f"{path}/AssessmentIdentity")
-    if identity is None:
-        raise RecordError(f"{node.tag} has no {path}", path)
+    identity = node.child(f"{path}/AssessmentIdentity")
     return Ref("assessment", assessment_key(identity, path), path=path)
 
 

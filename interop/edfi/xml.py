@@ -71,6 +71,14 @@ class Node:
         found = self.element.find(self._path(path))
         return Node(found, self.ns) if found is not None else None
 
+    def child(self, path: str) -> Node:
+        """The element at `path`, or a RecordError naming its first step ("X has no YReference")."""
+        found = self.find(path)
+        if found is None:
+            first = path.split("/", 1)[0]
+            raise RecordError(f"{self.tag} has no {first}", first)
+        return found
+
     def findall(self, path: str) -> list[Node]:
         return [Node(found, self.ns) for found in self.element.findall(self._path(path))]
 
