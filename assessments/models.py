@@ -337,7 +337,7 @@ class Score(models.Model):
             # The section page's missing work: a few rows among every score.
             models.Index(
                 fields=["student", "scored_on"],
-                condition=Q(status="missing"),
+                condition=Q(status=ScoreStatus.MISSING),
                 name="score_missing",
             ),
             models.Index(

@@ -63,11 +63,10 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 def _section_inputs(request: HttpRequest, section: Section) -> selectors.SectionInputs:
     """The section's fresh reads under the filters that apply: a subject or cluster the section
     does not have falls back to all of them, like any other wrong filter (the form names it)."""
-    filters = OverviewFilterForm(request.GET).filters()
-    inputs = selectors.section_inputs(section, filters)
-    checked = filter_form_with_choices(request.GET, inputs.choices).filters()
-    if checked != filters:
-        inputs.filters = checked
+    # The choices come with the inputs; the filters they hold are read first without them (the
+    # subject and cluster only narrow columns, which the inputs do not depend on).
+    inputs = selectors.section_inputs(section, OverviewFilterForm(request.GET).filters())
+    inputs.filters = filter_form_with_choices(request.GET, inputs.choices).filters()
     return inputs
 
 

@@ -2,11 +2,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from assessments.engine import estimates_recompute
-from assessments.models import MasteryEstimate, MasteryEstimateHistory, MasteryEvidence, Score
+from assessments.models import (
+    AssessmentItem,
+    ItemKind,
+    MasteryEstimate,
+    MasteryEstimateHistory,
+    MasteryEvidence,
+    Score,
+)
 from assessments.services import ScoreInput, scores_record
 from tests.conftest import World
 
@@ -246,29 +253,23 @@ def test_a_student_who_left_the_section_cannot_be_scored_there(client, world: Wo
 def test_the_database_keeps_one_score_per_assessment_and_per_item(world: World) -> None:
     """The unique indexes hold whatever writes: two whole-assessment scores, or two scores of
     one item, in one student assessment are refused."""
-    from django.db import IntegrityError
-
-    from assessments.models import AssessmentItem, ItemKind
-
     scores_record(scores=[_score(world, "8", 1)], enqueue=False)
     first = Score.objects.get()
     item = AssessmentItem.objects.create(
         district=world.district, assessment=world.assessment, kind=ItemKind.OBJECTIVE, code="Q1"
     )
+
+    def another(item_id: int | None) -> Score:
+        return Score.objects.create(
+            district=world.district,
+            student_assessment=first.student_assessment,
+            student=world.student,
+            item_id=item_id,
+            scored_on=first.scored_on,
+        )
+
     for item_id in (None, item.pk):
         if item_id is not None:
-            Score.objects.create(
-                district=world.district,
-                student_assessment=first.student_assessment,
-                student=world.student,
-                item_id=item_id,
-                scored_on=first.scored_on,
-            )
+            another(item_id)  # the item's first score is allowed
         with pytest.raises(IntegrityError), transaction.atomic():
-            Score.objects.create(
-                district=world.district,
-                student_assessment=first.student_assessment,
-                student=world.student,
-                item_id=item_id,
-                scored_on=first.scored_on,
-            )
+            another(item_id)
