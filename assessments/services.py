@@ -541,31 +541,38 @@ def _foreign_keys_checked_once(cursor: CursorWrapper, tables: Sequence[str]) -> 
         [list(tables)],
     )
     keys = cursor.fetchall()
-    cursor.execute("SELECT current_setting('lock_timeout')")
-    (lock_timeout,) = cursor.fetchone()
     quote = cursor.db.ops.quote_name
+    dropped = False
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _local_setting(cursor, "lock_timeout", BULK_LOCK_WAIT):
             # Checks still queued on these tables (rows written earlier in the transaction) would
             # forbid the ALTER: run them now instead of at COMMIT.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [BULK_LOCK_WAIT])
             for table, name, _ in keys:
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        dropped = True
     except DatabaseError as error:
         logger.info("Bulk scores keep their row-by-row key checks: %s", error)
-        yield False
-        return
-    finally:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
-        # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that.
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield True
-    for table, name, definition in keys:
-        # Names and definitions are PostgreSQL's own, read above; nothing here comes from input.
-        cursor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
-        )
+    # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that for the block.
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield dropped
+    if dropped:
+        for table, name, definition in keys:
+            # Names and definitions are PostgreSQL's own, read above; nothing comes from input.
+            cursor.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
+            )
+
+
+@contextmanager
+def _local_setting(cursor: CursorWrapper, name: str, value: str) -> Iterator[None]:
+    """A server setting changed for the block, within the transaction. An error in the block
+    leaves it to the rollback (of the transaction or savepoint), which restores it anyway."""
+    cursor.execute("SELECT current_setting(%s)", [name])
+    (before,) = cursor.fetchone()
+    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    yield
+    cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
 
 
 SCORE_STAGE_COLUMNS = (
@@ -643,16 +650,13 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
         if not staged:
             return result
         # Sorts and hashes over the staged rows in memory rather than in temporary files (the
-        # server's default is sized for many small queries); back to it when done.
-        cursor.execute("SELECT current_setting('work_mem')")
-        (work_mem,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [BULK_WORK_MEM])
-        if staged < BULK_FOREIGN_KEY_ROWS:
-            _scores_bulk_write(cursor, staged, source, now, result)
-        else:
-            with _foreign_keys_checked_once(cursor, BULK_TABLES):
+        # server's default is sized for many small queries).
+        with _local_setting(cursor, "work_mem", BULK_WORK_MEM):
+            if staged < BULK_FOREIGN_KEY_ROWS:
                 _scores_bulk_write(cursor, staged, source, now, result)
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            else:
+                with _foreign_keys_checked_once(cursor, BULK_TABLES):
+                    _scores_bulk_write(cursor, staged, source, now, result)
     return result
 
 

@@ -235,3 +235,38 @@ def test_large_batch_keeps_row_checks_while_others_read_scores(
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     assert "row-by-row key checks" in caplog.text and "lock timeout" in caplog.text
     assert foreign_keys() == keys
+
+
+@postgresql_only
+def test_kept_row_checks_leave_the_session_as_it_was_while_scores_are_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the keys cannot be dropped, the writes run under the session's own lock timeout and
+    deferred checks, not the short wait used to try the drop."""
+    import psycopg
+
+    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
+    settings = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        reader.execute("SELECT count(*) FROM assessments_score")
+        with transaction.atomic(), connection.cursor() as cursor:
+            with services._foreign_keys_checked_once(cursor, services.BULK_TABLES) as dropped:
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                assert (dropped, cursor.fetchone()[0]) == (False, "0")
+                # A key still checked at COMMIT, not at once: a dangling reference passes here.
+                cursor.execute(
+                    "INSERT INTO assessments_masteryestimate (student_id, standard_id,"
+                    " probability, level, evidence_count, trend, method, state,"
+                    " needs_full_recompute) VALUES (-1, -1, NULL, 0, 0, 'flat', '', '{}', false)"
+                )
+                transaction.set_rollback(True)
+    finally:
+        reader.rollback()
+        reader.close()
