@@ -26,7 +26,10 @@ from assessments.models import (
     ScoreStatus,
     StudentAssessment,
 )
-from assessments.signals import mastery_changed_for_standard_on_commit
+from assessments.signals import (
+    mastery_changed_for_standard_on_commit,
+    mastery_changed_on_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +206,9 @@ def scores_record(
         late_pairs |= {(s.student_id, std) for s in to_update for std in standards_of[s.pk]}
         result.estimate_ids = estimates_mark_pending(pairs=pairs, full_recompute_pairs=late_pairs)
         result.pairs_marked = len(pairs)
+        # Pages that cache what scores show (missing work, pending counts) retire it now, not
+        # only when the recompute lands.
+        mastery_changed_on_commit({a.district_id for a in assessments.values()})
         if enqueue:
             mastery_recompute_enqueue(result.estimate_ids)
     return result
@@ -702,6 +708,7 @@ def _scores_bulk_write(
             SELECT 1 FROM assessments_studentassessment sa
             WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
               AND sa.administered_on = s.scored_on)
+        ORDER BY s.student_id, s.assessment_id, s.scored_on
         """,
         [now, now, ScoreStatus.SCORED],
     )
@@ -751,6 +758,7 @@ def _scores_bulk_write(
                 WHERE {where} AND NOT EXISTS (
                     SELECT 1 FROM assessments_score sc
                     WHERE sc.student_assessment_id = s.student_assessment_id AND {same_item})
+                ORDER BY s.student_assessment_id, s.item_id
                 RETURNING id
             )
             INSERT INTO score_changed SELECT id, true FROM inserted
@@ -804,6 +812,7 @@ def _scores_bulk_write(
                CASE WHEN item_id IS NOT NULL THEN 'i' || item_id ELSE 'a' || assessment_id END,
                scored_on, normalized
         FROM score_pairs WHERE normalized IS NOT NULL AND status = ANY(%s)
+        ORDER BY student_id, standard_id, scored_on
         """,
         [[str(status) for status in EVIDENCE_STATUSES]],
     )
@@ -843,12 +852,19 @@ def _scores_bulk_write(
         SELECT student_id, standard_id, NULL::float8, 0, 0, %s, '',
             NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
         FROM score_pair_marks
+        ORDER BY student_id, standard_id
         ON CONFLICT (student_id, standard_id) DO NOTHING
         RETURNING id
         """,
         [Trend.FLAT, now],
     )
     estimate_ids.extend(row[0] for row in cursor.fetchall())
+    if estimate_ids:
+        cursor.execute(
+            "SELECT DISTINCT district_id FROM assessments_assessment"
+            " WHERE id IN (SELECT assessment_id FROM score_stage)"
+        )
+        mastery_changed_on_commit(row[0] for row in cursor.fetchall())
     result.estimate_ids = sorted(estimate_ids)
     result.pairs_marked = len(result.estimate_ids)
     for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):

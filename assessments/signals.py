@@ -1,7 +1,8 @@
 """Signals of the assessments app.
 
-`mastery_changed` is sent after a write of estimates or overrides commits, with `district_ids`:
-pages that cache levels (dashboard.cache) retire what they hold for those districts.
+`mastery_changed` is sent after a write of scores, estimates or overrides commits, with
+`district_ids`: pages that cache levels and missing work (dashboard.cache) retire what they hold
+for those districts.
 """
 
 from collections.abc import Iterable

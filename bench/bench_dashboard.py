@@ -20,6 +20,7 @@ gzipped page sizes are taken once, in process, by the probe child.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import json
 import sys
@@ -215,6 +216,12 @@ def seed(output: Path) -> None:
             estimates_recompute(ordered[start : start + 500])
         scores += len(inputs)
         print(f"round {round_number + 1}: {len(inputs)} scores", file=sys.stderr, flush=True)
+    # Statistics, as a district's database has them (autovacuum gathers them within minutes):
+    # without them the planner guesses one row per table and picks poor plans for the pages.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     output.write_text(
         json.dumps(
             {
@@ -367,6 +374,7 @@ def application(environ: dict, start_response: Any) -> Any:
                 return super().get_response(request)
 
         _handler = Handler()
+        gc.freeze()  # as config/wsgi.py does after loading
     return _handler(environ, start_response)
 
 

@@ -1,10 +1,10 @@
 """The section page's cached grid, and the per-district mastery version that retires it.
 
-The grid (chart, levels table, distribution, roster table, the level part of the attention list)
-is the same for every user who may see the section. It is cached per worker process under a key
-made of everything the page reads fresh on each request (dashboard.selectors.SectionInputs:
+The grid (chart, levels table, distribution, roster table, the attention list with its missing
+work) is the same for every user who may see the section. It is cached per worker process under a
+key made of everything the page reads fresh on each request (dashboard.selectors.SectionInputs:
 roster, alignments, standards, policy, filters, date) and the district's mastery version, which
-every write of estimates or overrides replaces after it commits (on the signal
+every write of scores, estimates or overrides replaces after it commits (on the signal
 assessments.signals.mastery_changed). The version is read before the levels,
 so a grid read during a write is stored under the version that the write then retires.
 

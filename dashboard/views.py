@@ -96,8 +96,8 @@ class OverviewGrid:
     roster_body: SafeString
     student_count: int
     column_count: int
-    student_order: list[int]  # the sorted rows' student ids
-    attention_reasons: dict[int, list[str]]  # from the levels; missing work is added per request
+    attention: tuple[tuple[int, tuple[str, ...]], ...]  # (student id, reasons), most first
+    attention_list: SafeString
 
 
 def _student_url_template() -> str:
@@ -131,6 +131,12 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
     ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
     student_url = _student_url_template()
     figure_json = _serialized(charts.section_overview_figure(mastery))
+    # Missing work belongs here too: every score write retires the version (as estimate writes
+    # do), and the roster and the assessments are part of the key.
+    attention = selectors.attention_list(
+        mastery,
+        selectors.missing_work(inputs.section, [s.pk for s in mastery.students], inputs.filters),
+    )
     return OverviewGrid(
         figure_json=figure_json,
         figure_script=json_bytes_script(figure_json, "overview-figure"),
@@ -142,8 +148,8 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
         roster_body=tables.roster_table_body(inputs.roster, student_url),
         student_count=len(mastery.students),
         column_count=len(mastery.columns),
-        student_order=[s.pk for s in mastery.students],
-        attention_reasons=selectors.attention_reasons(mastery),
+        attention=tuple((f.student.pk, tuple(f.reasons)) for f in attention),
+        attention_list=tables.attention_list_html(attention, student_url),
     )
 
 
@@ -168,12 +174,6 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     grid = dashboard_cache.cached(
         ("section overview", inputs.fingerprint(), version), lambda: _overview_grid(inputs)
     )
-    students_by_id = {e.student_id: e.student for e in inputs.roster}
-    attention = selectors.attention_flags(
-        [students_by_id[student_id] for student_id in grid.student_order],
-        grid.attention_reasons,
-        selectors.missing_work(access.section, list(students_by_id), filters),
-    )
     query = filters_query(filters)
     policy = inputs.policy
     cell_url = reverse(
@@ -191,15 +191,14 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "section": access.section,
             "role": access.role,
             "teachers": section_teachers(access.section),
-            "roster": inputs.roster,
             "filters": filters,
             "grid": grid,
+            "roster": inputs.roster,
+            "attention": grid.attention,
             "levels": charts.level_styles(policy),
             "mastery_name": policy.level_named(policy.mastery_level).name,
             "filter_fields": _filter_fields(request.GET, inputs.choices),
             "figure_json": grid.figure_json,
-            "attention": attention,
-            "attention_list": tables.attention_list_html(attention, _student_url_template()),
             "recent_days": selectors.RECENT_DAYS,
             "missing_days": selectors.MISSING_DAYS,
             "query": query,
@@ -284,6 +283,11 @@ def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResp
     levels = charts.level_styles(view.policy)
     rows = [(e.student, view.cell(e.student_id)) for e in view.roster]
     selected_level = request.GET.get("level", "")
+    selected = int(selected_level) if selected_level.isdigit() else None
+    student_url = reverse(
+        "dashboard:student_standard",
+        kwargs={"pk": pk, "student_id": STUDENT_PLACEHOLDER, "standard_id": view.standard.pk},
+    ).replace(str(STUDENT_PLACEHOLDER), "{student}")
     return render(
         request,
         "dashboard/standard_detail.html",
@@ -294,11 +298,15 @@ def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResp
             "short_code": selectors.standard_short_code(view.standard.code),
             "levels": levels,
             "rows": rows,
-            "groups": selectors.level_groups(view),
+            "rows_html": tables.standard_students_body(rows, levels, selected, student_url),
+            "groups": [
+                (group, tables.student_links_html(group.students, student_url))
+                for group in selectors.level_groups(view)
+            ],
             "counts": [
                 (level, sum(1 for _, c in rows if c.level == level.value)) for level in levels
             ],
-            "selected_level": int(selected_level) if selected_level.isdigit() else None,
+            "selected_level": selected,
             "figure_json": _serialized(charts.distribution_figure(view)),
         },
     )
@@ -473,6 +481,8 @@ def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
             "student": access.student,
             "mastery": mastery,
             "standard_rows": standard_rows,
+            "standard_rows_html": tables.profile_standards_body(standard_rows),
+            "score_rows_html": tables.score_history_body(mastery.scores),
             "trend_figures": trend_figures,
             "levels": charts.level_styles(mastery.policy),
             # The Ed-Fi records (attendance, discipline, grades, cohorts), each gated by access.

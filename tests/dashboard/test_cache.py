@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.services import mastery_override_clear, mastery_override_set
+from assessments.models import ScoreStatus
+from assessments.services import mastery_override_clear, mastery_override_set, scores_record
 from dashboard import cache as dashboard_cache
 from privacy.models import AccessLogEntry
 from students.models import Enrollment, Student
@@ -76,8 +77,9 @@ def test_a_second_request_reuses_the_grid_but_checks_access_and_logs_again(
     built = page_queries(client, url)
     logged = AccessLogEntry.objects.count()
     reused = page_queries(client, url)
-    # The estimates and overrides are not read again; everything else is.
-    assert reused == built - 2
+    # The estimates, overrides and missing work (two queries) are not read again; the access
+    # check, roster and the rest are.
+    assert reused == built - 4
     assert AccessLogEntry.objects.count() == logged + 2
     # Someone who may not see the section still gets a 404, cached grid or not.
     client.force_login(world.other_teacher)
@@ -95,6 +97,22 @@ def test_a_score_saved_and_recomputed_shows_on_the_next_request(
         record([score(world, world.student, "0", 2), score(world, world.student, "0", 1)])
     after = levels_shown(client, world)[world.student.pk]
     assert after[0] < before[0]
+
+
+def test_work_marked_missing_shows_on_the_next_request_before_any_recompute(
+    client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    assert world.student.pk not in dict(client.get(overview_url(world)).context["attention"])
+    with django_capture_on_commit_callbacks(execute=True):
+        # The score write alone (no recompute is enqueued or run) retires the cached page.
+        scores_record(
+            scores=[score(world, world.student, "", 1, status=ScoreStatus.MISSING)],
+            enqueue=False,
+        )
+    reasons = dict(client.get(overview_url(world)).context["attention"])[world.student.pk]
+    assert reasons[0].startswith("Missing work (1 assessment): Fractions quiz")
 
 
 def test_an_override_set_and_cleared_shows_on_the_next_request(
