@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
@@ -38,8 +39,10 @@ EVIDENCE_STATUSES = {ScoreStatus.SCORED, ScoreStatus.LATE}
 RECOMPUTE_BATCH = 500
 
 
-@dataclass(frozen=True)
-class ScoreInput:
+class ScoreInput(NamedTuple):
+    """One score to record. A named tuple rather than a frozen dataclass: imports make a million
+    of them, and a tuple is made in a third of the time."""
+
     student_id: int
     assessment_id: int
     scored_on: date
@@ -520,7 +523,7 @@ def _district_estimates_enqueue(district_id: int) -> None:
 BULK_FOREIGN_KEY_ROWS = 100_000
 # How long a bulk import waits for readers of the score tables before it keeps the row checks.
 BULK_LOCK_WAIT = "5s"
-BULK_WORK_MEM = "128MB"
+BULK_WORK_MEM = "256MB"
 BULK_TABLES = (
     "assessments_studentassessment",
     "assessments_score",
@@ -628,7 +631,13 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
     now = timezone.now()
     result = ScoresRecorded()
     with connection.cursor() as cursor:
-        for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
+        for table in (
+            "score_stage",
+            "score_rows",
+            "score_changed",
+            "score_pairs",
+            "score_pair_marks",
+        ):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE score_stage ({SCORE_STAGE_COLUMNS}) ON COMMIT DROP")
         staged = 0
@@ -657,91 +666,124 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             return result
         # Sorts and hashes over the staged rows in memory rather than in temporary files (the
         # server's default is sized for many small queries).
-        with _local_setting(cursor, "work_mem", BULK_WORK_MEM):
+        with (
+            _local_setting(cursor, "work_mem", BULK_WORK_MEM),
+            # A few long statements: compiling them costs more than it saves.
+            _local_setting(cursor, "jit", "off"),
+        ):
             if staged < BULK_FOREIGN_KEY_ROWS:
                 _scores_bulk_write(cursor, staged, source, now, result)
             else:
-                with _foreign_keys_checked_once(cursor, BULK_TABLES):
-                    _scores_bulk_write(cursor, staged, source, now, result)
+                with _foreign_keys_checked_once(cursor, BULK_TABLES) as locked:
+                    _scores_bulk_write(cursor, staged, source, now, result, tables_locked=locked)
     return result
 
 
 def _scores_bulk_write(
-    cursor: CursorWrapper, staged: int, source: str, now: datetime, result: ScoresRecorded
+    cursor: CursorWrapper,
+    staged: int,
+    source: str,
+    now: datetime,
+    result: ScoresRecorded,
+    *,
+    tables_locked: bool = False,
 ) -> None:
-    """The set-based writes from the staged scores (score_stage) into `result`."""
+    """The set-based writes from the staged scores (score_stage) into `result`. With
+    `tables_locked` (this transaction holds the score tables' exclusive locks), nobody else can
+    write an estimate meanwhile and the missing ones are inserted without ON CONFLICT."""
     from assessments.models import Trend
 
-    cursor.execute("ANALYZE score_stage")
-    # Points normalized against the item's (else the assessment's) range, as _normalize.
+    # Each staged score with its district and its points normalized against the item's (else
+    # the assessment's) range, as _normalize: one pass into a new table (cheaper than updating
+    # the staged rows in place), in the order of the indexes the writes below fill.
     cursor.execute(
         """
-        UPDATE score_stage s SET normalized = CASE
-            WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
-            ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
-            END
-        FROM (
-            SELECT s2.ctid AS row_id,
-                   CASE WHEN s2.item_id IS NULL THEN a.min_points ELSE 0 END AS low,
+        CREATE TEMP TABLE score_rows ON COMMIT DROP AS
+        SELECT s.student_id, s.assessment_id, s.item_id, s.scored_on, s.points,
+            CASE
+                WHEN s.normalized IS NOT NULL OR s.points IS NULL THEN s.normalized
+                WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
+                ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
+            END AS normalized,
+            s.rubric_level, s.status, s.comment, s.source_system, s.source_id, a.district_id,
+            NULL::bigint AS student_assessment_id
+        FROM score_stage s
+        JOIN assessments_assessment a ON a.id = s.assessment_id
+        LEFT JOIN assessments_assessmentitem i ON i.id = s.item_id
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN s.item_id IS NULL THEN a.min_points ELSE 0 END AS low,
                    COALESCE(NULLIF(i.max_points, 0), a.max_points) AS high
-            FROM score_stage s2
-            JOIN assessments_assessment a ON a.id = s2.assessment_id
-            LEFT JOIN assessments_assessmentitem i ON i.id = s2.item_id
-            WHERE s2.normalized IS NULL AND s2.points IS NOT NULL
         ) r
-        WHERE s.ctid = r.row_id
+        ORDER BY s.student_id, s.assessment_id, s.scored_on, s.item_id
         """
     )
+    cursor.execute("DROP TABLE score_stage")
+    cursor.execute("ANALYZE score_rows")
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM score_rows WHERE item_id IS NOT NULL)")
+    (has_item_scores,) = cursor.fetchone()
     # One StudentAssessment per (student, assessment, administration date). Plain inserts of the
     # missing ones (an anti-join, as scores_record's bulk_create): ON CONFLICT's speculative
     # insertion costs every row, and a result written meanwhile by someone else fails the import
-    # on the unique constraint instead of being merged, with nothing half-written.
+    # on the unique constraint instead of being merged, with nothing half-written. Without item
+    # scores each staged row is a result of its own (inputs do not repeat), already in key order
+    # as score_rows was written: then neither DISTINCT nor a sort is needed.
+    distinct, in_key_order = (
+        ("DISTINCT", "ORDER BY r.student_id, r.assessment_id, r.scored_on")
+        if has_item_scores
+        else ("", "")
+    )
     cursor.execute(
-        """
+        f"""
         INSERT INTO assessments_studentassessment (source_system, source_id, is_active,
             created_at, updated_at, district_id, student_id, assessment_id, administered_on,
             status)
-        SELECT DISTINCT '', '', true, %s::timestamptz, %s::timestamptz, a.district_id,
-            s.student_id, s.assessment_id, s.scored_on, %s
-        FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+        SELECT {distinct} '', '', true, %s::timestamptz, %s::timestamptz, r.district_id,
+            r.student_id, r.assessment_id, r.scored_on, %s
+        FROM score_rows r
         WHERE NOT EXISTS (
             SELECT 1 FROM assessments_studentassessment sa
-            WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
-              AND sa.administered_on = s.scored_on)
-        ORDER BY s.student_id, s.assessment_id, s.scored_on
-        """,
+            WHERE sa.student_id = r.student_id AND sa.assessment_id = r.assessment_id
+              AND sa.administered_on = r.scored_on)
+        {in_key_order}
+        """,  # noqa: S608 (the clauses are constants)
         [now, now, ScoreStatus.SCORED],
     )
-    cursor.execute("ALTER TABLE score_stage ADD COLUMN student_assessment_id bigint")
     cursor.execute(
         """
-        UPDATE score_stage s SET student_assessment_id = sa.id
+        UPDATE score_rows r SET student_assessment_id = sa.id
         FROM assessments_studentassessment sa
-        WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id
-          AND sa.administered_on = s.scored_on
+        WHERE sa.student_id = r.student_id AND sa.assessment_id = r.assessment_id
+          AND sa.administered_on = r.scored_on
         """
     )
-    cursor.execute("CREATE TEMP TABLE score_changed (id bigint, inserted boolean) ON COMMIT DROP")
+    cursor.execute("ANALYZE score_rows")  # the update left a dead row behind each live one
+    # The changed scores' ids with their result and item: joined back to score_rows below, so
+    # that the pairs are built without reading the score and result tables again.
+    cursor.execute(
+        "CREATE TEMP TABLE score_changed (id bigint, student_assessment_id bigint,"
+        " item_id bigint, inserted boolean) ON COMMIT DROP"
+    )
     compared = ("points", "rubric_level", "normalized", "status", "comment")
     # Scores that exist and differ are updated, then the missing ones inserted, whole-assessment
     # scores (no item) and item scores apart so that each join is a plain equality.
     for same_item, where in (
-        ("sc.item_id IS NULL", "s.item_id IS NULL"),
-        ("sc.item_id = s.item_id", "s.item_id IS NOT NULL"),
+        ("sc.item_id IS NULL", "r.item_id IS NULL"),
+        ("sc.item_id = r.item_id", "r.item_id IS NOT NULL"),
     ):
         cursor.execute(
             f"""
             WITH updated AS (
                 UPDATE assessments_score sc SET
-                    {", ".join(f"{c} = s.{c}" for c in compared)}, updated_at = %s
-                FROM score_stage s
-                WHERE {where} AND sc.student_assessment_id = s.student_assessment_id
+                    {", ".join(f"{c} = r.{c}" for c in compared)}, updated_at = %s
+                FROM score_rows r
+                WHERE {where} AND sc.student_assessment_id = r.student_assessment_id
                   AND {same_item}
                   AND ({", ".join(f"sc.{c}" for c in compared)})
-                      IS DISTINCT FROM ({", ".join(f"s.{c}" for c in compared)})
-                RETURNING sc.id
+                      IS DISTINCT FROM ({", ".join(f"r.{c}" for c in compared)})
+                RETURNING sc.id, sc.student_assessment_id, sc.item_id
             )
-            INSERT INTO score_changed SELECT id, false FROM updated
+            INSERT INTO score_changed SELECT id, student_assessment_id, item_id, false
+            FROM updated
             """,  # noqa: S608 (column names are constants)
             [now],
         )
@@ -751,17 +793,18 @@ def _scores_bulk_write(
                 INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
                     student_id, points, rubric_level, normalized, scored_on, status, source,
                     comment, source_system, source_id, entered_by_id, created_at, updated_at)
-                SELECT a.district_id, s.student_assessment_id, s.item_id, s.student_id,
-                    s.points, s.rubric_level, s.normalized, s.scored_on, s.status, %s,
-                    s.comment, s.source_system, s.source_id, NULL, %s, %s
-                FROM score_stage s JOIN assessments_assessment a ON a.id = s.assessment_id
+                SELECT r.district_id, r.student_assessment_id, r.item_id, r.student_id,
+                    r.points, r.rubric_level, r.normalized, r.scored_on, r.status, %s,
+                    r.comment, r.source_system, r.source_id, NULL, %s, %s
+                FROM score_rows r
                 WHERE {where} AND NOT EXISTS (
                     SELECT 1 FROM assessments_score sc
-                    WHERE sc.student_assessment_id = s.student_assessment_id AND {same_item})
-                ORDER BY s.student_assessment_id, s.item_id
-                RETURNING id
+                    WHERE sc.student_assessment_id = r.student_assessment_id AND {same_item})
+                ORDER BY r.student_assessment_id, r.item_id
+                RETURNING id, student_assessment_id, item_id
             )
-            INSERT INTO score_changed SELECT id, true FROM inserted
+            INSERT INTO score_changed SELECT id, student_assessment_id, item_id, true
+            FROM inserted
             """,  # noqa: S608 (column names are constants)
             [source, now, now],
         )
@@ -774,28 +817,28 @@ def _scores_bulk_write(
     result.unchanged = staged - result.created - result.updated
     if not result.created and not result.updated:
         return
-    # Each changed score's standards: its item's alignment, else its assessment's (two joins
-    # rather than a lateral subquery per score).
+    # Each changed score's standards: its item's alignment, else its assessment's. A result
+    # holds one score per item and one without, so (result, item) finds each changed score's
+    # staged row; whole-assessment and item scores apart, so that each join is a plain equality
+    # the planner can estimate (it then hashes the alignments instead of probing them per row).
     cursor.execute(
         """
         CREATE TEMP TABLE score_pairs ON COMMIT DROP AS
-        WITH changed AS MATERIALIZED (
-            SELECT sc.id AS score_id, sc.student_id, sc.item_id, sa.assessment_id,
-                   sc.scored_on, sc.normalized, sc.status, c.inserted
-            FROM score_changed c
-            JOIN assessments_score sc ON sc.id = c.id
-            JOIN assessments_studentassessment sa ON sa.id = sc.student_assessment_id
-        )
-        SELECT c.score_id, c.student_id, st.standard_id, c.item_id, c.assessment_id,
-               c.scored_on, c.normalized, c.status, c.inserted
-        FROM changed c JOIN assessments_assessment_standards st
-            ON st.assessment_id = c.assessment_id
+        SELECT c.id AS score_id, r.student_id, st.standard_id, r.item_id, r.assessment_id,
+               r.scored_on, r.normalized, r.status, c.inserted
+        FROM score_changed c
+        JOIN score_rows r
+            ON r.student_assessment_id = c.student_assessment_id AND r.item_id IS NULL
+        JOIN assessments_assessment_standards st ON st.assessment_id = r.assessment_id
         WHERE c.item_id IS NULL
         UNION ALL
-        SELECT c.score_id, c.student_id, st.standard_id, c.item_id, c.assessment_id,
-               c.scored_on, c.normalized, c.status, c.inserted
-        FROM changed c JOIN assessments_assessmentitem_standards st
-            ON st.assessmentitem_id = c.item_id
+        SELECT c.id, r.student_id, st.standard_id, r.item_id, r.assessment_id,
+               r.scored_on, r.normalized, r.status, c.inserted
+        FROM score_changed c
+        JOIN score_rows r
+            ON r.student_assessment_id = c.student_assessment_id AND r.item_id = c.item_id
+        JOIN assessments_assessmentitem_standards st ON st.assessmentitem_id = r.item_id
+        WHERE c.item_id IS NOT NULL
         """
     )
     cursor.execute("ANALYZE score_pairs")
@@ -827,6 +870,7 @@ def _scores_bulk_write(
                min(scored_on) FILTER (
                    WHERE normalized IS NOT NULL AND status = ANY(%s)) AS earliest
         FROM score_pairs GROUP BY student_id, standard_id
+        ORDER BY student_id, standard_id
         """,
         [[str(status) for status in EVIDENCE_STATUSES]],
     )
@@ -844,28 +888,34 @@ def _scores_bulk_write(
         [now],
     )
     estimate_ids = [row[0] for row in cursor.fetchall()]
+    # Someone else may insert an estimate meanwhile unless the tables are locked: then the
+    # speculative insertion of ON CONFLICT is needed, otherwise a plain anti-join is cheaper.
+    missing_only = (
+        """WHERE NOT EXISTS (
+            SELECT 1 FROM assessments_masteryestimate e
+            WHERE e.student_id = p.student_id AND e.standard_id = p.standard_id)
+        ORDER BY p.student_id, p.standard_id"""
+        if tables_locked
+        else "ORDER BY p.student_id, p.standard_id ON CONFLICT (student_id, standard_id) DO NOTHING"
+    )
     cursor.execute(
-        """
+        f"""
         INSERT INTO assessments_masteryestimate (student_id, standard_id, probability,
             level, evidence_count, trend, method, computed_at, latest_observed_on,
             latest_evidence_id, state, pending_since, needs_full_recompute)
-        SELECT student_id, standard_id, NULL::float8, 0, 0, %s, '',
-            NULL::timestamptz, NULL::date, NULL::bigint, '{}'::jsonb, %s::timestamptz, false
-        FROM score_pair_marks
-        ORDER BY student_id, standard_id
-        ON CONFLICT (student_id, standard_id) DO NOTHING
+        SELECT p.student_id, p.standard_id, NULL::float8, 0, 0, %s, '',
+            NULL::timestamptz, NULL::date, NULL::bigint, '{{}}'::jsonb, %s::timestamptz, false
+        FROM score_pair_marks p
+        {missing_only}
         RETURNING id
-        """,
+        """,  # noqa: S608 (the clause is one of two constants)
         [Trend.FLAT, now],
     )
     estimate_ids.extend(row[0] for row in cursor.fetchall())
     if estimate_ids:
-        cursor.execute(
-            "SELECT DISTINCT district_id FROM assessments_assessment"
-            " WHERE id IN (SELECT assessment_id FROM score_stage)"
-        )
+        cursor.execute("SELECT DISTINCT district_id FROM score_rows")
         mastery_changed_on_commit(row[0] for row in cursor.fetchall())
     result.estimate_ids = sorted(estimate_ids)
     result.pairs_marked = len(result.estimate_ids)
-    for table in ("score_stage", "score_changed", "score_pairs", "score_pair_marks"):
+    for table in ("score_rows", "score_changed", "score_pairs", "score_pair_marks"):
         cursor.execute(f"DROP TABLE {table}")

@@ -27,6 +27,9 @@ DATE = re.compile(
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 TRUE_VALUES = {"true": True, "false": False}
+# Points fit numeric(9,3): below a million, kept to three decimal places.
+POINTS_LIMIT = Decimal("1000000")
+POINTS_STEP = Decimal("0.001")
 PROGRESS_EVERY = 2000
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -116,10 +119,10 @@ class Row:
         if number is None or not number.is_finite():
             self.error(column, "Not a number", raw)
             return None
-        if abs(number) >= Decimal("1000000"):
+        if abs(number) >= POINTS_LIMIT:
             self.error(column, "Out of range (at most 999,999.999)", raw)
             return None
-        return number.quantize(Decimal("0.001"))
+        return number.quantize(POINTS_STEP)
 
     def integer(self, column: str, *, required: bool = False) -> int | None:
         raw = self.required(column) if required else self.text(column)

@@ -132,7 +132,7 @@ def test_bulk_leaves_unchanged_scores_alone_and_marks_corrections(world: World) 
     assert (again.created, again.updated, again.unchanged, again.estimate_ids) == (0, 0, 3, [])
     assert dict(Score.objects.values_list("pk", "updated_at")) == stamps
     MasteryEstimate.objects.update(needs_full_recompute=False)
-    corrected = [first[0].__class__(**{**first[0].__dict__, "points": Decimal("4")})]
+    corrected = [first[0]._replace(points=Decimal("4"))]
     result = scores_record_bulk(scores=corrected)
     assert (result.created, result.updated) == (0, 1)
     score = Score.objects.get(student=world.student, student_assessment__assessment=assessment)
