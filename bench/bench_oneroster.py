@@ -52,6 +52,9 @@ ROSTER_FILES = (
 )
 PROGRESS_DONE = re.compile(r"(\S+\.csv)\s+\[#+\]\s+100%\s+([\d,]+) rows\s+([\d,]+) rows/s")
 CHILD_ENV = {"CELERY_BROKER_URL": "memory://"}
+# The goals: the roster in under a minute, a million scores in under a minute more.
+ROSTER_GOAL_S = 60
+GRADEBOOK_GOAL_S = 60
 
 
 def _manifest(source: Path, target: Path, modes: dict[str, str]) -> None:
@@ -247,6 +250,8 @@ def run(context: Context) -> Section:
         median(figures["delta"]),
     )
     gradebook, raw_roster = median(figures["gradebook"]), median(figures["raw_roster"])
+    # The whole export minus the same run's repeat roster import: what the gradebook adds.
+    own_gradebook = [g - r for g, r in zip(figures["gradebook"], figures["repeat"], strict=True)]
     results_rows = int(generated.get("results.csv", "0").replace(",", ""))
     roster_rows = sum(int(generated.get(f"{n}.csv", "0").replace(",", "")) for n in ROSTER_FILES)
     created = reports["bulk"]["entities"]
@@ -275,7 +280,7 @@ def run(context: Context) -> Section:
                 ["figure", runs_label(len(figures["bulk"])), "baseline (same run)", "ratio"],
                 [
                     (
-                        "full bulk roster import",
+                        f"full bulk roster import (goal < {ROSTER_GOAL_S} s)",
                         fmt_s(bulk),
                         f"raw COPY of the {roster_rows:,} roster rows: {raw_roster:.2f} s",
                         ratio_of_runs(figures["bulk"], figures["raw_roster"]),
@@ -297,6 +302,13 @@ def run(context: Context) -> Section:
                         fmt_s(gradebook),
                         f"repeat roster import: {fmt_s(repeat)}",
                         ratio_of_runs(figures["gradebook"], figures["repeat"]),
+                    ),
+                    (
+                        "the gradebook's own time: whole export minus repeat roster import "
+                        f"(goal < {GRADEBOOK_GOAL_S:.0f} s)",
+                        fmt_s(median(own_gradebook)),
+                        f"raw COPY of results.csv: {median(figures['raw_results']):.2f} s",
+                        ratio_of_runs(own_gradebook, figures["raw_results"]),
                     ),
                     (
                         "results.csv read, checked and staged (progress bar; before the "
@@ -338,6 +350,7 @@ def run(context: Context) -> Section:
         summary=(
             f"roster {fmt_s(bulk)} ({ratio_of_runs(figures['bulk'], figures['raw_roster'])}"
             f" raw COPY), repeat {fmt_s(repeat)}, delta {fmt_s(delta)}, with "
-            f"{results_rows:,} results {fmt_s(gradebook)}"
+            f"{results_rows:,} results {fmt_s(gradebook)} (the gradebook's own "
+            f"{fmt_s(median(own_gradebook))})"
         ),
     )

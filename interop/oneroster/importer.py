@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from accounts.services import derived_access_sync
 from assessments.models import (
@@ -44,12 +44,11 @@ from assessments.models import (
 from assessments.services import ScoreInput, mastery_recompute_enqueue, scores_record_bulk
 from interop.oneroster import schema
 from interop.oneroster.reader import (
-    POINTS_LIMIT,
-    POINTS_STEP,
     TRUE_VALUES,
     CsvFile,
     Row,
     parse_date,
+    plain_points,
 )
 from interop.registry import ImportContext
 from interop.sources import open_text
@@ -1491,19 +1490,15 @@ class OneRosterImport:
         raw_points = get("score", "")
         points = None
         if raw_points:
-            try:
-                points = Decimal(raw_points)
-            except InvalidOperation:
+            points = plain_points(raw_points)
+            if points is None:
                 return None
-            if not points.is_finite() or abs(points) >= POINTS_LIMIT:
-                return None
-            points = points.quantize(POINTS_STEP)
         elif "score" in row.file.spec.required:
             return None
         flags = []
         for name in RESULT_FLAGS:
             raw = get(name, "")
-            flag = TRUE_VALUES.get(raw.lower()) if raw else None
+            flag = TRUE_VALUES.get(raw) if raw in TRUE_VALUES else TRUE_VALUES.get(raw.lower())
             if raw and flag is None:
                 return None
             flags.append(flag)
@@ -1533,6 +1528,7 @@ class OneRosterImport:
                 student,
             )
             return []
+        sourced_id = row.sourced_id
         if not row.is_active:
             # Trellis keeps scores (they are evidence); a deleted result is noted, not erased.
             self.report.count("scores_marked_deleted", unchanged=1)
@@ -1547,10 +1543,10 @@ class OneRosterImport:
                 status=status_value,
                 comment=comment,
                 source_system=SOURCE_SYSTEM,
-                source_id=row.sourced_id,
+                source_id=sourced_id,
             )
         ]
-        for link_row, objective, score, objective_text in objectives.get(row.sourced_id, []):
+        for link_row, objective, score, objective_text in objectives.get(sourced_id, ()):
             item_id = self.objective_items.get((line_item, objective))
             if item_id is None:
                 link_row.error(
@@ -1570,7 +1566,7 @@ class OneRosterImport:
                     rubric_level=objective_text,
                     status=status_value,
                     source_system=SOURCE_SYSTEM,
-                    source_id=f"{row.sourced_id}:{objective}",
+                    source_id=f"{sourced_id}:{objective}",
                 )
             )
         return inputs

@@ -26,7 +26,10 @@ DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
-TRUE_VALUES = {"true": True, "false": False}
+# A flag's value by its lower-cased text; empty is no value.
+TRUE_VALUES = {"": None, "true": True, "false": False}
+# The status values a bulk row may have without a message (empty: active).
+PLAIN_STATUSES = frozenset(("", *STATUSES))
 # Points fit numeric(9,3): below a million, kept to three decimal places.
 POINTS_LIMIT = Decimal("1000000")
 POINTS_STEP = Decimal("0.001")
@@ -48,6 +51,19 @@ def parse_date(text: str) -> date | None:
         return parsed
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=65_536)
+def plain_points(raw: str) -> Decimal | None:
+    """Points as Row.decimal reads them, when they are a plain number in range; None otherwise
+    (Row.decimal then says what is wrong). Exports repeat few distinct scores: cached."""
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or abs(number) >= POINTS_LIMIT:
+        return None
+    return number.quantize(POINTS_STEP)
 
 
 @dataclass(slots=True)
@@ -218,6 +234,8 @@ class CsvFile:
         known = set(self.spec.columns)
         positions = [(i, name) for i, name in enumerate(self.header) if name in known]
         width = len(self.header)
+        # When every column is the standard's, a full record maps onto the header in one zip.
+        all_known = len(positions) == width
         # What _check_common checks, decided once per file rather than once per row.
         checks = (
             "sourcedId" in self.spec.required,
@@ -237,7 +255,10 @@ class CsvFile:
                     if not record or (len(record) == 1 and not record[0].strip()):
                         continue  # a blank line (often the last one)
                     size = len(record)
-                    values = {name: record[i].strip() for i, name in positions if i < size}
+                    if all_known and size == width:
+                        values = dict(zip(self.header, map(str.strip, record), strict=True))
+                    else:
+                        values = {name: record[i].strip() for i, name in positions if i < size}
                     row = Row(self, start, values)
                     if len(record) > width:
                         row.error("", f"{len(record)} fields where the header has {width}")
@@ -256,6 +277,17 @@ class CsvFile:
     def _check_common(self, row: Row, checks: tuple[bool, bool, bool, bool]) -> None:
         """The columns every file shares; `checks` says which of them apply (see rows)."""
         sourced, status, modified, delta = checks
+        get = row.values.get
+        if not delta:
+            # Nearly every row: an id, a plain status and a date that need no message.
+            sourced_id = get("sourcedId", "")
+            modified_on = get("dateLastModified", "") if modified else ""
+            if (
+                (not sourced or 0 < len(sourced_id) <= 255)
+                and (not status or get("status", "") in PLAIN_STATUSES)
+                and (not modified_on or parse_date(modified_on) is not None)
+            ):
+                return
         if sourced:
             row.fits("sourcedId", row.required("sourcedId"), 255)
         if status:
