@@ -7,8 +7,8 @@ from django.http import Http404
 
 from accounts.models import Role
 from assessments.models import Assessment, AssessmentItem, Score, Standard
-from students.models import Enrollment, Section
-from students.selectors import SectionAccess, section_for_user, section_roster
+from students.models import Section
+from students.selectors import RosterEntry, SectionAccess, section_for_user, section_roster
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class ScoreGrid:
     section: Section
     assessment: Assessment
     items: list[AssessmentItem]
-    roster: list[Enrollment]
+    roster: list[RosterEntry]
     # (student_id, item_id or None) → Score
     scores: dict[tuple[int, int | None], Score]
 

@@ -35,7 +35,7 @@ from assessments.models import (
 )
 from privacy.services import StudentRef
 from students.models import Enrollment, Section, Student
-from students.selectors import section_roster
+from students.selectors import RosterEntry, section_roster
 
 # A standard counts as "recently taught" when the section measured it this many days before the
 # reference date (today, or the "as of" date of the filters).
@@ -113,7 +113,7 @@ class SectionMastery:
     section: Section
     policy: Policy
     filters: OverviewFilters
-    roster: list[Enrollment]
+    roster: list[RosterEntry]
     students: list[Student]  # in the chosen order
     columns: list[StandardColumn]  # in the chosen order
     cells: dict[tuple[int, int], Cell]
@@ -392,7 +392,7 @@ class SectionInputs:
     filters: OverviewFilters
     measurements: list[Measurement]
     standards_by_id: dict[int, Standard]
-    roster: list[Enrollment]
+    roster: list[RosterEntry]
     reference_date: date
 
     @cached_property
@@ -745,7 +745,7 @@ class StandardInSection:
     section: Section
     standard: Standard
     policy: Policy
-    roster: list[Enrollment]
+    roster: list[RosterEntry]
     cells: dict[tuple[int, int], Cell]
     measurements: list[Measurement]
 

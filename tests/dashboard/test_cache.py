@@ -210,3 +210,21 @@ def test_the_filter_fields_are_cached_under_what_they_show(client, world: World)
     world.standard.save()
     page = client.get(overview_url(world, "kind=test")).content.decode()
     assert '<option value="Number sense">Number sense</option>' in page
+
+
+@pytest.mark.parametrize("name", ["section_csv", "section_distribution_csv"])
+def test_the_section_exports_are_cached_like_the_page_and_follow_a_recompute(
+    client, world: World, django_capture_on_commit_callbacks, name: str
+) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    url = reverse(f"dashboard:{name}", kwargs={"pk": world.section.pk})
+    before = client.get(url).content
+    logged = AccessLogEntry.objects.count()
+    assert client.get(url).content == before  # served from the cache, and logged again
+    assert AccessLogEntry.objects.count() == logged + 2
+    with django_capture_on_commit_callbacks(execute=True):
+        record([score(world, world.student, "0", 2), score(world, world.student, "0", 1)])
+    assert client.get(url).content != before
+    client.force_login(world.other_teacher)
+    assert client.get(url).status_code == 404
