@@ -499,7 +499,7 @@ def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
             "attendance": student_attendance(access),
             "discipline": student_discipline(access),
             "grades": student_grades(access),
-            "cohorts_programs": student_cohorts_programs(access),
+            "cohorts_programs": student_cohorts_programs(access, record),
         },
     )
 

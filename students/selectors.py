@@ -663,7 +663,16 @@ class CohortsPrograms:
     can_see_programs: bool
 
 
-def student_cohorts_programs(access: StudentAccess) -> CohortsPrograms:
+def student_cohorts_programs(
+    access: StudentAccess, record: StudentRecord | None = None
+) -> CohortsPrograms:
+    """`record`, when the page has read it (student_record), supplies the current programs."""
+    if record is not None:
+        programs = record.programs
+    elif access.can_see_programs:
+        programs = list(ProgramParticipation.objects.current().filter(student=access.student))
+    else:
+        programs = []
     return CohortsPrograms(
         cohorts=list(
             CohortMembership.objects.current()
@@ -671,8 +680,6 @@ def student_cohorts_programs(access: StudentAccess) -> CohortsPrograms:
             .select_related("cohort")
             .order_by("cohort__identifier")
         ),
-        programs=list(ProgramParticipation.objects.current().filter(student=access.student))
-        if access.can_see_programs
-        else [],
+        programs=programs,
         can_see_programs=access.can_see_programs,
     )
