@@ -72,13 +72,18 @@ def _levels(raw: list[dict]) -> tuple[Level, ...]:
     return tuple(sorted(levels, key=lambda level: level.min, reverse=True))
 
 
-def policy_for_district(district_id: int) -> Policy:
+def policy_for_district(district_id: int, *, with_fit: bool = True) -> Policy:
+    """The district's scale and method, with its active learned-model fit. Pages that only show
+    levels pass with_fit=False: a fit's parameters can run to megabytes, read on every request
+    for nothing (such a policy must not go to the engine, which would estimate without it)."""
     stored = MasteryPolicy.objects.filter(district_id=district_id).first()
     fit = (
         MasteryModelFit.objects.filter(district_id=district_id, is_active=True)
         .order_by("-fitted_at")
         .values("pk", "method", "parameters", "fitted_at")
         .first()
+        if with_fit
+        else None
     )
     nothing = MasteryPolicy.NO_EVIDENCE
     return Policy(

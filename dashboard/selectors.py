@@ -442,7 +442,7 @@ class SectionInputs:
 
 def section_inputs(section: Section, filters: OverviewFilters) -> SectionInputs:
     """The section page's fresh reads: five queries whatever its size."""
-    policy = policy_for_district(section.district_id)
+    policy = policy_for_district(section.district_id, with_fit=False)
     measurements = section_measurements([section.pk])
     # Only what the page and its fingerprint read of a standard (half the cost of whole rows).
     standards = (
@@ -718,7 +718,7 @@ def section_changes(section: Section, since: datetime | None) -> SectionChanges:
     )
     if not changed_pairs:
         return SectionChanges(checked_at, [], pending)
-    policy = policy_for_district(section.district_id)
+    policy = policy_for_district(section.district_id, with_fit=False)
     cells = cells_read(
         student_ids=sorted({p[0] for p in changed_pairs}),
         standard_ids=sorted({p[1] for p in changed_pairs}),
@@ -765,7 +765,7 @@ def standard_in_section(section: Section, standard_id: int) -> StandardInSection
     )
     if standard is None or not measurements:
         raise Http404("This section has not measured that standard.")
-    policy = policy_for_district(section.district_id)
+    policy = policy_for_district(section.district_id, with_fit=False)
     roster = section_roster(section)
     cells = cells_read(
         student_ids=[e.student_id for e in roster], standard_ids=[standard.pk], policy=policy
@@ -870,7 +870,7 @@ def student_standard_history(
     ).first()
     if standard is None or not view_measurements:
         raise Http404("This section has not measured that standard.")
-    policy = policy_for_district(section.district_id)
+    policy = policy_for_district(section.district_id, with_fit=False)
     cell = cells_read(student_ids=[student.pk], standard_ids=[standard.pk], policy=policy).get(
         (student.pk, standard.pk)
     ) or Cell(level=policy.no_evidence.value)
@@ -969,7 +969,7 @@ def student_mastery(
 ) -> StudentMastery:
     """A student's mastery on every standard of their current sections (and any other standard
     with evidence), its history, their scores and their interim or state results: eight queries."""
-    policy = policy_for_district(student.district_id)
+    policy = policy_for_district(student.district_id, with_fit=False)
     measured_in: dict[int, set[int]] = defaultdict(set)
     if section_ids:
         for standard_id, section_id in (

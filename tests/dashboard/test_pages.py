@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -665,3 +667,23 @@ def test_guardian_sees_the_profile_without_links_into_the_section(client, world:
         ).status_code
         == 404
     )
+
+
+def test_pages_that_show_levels_never_read_the_learned_models_fit(client, world: World) -> None:
+    """A fit's parameters can run to megabytes: the engine reads them, no page does."""
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    urls = [
+        overview_url(world),
+        reverse(
+            "dashboard:standard_detail",
+            kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
+        ),
+        reverse("students:student_detail", kwargs={"pk": world.student.pk}),
+    ]
+    for url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        policy_reads = [q["sql"] for q in captured if "assessments_masterypolicy" in q["sql"]]
+        assert policy_reads, url  # the scale is read…
+        assert not [q["sql"] for q in captured if "assessments_masterymodelfit" in q["sql"]], url
