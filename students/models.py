@@ -280,12 +280,20 @@ class StudentSchoolMembership(SourcedRecord):
         return grade_label(self.grade_level)
 
 
+def in_force(prefix: str = "", on: date | None = None) -> Q:
+    """Rows in force on a day (today by default): active, and ended then or later or not at all.
+    `prefix` reaches the rows through a relation ("enrollments__")."""
+    today = on or timezone.localdate()
+    return Q(**{f"{prefix}is_active": True}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": today})
+    )
+
+
 class CurrentQuerySet(RecordQuerySet):
     """Rows in force today: active, and ended in the future or not at all."""
 
     def current(self, on: date | None = None) -> "CurrentQuerySet":
-        today = on or timezone.localdate()
-        return self.filter(is_active=True).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        return self.filter(in_force(on=on))
 
 
 class SectionAssignment(SourcedRecord):

@@ -45,6 +45,7 @@ from students.models import (
     StudentDisciplineIncident,
     StudentSchoolMembership,
     StudentUserObjectPermission,
+    in_force,
 )
 
 STUDENT_CODENAME = "view_student_record"
@@ -345,21 +346,19 @@ def section_roster(section: Section) -> list[RosterEntry]:
     Students only, with only the fields the section's pages read (names, number, the uuid the
     access log hashes) and their enrollment's start: whole enrollment and student rows cost the
     section page more than every other read together."""
-    today = timezone.localdate()
     current_programs = (
-        ProgramParticipation.objects.filter(student=OuterRef("pk"), is_active=True)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        ProgramParticipation.objects.current()
+        .filter(student=OuterRef("pk"))
         .order_by()
         .values("student")
         .annotate(count=Func("pk", function="COUNT"))
         .values("count")
     )
     # One filter() call, so that the enrollment joined is the one whose begin_date is read.
-    in_section = Q(enrollments__section=section, enrollments__is_active=True) & (
-        Q(enrollments__end_date__isnull=True) | Q(enrollments__end_date__gte=today)
-    )
     students = (
-        Student.objects.filter(in_section, is_active=True)
+        Student.objects.filter(
+            Q(enrollments__section=section) & in_force("enrollments__"), is_active=True
+        )
         .only(*ROSTER_STUDENT_FIELDS)
         .annotate(
             roster_begin_date=F("enrollments__begin_date"),

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from accounts.services import derived_access_sync
 from assessments.models import (
@@ -113,9 +114,18 @@ SCORE_STATUS = {
 }
 # A result's flags, in the order _score_status reads them.
 RESULT_FLAGS = ("inProgress", "incomplete", "late", "missing")
-# What result_plain and result_checked give: line item and its assessment id, student and their
-# id, score date, points, score status.
-ResultFields = tuple[str, int, str, int, date, Decimal | None, str]
+
+
+class ResultFields(NamedTuple):
+    """What result_plain and result_checked read of a results.csv row."""
+
+    line_item: str
+    assessment_id: int
+    student: str
+    student_id: int
+    scored_on: date
+    points: Decimal | None
+    status: str
 
 
 def _score_status(status: str, points: Decimal | None, flags: list[bool | None]) -> str:
@@ -1453,7 +1463,7 @@ class OneRosterImport:
         flags = [row.boolean(name) for name in RESULT_FLAGS]
         if not row.ok or assessment_id is None or student_id is None or scored_on is None:
             return None
-        return (
+        return ResultFields(
             line_item,
             assessment_id,
             student,
@@ -1502,7 +1512,7 @@ class OneRosterImport:
             if raw and flag is None:
                 return None
             flags.append(flag)
-        return (
+        return ResultFields(
             line_item,
             assessment_id,
             student,

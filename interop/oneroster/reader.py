@@ -55,8 +55,8 @@ def parse_date(text: str) -> date | None:
 
 @lru_cache(maxsize=65_536)
 def plain_points(raw: str) -> Decimal | None:
-    """Points as Row.decimal reads them, when they are a plain number in range; None otherwise
-    (Row.decimal then says what is wrong). Exports repeat few distinct scores: cached."""
+    """Points from their text: a finite number below POINTS_LIMIT, to three places; None for
+    anything else (Row.decimal says which). Exports repeat few distinct scores: cached."""
     try:
         number = Decimal(raw)
     except InvalidOperation:
@@ -128,17 +128,18 @@ class Row:
         raw = self.required(column) if required else self.text(column)
         if not raw:
             return None
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.error(column, "Not a number", raw)
-            return None
-        if abs(number) >= POINTS_LIMIT:
-            self.error(column, "Out of range (at most 999,999.999)", raw)
-            return None
-        return number.quantize(POINTS_STEP)
+        number = plain_points(raw)
+        if number is None:
+            # A finite number that plain_points refused is too large.
+            try:
+                finite = Decimal(raw).is_finite()
+            except InvalidOperation:
+                finite = False
+            if finite:
+                self.error(column, "Out of range (at most 999,999.999)", raw)
+            else:
+                self.error(column, "Not a number", raw)
+        return number
 
     def integer(self, column: str, *, required: bool = False) -> int | None:
         raw = self.required(column) if required else self.text(column)

@@ -687,3 +687,25 @@ def test_pages_that_show_levels_never_read_the_learned_models_fit(client, world:
         policy_reads = [q["sql"] for q in captured if "assessments_masterypolicy" in q["sql"]]
         assert policy_reads, url  # the scale is read…
         assert not [q["sql"] for q in captured if "assessments_masterymodelfit" in q["sql"]], url
+
+
+def test_the_roster_counts_current_programs_and_shows_when_each_student_joined(
+    client, world: World
+) -> None:
+    ProgramParticipation.objects.create(
+        district=world.district, student=world.student, program="iep"
+    )
+    ProgramParticipation.objects.create(
+        district=world.district, student=world.student, program="ell", end_date=dt.date(2020, 1, 1)
+    )
+    ProgramParticipation.objects.create(
+        district=world.district, student=world.classmate, program="504", is_active=False
+    )
+    Enrollment.objects.filter(student=world.student, section=world.section).update(
+        begin_date=dt.date(2026, 8, 20)
+    )
+    client.force_login(world.teacher)
+    roster = {e.student_id: e for e in client.get(overview_url(world)).context["roster"]}
+    assert roster[world.student.pk].program_count == 1  # the ended one does not count
+    assert roster[world.classmate.pk].program_count == 0  # nor an inactive one
+    assert roster[world.student.pk].begin_date == dt.date(2026, 8, 20)

@@ -3,6 +3,8 @@ scores_record writes: the same scores, evidence and pending estimates, unchanged
 alone, corrections marked for a full recompute. Set-based on PostgreSQL; batches elsewhere."""
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -205,16 +207,11 @@ def test_large_batch_with_a_missing_student_writes_nothing(world: World) -> None
     assert foreign_keys() == keys
 
 
-@postgresql_only
-@pytest.mark.usefixtures("large_batches")
-def test_large_batch_keeps_row_checks_while_others_read_scores(
-    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A reader holding the scores table: the import does not wait on it past BULK_LOCK_WAIT,
-    and writes the same rows with the keys checked row by row."""
+@contextmanager
+def another_session_reading_scores() -> Iterator[None]:
+    """Another connection that has read the scores table, holding its lock for the block."""
     import psycopg
 
-    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
     settings = connection.settings_dict
     reader = psycopg.connect(
         dbname=settings["NAME"],
@@ -225,13 +222,25 @@ def test_large_batch_keeps_row_checks_while_others_read_scores(
     )
     try:
         reader.execute("SELECT count(*) FROM assessments_score")  # holds its lock until rollback
+        yield
+    finally:
+        reader.rollback()
+        reader.close()
+
+
+@postgresql_only
+@pytest.mark.usefixtures("large_batches")
+def test_large_batch_keeps_row_checks_while_others_read_scores(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader holding the scores table: the import does not wait on it past BULK_LOCK_WAIT,
+    and writes the same rows with the keys checked row by row."""
+    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
+    with another_session_reading_scores():
         keys = foreign_keys()
         assessment = twin(world)
         with caplog.at_level("INFO", logger="assessments.services"):
             result = scores_record_bulk(scores=inputs(world, assessment, None))
-    finally:
-        reader.rollback()
-        reader.close()
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     assert "row-by-row key checks" in caplog.text and "lock timeout" in caplog.text
     assert foreign_keys() == keys
@@ -243,19 +252,8 @@ def test_kept_row_checks_leave_the_session_as_it_was_while_scores_are_written(
 ) -> None:
     """When the keys cannot be dropped, the writes run under the session's own lock timeout and
     deferred checks, not the short wait used to try the drop."""
-    import psycopg
-
     monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
-    settings = connection.settings_dict
-    reader = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        password=settings["PASSWORD"] or None,
-    )
-    try:
-        reader.execute("SELECT count(*) FROM assessments_score")
+    with another_session_reading_scores():
         with transaction.atomic(), connection.cursor() as cursor:
             with services._foreign_keys_checked_once(cursor, services.BULK_TABLES) as dropped:
                 cursor.execute("SELECT current_setting('lock_timeout')")
@@ -267,6 +265,3 @@ def test_kept_row_checks_leave_the_session_as_it_was_while_scores_are_written(
                     " needs_full_recompute) VALUES (-1, -1, NULL, 0, 0, 'flat', '', '{}', false)"
                 )
                 transaction.set_rollback(True)
-    finally:
-        reader.rollback()
-        reader.close()
