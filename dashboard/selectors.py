@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, IntegerField, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -970,28 +970,33 @@ def student_mastery(
     """A student's mastery on every standard of their current sections (and any other standard
     with evidence), its history, their scores and their interim or state results: eight queries."""
     policy = policy_for_district(student.district_id, with_fit=False)
+    # The standards measured in the student's sections and those the student has an estimate on,
+    # in one query: (standard, section) pairs, the section None for an estimate.
     measured_in: dict[int, set[int]] = defaultdict(set)
+    estimated = MasteryEstimate.objects.filter(student=student).values_list(
+        "standard_id", Value(None, output_field=IntegerField())
+    )
     if section_ids:
-        for standard_id, section_id in (
+        estimated = estimated.union(
             Assessment.standards.through.objects.filter(
                 assessment__section_id__in=section_ids, assessment__is_active=True
-            )
-            .values_list("standard_id", "assessment__section_id")
-            .union(
-                AssessmentItem.standards.through.objects.filter(
-                    assessmentitem__assessment__section_id__in=section_ids,
-                    assessmentitem__is_active=True,
-                ).values_list("standard_id", "assessmentitem__assessment__section_id")
-            )
-        ):
+            ).values_list("standard_id", "assessment__section_id"),
+            AssessmentItem.standards.through.objects.filter(
+                assessmentitem__assessment__section_id__in=section_ids,
+                assessmentitem__is_active=True,
+            ).values_list("standard_id", "assessmentitem__assessment__section_id"),
+        )
+    standard_ids: set[int] = set()
+    for standard_id, section_id in estimated:
+        standard_ids.add(standard_id)
+        if section_id is not None:
             measured_in[standard_id].add(section_id)
-    estimated_ids = set(
-        MasteryEstimate.objects.filter(student=student).values_list("standard_id", flat=True)
+    # Only what the profile shows of a standard (its grade levels and framework are not).
+    standard_list = list(
+        Standard.objects.filter(pk__in=standard_ids, is_active=True)
+        .only("code", "description", "subject")
+        .order_by("subject", "code")
     )
-    standards = Standard.objects.filter(
-        pk__in=set(measured_in) | estimated_ids, is_active=True
-    ).order_by("subject", "code")
-    standard_list = list(standards)
     cells = cells_read(
         student_ids=[student.pk], standard_ids=[s.pk for s in standard_list], policy=policy
     )
@@ -1003,8 +1008,12 @@ def student_mastery(
     ):
         history[standard_id].append((as_of, probability, level))
     scores = [
-        ScoreLine(*row)
-        for row in Score.objects.filter(student=student)
+        ScoreLine(scored_on, title, kind, purpose, item_code or "", *rest)
+        # The student on both tables (a score's student is its sitting's): with only the scores
+        # narrowed, the planner reads every sitting of a small district to hash-join them.
+        for scored_on, title, kind, purpose, item_code, *rest in Score.objects.filter(
+            student=student, student_assessment__student=student
+        )
         .order_by("-scored_on", "student_assessment__assessment__title", "item__position")
         .values_list(
             "scored_on",
@@ -1018,7 +1027,6 @@ def student_mastery(
             "status",
         )
     ]
-    scores = [ScoreLine(**{**vars(s), "item_code": s.item_code or ""}) for s in scores]
     results = [
         TestResult(
             administered_on=r.administered_on,

@@ -238,7 +238,7 @@ def student_record(user: object, access: StudentAccess) -> StudentRecord:
     enrollments = list(
         Enrollment.objects.current()
         .filter(student=student)
-        .select_related("section__course", "section__school", "section__session")
+        .select_related("section")
         .prefetch_related(
             Prefetch(
                 "section__assignments",
@@ -643,6 +643,9 @@ def student_grades(access: StudentAccess) -> GradesRecord:
         gradebook=list(
             Score.objects.filter(
                 student=student,
+                # As in the profile's score history: the student on both tables lets the
+                # planner read only this student's sittings.
+                student_assessment__student=student,
                 item__isnull=True,
                 student_assessment__assessment__kind=AssessmentKind.GRADEBOOK,
             )
