@@ -7,7 +7,9 @@ module's own child (`python -m bench.bench_dashboard seed <out.json>`, under ben
 scores_record and estimates_recompute, the app's only write paths. Pages, all of the largest
 section: the overview (current levels, and "as of" a past date, which reads the history), one
 standard, one student's history on one standard, the student's profile (whose teacher has 1,000
-students), the live "changed since" check and the levels CSV.
+students: the page with its record tab) and its assessments tab (mastery, trends, tests, scores:
+fetched when opened), the live "changed since" check and the levels CSV. The bench data has no
+attendance, discipline or grades, so those two tabs are not measured.
 
 Baseline in the same run: a plain page per page, served by the same gunicorn, that makes the same
 selector calls and access-log write and answers in plain text, without templates or charts (the
@@ -245,14 +247,17 @@ def _plain_views() -> list[Any]:
     from django.http import HttpResponse
     from django.urls import path
 
+    from assessments.methods import policy_for_district
     from dashboard import selectors
     from dashboard.forms import OverviewFilterForm
     from privacy.services import access_log_record
     from students.selectors import (
         section_for_user,
         section_teachers,
+        student_cohorts_programs,
         student_for_user,
         student_record,
+        student_sections,
     )
 
     def text(message: str) -> HttpResponse:
@@ -311,16 +316,32 @@ def _plain_views() -> list[Any]:
 
     @login_required
     def profile(request, pk):  # type: ignore[no-untyped-def]
+        """The profile page's reads (its header and record tab) and write, as text."""
         access = student_for_user(request.user, pk)
         record = student_record(request.user, access)
-        sections = [e.section for e in record.enrollments]
+        cohorts = student_cohorts_programs(access, record)
+        policy_for_district(access.student.district_id, with_fit=False)
+        access_log_record(
+            actor=request.user,
+            role=access.role,
+            what="student record",
+            students=[access.student],
+            path=request.path,
+        )
+        return text(f"{len(record.enrollments)} classes, {len(cohorts.cohorts)} cohorts")
+
+    @login_required
+    def assessments_tab(request, pk):  # type: ignore[no-untyped-def]
+        """The profile's assessments tab: its reads and write, as text."""
+        access = student_for_user(request.user, pk)
+        sections = student_sections(access.student)
         mastery = selectors.student_mastery(
             access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
         )
         access_log_record(
             actor=request.user,
             role=access.role,
-            what="student record",
+            what="student mastery and scores",
             students=[access.student],
             path=request.path,
         )
@@ -340,6 +361,11 @@ def _plain_views() -> list[Any]:
             name="plain_student_standard",
         ),
         path(f"{prefix}students/<int:pk>/", profile, name="plain_profile"),
+        path(
+            f"{prefix}students/<int:pk>/tabs/assessments/",
+            assessments_tab,
+            name="plain_assessments_tab",
+        ),
     ]
 
 
@@ -412,6 +438,11 @@ def probe(seeded_path: Path, output: Path) -> None:
             f"{plain}students/{student}/standards/{standard}/",
         ),
         ("student profile", f"/students/{student}/", f"/bench/plain/dashboard/students/{student}/"),
+        (
+            "profile's assessments tab",
+            f"/students/{student}/tabs/assessments/",
+            f"/bench/plain/dashboard/students/{student}/tabs/assessments/",
+        ),
         ("live check (nothing changed)", f"{base}changes.json?since=NOW", None),
         ("levels CSV", f"{base}mastery.csv", None),
     ]

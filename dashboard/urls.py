@@ -31,5 +31,8 @@ urlpatterns = [
         views.student_standard_csv,
         name="student_standard_csv",
     ),
+    path(
+        "students/<int:pk>/tabs/<slug:tab>/", views.student_profile_tab, name="student_profile_tab"
+    ),
     path("students/<int:pk>/mastery.csv", views.student_mastery_csv, name="student_mastery_csv"),
 ]

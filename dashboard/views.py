@@ -9,7 +9,7 @@ import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
+from assessments.methods import policy_for_district
 from assessments.services import mastery_override_clear, mastery_override_set
 from dashboard import cache as dashboard_cache
 from dashboard import charts, selectors, tables
@@ -34,6 +35,8 @@ from privacy.services import access_log_record
 from students.models import Section
 from students.selectors import (
     SectionAccess,
+    StudentAccess,
+    StudentRecord,
     section_for_user,
     section_teachers,
     student_attendance,
@@ -42,6 +45,7 @@ from students.selectors import (
     student_for_user,
     student_grades,
     student_record,
+    student_sections,
     viewer_for,
 )
 
@@ -440,28 +444,56 @@ def _linkable_section_ids(user: object, sections: list) -> set[int]:
     }
 
 
-def _student_profile_data(request: HttpRequest, pk: int, what: str):  # type: ignore[no-untyped-def]
-    access = student_for_user(request.user, pk)
-    record = student_record(request.user, access)
-    sections = [e.section for e in record.enrollments]
-    mastery = selectors.student_mastery(
+@dataclass(frozen=True)
+class ProfileTab:
+    """A tab of the student profile. The record tab is on every profile page; any other tab's
+    panel is on the page when the address names it (?tab=), and is otherwise fetched when it is
+    first opened: each tab is its own read of the student's data, logged in its own words."""
+
+    slug: str
+    label: str
+    template: str
+    what: str  # the access log's words for this read
+
+
+PROFILE_TABS = {
+    tab.slug: tab
+    for tab in (
+        ProfileTab("record", "Record", "dashboard/profile/_record_tab.html", "student record"),
+        ProfileTab(
+            "attendance",
+            "Attendance & discipline",
+            "dashboard/profile/_attendance_tab.html",
+            "student attendance and discipline",
+        ),
+        ProfileTab(
+            "assessments",
+            "Assessments",
+            "dashboard/profile/_assessments.html",
+            "student mastery and scores",
+        ),
+        ProfileTab("grades", "Grades", "students/profile/_grades.html", "student grades"),
+    )
+}
+
+
+def _profile_tab_named(slug: str) -> ProfileTab:
+    tab = PROFILE_TABS.get(slug)
+    if tab is None:
+        raise Http404(f"A student profile has no tab {slug!r}: it has {', '.join(PROFILE_TABS)}.")
+    return tab
+
+
+def _student_mastery_for(access: StudentAccess) -> tuple[list[Section], selectors.StudentMastery]:
+    """The student's current sections, and their mastery on every standard of them."""
+    sections = student_sections(access.student)
+    return sections, selectors.student_mastery(
         access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
     )
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what=what,
-        students=[access.student],
-        path=request.path,
-    )
-    return access, record, sections, mastery
 
 
-@login_required
-@require_GET
-def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
-    """The student's profile: record, attendance and discipline, assessments, grades (tabs)."""
-    access, record, sections, mastery = _student_profile_data(request, pk, "student record")
+def _assessments_tab(request: HttpRequest, access: StudentAccess) -> dict:
+    sections, mastery = _student_mastery_for(access)
     linkable = _linkable_section_ids(request.user, sections)
     standard_rows = []
     for item in mastery.standards:
@@ -479,35 +511,111 @@ def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
             else ""
         )
         standard_rows.append((item, mastery.policy.level_named(item.cell.level), url))
-    trend_figures = [
-        (f"trend-figure-{index}", subject, _serialized(figure))
-        for index, (subject, figure) in enumerate(charts.profile_trend_figures(mastery))
-    ]
+    return {
+        "mastery": mastery,
+        "standard_rows": standard_rows,
+        "standard_rows_html": tables.profile_standards_body(standard_rows),
+        "score_rows_html": tables.score_history_body(mastery.scores),
+        "trend_figures": [
+            (f"trend-figure-{index}", subject, _serialized(figure))
+            for index, (subject, figure) in enumerate(charts.profile_trend_figures(mastery))
+        ],
+        "levels": charts.level_styles(mastery.policy),
+    }
+
+
+def _profile_tab_context(
+    tab: ProfileTab, request: HttpRequest, access: StudentAccess, record: StudentRecord | None
+) -> dict:
+    """What the tab's template reads; `record` when the page has read it already."""
+    if tab.slug == "record":
+        record = record or student_record(request.user, access)
+        return {"record": record, "cohorts_programs": student_cohorts_programs(access, record)}
+    if tab.slug == "attendance":
+        return {"attendance": student_attendance(access), "discipline": student_discipline(access)}
+    if tab.slug == "assessments":
+        return _assessments_tab(request, access)
+    return {"grades": student_grades(access)}
+
+
+def _profile_tab_html(
+    tab: ProfileTab, request: HttpRequest, access: StudentAccess, record: StudentRecord | None
+) -> SafeString:
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what=tab.what,
+        students=[access.student],
+        path=request.get_full_path(),
+    )
+    context = {"student": access.student, **_profile_tab_context(tab, request, access, record)}
+    return render_to_string(tab.template, context, request)
+
+
+@login_required
+@require_GET
+def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    """The student's profile: a header, and tabs for the record, attendance and discipline,
+    assessments (mastery, tests, scores) and grades."""
+    access = student_for_user(request.user, pk)
+    shown = _profile_tab_named(request.GET.get("tab") or "record")
+    # The header (schools, programs) is the record's: the record tab is always on the page.
+    record = student_record(request.user, access)
+    panels = []
+    for tab in PROFILE_TABS.values():
+        html = (
+            _profile_tab_html(tab, request, access, record)
+            if tab.slug in {"record", shown.slug}
+            else None
+        )
+        panels.append(
+            (
+                tab,
+                html,
+                reverse("dashboard:student_profile_tab", kwargs={"pk": pk, "tab": tab.slug}),
+            )
+        )
     return render(
         request,
         "dashboard/student_profile.html",
         {
             "record": record,
             "student": access.student,
-            "mastery": mastery,
-            "standard_rows": standard_rows,
-            "standard_rows_html": tables.profile_standards_body(standard_rows),
-            "score_rows_html": tables.score_history_body(mastery.scores),
-            "trend_figures": trend_figures,
-            "levels": charts.level_styles(mastery.policy),
-            # The Ed-Fi records (attendance, discipline, grades, cohorts), each gated by access.
-            "attendance": student_attendance(access),
-            "discipline": student_discipline(access),
-            "grades": student_grades(access),
-            "cohorts_programs": student_cohorts_programs(access, record),
+            "panels": panels,
+            "shown": shown.slug,
+            # The level colours, for the assessments tab whether it is here or fetched.
+            "levels": charts.level_styles(
+                policy_for_district(access.student.district_id, with_fit=False)
+            ),
         },
     )
 
 
 @login_required
 @require_GET
+def student_profile_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
+    """One tab's panel of the student profile, fetched by the page's script when it is opened."""
+    access = student_for_user(request.user, pk)
+    shown = _profile_tab_named(tab)
+    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        # Somebody opened the panel's own address (a copied link): the page that shows it.
+        url = reverse("students:student_detail", kwargs={"pk": access.student.pk})
+        return redirect(f"{url}?tab={shown.slug}#{shown.slug}")
+    return HttpResponse(_profile_tab_html(shown, request, access, None))
+
+
+@login_required
+@require_GET
 def student_mastery_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    access, _, _, mastery = _student_profile_data(request, pk, "student mastery export")
+    access = student_for_user(request.user, pk)
+    _, mastery = _student_mastery_for(access)
+    access_log_record(
+        actor=request.user,
+        role=access.role,
+        what="student mastery export",
+        students=[access.student],
+        path=request.path,
+    )
     return _csv_response(
         tables.student_mastery_csv(mastery), f"student-{access.student.pk}-mastery.csv"
     )

@@ -189,6 +189,15 @@ CASES: dict[str, Case] = {
     "dashboard:student_standard": STUDENT_STANDARD_CASE,
     "dashboard:student_standard_csv": STUDENT_STANDARD_CASE,
     "dashboard:student_mastery_csv": STUDENT_CASE,
+    # One tab of the profile (tests/dashboard/test_pages.py tries every tab both ways).
+    "dashboard:student_profile_tab": Case(
+        own=lambda w: {
+            role: {"pk": pk, "tab": "assessments"} for role, pk in STUDENT_CASE.own(w).items()
+        },
+        others=lambda w: {
+            role: {"pk": pk, "tab": "assessments"} for role, pk in STUDENT_CASE.others(w).items()
+        },
+    ),
 }
 
 

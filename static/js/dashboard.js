@@ -245,6 +245,39 @@
 
   // --- tabs (the student profile) ---------------------------------------------------------------
 
+  // A panel the page left out (data-src) is fetched the first time its tab opens: each tab is
+  // its own read of the student's data, and the access log names it.
+  function loadPanel(panel) {
+    if (!panel.dataset.src || panel.dataset.loading) return;
+    panel.dataset.loading = "1";
+    panel.setAttribute("aria-busy", "true");
+    var fallback = panel.innerHTML;
+    function failed(message) {
+      panel.innerHTML = '<p class="message error" role="alert"></p>' + fallback;
+      panel.firstChild.textContent = message;
+    }
+    window.fetch(panel.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        // A signed-out session answers with the sign-in page, after a redirect.
+        if (response.redirected) throw new Error("Your session has ended: reload the page to sign in again.");
+        if (!response.ok) throw new Error("This tab did not load (the server answered " + response.status + "). Open it again, or use the link below.");
+        return response.text();
+      })
+      .then(function (html) {
+        panel.innerHTML = html;
+        delete panel.dataset.src;
+        drawVisible();
+        if (window.Plotly) fitWidths();
+      })
+      .catch(function (error) {
+        failed(error && error.message && error.message.indexOf(" ") > 0 ? error.message : "This tab did not load: check the connection, then open it again.");
+      })
+      .then(function () {
+        delete panel.dataset.loading;
+        panel.removeAttribute("aria-busy");
+      });
+  }
+
   function setUpTabs(container) {
     var list = container.querySelector("[role=tablist]");
     var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
@@ -256,6 +289,7 @@
         tab.setAttribute("aria-selected", on ? "true" : "false");
         tab.tabIndex = on ? 0 : -1;
         panels[i].hidden = !on;
+        if (on) loadPanel(panels[i]);
       });
       if (focus) tabs[index].focus();
       // A chosen tab goes in the address (so a reload or a shared link opens it again).
@@ -279,8 +313,15 @@
     });
     container.classList.add("tabs-ready");
     list.hidden = false;
-    var fromHash = panels.findIndex(function (panel) { return "#" + panel.id === window.location.hash; });
-    select(fromHash >= 0 ? fromHash : 0, false, false);
+    function fromHash() {
+      return panels.findIndex(function (panel) { return "#" + panel.id === window.location.hash; });
+    }
+    var fromPage = panels.findIndex(function (panel) { return panel.id === container.dataset.shown; });
+    select(fromHash() >= 0 ? fromHash() : Math.max(fromPage, 0), false, false);
+    // A link to a tab on this page (#grades) opens it.
+    window.addEventListener("hashchange", function () {
+      if (fromHash() >= 0) select(fromHash(), false, false);
+    });
   }
 
   // Charts follow the width of the page (their height is the figure's own): Plotly's

@@ -259,6 +259,16 @@ def test_teacher_reads_the_section_dashboard(
     assert_no_serious_axe_violations(page, "standard view")
     screenshot("dashboard-standard")
 
+    # The profile opens on the record; every other tab is read only when it is opened.
+    tab_requests: list[str] = []
+    page.on(
+        "request",
+        lambda r: tab_requests.append(r.url.split("/tabs/")[-1]) if "/tabs/" in r.url else None,
+    )
+    page.goto(f"/students/{first_student.pk}/")
+    expect(page.get_by_role("region", name="Classes")).to_contain_text("Grade 4 Math")
+    expect(page.get_by_role("tabpanel", name="Record")).to_be_visible()
+    assert tab_requests == []
     page.goto(f"/students/{first_student.pk}/#assessments")
     expect(page.get_by_role("tab", name="Assessments")).to_have_attribute("aria-selected", "true")
     expect(page.locator("[data-figure='trend-figure-0'] svg.main-svg").first).to_be_visible()
@@ -268,6 +278,9 @@ def test_teacher_reads_the_section_dashboard(
     expect(page.get_by_role("tabpanel", name="Grades")).to_contain_text("No grades recorded.")
     page.get_by_role("tab", name="Record").click()
     expect(page.get_by_role("region", name="Classes")).to_contain_text("Grade 4 Math")
+    page.get_by_role("tab", name="Grades").click()  # fetched once: opening it again reads nothing
+    expect(page.get_by_role("tabpanel", name="Grades")).to_contain_text("No grades recorded.")
+    assert tab_requests == ["assessments/", "grades/"]
     assert page_problems.found() == {}
 
 

@@ -99,6 +99,10 @@ def student_standard_url(world: World, student=None, standard=None, section=None
     )
 
 
+def profile_tab_url(student, tab: str) -> str:
+    return reverse("dashboard:student_profile_tab", kwargs={"pk": student.pk, "tab": tab})
+
+
 def figure_of(response) -> dict:
     return orjson.loads(response.context["figure_json"])
 
@@ -164,7 +168,9 @@ def test_a_student_who_left_the_section_is_404_there_but_keeps_their_profile(
     # Their history stays visible to those still allowed (the principal of their school).
     profile = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
     assert profile.status_code == 200
-    assert "4.NF.A.1" in profile.content.decode()
+    assessments = client.get(profile_tab_url(world.student, "assessments"))
+    assert assessments.status_code == 200
+    assert "4.NF.A.1" in assessments.content.decode()
 
 
 def test_a_standard_the_section_never_measured_is_404(client, world: World) -> None:
@@ -385,10 +391,13 @@ def test_overview_queries_do_not_grow_with_roster_or_standards(
         )
     with django_assert_max_num_queries(18):
         client.get(student_standard_url(world))
-    # The profile: record, mastery and scores, plus the Ed-Fi records tabs (attendance,
-    # grades, cohorts; discipline is not the teacher's to see).
-    with django_assert_max_num_queries(33):
+    # The profile: its header and record tab (classes, guardians, contacts, cohorts and
+    # programs); each other tab is its own request (discipline is not the teacher's to see).
+    with django_assert_max_num_queries(16):
         client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    for tab, most in (("assessments", 16), ("attendance", 8), ("grades", 10)):
+        with django_assert_max_num_queries(most):
+            assert client.get(profile_tab_url(world.student, tab)).status_code == 200
     changes_url = reverse("dashboard:section_changes", kwargs={"pk": world.section.pk})
     since = (timezone.now() - dt.timedelta(minutes=5)).isoformat()
     with django_assert_max_num_queries(16):
@@ -521,7 +530,7 @@ def test_teacher_overrides_a_level_with_a_note_and_it_shows_everywhere(
         )[1:]
     }
     assert csv_by_name[world.student.sort_name] == "Mastery (overridden)"
-    profile = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    profile = client.get(profile_tab_url(world.student, "assessments"))
     assert "✎ overridden" in profile.content.decode()
     # Clearing shows the estimate again.
     assert client.post(url, {"action": "clear"}).status_code == 302
@@ -641,23 +650,107 @@ def test_profile_has_tabs_mastery_scores_and_test_results(client, world: World) 
     page = response.content.decode()
     for tab in ("Record", "Attendance &amp; discipline", "Assessments", "Grades"):
         assert f">{tab}</button>" in page
+    assert ">IEP<" in page  # the header's program badges, and the record tab
+    assert 'id="record-heading"' in page and world.section.title in page
+    # The other tabs come when opened: each says where it is fetched from, and without the
+    # script each is a link to the page that shows it.
+    for tab in ("attendance", "assessments", "grades"):
+        assert f'data-src="{profile_tab_url(world.student, tab)}"' in page
+        assert f'href="?tab={tab}#{tab}"' in page
+    assert "Fall Interim" not in page and "No grades recorded." not in page
+
+    def tab(name: str) -> str:
+        fetched = client.get(profile_tab_url(world.student, name))
+        assert fetched.status_code == 200
+        # The address that names the tab shows the same panel on the page itself.
+        shown = client.get(
+            reverse("students:student_detail", kwargs={"pk": world.student.pk}), {"tab": name}
+        ).content.decode()
+        assert fetched.content.decode() in shown
+        assert 'data-shown="' + name + '"' in shown
+        return fetched.content.decode()
+
     # Nothing imported from the student information system yet: each tab says so plainly.
-    assert "No attendance recorded." in page and "No grades recorded." in page
-    assert 'id="discipline-heading"' not in page  # not the teacher's to see
-    assert "Proficient" in page and "Fall Interim" in page and "Fractions quiz" in page
-    assert ">IEP<" in page
-    assert student_standard_url(world) in page  # the teacher may open the history
-    assert "trend-figure-0" in page
+    attendance = tab("attendance")
+    assert "No attendance recorded." in attendance
+    assert 'id="discipline-heading"' not in attendance  # not the teacher's to see
+    assert "No grades recorded." in tab("grades")
+    assessments = tab("assessments")
+    assert "Proficient" in assessments and "Fall Interim" in assessments
+    assert "Fractions quiz" in assessments
+    assert student_standard_url(world) in assessments  # the teacher may open the history
+    assert "trend-figure-0" in assessments
     rows = csv_rows(
         client.get(reverse("dashboard:student_mastery_csv", kwargs={"pk": world.student.pk}))
     )
     assert rows[1][0] == world.standard.code and rows[1][2] == "Mastery"
 
 
+def test_each_profile_tab_is_its_own_logged_read(client, world: World) -> None:
+    record([score(world, world.student, "8", 3)])
+    client.force_login(world.principal)
+    page_url = reverse("students:student_detail", kwargs={"pk": world.student.pk})
+
+    def logged(url: str, query: dict | None = None) -> list[tuple[str, str]]:
+        # The log is append-only: what this request added is what came after the last row.
+        last = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        assert client.get(url, query or {}).status_code == 200
+        return sorted(
+            AccessLogEntry.objects.filter(pk__gt=last, student_id=world.student.pk).values_list(
+                "what", "path"
+            )
+        )
+
+    assert logged(page_url) == [("student record", page_url)]
+    for tab, what in (
+        ("attendance", "student attendance and discipline"),
+        ("assessments", "student mastery and scores"),
+        ("grades", "student grades"),
+    ):
+        assert logged(profile_tab_url(world.student, tab)) == [
+            (what, profile_tab_url(world.student, tab))
+        ]
+        # A page that shows the tab logs it beside the record its header and first tab show.
+        assert logged(page_url, {"tab": tab}) == sorted(
+            [("student record", f"{page_url}?tab={tab}"), (what, f"{page_url}?tab={tab}")]
+        )
+
+
+def test_profile_tabs_are_404_to_everyone_who_may_not_see_the_student(client, world: World) -> None:
+    tabs = ("record", "attendance", "assessments", "grades")
+    for user in (world.teacher, world.principal, world.district_staff, world.parent):
+        client.force_login(user)
+        for tab in tabs:
+            assert client.get(profile_tab_url(world.student, tab)).status_code == 200, (user, tab)
+    for user in (world.other_teacher, world.other_principal, world.other_parent, world.outsider):
+        client.force_login(user)
+        for tab in tabs:
+            assert client.get(profile_tab_url(world.student, tab)).status_code == 404, (user, tab)
+    assert not AccessLogEntry.objects.filter(
+        actor_user_id__in=[world.other_teacher.pk, world.other_parent.pk, world.outsider.pk]
+    ).exists()
+    # A browser that opens the panel's own address (a copied link) gets the page showing it.
+    client.force_login(world.parent)
+    opened = client.get(
+        profile_tab_url(world.student, "grades"), headers={"Sec-Fetch-Mode": "navigate"}
+    )
+    assert opened.status_code == 302
+    assert opened["Location"] == f"/students/{world.student.pk}/?tab=grades#grades"
+    # A tab that does not exist is a 404 that names the tabs there are.
+    client.force_login(world.teacher)
+    response = client.get(profile_tab_url(world.student, "medical"))
+    assert response.status_code == 404
+    page = reverse("students:student_detail", kwargs={"pk": world.student.pk})
+    assert client.get(page, {"tab": "medical"}).status_code == 404
+
+
 def test_guardian_sees_the_profile_without_links_into_the_section(client, world: World) -> None:
     record([score(world, world.student, "8", 3)])
     client.force_login(world.parent)
-    response = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
+    response = client.get(
+        reverse("students:student_detail", kwargs={"pk": world.student.pk}),
+        {"tab": "assessments"},
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "4.NF.A.1" in page
     assert f"/sections/{world.section.pk}/" not in page
@@ -680,6 +773,7 @@ def test_pages_that_show_levels_never_read_the_learned_models_fit(client, world:
             kwargs={"pk": world.section.pk, "standard_id": world.standard.pk},
         ),
         reverse("students:student_detail", kwargs={"pk": world.student.pk}),
+        profile_tab_url(world.student, "assessments"),
     ]
     for url in urls:
         with CaptureQueriesContext(connection) as captured:

@@ -242,11 +242,13 @@ def test_the_student_page_shows_attendance_to_all_and_discipline_only_to_those_a
         (world.district_staff, True),
     ):
         client.force_login(user)
-        page = client.get(url).content.decode()
+        page = client.get(url, {"tab": "attendance"}).content.decode()
         assert 'id="attendance-heading"' in page, user
         assert "7</span> absences" in page, user
         assert ("Rita Reporter" in page) is sees_discipline, user
-        assert 'id="grades-heading"' in page, user
+        grades = client.get(f"/students/{world.student.pk}/tabs/grades/").content.decode()
+        assert 'id="grades-heading"' in grades, user
     # Someone else's child: the page does not exist for them.
     client.force_login(world.other_parent)
     assert client.get(url).status_code == 404
+    assert client.get(f"/students/{world.student.pk}/tabs/attendance/").status_code == 404
