@@ -252,6 +252,7 @@
     panel.dataset.loading = "1";
     panel.setAttribute("aria-busy", "true");
     var fallback = panel.innerHTML;
+    panel.innerHTML = '<p class="meta" role="status">Loading…</p>';
     function failed(message) {
       panel.innerHTML = '<p class="message error" role="alert"></p>' + fallback;
       panel.firstChild.textContent = message;

@@ -304,3 +304,27 @@ def test_principal_sees_an_override_read_only(
     expect(page.get_by_role("button", name="Override the level")).to_have_count(0)
     assert_no_serious_axe_violations(page, "principal's read-only override")
     assert page_problems.found() == {}
+
+
+def test_a_profile_tab_that_fails_to_load_says_so_and_loads_when_opened_again(
+    page: Page, log_in, world: World
+) -> None:
+    log_in(world.parent)
+    page.route("**/tabs/grades/", lambda route: route.fulfill(status=500, body="boom"))
+    page.goto(f"/students/{world.student.pk}/")
+    page.get_by_role("tab", name="Grades").click()
+    grades = page.get_by_role("tabpanel", name="Grades")
+    expect(grades.get_by_role("alert")).to_contain_text("the server answered 500")
+    # The page's own address for the tab is still offered.
+    expect(grades.get_by_role("link", name="Show grades")).to_have_attribute(
+        "href", "?tab=grades#grades"
+    )
+    page.unroute("**/tabs/grades/")
+    page.get_by_role("tab", name="Record").click()
+    page.get_by_role("tab", name="Grades").click()
+    expect(grades).to_contain_text("No grades recorded.")
+    expect(grades.get_by_role("alert")).to_have_count(0)
+    # Without the script, the link shows the page with that tab.
+    page.goto(f"/students/{world.student.pk}/?tab=grades#grades")
+    expect(page.get_by_role("tab", name="Grades")).to_have_attribute("aria-selected", "true")
+    expect(grades).to_contain_text("No grades recorded.")
