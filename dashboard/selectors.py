@@ -968,7 +968,7 @@ def student_mastery(
     student: Student, section_ids: list[int], section_titles: dict[int, str]
 ) -> StudentMastery:
     """A student's mastery on every standard of their current sections (and any other standard
-    with evidence), its history, their scores and their interim or state results: eight queries."""
+    with evidence), its history, their scores and their interim or state results: nine queries."""
     policy = policy_for_district(student.district_id, with_fit=False)
     # The standards measured in the student's sections and those the student has an estimate on,
     # in one query: (standard, section) pairs, the section None for an estimate.

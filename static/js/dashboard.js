@@ -251,17 +251,24 @@
     if (!panel.dataset.src || panel.dataset.loading) return;
     panel.dataset.loading = "1";
     panel.setAttribute("aria-busy", "true");
-    var fallback = panel.innerHTML;
+    // The page's own link to the tab, kept from before the first attempt (not a failed one's).
+    if (panel.trellisFallback === undefined) panel.trellisFallback = panel.innerHTML;
+    var fallback = panel.trellisFallback;
     panel.innerHTML = '<p class="meta" role="status">Loading…</p>';
     function failed(message) {
       panel.innerHTML = '<p class="message error" role="alert"></p>' + fallback;
       panel.firstChild.textContent = message;
     }
+    function problem(message) {
+      var error = new Error(message);
+      error.forReader = true;  // a message written for the reader, not the browser's own
+      return error;
+    }
     window.fetch(panel.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         // A signed-out session answers with the sign-in page, after a redirect.
-        if (response.redirected) throw new Error("Your session has ended: reload the page to sign in again.");
-        if (!response.ok) throw new Error("This tab did not load (the server answered " + response.status + "). Open it again, or use the link below.");
+        if (response.redirected) throw problem("Your session has ended: reload the page to sign in again.");
+        if (!response.ok) throw problem("This tab did not load (the server answered " + response.status + "). Open it again, or use the link below.");
         return response.text();
       })
       .then(function (html) {
@@ -271,7 +278,7 @@
         if (window.Plotly) fitWidths();
       })
       .catch(function (error) {
-        failed(error && error.message && error.message.indexOf(" ") > 0 ? error.message : "This tab did not load: check the connection, then open it again.");
+        failed(error && error.forReader ? error.message : "This tab did not load: check the connection, then open it again.");
       })
       .then(function () {
         delete panel.dataset.loading;

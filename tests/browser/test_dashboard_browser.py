@@ -319,6 +319,12 @@ def test_a_profile_tab_that_fails_to_load_says_so_and_loads_when_opened_again(
     expect(grades.get_by_role("link", name="Show grades")).to_have_attribute(
         "href", "?tab=grades#grades"
     )
+    # No answer at all (the network): the reader is told to check the connection.
+    page.unroute("**/tabs/grades/")
+    page.route("**/tabs/grades/", lambda route: route.abort())
+    page.get_by_role("tab", name="Record").click()
+    page.get_by_role("tab", name="Grades").click()
+    expect(grades.get_by_role("alert")).to_contain_text("check the connection")
     page.unroute("**/tabs/grades/")
     page.get_by_role("tab", name="Record").click()
     page.get_by_role("tab", name="Grades").click()
