@@ -1,10 +1,13 @@
 """Ed-Fi 1.x interchange elements (namespace http://ed-fi.org/0100, inBloom's SLI schemas in
-SLI-Ed-Fi-Core.xsd) as neutral records. One function per element; each returns records."""
+SLI-Ed-Fi-Core.xsd) as neutral records. One function per element; each returns records. This
+module reads 1.x's references and keys; records 5.2 builds the same way are built by common.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from interop.edfi import common
+from interop.edfi.common import ref_to
 from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
 from interop.edfi.xml import Node, RecordError
 
@@ -21,32 +24,29 @@ def _edorg_id(node: Node | None) -> str:
     )
 
 
-def edorg_ref(node: Node, path: str, *, required: bool = True) -> Ref | None:
+def edorg_ref(node: Node, path: str) -> Ref:
+    return ref_to(node, path, "edorg", _edorg_id(node.find(path)))
+
+
+def optional_edorg_ref(node: Node, path: str) -> Ref | None:
     value = _edorg_id(node.find(path))
-    if not value:
-        if required:
-            raise RecordError(f"{node.tag} has no {path}", path)
-        return None
-    return Ref("edorg", value, path=path)
-
-
-def _person(node: Node, path: str, identity: str, id_element: str, kind: str) -> Ref:
-    value = node.text(f"{path}/{identity}/{id_element}")
-    if not value:
-        raise RecordError(f"{node.tag} has no {path}", path)
-    return Ref(kind, value, path=path)
+    return Ref("edorg", value, path=path) if value else None
 
 
 def student_ref(node: Node, path: str = "StudentReference") -> Ref:
-    return _person(node, path, "StudentIdentity", "StudentUniqueStateId", "student")
+    return ref_to(node, path, "student", node.text(f"{path}/StudentIdentity/StudentUniqueStateId"))
 
 
 def staff_ref(node: Node, path: str = "StaffReference") -> Ref:
-    return _person(node, path, "StaffIdentity", "StaffUniqueStateId", "staff")
+    return ref_to(node, path, "staff", node.text(f"{path}/StaffIdentity/StaffUniqueStateId"))
+
+
+def _optional_staff_ref(node: Node) -> Ref | None:
+    return staff_ref(node) if node.find("StaffReference") is not None else None
 
 
 def parent_ref(node: Node, path: str = "ParentReference") -> Ref:
-    return _person(node, path, "ParentIdentity", "ParentUniqueStateId", "parent")
+    return ref_to(node, path, "parent", node.text(f"{path}/ParentIdentity/ParentUniqueStateId"))
 
 
 def section_key(identity: Node) -> str:
@@ -66,11 +66,16 @@ def section_ref(node: Node, path: str = "SectionReference") -> Ref:
     return Ref("section", section_key(identity), path=path)
 
 
-def session_ref(node: Node, path: str = "SessionReference", *, required: bool = True) -> Ref | None:
+def session_ref(node: Node, path: str = "SessionReference") -> Ref:
+    session = optional_session_ref(node, path)
+    if session is None:
+        raise RecordError(f"{node.tag} has no {path}", path)
+    return session
+
+
+def optional_session_ref(node: Node, path: str = "SessionReference") -> Ref | None:
     identity = node.find(f"{path}/SessionIdentity")
     if identity is None:
-        if required:
-            raise RecordError(f"{node.tag} has no {path}", path)
         return None
     school = _edorg_id(identity.find("EducationalOrgReference"))
     name = identity.text("SessionName")
@@ -149,30 +154,11 @@ def student_section_ref(
     return student_ref(identity), section_ref(identity)
 
 
-def _name(node: Node) -> dict[str, str]:
-    first = node.text("Name/FirstName")
-    last = node.text("Name/LastSurname")
-    if not first or not last:
-        raise RecordError(f"{node.tag} has no Name/FirstName and Name/LastSurname", "Name")
-    return {
-        "first_name": first,
-        "middle_name": node.text("Name/MiddleName"),
-        "last_name": last,
-    }
-
-
 def _contacts(node: Node) -> list[Contact]:
+    """Addresses, telephones and e-mail addresses; 1.x gives their types as attributes."""
     contacts = []
     for address in node.findall("Address"):
-        parts = [
-            address.text("StreetNumberName"),
-            address.text("ApartmentRoomSuiteNumber"),
-            address.text("City"),
-            " ".join(
-                p for p in (address.text("StateAbbreviation"), address.text("PostalCode")) if p
-            ),
-        ]
-        value = ", ".join(p for p in parts if p)
+        value = common.address_value(address)
         if value:
             contacts.append(Contact("address", address.attr("AddressType").lower(), value))
     for phone in node.findall("Telephone"):
@@ -211,23 +197,15 @@ def education_organization(node: Node) -> list[Rec]:
         category = "sea"
     else:
         category = "other"
-    return [
-        Rec(
-            "edorg",
-            org_id,
-            node.line,
-            node.tag,
-            values={
-                "name": node.required("NameOfInstitution"),
-                "category": category,
-                "state": node.text("Address/StateAbbreviation"),
-                "grade_levels": [grade_code(g) for g in node.texts("GradesOffered/GradeLevel")],
-                "school_categories": node.texts("SchoolCategories/SchoolCategory"),
-                "school_number": node.text("EducationOrgIdentificationCode/ID"),
-            },
-            extra={"parent": _edorg_id(node.find("ParentEducationAgencyReference"))},
-        )
-    ]
+    return common.edorg(
+        node,
+        org_id,
+        category,
+        grade_levels="GradesOffered/GradeLevel",
+        school_categories="SchoolCategories/SchoolCategory",
+        school_number="EducationOrgIdentificationCode/ID",
+        extra={"parent": _edorg_id(node.find("ParentEducationAgencyReference"))},
+    )
 
 
 def course(node: Node) -> list[Rec]:
@@ -236,7 +214,7 @@ def course(node: Node) -> list[Rec]:
     return [
         Rec(
             "course",
-            f"{school.key}|{course_id}",  # type: ignore[union-attr]
+            f"{school.key}|{course_id}",
             node.line,
             node.tag,
             values={
@@ -274,7 +252,7 @@ def calendar_date(node: Node) -> list[Rec]:
     return [
         Rec(
             "calendar_date",
-            f"{school.key}|{fmt_date(when)}",  # type: ignore[union-attr]
+            f"{school.key}|{fmt_date(when)}",
             node.line,
             node.tag,
             values={"date": when, "event": node.text("CalendarEvent")},
@@ -290,7 +268,7 @@ def grading_period(node: Node) -> list[Rec]:
     return [
         Rec(
             "grading_period",
-            f"{school.key}|{name}|{fmt_date(begin)}",  # type: ignore[union-attr]
+            f"{school.key}|{name}|{fmt_date(begin)}",
             node.line,
             node.tag,
             values={
@@ -310,7 +288,7 @@ def session(node: Node) -> list[Rec]:
     return [
         Rec(
             "session",
-            f"{school.key}|{name}",  # type: ignore[union-attr]
+            f"{school.key}|{name}",
             node.line,
             node.tag,
             values={
@@ -329,19 +307,13 @@ def session(node: Node) -> list[Rec]:
 
 
 def course_offering(node: Node) -> list[Rec]:
-    school = edorg_ref(node, "SchoolReference")
-    code = node.required("LocalCourseCode")
-    session_ = session_ref(node)
-    return [
-        Rec(
-            "course_offering",
-            f"{code}|{session_.key}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={"title": node.text("LocalCourseTitle")},
-            refs={"school": school, "session": session_, "course": course_ref(node)},
-        )
-    ]
+    return common.course_offering(
+        node,
+        edorg_ref(node, "SchoolReference"),
+        node.required("LocalCourseCode"),
+        session_ref(node),
+        course_ref(node),
+    )
 
 
 def section(node: Node) -> list[Rec]:
@@ -353,19 +325,19 @@ def section(node: Node) -> list[Rec]:
         offering_session = session_ref(offering)
         offering_ref = Ref(
             "course_offering",
-            f"{offering.text('LocalCourseCode')}|{offering_session.key}",  # type: ignore[union-attr]
+            f"{offering.text('LocalCourseCode')}|{offering_session.key}",
             path="CourseOfferingReference",
         )
     return [
         Rec(
             "section",
-            f"{school.key}|{code}",  # type: ignore[union-attr]
+            f"{school.key}|{code}",
             node.line,
             node.tag,
             values={"section_code": code},
             refs={
                 "school": school,
-                "session": session_ref(node, required=False),
+                "session": optional_session_ref(node),
                 "course_offering": offering_ref,
             },
         )
@@ -383,30 +355,20 @@ def staff(node: Node) -> list[Rec]:
             staff_id,
             node.line,
             node.tag,
-            values={**_name(node), "staff_number": staff_id, "is_teacher": node.tag == "Teacher"},
+            values={
+                **common.name(node),
+                "staff_number": staff_id,
+                "is_teacher": node.tag == "Teacher",
+            },
             extra={"contacts": _contacts(node), "login_id": node.text("LoginId")},
         )
     ]
 
 
 def staff_edorg_assignment(node: Node) -> list[Rec]:
-    person = staff_ref(node)
-    org = edorg_ref(node, "EducationOrganizationReference")
-    return [
-        Rec(
-            "staff_assignment",
-            f"{person.key}|{org.key}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={
-                "classification": node.text("StaffClassification"),
-                "position": node.text("PositionTitle") or node.text("StaffClassification"),
-                "begin_date": node.date("BeginDate"),
-                "end_date": node.date("EndDate"),
-            },
-            refs={"staff": person, "org": org},
-        )
-    ]
+    return common.staff_assignment(
+        node, staff_ref(node), edorg_ref(node, "EducationOrganizationReference")
+    )
 
 
 def teacher_school(node: Node) -> list[Rec]:
@@ -415,7 +377,7 @@ def teacher_school(node: Node) -> list[Rec]:
     return [
         Rec(
             "staff_assignment",
-            f"{person.key}|{org.key}",  # type: ignore[union-attr]
+            f"{person.key}|{org.key}",
             node.line,
             node.tag,
             values={"classification": "Teacher", "position": "Teacher"},
@@ -426,22 +388,7 @@ def teacher_school(node: Node) -> list[Rec]:
 
 
 def teacher_section(node: Node) -> list[Rec]:
-    person = staff_ref(node, "TeacherReference")
-    target = section_ref(node)
-    return [
-        Rec(
-            "section_assignment",
-            f"{person.key}|{target.key}",
-            node.line,
-            node.tag,
-            values={
-                "is_primary": node.text("ClassroomPosition").lower() == "teacher of record",
-                "begin_date": node.date("BeginDate"),
-                "end_date": node.date("EndDate"),
-            },
-            refs={"staff": person, "section": target},
-        )
-    ]
+    return common.section_assignment(node, staff_ref(node, "TeacherReference"), section_ref(node))
 
 
 # --- StudentParent -------------------------------------------------------------------------
@@ -468,7 +415,7 @@ def student(node: Node) -> list[Rec]:
             node.line,
             node.tag,
             values={
-                **_name(node),
+                **common.name(node),
                 "state_id": student_id,
                 "student_number": node.text("StudentIdentificationCode/ID") or student_id,
                 "birth_date": node.date("BirthData/BirthDate") or node.date("BirthDate"),
@@ -483,116 +430,37 @@ def student(node: Node) -> list[Rec]:
 
 
 def parent(node: Node) -> list[Rec]:
-    parent_id = node.required("ParentUniqueStateId")
-    return [
-        Rec(
-            "parent",
-            parent_id,
-            node.line,
-            node.tag,
-            values=_name(node),
-            extra={"contacts": _contacts(node)},
-        )
-    ]
+    return common.parent(node, node.required("ParentUniqueStateId"), _contacts(node))
 
 
 def student_parent(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    adult = parent_ref(node)
-    priority = node.text("ContactPriority")
-    return [
-        Rec(
-            "student_parent",
-            f"{child.key}|{adult.key}",
-            node.line,
-            node.tag,
-            values={
-                "relation": node.text("Relation"),
-                "lives_with": bool(node.boolean("LivesWith")),
-                "emergency_contact": bool(node.boolean("EmergencyContactStatus")),
-                "primary_contact": bool(node.boolean("PrimaryContactStatus")),
-                "contact_priority": int(priority) if priority.isdigit() else None,
-                "contact_restrictions": node.text("ContactRestrictions"),
-            },
-            refs={"student": child, "parent": adult},
-        )
-    ]
+    return common.student_parent(node, student_ref(node), parent_ref(node))
 
 
 # --- StudentEnrollment, StudentProgram, StudentCohort ---------------------------------------
 
 
 def student_school(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    school = edorg_ref(node, "SchoolReference")
-    entry = node.date("EntryDate", required=True)
-    return [
-        Rec(
-            "student_school",
-            f"{child.key}|{school.key}|{fmt_date(entry)}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={
-                "grade_level": grade_code(node.required("EntryGradeLevel")),
-                "begin_date": entry,
-                "end_date": node.date("ExitWithdrawDate"),
-            },
-            refs={"student": child, "school": school},
-        )
-    ]
+    return common.student_school(node, student_ref(node), edorg_ref(node, "SchoolReference"))
 
 
 def student_section(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    target = section_ref(node)
-    return [
-        Rec(
-            "student_section",
-            f"{child.key}|{target.key}",
-            node.line,
-            node.tag,
-            values={"begin_date": node.date("BeginDate"), "end_date": node.date("EndDate")},
-            refs={"student": child, "section": target},
-        )
-    ]
+    return common.student_section(node, student_ref(node), section_ref(node), begin_required=False)
 
 
 def student_program(node: Node) -> list[Rec]:
     child = student_ref(node)
     program_id = node.required("ProgramReference/ProgramIdentity/ProgramId")
-    begin = node.date("BeginDate")
-    return [
-        Rec(
-            "student_program",
-            f"{child.key}|{program_id}|{fmt_date(begin)}",
-            node.line,
-            node.tag,
-            values={"begin_date": begin, "end_date": node.date("EndDate")},
-            refs={"student": child, "program": Ref("program", program_id, path="ProgramReference")},
-        )
-    ]
+    program_ = Ref("program", program_id, path="ProgramReference")
+    return common.student_membership(node, child, program_, begin_required=False)
 
 
 def cohort(node: Node) -> list[Rec]:
-    org = edorg_ref(node, "EducationOrgReference")
-    identifier = node.required("CohortIdentifier")
-    return [
-        Rec(
-            "cohort",
-            f"{org.key}|{identifier}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={
-                "identifier": identifier,
-                "description": node.text("CohortDescription"),
-                "cohort_type": node.text("CohortType"),
-                "scope": node.text("CohortScope"),
-                "subject": node.text("AcademicSubject"),
-                "program_id": node.text("ProgramReference/ProgramIdentity/ProgramId"),
-            },
-            refs={"org": org},
-        )
-    ]
+    return common.cohort(
+        node,
+        edorg_ref(node, "EducationOrgReference"),
+        node.text("ProgramReference/ProgramIdentity/ProgramId"),
+    )
 
 
 def _cohort_ref(node: Node) -> Ref:
@@ -602,19 +470,9 @@ def _cohort_ref(node: Node) -> Ref:
 
 
 def student_cohort(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    group = _cohort_ref(node)
-    begin = node.date("BeginDate")
-    return [
-        Rec(
-            "student_cohort",
-            f"{child.key}|{group.key}|{fmt_date(begin)}",
-            node.line,
-            node.tag,
-            values={"begin_date": begin, "end_date": node.date("EndDate")},
-            refs={"student": child, "cohort": group},
-        )
-    ]
+    return common.student_membership(
+        node, student_ref(node), _cohort_ref(node), begin_required=False
+    )
 
 
 # --- AssessmentMetadata --------------------------------------------------------------------
@@ -843,12 +701,7 @@ def student_assessment_item(node: Node) -> list[Rec]:
             f"{owner.key}|ai|{code}",
             node.line,
             node.tag,
-            values={
-                "result": node.text("RawScoreResult"),
-                "method": "Raw score",
-                "item_result": node.text("AssessmentItemResult"),
-                "response": node.text("AssessmentResponse"),
-            },
+            values=common.item_score_values(node),
             refs={
                 "student_assessment": owner,
                 "item": Ref("assessment_item", code, path="AssessmentItemReference"),
@@ -918,23 +771,14 @@ def student_gradebook_entry(node: Node) -> list[Rec]:
 
 def grade(node: Node) -> list[Rec]:
     child, target = student_section_ref(node)
-    period = grading_period_ref(node)
-    grade_type = node.text("GradeType")
-    return [
-        Rec(
-            "grade",
-            f"{child.key}|{target.key}|{period.key if period else ''}|{grade_type}",
-            node.line,
-            node.tag,
-            values={
-                "grade_type": grade_type,
-                "letter_grade": node.text("LetterGradeEarned"),
-                "numeric_grade": node.decimal("NumericGradeEarned"),
-                "school_year": school_year_end(node.text("SchoolYear")),
-            },
-            refs={"student": child, "section": target, "grading_period": period},
-        )
-    ]
+    return common.grade(
+        node,
+        child,
+        target,
+        grading_period_ref(node),
+        node.text("GradeType"),
+        node.text("SchoolYear"),
+    )
 
 
 def report_card(node: Node) -> list[Rec]:
@@ -943,45 +787,27 @@ def report_card(node: Node) -> list[Rec]:
     grades = []
     for reference in node.findall("GradeReference"):
         identity = reference.find("GradeIdentity")
-        if identity is None:
-            continue
-        grade_student = student_ref(identity)
-        grade_section = section_ref(identity)
-        grade_period = grading_period_ref(identity)
-        grades.append(
-            Ref(
-                "grade_prefix",
-                "|".join(
-                    (grade_student.key, grade_section.key, grade_period.key if grade_period else "")
-                ),
-                path="GradeReference",
+        if identity is not None:
+            grades.append(
+                common.grade_prefix_ref(
+                    student_ref(identity), section_ref(identity), grading_period_ref(identity)
+                )
             )
-        )
-    absent = node.decimal("NumberOfDaysAbsent")
-    tardy = node.text("NumberOfDaysTardy")
-    return [
-        Rec(
-            "report_card",
-            f"{child.key}|{period.key if period else ''}",
-            node.line,
-            node.tag,
-            values={
-                "school_year": school_year_end(node.text("SchoolYear")),
-                "gpa_grading_period": node.decimal("GPAGivenGradingPeriod"),
-                "gpa_cumulative": node.decimal("GPACumulative"),
-                "days_absent": absent,
-                "days_in_attendance": node.decimal("NumberOfDaysInAttendance"),
-                "days_tardy": int(tardy) if tardy.isdigit() else None,
-            },
-            refs={"student": child, "grading_period": period},
-            many={"grades": grades},
-        )
-    ]
+    return common.report_card(
+        node,
+        child,
+        period,
+        grades,
+        days_absent=node.decimal("NumberOfDaysAbsent"),
+        school_year=school_year_end(node.text("SchoolYear")),
+        gpa_grading_period=node.decimal("GPAGivenGradingPeriod"),
+        gpa_cumulative=node.decimal("GPACumulative"),
+    )
 
 
 def _academic_record_key(identity: Node) -> tuple[Ref, Ref | None, str]:
     child = student_ref(identity)
-    session_ = session_ref(identity, required=False)
+    session_ = optional_session_ref(identity)
     year = identity.text("SchoolYear")
     return child, session_, f"{child.key}|{session_.key if session_ else ''}|{year}"
 
@@ -1008,31 +834,15 @@ def academic_record(node: Node) -> list[Rec]:
 def course_transcript(node: Node) -> list[Rec]:
     identity = node.child("StudentAcademicRecordReference/StudentAcademicRecordIdentity")
     child, _session, record_key = _academic_record_key(identity)
-    taken = course_ref(node)
-    result = node.required("CourseAttemptResult")
-    return [
-        Rec(
-            "course_transcript",
-            f"{record_key}|{taken.key}|{result}",
-            node.line,
-            node.tag,
-            values={
-                "attempt_result": result,
-                "credits_earned": node.decimal("CreditsEarned/Credit"),
-                "grade_level_when_taken": grade_code(node.text("GradeLevelWhenTaken")),
-                "final_letter_grade": node.text("FinalLetterGradeEarned"),
-                "final_numeric_grade": node.decimal("FinalNumericGradeEarned"),
-            },
-            refs={
-                "student": child,
-                "academic_record": Ref(
-                    "academic_record", record_key, path="StudentAcademicRecordReference"
-                ),
-                "course": taken,
-                "school": edorg_ref(node, "EducationOrganizationReference", required=False),
-            },
-        )
-    ]
+    return common.course_transcript(
+        node,
+        child,
+        record_key,
+        course_ref(node),
+        optional_edorg_ref(node, "EducationOrganizationReference"),
+        credits="CreditsEarned/Credit",
+        grade_level="GradeLevelWhenTaken",
+    )
 
 
 def student_competency(node: Node) -> list[Rec]:
@@ -1089,7 +899,7 @@ def attendance_event(node: Node) -> list[Rec]:
     child = student_ref(node)
     when = node.date("EventDate", required=True)
     category = node.required("AttendanceEventCategory")
-    school = edorg_ref(node, "SchoolReference", required=False)
+    school = optional_edorg_ref(node, "SchoolReference")
     target = section_ref(node) if node.find("SectionReference") is not None else None
     where = school.key if school else (target.key if target else "")
     return [
@@ -1117,64 +927,52 @@ def _incident_key(identity: Node) -> str:
     return f"{school}|{identity.required('IncidentIdentifier')}"
 
 
+def _behaviors(node: Node) -> list[str]:
+    return node.texts("Behaviors/CodeValue") or node.texts("Behaviors/Description")
+
+
 def discipline_incident(node: Node) -> list[Rec]:
     school = edorg_ref(node, "SchoolReference")
     identifier = node.required("IncidentIdentifier")
+    values = common.incident_values(
+        node, identifier, behaviors=_behaviors(node), weapons=node.texts("Weapons/Weapon")
+    )
     return [
         Rec(
             "discipline_incident",
-            f"{school.key}|{identifier}",  # type: ignore[union-attr]
+            f"{school.key}|{identifier}",
             node.line,
             node.tag,
-            values={
-                "incident_identifier": identifier,
-                "incident_date": node.date("IncidentDate", required=True),
-                "incident_time": node.time("IncidentTime"),
-                "location": node.text("IncidentLocation"),
-                "reporter_description": node.text("ReporterDescription"),
-                "reporter_name": node.text("ReporterName"),
-                "description": node.text("IncidentDescription"),
-                "behaviors": node.texts("Behaviors/CodeValue")
-                or node.texts("Behaviors/Description"),
-                "weapons": node.texts("Weapons/Weapon"),
-                "reported_to_law_enforcement": node.boolean("ReportedToLawEnforcement"),
-            },
-            refs={
-                "school": school,
-                "reported_by": staff_ref(node) if node.find("StaffReference") is not None else None,
-            },
+            values=values,
+            refs={"school": school, "reported_by": _optional_staff_ref(node)},
         )
     ]
 
 
-def _incident_ref(node: Node, *, required: bool = True) -> Ref | None:
+def _optional_incident_ref(node: Node) -> Ref | None:
     identity = node.find("DisciplineIncidentReference/DisciplineIncidentIdentity")
     if identity is None:
-        if required:
-            raise RecordError(
-                f"{node.tag} has no DisciplineIncidentReference", "DisciplineIncidentReference"
-            )
         return None
     return Ref("discipline_incident", _incident_key(identity), path="DisciplineIncidentReference")
 
 
-def student_discipline_incident(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    incident = _incident_ref(node)
-    return [
-        Rec(
-            "student_discipline_incident",
-            f"{child.key}|{incident.key}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={
-                "participation": node.text("StudentParticipationCode"),
-                "behaviors": node.texts("Behaviors/CodeValue")
-                or node.texts("Behaviors/Description"),
-            },
-            refs={"student": child, "incident": incident},
+def _incident_ref(node: Node) -> Ref:
+    incident = _optional_incident_ref(node)
+    if incident is None:
+        raise RecordError(
+            f"{node.tag} has no DisciplineIncidentReference", "DisciplineIncidentReference"
         )
-    ]
+    return incident
+
+
+def student_discipline_incident(node: Node) -> list[Rec]:
+    return common.student_incident(
+        node,
+        student_ref(node),
+        _incident_ref(node),
+        participation=node.text("StudentParticipationCode"),
+        behaviors=_behaviors(node),
+    )
 
 
 def discipline_action(node: Node) -> list[Rec]:
@@ -1193,23 +991,17 @@ def discipline_action(node: Node) -> list[Rec]:
             f"{identifier}|{fmt_date(when)}",
             node.line,
             node.tag,
-            values={
-                "action_identifier": identifier,
-                "action_date": when,
-                "disciplines": "\n".join(
-                    node.texts("Disciplines/Description") or node.texts("Disciplines/CodeValue")
-                ),
-                "length_days": node.decimal("DisciplineActionLength"),
-                "actual_length_days": node.decimal("ActualDisciplineActionLength"),
-                "length_difference_reason": node.text("DisciplineActionLengthDifferenceReason"),
-            },
+            values=common.action_values(
+                node,
+                identifier,
+                when,
+                node.texts("Disciplines/Description") or node.texts("Disciplines/CodeValue"),
+            ),
             refs={
-                "incident": _incident_ref(node, required=False),
-                "assigned_by": staff_ref(node) if node.find("StaffReference") is not None else None,
-                "responsibility_school": edorg_ref(
-                    node, "ResponsibilitySchoolReference", required=False
-                ),
-                "assignment_school": edorg_ref(node, "AssignmentSchoolReference", required=False),
+                "incident": _optional_incident_ref(node),
+                "assigned_by": _optional_staff_ref(node),
+                "responsibility_school": optional_edorg_ref(node, "ResponsibilitySchoolReference"),
+                "assignment_school": optional_edorg_ref(node, "AssignmentSchoolReference"),
             },
             many={"students": students},
         )

@@ -7,7 +7,8 @@ elements (LocalEducationAgency, School), sections by SectionIdentifier within a 
 (LocalCourseCode + school + school year + session), and enumerations are descriptor URIs, read as
 their value by xml.clean. Entities name their parent (LearningStandard, ObjectiveAssessment) where
 1.x lists children, and a StudentAssessment holds its objective and item results. Elements not in
-READERS are counted in the report as not read (NOT_KEPT says why for some).
+READERS are counted in the report as not read (NOT_KEPT says why for some). Records built the same
+way as from 1.x once the references are read are built by common.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from interop.edfi import common
+from interop.edfi.common import ref_to
 from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
 from interop.edfi.xml import Node, RecordError
 
@@ -35,39 +38,29 @@ def _org_id(node: Node | None) -> str:
     )
 
 
-def school_ref(node: Node, path: str = "SchoolReference", *, required: bool = True) -> Ref | None:
+def school_ref(node: Node, path: str = "SchoolReference") -> Ref:
+    return ref_to(node, path, "edorg", _school_id(node.find(path)))
+
+
+def optional_school_ref(node: Node, path: str = "SchoolReference") -> Ref | None:
     value = _school_id(node.find(path))
-    if not value:
-        if required:
-            raise RecordError(f"{node.tag} has no {path}", path)
-        return None
-    return Ref("edorg", value, path=path)
+    return Ref("edorg", value, path=path) if value else None
 
 
 def org_ref(node: Node, path: str) -> Ref:
-    value = _org_id(node.find(path))
-    if not value:
-        raise RecordError(f"{node.tag} has no {path}", path)
-    return Ref("edorg", value, path=path)
-
-
-def _unique(node: Node, path: str, identity: str, id_element: str, kind: str) -> Ref:
-    value = node.text(f"{path}/{identity}/{id_element}")
-    if not value:
-        raise RecordError(f"{node.tag} has no {path}", path)
-    return Ref(kind, value, path=path)
+    return ref_to(node, path, "edorg", _org_id(node.find(path)))
 
 
 def student_ref(node: Node, path: str = "StudentReference") -> Ref:
-    return _unique(node, path, "StudentIdentity", "StudentUniqueId", "student")
+    return ref_to(node, path, "student", node.text(f"{path}/StudentIdentity/StudentUniqueId"))
 
 
 def staff_ref(node: Node, path: str = "StaffReference") -> Ref:
-    return _unique(node, path, "StaffIdentity", "StaffUniqueId", "staff")
+    return ref_to(node, path, "staff", node.text(f"{path}/StaffIdentity/StaffUniqueId"))
 
 
 def contact_ref(node: Node, path: str = "ContactReference") -> Ref:
-    return _unique(node, path, "ContactIdentity", "ContactUniqueId", "parent")
+    return ref_to(node, path, "parent", node.text(f"{path}/ContactIdentity/ContactUniqueId"))
 
 
 def _session_key(identity: Node) -> tuple[str, str, str]:
@@ -117,30 +110,15 @@ def section_ref(node: Node, path: str = "SectionReference") -> Ref:
 
 
 def _name(node: Node) -> dict[str, str]:
-    first = node.text("Name/FirstName")
-    last = node.text("Name/LastSurname")
-    if not first or not last:
-        raise RecordError(f"{node.tag} has no Name/FirstName and Name/LastSurname", "Name")
-    return {
-        "first_name": first,
-        "middle_name": node.text("Name/MiddleName"),
-        "last_name": last,
-        "preferred_first_name": node.text("Name/PreferredFirstName"),
-    }
+    """A person's name with the preferred first name 5.2 adds (a contact's is not kept)."""
+    return {**common.name(node), "preferred_first_name": node.text("Name/PreferredFirstName")}
 
 
 def _contacts(node: Node) -> list[Contact]:
+    """Addresses, telephones and e-mail addresses; 5.2 gives their types as elements."""
     contacts = []
     for address in node.findall("Address"):
-        parts = [
-            address.text("StreetNumberName"),
-            address.text("ApartmentRoomSuiteNumber"),
-            address.text("City"),
-            " ".join(
-                p for p in (address.text("StateAbbreviation"), address.text("PostalCode")) if p
-            ),
-        ]
-        value = ", ".join(p for p in parts if p)
+        value = common.address_value(address)
         if value:
             contacts.append(Contact("address", address.text("AddressType").lower(), value))
     for phone in node.findall("Telephone"):
@@ -176,24 +154,14 @@ def _sex(value: str) -> str:
 
 
 def _edorg(node: Node, org_id: str, category: str) -> list[Rec]:
-    return [
-        Rec(
-            "edorg",
-            org_id,
-            node.line,
-            node.tag,
-            values={
-                "name": node.required("NameOfInstitution"),
-                "category": category,
-                "state": node.text("Address/StateAbbreviation"),
-                "grade_levels": [grade_code(g) for g in node.texts("GradeLevel")],
-                "school_categories": node.texts("SchoolCategory"),
-                "school_number": node.text(
-                    "EducationOrganizationIdentificationCode/IdentificationCode"
-                ),
-            },
-        )
-    ]
+    return common.edorg(
+        node,
+        org_id,
+        category,
+        grade_levels="GradeLevel",
+        school_categories="SchoolCategory",
+        school_number="EducationOrganizationIdentificationCode/IdentificationCode",
+    )
 
 
 def school(node: Node) -> list[Rec]:
@@ -237,7 +205,7 @@ def session(node: Node) -> list[Rec]:
     return [
         Rec(
             "session",
-            f"{target.key}|{year}|{name}",  # type: ignore[union-attr]
+            f"{target.key}|{year}|{name}",
             node.line,
             node.tag,
             values={
@@ -253,35 +221,13 @@ def session(node: Node) -> list[Rec]:
 
 
 def course_offering(node: Node) -> list[Rec]:
-    target = school_ref(node)
-    code = node.required("LocalCourseCode")
-    session_ = session_ref(node)
-    identity = node.child("CourseReference/CourseIdentity")
-    org = _org_id(identity.find("EducationOrganizationReference"))
-    course_code = identity.text("CourseCode")
-    if not org or not course_code:
-        raise RecordError(
-            "CourseReference needs a CourseCode and an organization", "CourseReference"
-        )
-    return [
-        Rec(
-            "course_offering",
-            f"{code}|{session_.key}",
-            node.line,
-            node.tag,
-            values={"title": node.text("LocalCourseTitle")},
-            refs={
-                "school": target,
-                "session": session_,
-                "course": Ref(
-                    "course",
-                    f"{org}|{course_code}",
-                    create={"school": org, "title": course_code},
-                    path="CourseReference",
-                ),
-            },
-        )
-    ]
+    return common.course_offering(
+        node,
+        school_ref(node),
+        node.required("LocalCourseCode"),
+        session_ref(node),
+        _course_ref(node),
+    )
 
 
 def section(node: Node) -> list[Rec]:
@@ -324,43 +270,13 @@ def staff(node: Node) -> list[Rec]:
 
 
 def staff_assignment(node: Node) -> list[Rec]:
-    person = staff_ref(node)
-    org = org_ref(node, "EducationOrganizationReference")
-    classification = node.text("StaffClassification")
-    return [
-        Rec(
-            "staff_assignment",
-            f"{person.key}|{org.key}",
-            node.line,
-            node.tag,
-            values={
-                "classification": classification,
-                "position": node.text("PositionTitle") or classification,
-                "begin_date": node.date("BeginDate"),
-                "end_date": node.date("EndDate"),
-            },
-            refs={"staff": person, "org": org},
-        )
-    ]
+    return common.staff_assignment(
+        node, staff_ref(node), org_ref(node, "EducationOrganizationReference")
+    )
 
 
 def staff_section(node: Node) -> list[Rec]:
-    person = staff_ref(node)
-    target = section_ref(node)
-    return [
-        Rec(
-            "section_assignment",
-            f"{person.key}|{target.key}",
-            node.line,
-            node.tag,
-            values={
-                "is_primary": node.text("ClassroomPosition").lower() == "teacher of record",
-                "begin_date": node.date("BeginDate"),
-                "end_date": node.date("EndDate"),
-            },
-            refs={"staff": person, "section": target},
-        )
-    ]
+    return common.section_assignment(node, staff_ref(node), section_ref(node))
 
 
 # --- Student, Contact, StudentEnrollment, Attendance ---------------------------------------
@@ -387,80 +303,19 @@ def student(node: Node) -> list[Rec]:
 
 
 def contact(node: Node) -> list[Rec]:
-    contact_id = node.required("ContactUniqueId")
-    values = _name(node)
-    values.pop("preferred_first_name")
-    return [
-        Rec(
-            "parent",
-            contact_id,
-            node.line,
-            node.tag,
-            values=values,
-            extra={"contacts": _contacts(node)},
-        )
-    ]
+    return common.parent(node, node.required("ContactUniqueId"), _contacts(node))
 
 
 def student_contact(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    adult = contact_ref(node)
-    priority = node.text("ContactPriority")
-    return [
-        Rec(
-            "student_parent",
-            f"{child.key}|{adult.key}",
-            node.line,
-            node.tag,
-            values={
-                "relation": node.text("Relation"),
-                "lives_with": bool(node.boolean("LivesWith")),
-                "emergency_contact": bool(node.boolean("EmergencyContactStatus")),
-                "primary_contact": bool(node.boolean("PrimaryContactStatus")),
-                "contact_priority": int(priority) if priority.isdigit() else None,
-                "contact_restrictions": node.text("ContactRestrictions"),
-            },
-            refs={"student": child, "parent": adult},
-        )
-    ]
+    return common.student_parent(node, student_ref(node), contact_ref(node))
 
 
 def student_school(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    target = school_ref(node)
-    entry = node.date("EntryDate", required=True)
-    return [
-        Rec(
-            "student_school",
-            f"{child.key}|{target.key}|{fmt_date(entry)}",  # type: ignore[union-attr]
-            node.line,
-            node.tag,
-            values={
-                "grade_level": grade_code(node.required("EntryGradeLevel")),
-                "begin_date": entry,
-                "end_date": node.date("ExitWithdrawDate"),
-            },
-            refs={"student": child, "school": target},
-        )
-    ]
+    return common.student_school(node, student_ref(node), school_ref(node))
 
 
 def student_section(node: Node) -> list[Rec]:
-    child = student_ref(node)
-    target = section_ref(node)
-    return [
-        Rec(
-            "student_section",
-            f"{child.key}|{target.key}",
-            node.line,
-            node.tag,
-            values={
-                "begin_date": node.date("BeginDate", required=True),
-                "end_date": node.date("EndDate"),
-            },
-            refs={"student": child, "section": target},
-        )
-    ]
+    return common.student_section(node, student_ref(node), section_ref(node), begin_required=True)
 
 
 def school_attendance_event(node: Node) -> list[Rec]:
@@ -473,7 +328,7 @@ def school_attendance_event(node: Node) -> list[Rec]:
     return [
         Rec(
             "attendance_event",
-            f"{child.key}|{target.key}|{fmt_date(when)}|{category}",  # type: ignore[union-attr]
+            f"{child.key}|{target.key}|{fmt_date(when)}|{category}",
             node.line,
             node.tag,
             values={
@@ -508,24 +363,16 @@ def _incident_ref(node: Node) -> Ref:
 def discipline_incident(node: Node) -> list[Rec]:
     target = school_ref(node)
     identifier = node.required("IncidentIdentifier")
+    values = common.incident_values(
+        node, identifier, behaviors=node.texts("Behavior/Behavior"), weapons=node.texts("Weapon")
+    )
     return [
         Rec(
             "discipline_incident",
-            f"{target.key}|{identifier}",  # type: ignore[union-attr]
+            f"{target.key}|{identifier}",
             node.line,
             node.tag,
-            values={
-                "incident_identifier": identifier,
-                "incident_date": node.date("IncidentDate", required=True),
-                "incident_time": node.time("IncidentTime"),
-                "location": node.text("IncidentLocation"),
-                "reporter_description": node.text("ReporterDescription"),
-                "reporter_name": node.text("ReporterName"),
-                "description": node.text("IncidentDescription"),
-                "behaviors": node.texts("Behavior/Behavior"),
-                "weapons": node.texts("Weapon"),
-                "reported_to_law_enforcement": node.boolean("ReportedToLawEnforcement"),
-            },
+            values=values,
             # 5.2 names the staff involved in StaffDisciplineIncidentAssociation, not here.
             refs={"school": target, "reported_by": None},
         )
@@ -534,22 +381,13 @@ def discipline_incident(node: Node) -> list[Rec]:
 
 def _student_incident(node: Node, *, role: str, behaviors: list[str]) -> list[Rec]:
     """A student's part in an incident; `role` when the association names no participation."""
-    child = student_ref(node)
-    incident = _incident_ref(node)
-    return [
-        Rec(
-            "student_discipline_incident",
-            f"{child.key}|{incident.key}",
-            node.line,
-            node.tag,
-            values={
-                "participation": ", ".join(node.texts("DisciplineIncidentParticipationCode"))
-                or role,
-                "behaviors": behaviors,
-            },
-            refs={"student": child, "incident": incident},
-        )
-    ]
+    return common.student_incident(
+        node,
+        student_ref(node),
+        _incident_ref(node),
+        participation=", ".join(node.texts("DisciplineIncidentParticipationCode")) or role,
+        behaviors=behaviors,
+    )
 
 
 def student_incident_behavior(node: Node) -> list[Rec]:
@@ -574,20 +412,13 @@ def discipline_action(node: Node) -> list[Rec]:
             f"{identifier}|{fmt_date(when)}|{child.key}",
             node.line,
             node.tag,
-            values={
-                "action_identifier": identifier,
-                "action_date": when,
-                "disciplines": "\n".join(node.texts("Discipline")),
-                "length_days": node.decimal("DisciplineActionLength"),
-                "actual_length_days": node.decimal("ActualDisciplineActionLength"),
-                "length_difference_reason": node.text("DisciplineActionLengthDifferenceReason"),
-            },
+            values=common.action_values(node, identifier, when, node.texts("Discipline")),
             refs={
                 # The incident the action answers: that of its first behavior association.
                 "incident": _incident_ref(behaviors[0]) if behaviors else None,
                 "assigned_by": staff_ref(node) if node.find("StaffReference") is not None else None,
                 "responsibility_school": school_ref(node, "ResponsibilitySchoolReference"),
-                "assignment_school": school_ref(node, "AssignmentSchoolReference", required=False),
+                "assignment_school": optional_school_ref(node, "AssignmentSchoolReference"),
             },
             many={"students": [child]},
         )
@@ -639,45 +470,23 @@ def student_program(node: Node) -> list[Rec]:
     child = student_ref(node)
     identity = node.child("ProgramReference/ProgramIdentity")
     key, name, kind = _program_key(identity, "ProgramReference")
-    begin = node.date("BeginDate", required=True)
-    return [
-        Rec(
-            "student_program",
-            f"{child.key}|{key}|{fmt_date(begin)}",
-            node.line,
-            node.tag,
-            values={"begin_date": begin, "end_date": node.date("EndDate")},
-            refs={"student": child, "program": Ref("program", key, path="ProgramReference")},
-            extra={
-                "program": {"name": name, "program_type": kind},
-                "program_code": PROGRAM_OF_ASSOCIATION.get(node.tag, ""),
-            },
-        )
-    ]
+    return common.student_membership(
+        node,
+        child,
+        Ref("program", key, path="ProgramReference"),
+        begin_required=True,
+        extra={
+            "program": {"name": name, "program_type": kind},
+            "program_code": PROGRAM_OF_ASSOCIATION.get(node.tag, ""),
+        },
+    )
 
 
 def cohort(node: Node) -> list[Rec]:
     org = org_ref(node, "EducationOrganizationReference")
-    identifier = node.required("CohortIdentifier")
+    # Kept as the program's name (5.2 programs are keyed by organization and type).
     programs = node.texts("ProgramReference/ProgramIdentity/ProgramName")
-    return [
-        Rec(
-            "cohort",
-            f"{org.key}|{identifier}",
-            node.line,
-            node.tag,
-            values={
-                "identifier": identifier,
-                "description": node.text("CohortDescription"),
-                "cohort_type": node.text("CohortType"),
-                "scope": node.text("CohortScope"),
-                "subject": node.text("AcademicSubject"),
-                # Kept as the program's name (5.2 programs are keyed by organization and type).
-                "program_id": programs[0] if programs else "",
-            },
-            refs={"org": org},
-        )
-    ]
+    return common.cohort(node, org, programs[0] if programs else "")
 
 
 def student_cohort(node: Node) -> list[Rec]:
@@ -685,17 +494,7 @@ def student_cohort(node: Node) -> list[Rec]:
     identity = node.child("CohortReference/CohortIdentity")
     org = _org_id(identity.find("EducationOrganizationReference"))
     group = Ref("cohort", f"{org}|{identity.required('CohortIdentifier')}", path="CohortReference")
-    begin = node.date("BeginDate", required=True)
-    return [
-        Rec(
-            "student_cohort",
-            f"{child.key}|{group.key}|{fmt_date(begin)}",
-            node.line,
-            node.tag,
-            values={"begin_date": begin, "end_date": node.date("EndDate")},
-            refs={"student": child, "cohort": group},
-        )
-    ]
+    return common.student_membership(node, child, group, begin_required=True)
 
 
 # --- EducationOrgCalendar: calendar dates and grading periods --------------------------------
@@ -709,7 +508,7 @@ def calendar_date(node: Node) -> list[Rec]:
     return [
         Rec(
             "calendar_date",
-            f"{target.key}|{identity.text('SchoolYear')}|{code}|{fmt_date(when)}",  # type: ignore[union-attr]
+            f"{target.key}|{identity.text('SchoolYear')}|{code}|{fmt_date(when)}",
             node.line,
             node.tag,
             values={"date": when, "event": ", ".join(node.texts("CalendarEvent"))},
@@ -785,24 +584,14 @@ def _gpa(node: Node, *, cumulative: bool) -> Decimal | None:
 
 def grade(node: Node) -> list[Rec]:
     child, target = _student_section_ref(node)
-    period = _required_period(node)
-    grade_type = node.required("GradeType")
-    year = node.text("GradingPeriodReference/GradingPeriodIdentity/SchoolYear")
-    return [
-        Rec(
-            "grade",
-            f"{child.key}|{target.key}|{period.key}|{grade_type}",
-            node.line,
-            node.tag,
-            values={
-                "grade_type": grade_type,
-                "letter_grade": node.text("LetterGradeEarned"),
-                "numeric_grade": node.decimal("NumericGradeEarned"),
-                "school_year": school_year_end(year),
-            },
-            refs={"student": child, "section": target, "grading_period": period},
-        )
-    ]
+    return common.grade(
+        node,
+        child,
+        target,
+        _required_period(node),
+        node.required("GradeType"),
+        node.text("GradingPeriodReference/GradingPeriodIdentity/SchoolYear"),
+    )
 
 
 def report_card(node: Node) -> list[Rec]:
@@ -811,35 +600,20 @@ def report_card(node: Node) -> list[Rec]:
     grades = []
     for identity in node.findall("GradeReference/GradeIdentity"):
         grade_student, grade_section = _student_section_ref(identity)
-        grade_period = _required_period(identity)
-        # By student, section and period: the report card lists every grade type of them.
         grades.append(
-            Ref(
-                "grade_prefix",
-                f"{grade_student.key}|{grade_section.key}|{grade_period.key}",
-                path="GradeReference",
-            )
+            common.grade_prefix_ref(grade_student, grade_section, _required_period(identity))
         )
-    tardy = node.text("NumberOfDaysTardy")
     year = node.text("GradingPeriodReference/GradingPeriodIdentity/SchoolYear")
-    return [
-        Rec(
-            "report_card",
-            f"{child.key}|{period.key}",
-            node.line,
-            node.tag,
-            values={
-                "school_year": school_year_end(year),
-                "gpa_grading_period": _gpa(node, cumulative=False),
-                "gpa_cumulative": _gpa(node, cumulative=True),
-                "days_absent": node.decimal("NumberOfDaysAbsent"),
-                "days_in_attendance": node.decimal("NumberOfDaysInAttendance"),
-                "days_tardy": int(tardy) if tardy.isdigit() else None,
-            },
-            refs={"student": child, "grading_period": period},
-            many={"grades": grades},
-        )
-    ]
+    return common.report_card(
+        node,
+        child,
+        period,
+        grades,
+        school_year=school_year_end(year),
+        gpa_grading_period=_gpa(node, cumulative=False),
+        gpa_cumulative=_gpa(node, cumulative=True),
+        days_absent=node.decimal("NumberOfDaysAbsent"),
+    )
 
 
 def _academic_record_key(identity: Node) -> tuple[Ref, str, str]:
@@ -889,30 +663,16 @@ def course_transcript(node: Node) -> list[Rec]:
     path = "StudentAcademicRecordReference"
     identity = node.child(f"{path}/StudentAcademicRecordIdentity")
     child, org, record_key = _academic_record_key(identity)
-    taken = _course_ref(node)
-    result = node.required("CourseAttemptResult")
-    return [
-        Rec(
-            "course_transcript",
-            f"{record_key}|{taken.key}|{result}",
-            node.line,
-            node.tag,
-            values={
-                "attempt_result": result,
-                "credits_earned": node.decimal("EarnedCredits/Credits"),
-                "grade_level_when_taken": grade_code(node.text("WhenTakenGradeLevel")),
-                "final_letter_grade": node.text("FinalLetterGradeEarned"),
-                "final_numeric_grade": node.decimal("FinalNumericGradeEarned"),
-            },
-            refs={
-                "student": child,
-                "academic_record": Ref("academic_record", record_key, path=path),
-                "course": taken,
-                # The record's organization: kept as the school when it is one.
-                "school": Ref("edorg", org, path=path),
-            },
-        )
-    ]
+    return common.course_transcript(
+        node,
+        child,
+        record_key,
+        _course_ref(node),
+        # The record's organization: kept as the school when it is one.
+        Ref("edorg", org, path=path),
+        credits="EarnedCredits/Credits",
+        grade_level="WhenTakenGradeLevel",
+    )
 
 
 def _gradebook_key(identity: Node) -> str:
@@ -1203,12 +963,7 @@ def student_assessment(node: Node) -> list[Rec]:
                 f"{key}|ai|{item_key}",
                 part.line,
                 node.tag,
-                values={
-                    "result": part.text("RawScoreResult"),
-                    "method": "Raw score",
-                    "item_result": part.text("AssessmentItemResult"),
-                    "response": part.text("AssessmentResponse"),
-                },
+                values=common.item_score_values(part),
                 refs={
                     "student_assessment": owner,
                     "item": Ref("assessment_item", item_key, path=path),
