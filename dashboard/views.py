@@ -115,9 +115,10 @@ class OverviewGrid:
 
 
 def _student_url_template() -> str:
-    return reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER}).replace(
-        str(STUDENT_PLACEHOLDER), "{student}"
-    )
+    """A student's profile as the section page links it: on the assessments tab, since a
+    teacher comes from the class's levels to see this student's (the record is a tab away)."""
+    url = reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER})
+    return url.replace(str(STUDENT_PLACEHOLDER), "{student}") + "#assessments"
 
 
 def _filter_fields(data: QueryDict, choices: selectors.FilterChoices) -> SafeString:

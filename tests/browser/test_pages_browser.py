@@ -91,8 +91,12 @@ def test_teacher_clicks_from_section_to_student(
     check_page(page, screenshot, "teacher-section-roster")
 
     page.locator("#roster").get_by_role("link", name=world.student.sort_name).click()
-    expect(page).to_have_url(re.compile(rf"/students/{world.student.pk}/$"))
+    # From the class, the student's profile opens on their mastery; the record is a tab away.
+    expect(page).to_have_url(re.compile(rf"/students/{world.student.pk}/#assessments$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(world.student.display_name)
+    expect(page.get_by_role("tab", name="Assessments")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("heading", name="Mastery by standard")).to_be_visible()
+    page.get_by_role("tab", name="Record").click()
     expect(page.get_by_role("heading", name="Classes")).to_be_visible()
     expect(page.get_by_role("region", name="Classes")).to_contain_text("Grade 4 Math")
     check_page(page, screenshot, "teacher-student-record")
