@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.bench_roster import CLIENTS, WORKERS, Load, load, warm
+from bench.bench_roster import CLIENTS, WORKERS, Load, gunicorn_args, load, warm
 from bench.common import (
     Context,
     Section,
@@ -521,7 +521,7 @@ def run(context: Context) -> Section:
         port = free_port()
         server = stack.enter_context(
             Server(
-                gunicorn_args(port),
+                gunicorn_args(port, "bench.bench_dashboard:application"),
                 env=child_env(url, BENCH_CONN_MAX_AGE="60"),
                 log_path=context.workdir / "dashboard-gunicorn.log",
             )
@@ -667,23 +667,6 @@ def run(context: Context) -> Section:
         ]
     )
     return Section(body=body, summary="; ".join(summary))
-
-
-def gunicorn_args(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench.bench_dashboard:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WORKERS),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        "60",
-    ]
 
 
 if __name__ == "__main__":

@@ -414,12 +414,13 @@ def run(context: Context) -> Section:
     return Section(body=body, summary="; ".join(summary))
 
 
-def gunicorn_args(port: int) -> list[str]:
+def gunicorn_args(port: int, app: str = "config.wsgi:application") -> list[str]:
+    """gunicorn serving `app` as every page benchmark serves it: sync workers, loopback."""
     return [
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

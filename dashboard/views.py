@@ -283,18 +283,26 @@ def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@login_required
-@require_GET
-def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
+def _standard_view(
+    request: HttpRequest, pk: int, standard_id: int, what: str
+) -> tuple[SectionAccess, selectors.StandardInSection]:
+    """A standard within a section, access-checked, its read logged for the section's students."""
     access = section_for_user(request.user, pk)
     view = selectors.standard_in_section(access.section, standard_id)
     access_log_record(
         actor=request.user,
         role=access.role,
-        what="standard in section",
+        what=what,
         students=[e.student for e in view.roster],
         path=request.path,
     )
+    return access, view
+
+
+@login_required
+@require_GET
+def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
+    access, view = _standard_view(request, pk, standard_id, "standard in section")
     levels = charts.level_styles(view.policy)
     rows = [(e.student, view.cell(e.student_id)) for e in view.roster]
     selected_level = request.GET.get("level", "")
@@ -330,15 +338,7 @@ def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResp
 @login_required
 @require_GET
 def standard_csv(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
-    access = section_for_user(request.user, pk)
-    view = selectors.standard_in_section(access.section, standard_id)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what="standard in section export",
-        students=[e.student for e in view.roster],
-        path=request.path,
-    )
+    access, view = _standard_view(request, pk, standard_id, "standard in section export")
     return _csv_response(
         tables.standard_students_csv(view),
         f"section-{access.section.pk}-{selectors.standard_short_code(view.standard.code)}.csv",
