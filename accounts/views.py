@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors
+from accounts.backends import MODEL_BACKEND
 from accounts.models import Role
 from accounts.services import InvitationError, invitation_accept, invitation_for_token
 from privacy.services import access_log_record
@@ -68,7 +69,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         except InvitationError as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=MODEL_BACKEND)
             messages.success(request, "Welcome to Trellis. Your account is ready.")
             return redirect("home")
     return render(

@@ -79,6 +79,7 @@ def seed(output: Path) -> None:
     import django
 
     django.setup()
+    from allauth.mfa.models import Authenticator
     from django.utils import timezone
 
     from accounts.models import User
@@ -103,9 +104,13 @@ def seed(output: Path) -> None:
         source_system="bench",
         source_id="t",
     )
-    # No password: the probe signs the teacher in with force_login.
-    User.objects.create_user(
+    # No password: the probe signs the teacher in with force_login. Enrolled in MFA, so that the
+    # staff MFA check runs on every page as in production (nobody signs in with this secret).
+    teacher = User.objects.create_user(
         email=TEACHER_EMAIL, password=None, staff_record=staff, full_name="Dana Bench"
+    )
+    Authenticator.objects.create(
+        user=teacher, type=Authenticator.Type.TOTP, data={"secret": "bench-only-not-a-secret"}
     )
     sizes = [SECTION_STUDENTS] + [
         (TEACHER_STUDENTS - SECTION_STUDENTS) // (TEACHER_SECTIONS - 1)
@@ -506,7 +511,7 @@ def run(context: Context) -> Section:
     probe_path = context.workdir / "dashboard-probe.json"
     run_child(
         [sys.executable, "-m", "bench.bench_dashboard", "probe", str(seeded_path), str(probe_path)],
-        env=child_env(url),
+        env=child_env(url, BENCH_REQUIRE_STAFF_MFA="1"),
         log_path=context.workdir / "dashboard-probe.log",
     ).check("the dashboard probe")
     found = json.loads(probe_path.read_text())
@@ -522,7 +527,7 @@ def run(context: Context) -> Section:
         server = stack.enter_context(
             Server(
                 gunicorn_args(port, "bench.bench_dashboard:application"),
-                env=child_env(url, BENCH_CONN_MAX_AGE="60"),
+                env=child_env(url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
                 log_path=context.workdir / "dashboard-gunicorn.log",
             )
         )
@@ -631,7 +636,8 @@ def run(context: Context) -> Section:
             f"({seeded['scores']:,} scores in {QUIZZES_PER_STANDARD} rounds, each followed by a "
             f"recompute: {seeded['estimates']:,} estimates with their history), seeded through "
             "`scores_record` and `estimates_recompute` (not timed). gunicorn, "
-            f"{WORKERS} sync workers, `bench.settings` (DEBUG off, `CONN_MAX_AGE` 60), serving "
+            f"{WORKERS} sync workers, `bench.settings` (DEBUG off, `CONN_MAX_AGE` 60, the staff "
+            "MFA check on as in production, the teacher enrolled), serving "
             "`bench.bench_dashboard:application` (the app's URLs plus the plain pages) on "
             f"127.0.0.1. Per URL and run: {requests} requests from {CLIENTS} client threads and "
             f"{SINGLE_CLIENT_REQUESTS} from 1 client (its latency is the server time without "

@@ -96,8 +96,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, reading whether the user has MFA with the user (accounts.backends).
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 

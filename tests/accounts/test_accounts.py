@@ -113,6 +113,8 @@ def test_invitation_is_single_use_and_logged(client, world: World) -> None:
     assert response.status_code == 302
     user = User.objects.get(email="dad@example.test")
     assert user.guardian_record == relationship.guardian
+    # Signed in by the acceptance, and still on the next page.
+    assert client.get(reverse("home")).wsgi_request.user == user
     invitation.refresh_from_db()
     assert invitation.accepted_user == user and invitation.accepted_at is not None
     # The child is now visible to the new guardian, and only that child.
@@ -213,6 +215,32 @@ def test_staff_without_mfa_are_sent_to_enrol_when_required(client, settings, wor
     assert response.status_code == 302 and "/accounts/2fa/" in response["Location"]
     client.force_login(world.parent)
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_enrolled_staff_pass_the_mfa_check_without_a_query_of_its_own(
+    client, settings, world: World
+) -> None:
+    from allauth.mfa.models import Authenticator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    authenticator = Authenticator.objects.create(
+        user=world.teacher, type=Authenticator.Type.TOTP, data={"secret": "test-only"}
+    )
+    client.force_login(world.teacher)
+    settings.TRELLIS_REQUIRE_STAFF_MFA = False
+    client.get(reverse("home"))  # what a first page reads once (the session's first save…)
+    with CaptureQueriesContext(connection) as unchecked:
+        assert client.get(reverse("home")).status_code == 200
+    settings.TRELLIS_REQUIRE_STAFF_MFA = True
+    with CaptureQueriesContext(connection) as checked:
+        assert client.get(reverse("home")).status_code == 200
+    # The check reads what the user's own read brought (accounts.backends): no query more.
+    assert len(checked) == len(unchecked)
+    # Read fresh on every request: an authenticator removed is missed on the very next page.
+    authenticator.delete()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and "/accounts/2fa/" in response["Location"]
 
 
 def test_invite_guardian_command_prints_a_working_link(client, world: World, capsys) -> None:
