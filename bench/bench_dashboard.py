@@ -8,8 +8,9 @@ scores_record and estimates_recompute, the app's only write paths. Pages, all of
 section: the overview (current levels, and "as of" a past date, which reads the history), one
 standard, one student's history on one standard, the student's profile (whose teacher has 1,000
 students: the page with its record tab) and its assessments tab (mastery, trends, tests, scores:
-fetched when opened), the live "changed since" check and the levels CSV. The bench data has no
-attendance, discipline or grades, so those two tabs are not measured.
+fetched when opened) with its attendance and grades tabs (the profiled student has a school
+year's attendance, quarter grades in seven classes and two years of transcripts), the live
+"changed since" check and the levels CSV.
 
 Baseline in the same run: a plain page per page, served by the same gunicorn, that makes the same
 selector calls and access-log write and answers in plain text, without templates or charts (the
@@ -223,6 +224,7 @@ def seed(output: Path) -> None:
             estimates_recompute(ordered[start : start + 500])
         scores += len(inputs)
         print(f"round {round_number + 1}: {len(inputs)} scores", file=sys.stderr, flush=True)
+    _profile_records(district, school, roster[0], sections, today, rng)
     # Statistics, as a district's database has them (autovacuum gathers them within minutes):
     # without them the planner guesses one row per table and picks poor plans for the pages.
     from django.db import connection
@@ -242,6 +244,104 @@ def seed(output: Path) -> None:
             }
         )
     )
+
+
+def _profile_records(district, school, student, sections, today, rng) -> None:  # type: ignore[no-untyped-def]
+    """What an Ed-Fi import brings for the profiled student, so that the profile's attendance
+    and grades tabs read a full record: this school year's attendance to date (a day each
+    weekday, a few absences and tardies), quarter grades in seven classes with four report
+    cards, and two earlier years' transcripts."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from students import models
+
+    ends = today.year + 1 if today.month >= 8 else today.year
+    first_day = dt.date(ends - 1, 8, 20)
+    categories = ["present"] * 94 + ["excused_absence"] * 2 + ["unexcused_absence"] * 2
+    categories += ["tardy"] * 2
+    day, events = first_day, []
+    while day <= today:
+        if day.weekday() < 5:
+            events.append(
+                models.AttendanceEvent(
+                    district=district,
+                    student=student,
+                    school=school,
+                    event_date=day,
+                    category=rng.choice(categories),
+                    school_year=ends,
+                )
+            )
+        day += dt.timedelta(days=1)
+    models.AttendanceEvent.objects.bulk_create(events)
+    periods = [
+        models.AcademicSession.objects.create(
+            district=district,
+            school=school,
+            title=f"Quarter {q + 1}",
+            kind=models.SessionKind.GRADING_PERIOD,
+            school_year=ends,
+            start_date=first_day + dt.timedelta(days=63 * q),
+            end_date=first_day + dt.timedelta(days=63 * q + 60),
+        )
+        for q in range(4)
+    ]
+    for period in periods:
+        grades = models.Grade.objects.bulk_create(
+            [
+                models.Grade(
+                    district=district,
+                    student=student,
+                    section=section,
+                    grading_period=period,
+                    school_year=ends,
+                    grade_type="Grading Period",
+                    letter_grade=rng.choice("ABBBCCD"),
+                    numeric_grade=Decimal(rng.randint(62, 99)),
+                )
+                for section in sections
+            ]
+        )
+        card = models.ReportCard.objects.create(
+            district=district,
+            student=student,
+            grading_period=period,
+            school_year=ends,
+            gpa_grading_period=Decimal("3.10"),
+            days_absent=Decimal(2),
+            days_in_attendance=Decimal(43),
+            days_tardy=1,
+        )
+        card.grades.set(grades)
+    courses = [
+        models.Course.objects.create(
+            district=district, school=school, title=f"Course {c + 1}", course_code=f"C{c + 1}"
+        )
+        for c in range(7)
+    ]
+    for years_ago in (1, 2):
+        record = models.AcademicRecord.objects.create(
+            district=district,
+            student=student,
+            school_year=ends - years_ago,
+            cumulative_gpa=Decimal("3.05"),
+        )
+        models.CourseTranscript.objects.bulk_create(
+            [
+                models.CourseTranscript(
+                    district=district,
+                    student=student,
+                    academic_record=record,
+                    course=course,
+                    school=school,
+                    attempt_result="Pass",
+                    credits_earned=Decimal(1),
+                    final_letter_grade=rng.choice("ABBC"),
+                )
+                for course in courses
+            ]
+        )
 
 
 # --- plain pages and the URL configuration gunicorn serves --------------------------------------
@@ -448,6 +548,8 @@ def probe(seeded_path: Path, output: Path) -> None:
             f"/students/{student}/tabs/assessments/",
             f"/bench/plain/dashboard/students/{student}/tabs/assessments/",
         ),
+        ("profile's attendance tab", f"/students/{student}/tabs/attendance/", None),
+        ("profile's grades tab", f"/students/{student}/tabs/grades/", None),
         ("live check (nothing changed)", f"{base}changes.json?since=NOW", None),
         ("levels CSV", f"{base}mastery.csv", None),
     ]
@@ -635,7 +737,9 @@ def run(context: Context) -> Section:
             f"the largest has {SECTION_STUDENTS} students × {SECTION_STANDARDS} standards "
             f"({seeded['scores']:,} scores in {QUIZZES_PER_STANDARD} rounds, each followed by a "
             f"recompute: {seeded['estimates']:,} estimates with their history), seeded through "
-            "`scores_record` and `estimates_recompute` (not timed). gunicorn, "
+            "`scores_record` and `estimates_recompute` (not timed). The profiled student also has "
+            "what an Ed-Fi import brings: this school year's attendance to date, quarter grades in "
+            "7 classes with 4 report cards, and 2 earlier years' transcripts. gunicorn, "
             f"{WORKERS} sync workers, `bench.settings` (DEBUG off, `CONN_MAX_AGE` 60, the staff "
             "MFA check on as in production, the teacher enrolled), serving "
             "`bench.bench_dashboard:application` (the app's URLs plus the plain pages) on "
