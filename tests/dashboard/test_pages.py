@@ -604,6 +604,11 @@ def test_student_standard_page_shows_trend_and_evidence_and_logs_access(
     assert AccessLogEntry.objects.filter(
         actor_user=world.teacher, student_id=world.student.pk, what="student history on a standard"
     ).exists()
+    # The breadcrumb's student opens their profile on its assessments tab.
+    profile = reverse("students:student_detail", kwargs={"pk": world.student.pk})
+    assert f'<a href="{profile}#assessments">{world.student.display_name}</a>' in (
+        response.content.decode()
+    )
     rows = csv_rows(
         client.get(
             reverse(
