@@ -25,7 +25,7 @@ from assessments.models import (
     Standard,
     Trend,
 )
-from assessments.signals import mastery_changed_on_commit
+from assessments.signals import mastery_changed_for_students_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
     MasteryEstimateHistory.objects.bulk_create(history, batch_size=2000)
     _overrides_clear(overrides_to_clear)
     if changed_estimates:
-        mastery_changed_on_commit(district_ids)
+        mastery_changed_for_students_on_commit({e.student_id for e in changed_estimates})
     return len(changed_estimates)
 
 

@@ -28,7 +28,7 @@ from assessments.models import (
     StudentAssessment,
 )
 from assessments.signals import (
-    mastery_changed_for_standard_on_commit,
+    mastery_changed_for_students_on_commit,
     mastery_changed_on_commit,
 )
 
@@ -211,7 +211,9 @@ def scores_record(
         result.pairs_marked = len(pairs)
         # Pages that cache what scores show (missing work, pending counts) retire it now, not
         # only when the recompute lands.
-        mastery_changed_on_commit({a.district_id for a in assessments.values()})
+        mastery_changed_for_students_on_commit(
+            {s.student_id for s in changed}, {a.section_id for a in assessments.values()}
+        )
         if enqueue:
             mastery_recompute_enqueue(result.estimate_ids)
     return result
@@ -368,7 +370,7 @@ def mastery_override_set(
     )
     override.full_clean()
     override.save()
-    mastery_changed_for_standard_on_commit(standard_id)
+    mastery_changed_for_students_on_commit({student_id})
     return override
 
 
@@ -382,7 +384,7 @@ def mastery_override_clear(*, student_id: int, standard_id: int, acting_user: ob
         student_id=student_id, standard_id=standard_id, cleared_at__isnull=True
     ).update(cleared_at=timezone.now(), cleared_reason=reason[:100])
     if cleared:
-        mastery_changed_for_standard_on_commit(standard_id)
+        mastery_changed_for_students_on_commit({student_id})
     return cleared
 
 

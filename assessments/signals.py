@@ -1,8 +1,10 @@
 """Signals of the assessments app.
 
 `mastery_changed` is sent after a write of scores, estimates or overrides commits, with
-`district_ids`: pages that cache levels and missing work (dashboard.cache) retire what they hold
-for those districts.
+`district_ids` and `section_ids`: pages that cache levels and missing work (dashboard.cache)
+retire what they hold for those whole districts, and for those sections. A write that knows the
+students it touched names their sections only (mastery_changed_for_students_on_commit), so that a
+district's other sections keep what they cached; bulk writes name their districts.
 """
 
 from collections.abc import Iterable
@@ -18,18 +20,32 @@ def mastery_changed_on_commit(district_ids: Iterable[int]) -> None:
     readers that saw the old rows cached them under what the receivers then retire."""
     ids = set(district_ids)
     if ids:
-        transaction.on_commit(lambda: mastery_changed.send(sender=None, district_ids=ids))
+        transaction.on_commit(
+            lambda: mastery_changed.send(sender=None, district_ids=ids, section_ids=set())
+        )
 
 
-def mastery_changed_for_standard_on_commit(standard_id: int) -> None:
-    """mastery_changed_on_commit for the standard's district, looked up after commit so that
-    the write itself makes no extra query."""
+def mastery_changed_for_students_on_commit(
+    student_ids: Iterable[int], section_ids: Iterable[int] = ()
+) -> None:
+    """Send `mastery_changed` once the current transaction commits, for the sections any of
+    these students is enrolled in then, and `section_ids` (the sections of the assessments
+    written). The enrollments are read after commit, so that the write makes no extra query."""
+    students = set(student_ids)
+    sections = {pk for pk in section_ids if pk is not None}
+    if not students and not sections:
+        return
 
     def send() -> None:
-        from assessments.models import Standard
+        from students.models import Enrollment
 
-        ids = set(Standard.objects.filter(pk=standard_id).values_list("district_id", flat=True))
-        if ids:
-            mastery_changed.send(sender=None, district_ids=ids)
+        found = sections | set(
+            Enrollment.objects.current()
+            .filter(student_id__in=students)
+            .values_list("section_id", flat=True)
+            .distinct()
+        )
+        if found:
+            mastery_changed.send(sender=None, district_ids=set(), section_ids=found)
 
     transaction.on_commit(send)

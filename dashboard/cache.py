@@ -1,12 +1,14 @@
-"""The section page's cached grid, and the per-district mastery version that retires it.
+"""The section page's cached grid, and the versions (per district, per section) that retire it.
 
 The grid (chart, levels table, distribution, roster table, the attention list with its missing
 work) is the same for every user who may see the section. It is cached per worker process under a
 key made of everything the page reads fresh on each request (dashboard.selectors.SectionInputs:
-roster, alignments, standards, policy, filters, date) and the district's mastery version, which
-every write of scores, estimates or overrides replaces after it commits (on the signal
-assessments.signals.mastery_changed). The version is read before the levels,
-so a grid read during a write is stored under the version that the write then retires.
+roster, alignments, standards, policy, filters, date) and two versions, which writes replace after
+they commit (on the signal assessments.signals.mastery_changed): the district's, replaced by bulk
+writes (imports), and the section's own, replaced by a write of scores, estimates or overrides of
+its students or its assessments. A busy district's other sections keep their grids. The versions
+are read before the levels, so a grid read during a write is stored under a version that the
+write then retires.
 
 Versions live in a cache every process shares (the `dashboard_versions` alias: Redis, or files on
 one host); the grids in the `dashboard` alias (memory of each process). Permission checks and
@@ -37,10 +39,12 @@ def _version_key(district_id: int) -> str:
     return f"dashboard:mastery-version:{district_id}"
 
 
-def mastery_version(district_id: int) -> str:
-    """The district's current mastery version: a random token, replaced on every change."""
+def _section_version_key(section_id: int) -> str:
+    return f"dashboard:section-version:{section_id}"
+
+
+def _token(key: str) -> str:
     versions = caches[VERSIONS]
-    key = _version_key(district_id)
     try:
         token = versions.get(key)
         if token is None:
@@ -49,20 +53,43 @@ def mastery_version(district_id: int) -> str:
             versions.add(key, uuid.uuid4().hex, timeout=None)
             token = versions.get(key)
     except Exception:  # the page works without its cache
-        logger.exception("dashboard: mastery version unreadable")
+        logger.exception("dashboard: version %s unreadable", key)
         token = None
     return token or uuid.uuid4().hex
 
 
-def versions_retire(district_ids: Iterable[int], **_: object) -> None:
-    """Retire every cached section grid of these districts: the receiver of
+def mastery_version(district_id: int) -> str:
+    """The district's current mastery version: a random token, replaced on every bulk change."""
+    return _token(_version_key(district_id))
+
+
+def section_version(section_id: int) -> str:
+    """The section's own version: replaced when a write touches its students or assessments."""
+    return _token(_section_version_key(section_id))
+
+
+def section_versions(section: object) -> tuple[str, str]:
+    """What a section's cached parts are keyed under: its district's version and its own."""
+    return (
+        mastery_version(section.district_id),  # type: ignore[attr-defined]
+        section_version(section.pk),  # type: ignore[attr-defined]
+    )
+
+
+def versions_retire(
+    district_ids: Iterable[int] = (), section_ids: Iterable[int] = (), **_: object
+) -> None:
+    """Retire every cached grid of these districts, and of these sections: the receiver of
     assessments.signals.mastery_changed, sent after the change commits."""
-    versions = caches[VERSIONS]
-    for district_id in set(district_ids):
-        try:
-            versions.set(_version_key(district_id), uuid.uuid4().hex, timeout=None)
-        except Exception:  # a write must not fail for the cache; FRAGMENT_TIMEOUT_S bounds it
-            logger.exception("dashboard: mastery version of district %s not replaced", district_id)
+    keys = [_version_key(pk) for pk in set(district_ids)]
+    keys += [_section_version_key(pk) for pk in set(section_ids)]
+    if not keys:
+        return
+    try:
+        # One round trip to Redis however many sections a recompute batch touched.
+        caches[VERSIONS].set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    except Exception:  # a write must not fail for the cache; FRAGMENT_TIMEOUT_S bounds it
+        logger.exception("dashboard: versions %s not replaced", keys[:10])
 
 
 def cached(parts: tuple, build: Callable[[], T]) -> T:

@@ -90,7 +90,7 @@ def _section_export(
         students=[e.student for e in inputs.roster],
         path=request.path,
     )
-    version = dashboard_cache.mastery_version(access.section.district_id)
+    version = dashboard_cache.section_versions(access.section)
     text = dashboard_cache.cached(
         (what, inputs.fingerprint(), version),
         lambda: build(selectors.section_mastery(access.section, inputs.filters, inputs)),
@@ -183,9 +183,9 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
         students=[e.student for e in inputs.roster],
         path=request.path,
     )
-    # The version first: a grid built while a write commits is stored under the version that
-    # the write then retires.
-    version = dashboard_cache.mastery_version(access.section.district_id)
+    # The versions first: a grid built while a write commits is stored under a version that the
+    # write then retires.
+    version = dashboard_cache.section_versions(access.section)
     grid = dashboard_cache.cached(
         ("section overview", inputs.fingerprint(), version), lambda: _overview_grid(inputs)
     )

@@ -166,18 +166,46 @@ def test_a_renamed_student_shows_under_the_new_name(client, world: World) -> Non
 def test_a_recompute_retires_the_version_only_after_commit(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
-    version = dashboard_cache.mastery_version(world.district.pk)
-    assert dashboard_cache.mastery_version(world.district.pk) == version
+    version = dashboard_cache.section_versions(world.section)
+    assert dashboard_cache.section_versions(world.section) == version
+    other = dashboard_cache.section_versions(world.other_section)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         record([score(world, world.student, "9", 3)])
-        assert dashboard_cache.mastery_version(world.district.pk) == version
+        assert dashboard_cache.section_versions(world.section) == version
     for callback in callbacks:
         callback()
-    assert dashboard_cache.mastery_version(world.district.pk) != version
-    # Another district's pages keep theirs.
-    other = dashboard_cache.mastery_version(world.other_district.pk)
+    assert dashboard_cache.section_versions(world.section) != version
+    # The district's other sections (none of these students) keep theirs.
+    assert dashboard_cache.section_versions(world.other_section) == other
+    # A bulk write retires a whole district, and only that one.
+    elsewhere = dashboard_cache.mastery_version(world.other_district.pk)
+    before = dashboard_cache.section_versions(world.other_section)
     dashboard_cache.versions_retire([world.district.pk])
-    assert dashboard_cache.mastery_version(world.other_district.pk) == other
+    assert dashboard_cache.section_versions(world.other_section) != before
+    assert dashboard_cache.mastery_version(world.other_district.pk) == elsewhere
+
+
+def test_a_write_in_another_section_keeps_this_sections_grid(
+    client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    record([score(world, world.student, "9", 3)])
+    client.force_login(world.teacher)
+    url = overview_url(world)
+    client.get(url)
+    client.get(url)
+    cached = page_queries(client, url)
+    # Scores and their recompute for a student of another section of the district.
+    with django_capture_on_commit_callbacks(execute=True):
+        record(
+            [score(world, world.other_section_student, "4", 1, assessment=world.other_assessment)]
+        )
+    assert page_queries(client, url) == cached
+    # The same for one of this section's students: the grid is built again, with the change.
+    before = levels_shown(client, world)[world.classmate.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        record([score(world, world.classmate, "9", 1)])
+    assert page_queries(client, url) > cached
+    assert levels_shown(client, world)[world.classmate.pk] != before
 
 
 def test_a_past_date_and_a_filter_are_cached_apart(client, world: World) -> None:
