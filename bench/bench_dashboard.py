@@ -10,7 +10,9 @@ standard, one student's history on one standard, the student's profile (whose te
 students: the page with its record tab) and its assessments tab (mastery, trends, tests, scores:
 fetched when opened) with its attendance and grades tabs (the profiled student has a school
 year's attendance, quarter grades in seven classes and two years of transcripts), the live
-"changed since" check and the levels CSV.
+"changed since" check and the levels CSV. And the overview once more in a busy district: while it
+is loaded, a writer child saves a score in another section four times a second, each through
+scores_record and its recompute, on a standard this section measures too.
 
 Baseline in the same run: a plain page per page, served by the same gunicorn, that makes the same
 selector calls and access-log write and answers in plain text, without templates or charts (the
@@ -27,6 +29,8 @@ import gc
 import gzip
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +69,9 @@ URLCONF = "bench.bench_dashboard"
 CHART_GOAL_BYTES = 100_000
 PAGE_GOAL_GZIP_BYTES = 500_000
 P95_GOAL_S = 0.150
+# The busy district's writer: a score saved in another section this often (seconds).
+WRITE_INTERVAL_S = 0.25
+BUSY_LABEL = "section overview, another section saving 4 scores a second"
 
 
 # --- the data (a child under bench.settings) ----------------------------------------------------
@@ -225,6 +232,19 @@ def seed(output: Path) -> None:
         scores += len(inputs)
         print(f"round {round_number + 1}: {len(inputs)} scores", file=sys.stderr, flush=True)
     _profile_records(district, school, roster[0], sections, today, rng)
+    # A quiz in another section, whose scores the writer saves during the "busy district" load,
+    # on a standard the largest section measures too.
+    busy_quiz = Assessment.objects.create(
+        district=district,
+        section=sections[1],
+        title="Quiz in period 2",
+        kind="quiz",
+        max_points=10,
+        due_on=today,
+        source_system="bench",
+        source_id="busy",
+    )
+    busy_quiz.standards.add(standards[0])
     # Statistics, as a district's database has them (autovacuum gathers them within minutes):
     # without them the planner guesses one row per table and picks poor plans for the pages.
     from django.db import connection
@@ -241,6 +261,8 @@ def seed(output: Path) -> None:
                 "scores": scores,
                 "estimates": len(estimate_ids),
                 "as_of": (today - dt.timedelta(days=30)).isoformat(),
+                "busy_assessment_id": busy_quiz.pk,
+                "busy_student_ids": [s.pk for s in students_by_section[1]],
             }
         )
     )
@@ -536,6 +558,7 @@ def probe(seeded_path: Path, output: Path) -> None:
     pages = [
         ("section overview", base, plain),
         ("section overview, as of a past date", f"{base}?as_of={seeded['as_of']}", None),
+        (BUSY_LABEL, base, None),
         ("standard view", f"{base}standards/{standard}/", f"{plain}standards/{standard}/"),
         (
             "student on a standard",
@@ -597,6 +620,42 @@ def probe(seeded_path: Path, output: Path) -> None:
 # --- the benchmark ------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def writing(
+    database_url: str, seeded_path: Path, workdir: Path, saved: list[int]
+) -> Iterator[None]:
+    """The busy district's writer (`write`) running for the duration of the block; how many
+    scores it saved is appended to `saved`."""
+    import subprocess
+    import time
+
+    count_path = workdir / "dashboard-writer-count.txt"
+    count_path.unlink(missing_ok=True)
+    with open(workdir / "dashboard-writer.log", "ab") as log_file:
+        writer = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_dashboard",
+                "write",
+                str(seeded_path),
+                str(count_path),
+            ],
+            env=child_env(database_url),
+            stdout=log_file,
+            stderr=log_file,
+        )
+        time.sleep(3)  # Django set up and the first scores saved before the load starts
+        try:
+            yield
+        finally:
+            writer.terminate()
+            writer.wait(timeout=30)
+            if not count_path.exists():
+                raise SystemExit("the busy district's writer failed: see dashboard-writer.log")
+            saved.append(int(count_path.read_text()))
+
+
 def run(context: Context) -> Section:
     requests = context.option("requests", REQUESTS)
     databases = context.databases
@@ -645,20 +704,31 @@ def run(context: Context) -> Section:
                 plan.append((index, "plain", target["plain_url"]))
         for _, _, path in plan:
             warm(port, path, cookie)
+        scores_saved: list[int] = []
         for attempt in range(1, context.repeat + 1):
             chunks: dict[tuple[int, str], list[Load]] = {}
             ones: dict[tuple[int, str], list[Load]] = {}
             for round_number in range(ROUNDS):
                 for index, kind, path in plan if round_number % 2 else list(reversed(plan)):
                     key = (index, kind)
-                    chunks.setdefault(key, []).append(
-                        load(port, path, cookie, clients=CLIENTS, requests=requests // ROUNDS)
-                    )
-                    ones.setdefault(key, []).append(
-                        load(
-                            port, path, cookie, clients=1, requests=SINGLE_CLIENT_REQUESTS // ROUNDS
+                    busy = targets[index]["label"] == BUSY_LABEL
+                    with (
+                        writing(url, seeded_path, context.workdir, scores_saved)
+                        if busy
+                        else nullcontext()
+                    ):
+                        chunks.setdefault(key, []).append(
+                            load(port, path, cookie, clients=CLIENTS, requests=requests // ROUNDS)
                         )
-                    )
+                        ones.setdefault(key, []).append(
+                            load(
+                                port,
+                                path,
+                                cookie,
+                                clients=1,
+                                requests=SINGLE_CLIENT_REQUESTS // ROUNDS,
+                            )
+                        )
             for key in chunks:
                 measured, one = Load.merge(chunks[key]), Load.merge(ones[key])
                 runs.setdefault(key, []).append(measured)
@@ -731,6 +801,8 @@ def run(context: Context) -> Section:
     page_total = overview["page_gzip_bytes"] + own_static
     overview_p95 = median(figure(0, "page", "p95 latency"))
     overview_single_p95 = median(figure(0, "page", "1 client p95"))
+    busy_index = next(i for i, t in enumerate(targets) if t["label"] == BUSY_LABEL)
+    busy_p95 = median(figure(busy_index, "page", "p95 latency"))
     body = "\n\n".join(
         [
             f"A teacher of {seeded['teacher_students']:,} students in {TEACHER_SECTIONS} sections; "
@@ -774,14 +846,58 @@ def run(context: Context) -> Section:
             f"- Overview p95: {fmt_ms(overview_single_p95)} from 1 client, "
             f"{fmt_ms(overview_p95)} at {CLIENTS} clients (goal < {fmt_ms(P95_GOAL_S)} at that "
             "load; at 8 clients on 2 shared cores most of it is queueing).",
+            f"- In a busy district (another section saving a score every {WRITE_INTERVAL_S} s, "
+            f"{sum(scores_saved):,} scores saved through `scores_record` and their recompute "
+            f"over the {len(scores_saved)} busy loads): overview p95 {fmt_ms(busy_p95)} at "
+            f"{CLIENTS} clients, {ratio(busy_p95, overview_p95)} the quiet district's. Each "
+            "write retires the cached grids of the sections it touches only.",
         ]
     )
     return Section(body=body, summary="; ".join(summary))
 
 
+def write(seeded_path: Path, count_path: Path) -> None:
+    """Save a score in another section of the district every WRITE_INTERVAL_S, each through
+    scores_record with its recompute (eager here, as in the demo), until terminated: a district
+    where teachers are entering scores while this one reads the section page."""
+    import random
+    import signal
+    import time
+    from decimal import Decimal
+
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from assessments.services import ScoreInput, scores_record
+
+    seeded = json.loads(seeded_path.read_text())
+    rng = random.Random(7)  # noqa: S311 - synthetic data
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    saved = 0
+    while not stop:
+        scores_record(
+            scores=[
+                ScoreInput(
+                    student_id=rng.choice(seeded["busy_student_ids"]),
+                    assessment_id=seeded["busy_assessment_id"],
+                    scored_on=timezone.localdate(),
+                    points=Decimal(rng.randint(0, 10)),
+                )
+            ]
+        )
+        saved += 1
+        time.sleep(WRITE_INTERVAL_S)
+    count_path.write_text(str(saved))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "seed":
         seed(Path(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "write":
+        write(Path(sys.argv[2]), Path(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "probe":
         probe(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
