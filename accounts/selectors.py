@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import Role
 from students.models import (
@@ -16,15 +15,9 @@ from students.models import (
     Student,
     StudentSchoolMembership,
     grade_label,
+    in_force,
 )
 from students.selectors import schools_visible_to, sections_visible_to, viewer_for
-
-
-def _current_enrollments() -> Q:
-    today = timezone.localdate()
-    return Q(enrollments__is_active=True) & (
-        Q(enrollments__end_date__isnull=True) | Q(enrollments__end_date__gte=today)
-    )
 
 
 def teacher_sections(user: object) -> list[Section]:
@@ -34,7 +27,7 @@ def teacher_sections(user: object) -> list[Section]:
         sections_visible_to(user)
         .filter(pk__in=viewer.teacher_section_ids)
         .select_related("school", "course", "session")
-        .annotate(student_count=Count("enrollments", filter=_current_enrollments()))
+        .annotate(student_count=Count("enrollments", filter=in_force("enrollments__")))
         .order_by("period", "title")
     )
 
@@ -55,12 +48,8 @@ class SchoolOverview:
 
 
 def school_overview(school: School) -> SchoolOverview:
-    today = timezone.localdate()
     counts = (
-        StudentSchoolMembership.objects.filter(
-            school=school, is_active=True, student__is_active=True
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        StudentSchoolMembership.objects.filter(in_force(), school=school, student__is_active=True)
         .values("grade_level")
         .annotate(students=Count("student_id", distinct=True))
         .order_by("grade_level")
@@ -68,7 +57,7 @@ def school_overview(school: School) -> SchoolOverview:
     sections = list(
         Section.objects.filter(school=school, is_active=True)
         .select_related("course")
-        .annotate(student_count=Count("enrollments", filter=_current_enrollments()))
+        .annotate(student_count=Count("enrollments", filter=in_force("enrollments__")))
         .prefetch_related(
             Prefetch(
                 "assignments",
@@ -112,10 +101,7 @@ def principal_schools(user: object) -> list[SchoolOverview]:
 def district_schools(user: object) -> list[School]:
     """Every school of the user's districts, with student, section and teacher counts."""
     viewer = viewer_for(user)
-    today = timezone.localdate()
-    current_members = Q(student_memberships__is_active=True) & (
-        Q(student_memberships__end_date__isnull=True) | Q(student_memberships__end_date__gte=today)
-    )
+    current_members = in_force("student_memberships__")
     return list(
         schools_visible_to(user)
         .filter(district_id__in=viewer.district_ids)

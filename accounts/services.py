@@ -20,6 +20,7 @@ from students.models import (
     SectionUserObjectPermission,
     Staff,
     StudentUserObjectPermission,
+    in_force,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,13 +32,6 @@ class AccessSyncReport:
     memberships_removed: int
     permissions_added: int
     permissions_removed: int
-
-
-def _current(prefix: str = "") -> Q:
-    today = timezone.localdate()
-    return Q(**{f"{prefix}is_active": True}) & (
-        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": today})
-    )
 
 
 def _sync_rows(
@@ -84,13 +78,13 @@ def derived_access_sync(*, user_ids: Iterable[int] | None = None) -> AccessSyncR
     teacher_sections = {
         (staff_users[staff_id], section_id)
         for staff_id, section_id in SectionAssignment.objects.filter(
-            _current(), staff_id__in=list(staff_users), section__is_active=True
+            in_force(), staff_id__in=list(staff_users), section__is_active=True
         ).values_list("staff_id", "section_id")
     }
     section_ids = {section_id for _, section_id in teacher_sections}
     students_by_section: dict[int, set[int]] = {}
     for section_id, student_id in Enrollment.objects.filter(
-        _current(), section_id__in=section_ids, student__is_active=True
+        in_force(), section_id__in=section_ids, student__is_active=True
     ).values_list("section_id", "student_id"):
         students_by_section.setdefault(section_id, set()).add(student_id)
     teacher_students = {

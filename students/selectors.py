@@ -18,7 +18,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 from guardian.shortcuts import get_objects_for_user
 
@@ -145,11 +144,8 @@ def _granted(grants: type[UserObjectPermissionBase], user: object, codename: str
 
 
 def _principal_student_ids(school_ids: frozenset[int]) -> QuerySet:
-    today = timezone.localdate()
-    return (
-        StudentSchoolMembership.objects.filter(school_id__in=school_ids, is_active=True)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .values("student_id")
+    return StudentSchoolMembership.objects.filter(in_force(), school_id__in=school_ids).values(
+        "student_id"
     )
 
 
@@ -234,7 +230,6 @@ class StudentRecord:
 
 def student_record(user: object, access: StudentAccess) -> StudentRecord:
     student = access.student
-    today = timezone.localdate()
     enrollments = list(
         Enrollment.objects.current()
         .filter(student=student)
@@ -273,9 +268,9 @@ def student_record(user: object, access: StudentAccess) -> StudentRecord:
     return StudentRecord(
         access=access,
         school_memberships=list(
-            StudentSchoolMembership.objects.filter(student=student, is_active=True)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-            .select_related("school")
+            StudentSchoolMembership.objects.filter(in_force(), student=student).select_related(
+                "school"
+            )
         ),
         enrollments=enrollments,
         contacts=list(student.contacts.filter(is_active=True)) if access.can_see_contacts else [],
