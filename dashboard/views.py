@@ -445,56 +445,41 @@ def _linkable_section_ids(user: object, sections: list) -> set[int]:
     }
 
 
-@dataclass(frozen=True)
-class ProfileTab:
-    """A tab of the student profile. The record tab is on every profile page; any other tab's
-    panel is on the page when the address names it (?tab=), and is otherwise fetched when it is
-    first opened: each tab is its own read of the student's data, logged in its own words."""
-
-    slug: str
-    label: str
-    template: str
-    what: str  # the access log's words for this read
-
-
-PROFILE_TABS = {
-    tab.slug: tab
-    for tab in (
-        ProfileTab("record", "Record", "dashboard/profile/_record_tab.html", "student record"),
-        ProfileTab(
-            "attendance",
-            "Attendance & discipline",
-            "dashboard/profile/_attendance_tab.html",
-            "student attendance and discipline",
-        ),
-        ProfileTab(
-            "assessments",
-            "Assessments",
-            "dashboard/profile/_assessments.html",
-            "student mastery and scores",
-        ),
-        ProfileTab("grades", "Grades", "students/profile/_grades.html", "student grades"),
+def _student_mastery_for(
+    access: StudentAccess, record: StudentRecord | None = None
+) -> tuple[list[Section], selectors.StudentMastery]:
+    """The student's current sections (the record's, when the page has read it), and their
+    mastery on every standard of them."""
+    sections = (
+        [e.section for e in record.enrollments]
+        if record is not None
+        else student_sections(access.student)
     )
-}
-
-
-def _profile_tab_named(slug: str) -> ProfileTab:
-    tab = PROFILE_TABS.get(slug)
-    if tab is None:
-        raise Http404(f"A student profile has no tab {slug!r}: it has {', '.join(PROFILE_TABS)}.")
-    return tab
-
-
-def _student_mastery_for(access: StudentAccess) -> tuple[list[Section], selectors.StudentMastery]:
-    """The student's current sections, and their mastery on every standard of them."""
-    sections = student_sections(access.student)
     return sections, selectors.student_mastery(
         access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
     )
 
 
-def _assessments_tab(request: HttpRequest, access: StudentAccess) -> dict:
-    sections, mastery = _student_mastery_for(access)
+# What a tab's template reads, from the request, the access and the record when the page has
+# read it already.
+TabContext = Callable[[HttpRequest, StudentAccess, StudentRecord | None], dict]
+
+
+def _record_tab(request: HttpRequest, access: StudentAccess, record: StudentRecord | None) -> dict:
+    record = record or student_record(request.user, access)
+    return {"record": record, "cohorts_programs": student_cohorts_programs(access, record)}
+
+
+def _attendance_tab(
+    request: HttpRequest, access: StudentAccess, record: StudentRecord | None
+) -> dict:
+    return {"attendance": student_attendance(access), "discipline": student_discipline(access)}
+
+
+def _assessments_tab(
+    request: HttpRequest, access: StudentAccess, record: StudentRecord | None
+) -> dict:
+    sections, mastery = _student_mastery_for(access, record)
     linkable = _linkable_section_ids(request.user, sections)
     standard_rows = []
     for item in mastery.standards:
@@ -525,18 +510,59 @@ def _assessments_tab(request: HttpRequest, access: StudentAccess) -> dict:
     }
 
 
-def _profile_tab_context(
-    tab: ProfileTab, request: HttpRequest, access: StudentAccess, record: StudentRecord | None
-) -> dict:
-    """What the tab's template reads; `record` when the page has read it already."""
-    if tab.slug == "record":
-        record = record or student_record(request.user, access)
-        return {"record": record, "cohorts_programs": student_cohorts_programs(access, record)}
-    if tab.slug == "attendance":
-        return {"attendance": student_attendance(access), "discipline": student_discipline(access)}
-    if tab.slug == "assessments":
-        return _assessments_tab(request, access)
+def _grades_tab(request: HttpRequest, access: StudentAccess, record: StudentRecord | None) -> dict:
     return {"grades": student_grades(access)}
+
+
+@dataclass(frozen=True)
+class ProfileTab:
+    """A tab of the student profile. The record tab is on every profile page; any other tab's
+    panel is on the page when the address names it (?tab=), and is otherwise fetched when it is
+    first opened: each tab is its own read of the student's data, logged in its own words."""
+
+    slug: str
+    label: str
+    template: str
+    what: str  # the access log's words for this read
+    context: TabContext
+
+
+PROFILE_TABS = {
+    tab.slug: tab
+    for tab in (
+        ProfileTab(
+            "record",
+            "Record",
+            "dashboard/profile/_record_tab.html",
+            "student record",
+            _record_tab,
+        ),
+        ProfileTab(
+            "attendance",
+            "Attendance & discipline",
+            "dashboard/profile/_attendance_tab.html",
+            "student attendance and discipline",
+            _attendance_tab,
+        ),
+        ProfileTab(
+            "assessments",
+            "Assessments",
+            "dashboard/profile/_assessments.html",
+            "student mastery and scores",
+            _assessments_tab,
+        ),
+        ProfileTab(
+            "grades", "Grades", "students/profile/_grades.html", "student grades", _grades_tab
+        ),
+    )
+}
+
+
+def _profile_tab_named(slug: str) -> ProfileTab:
+    tab = PROFILE_TABS.get(slug)
+    if tab is None:
+        raise Http404(f"A student profile has no tab {slug!r}: it has {', '.join(PROFILE_TABS)}.")
+    return tab
 
 
 def _profile_tab_html(
@@ -549,7 +575,7 @@ def _profile_tab_html(
         students=[access.student],
         path=request.get_full_path(),
     )
-    context = {"student": access.student, **_profile_tab_context(tab, request, access, record)}
+    context = {"student": access.student, **tab.context(request, access, record)}
     return render_to_string(tab.template, context, request)
 
 
