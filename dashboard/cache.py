@@ -43,36 +43,34 @@ def _section_version_key(section_id: int) -> str:
     return f"dashboard:section-version:{section_id}"
 
 
-def _token(key: str) -> str:
+def _tokens(*keys: str) -> tuple[str, ...]:
+    """The current token under each key, read in one round trip; a missing one is created."""
     versions = caches[VERSIONS]
     try:
-        token = versions.get(key)
-        if token is None:
-            # A new random token, never a counter from zero: what was cached under a version
-            # that was evicted stays unreachable.
-            versions.add(key, uuid.uuid4().hex, timeout=None)
-            token = versions.get(key)
+        found = versions.get_many(keys)
+        for key in keys:
+            if key not in found:
+                # A new random token, never a counter from zero: what was cached under a version
+                # that was evicted stays unreachable. add(): a concurrent reader's wins.
+                versions.add(key, uuid.uuid4().hex, timeout=None)
+                found[key] = versions.get(key)
     except Exception:  # the page works without its cache
-        logger.exception("dashboard: version %s unreadable", key)
-        token = None
-    return token or uuid.uuid4().hex
+        logger.exception("dashboard: versions %s unreadable", keys)
+        found = {}
+    return tuple(found.get(key) or uuid.uuid4().hex for key in keys)
 
 
 def mastery_version(district_id: int) -> str:
     """The district's current mastery version: a random token, replaced on every bulk change."""
-    return _token(_version_key(district_id))
+    return _tokens(_version_key(district_id))[0]
 
 
-def section_version(section_id: int) -> str:
-    """The section's own version: replaced when a write touches its students or assessments."""
-    return _token(_section_version_key(section_id))
-
-
-def section_versions(section: object) -> tuple[str, str]:
-    """What a section's cached parts are keyed under: its district's version and its own."""
-    return (
-        mastery_version(section.district_id),  # type: ignore[attr-defined]
-        section_version(section.pk),  # type: ignore[attr-defined]
+def section_versions(section: object) -> tuple[str, ...]:
+    """What a section's cached parts are keyed under: its district's version (replaced by bulk
+    writes) and its own (replaced by writes that touch its students or assessments)."""
+    return _tokens(
+        _version_key(section.district_id),  # type: ignore[attr-defined]
+        _section_version_key(section.pk),  # type: ignore[attr-defined]
     )
 
 
