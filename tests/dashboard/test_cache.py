@@ -256,3 +256,20 @@ def test_the_section_exports_are_cached_like_the_page_and_follow_a_recompute(
     assert client.get(url).content != before
     client.force_login(world.other_teacher)
     assert client.get(url).status_code == 404
+
+
+def test_a_write_that_cannot_read_its_sections_after_commit_still_succeeds(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from unittest import mock
+
+    from django.db import DatabaseError
+
+    version = dashboard_cache.section_versions(world.section)
+    with (
+        mock.patch.object(Enrollment.objects, "current", side_effect=DatabaseError("gone")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        # The score's own assessment is in world.section: that section is retired regardless.
+        scores_record(scores=[score(world, world.student, "5", 1)], enqueue=False)
+    assert dashboard_cache.section_versions(world.section)[1] != version[1]
