@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from students.selectors import viewer_for
+from accounts.access import viewer_for
 
 
 def roles(request: HttpRequest) -> dict:

@@ -1,12 +1,15 @@
 """Who logs in (User), what they may do (RoleMembership) and how guardians join (Invitation)."""
 
+import functools
 import hashlib
+import operator
 import secrets
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -77,6 +80,33 @@ class MembershipSource(models.TextChoices):
     IMPORT = "import", "Imported"
 
 
+# Rows that accounts.services.derived_access_sync writes as a mirror of the records (section
+# assignments, guardian relationships). Access reads those records themselves, never the mirror.
+DERIVED_SOURCES = (MembershipSource.SECTION_ASSIGNMENT, MembershipSource.GUARDIAN_RELATIONSHIP)
+
+# The scope each role may hold (accounts.access.MEMBERSHIP_BASIS says what each grants).
+ROLE_SCOPES: dict[str, tuple[str, ...]] = {
+    "district_staff": ("district",),
+    "principal": ("school",),
+    "teacher": ("section", "school"),
+    "guardian": ("student",),
+}
+SCOPE_FIELDS = ("district", "school", "section", "student")
+
+
+def _only_scope(scope: str) -> Q:
+    return Q(**{f"{name}__isnull": name != scope for name in SCOPE_FIELDS})
+
+
+def _role_scope_condition() -> Q:
+    allowed = [
+        Q(role=role) & _only_scope(scope)
+        for role, scopes in ROLE_SCOPES.items()
+        for scope in scopes
+    ]
+    return functools.reduce(operator.or_, allowed)
+
+
 class RoleMembershipQuerySet(models.QuerySet):
     def current(self, on: date | None = None) -> "RoleMembershipQuerySet":
         today = on or timezone.localdate()
@@ -107,47 +137,35 @@ class RoleMembership(models.Model):
     source = models.CharField(
         max_length=40, choices=MembershipSource.choices, default=MembershipSource.MANUAL
     )
+    # Who granted it by hand and why (a substitute's two weeks, say): the grant's audit trail.
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RoleMembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            # Exactly one scope per membership.
+            # Exactly one scope per membership, and one that fits the role: a principal of a
+            # district would otherwise open whichever school has the district's primary key.
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        district__isnull=False,
-                        school__isnull=True,
-                        section__isnull=True,
-                        student__isnull=True,
-                    )
-                    | Q(
-                        district__isnull=True,
-                        school__isnull=False,
-                        section__isnull=True,
-                        student__isnull=True,
-                    )
-                    | Q(
-                        district__isnull=True,
-                        school__isnull=True,
-                        section__isnull=False,
-                        student__isnull=True,
-                    )
-                    | Q(
-                        district__isnull=True,
-                        school__isnull=True,
-                        section__isnull=True,
-                        student__isnull=False,
-                    )
-                ),
-                name="membership_has_one_scope",
+                condition=_role_scope_condition(),
+                name="membership_scope_fits_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(begin_date__isnull=True)
+                | Q(end_date__gte=F("begin_date")),
+                name="membership_ends_after_it_begins",
             ),
             *[
+                # Once per source: a grant by hand may stand beside the mirror of a record.
                 models.UniqueConstraint(
-                    fields=["user", "role", scope],
+                    fields=["user", "role", scope, "source"],
                     condition=Q(**{f"{scope}__isnull": False}),
-                    name=f"membership_once_per_{scope}",
+                    name=f"membership_once_per_{scope}_and_source",
                 )
                 for scope in ("district", "school", "section", "student")
             ],
@@ -157,6 +175,22 @@ class RoleMembership(models.Model):
     def __str__(self) -> str:
         scope = self.district or self.school or self.section or self.student
         return f"{self.user} — {self.get_role_display()} of {scope}"
+
+    def clean(self) -> None:
+        super().clean()
+        scopes = [name for name in SCOPE_FIELDS if getattr(self, f"{name}_id") is not None]
+        allowed = ROLE_SCOPES.get(self.role, ())
+        if len(scopes) != 1 or scopes[0] not in allowed:
+            given = " and ".join(scopes) or "no scope"
+            raise ValidationError(
+                f"A {self.get_role_display().lower()} membership needs exactly one "
+                f"{' or '.join(allowed)} scope, not {given}.",
+                code="scope_does_not_fit_role",
+            )
+        if self.begin_date and self.end_date and self.end_date < self.begin_date:
+            raise ValidationError(
+                {"end_date": "The membership must end on or after the day it begins."}
+            )
 
 
 def _hash_token(token: str) -> str:

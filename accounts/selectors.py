@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from accounts.access import schools_visible_to, sections_visible_to, students_visible_to
 from accounts.models import Role
 from students.models import (
     Enrollment,
@@ -17,15 +18,12 @@ from students.models import (
     grade_label,
     in_force,
 )
-from students.selectors import schools_visible_to, sections_visible_to, viewer_for
 
 
 def teacher_sections(user: object) -> list[Section]:
     """The teacher's own sections with their current student counts: one query."""
-    viewer = viewer_for(user)
     return list(
-        sections_visible_to(user)
-        .filter(pk__in=viewer.teacher_section_ids)
+        sections_visible_to(user, role=Role.TEACHER)
         .select_related("school", "course", "session")
         .annotate(student_count=Count("enrollments", filter=in_force("enrollments__")))
         .order_by("period", "title")
@@ -93,18 +91,15 @@ def school_overview(school: School) -> SchoolOverview:
 
 
 def principal_schools(user: object) -> list[SchoolOverview]:
-    viewer = viewer_for(user)
-    schools = schools_visible_to(user).filter(pk__in=viewer.principal_school_ids)
+    schools = schools_visible_to(user, role=Role.PRINCIPAL)
     return [school_overview(school) for school in schools]
 
 
 def district_schools(user: object) -> list[School]:
     """Every school of the user's districts, with student, section and teacher counts."""
-    viewer = viewer_for(user)
     current_members = in_force("student_memberships__")
     return list(
-        schools_visible_to(user)
-        .filter(district_id__in=viewer.district_ids)
+        schools_visible_to(user, role=Role.DISTRICT_STAFF)
         .annotate(
             student_count=Count(
                 "student_memberships__student", filter=current_members, distinct=True
@@ -136,11 +131,8 @@ class ChildOverview:
 
 def guardian_children(user: object) -> list[ChildOverview]:
     """A guardian's children with portal access, each with their sections and teachers."""
-    viewer = viewer_for(user)
-    if Role.GUARDIAN not in viewer.roles:
-        return []
     students = list(
-        Student.objects.filter(pk__in=viewer.guardian_student_ids, is_active=True).prefetch_related(
+        students_visible_to(user, role=Role.GUARDIAN).prefetch_related(
             Prefetch(
                 "enrollments",
                 queryset=Enrollment.objects.current()

@@ -3,25 +3,17 @@
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.access import schools_visible_to
 from accounts.models import Invitation, MembershipSource, Role, RoleMembership, User
-from students.models import (
-    Enrollment,
-    Guardian,
-    GuardianRelationship,
-    SectionAssignment,
-    SectionUserObjectPermission,
-    Staff,
-    StudentUserObjectPermission,
-    in_force,
-)
+from students.models import Guardian, GuardianRelationship, Section, SectionAssignment, Staff
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +22,6 @@ logger = logging.getLogger(__name__)
 class AccessSyncReport:
     memberships_added: int
     memberships_removed: int
-    permissions_added: int
-    permissions_removed: int
 
 
 def _sync_rows(
@@ -57,13 +47,15 @@ def _sync_rows(
 
 @transaction.atomic
 def derived_access_sync(*, user_ids: Iterable[int] | None = None) -> AccessSyncReport:
-    """Derive teacher and guardian memberships and teachers' object permissions, in bulk.
+    """Mirror teachers' section assignments and guardians' portal relationships as role
+    memberships (source SECTION_ASSIGNMENT or GUARDIAN_RELATIONSHIP), with the assignment's dates.
 
-    Teachers hold their sections (current assignments) and those sections' current students;
-    guardians hold each child whose relationship grants portal access and is not restricted.
-    A student who leaves a section is gone from the teacher's view as soon as this runs (every
-    service that changes rosters calls it).
+    The mirror is what the admin shows of a user's roles. Access never reads it: accounts.access
+    reads the assignments, enrollments and relationships themselves, by date, so a stale mirror
+    grants nothing. It is re-derived after every save of its inputs (accounts.signals), after
+    each import, and nightly (accounts.tasks).
     """
+    today = timezone.localdate()
     users = User.objects.filter(is_active=True)
     if user_ids is not None:
         users = users.filter(pk__in=list(user_ids))
@@ -73,24 +65,18 @@ def derived_access_sync(*, user_ids: Iterable[int] | None = None) -> AccessSyncR
     guardian_users = dict(
         users.filter(guardian_record__isnull=False).values_list("guardian_record_id", "pk")
     )
-    user_scope = Q(user_id__in=users.values("pk"))
+    # Rows of users no longer active (or no longer linked) go too: the scope is every user asked.
+    scope_users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    user_scope = Q(user_id__in=scope_users.values("pk"))
 
     teacher_sections = {
-        (staff_users[staff_id], section_id)
-        for staff_id, section_id in SectionAssignment.objects.filter(
-            in_force(), staff_id__in=list(staff_users), section__is_active=True
-        ).values_list("staff_id", "section_id")
-    }
-    section_ids = {section_id for _, section_id in teacher_sections}
-    students_by_section: dict[int, set[int]] = {}
-    for section_id, student_id in Enrollment.objects.filter(
-        in_force(), section_id__in=section_ids, student__is_active=True
-    ).values_list("section_id", "student_id"):
-        students_by_section.setdefault(section_id, set()).add(student_id)
-    teacher_students = {
-        (user_id, student_id)
-        for user_id, section_id in teacher_sections
-        for student_id in students_by_section.get(section_id, ())
+        (staff_users[staff_id], section_id, begin, end)
+        for staff_id, section_id, begin, end in SectionAssignment.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            is_active=True,
+            staff_id__in=list(staff_users),
+            section__is_active=True,
+        ).values_list("staff_id", "section_id", "begin_date", "end_date")
     }
     guardian_students = {
         (guardian_users[guardian_id], student_id)
@@ -102,12 +88,11 @@ def derived_access_sync(*, user_ids: Iterable[int] | None = None) -> AccessSyncR
             student__is_active=True,
         ).values_list("guardian_id", "student_id")
     }
-
     added_t, removed_t = _sync_rows(
         RoleMembership,
         user_scope & Q(role=Role.TEACHER, source=MembershipSource.SECTION_ASSIGNMENT),
         teacher_sections,
-        ("user_id", "section_id"),
+        ("user_id", "section_id", "begin_date", "end_date"),
         {"role": Role.TEACHER, "source": MembershipSource.SECTION_ASSIGNMENT},
     )
     added_g, removed_g = _sync_rows(
@@ -117,31 +102,8 @@ def derived_access_sync(*, user_ids: Iterable[int] | None = None) -> AccessSyncR
         ("user_id", "student_id"),
         {"role": Role.GUARDIAN, "source": MembershipSource.GUARDIAN_RELATIONSHIP},
     )
-    section_perm = Permission.objects.get(
-        content_type__app_label="students", codename="view_section_roster"
-    )
-    student_perm = Permission.objects.get(
-        content_type__app_label="students", codename="view_student_record"
-    )
-    added_sp, removed_sp = _sync_rows(
-        SectionUserObjectPermission,
-        user_scope & Q(permission=section_perm),
-        teacher_sections,
-        ("user_id", "content_object_id"),
-        {"permission": section_perm},
-    )
-    added_st, removed_st = _sync_rows(
-        StudentUserObjectPermission,
-        user_scope & Q(permission=student_perm),
-        teacher_students,
-        ("user_id", "content_object_id"),
-        {"permission": student_perm},
-    )
     return AccessSyncReport(
-        memberships_added=added_t + added_g,
-        memberships_removed=removed_t + removed_g,
-        permissions_added=added_sp + added_st,
-        permissions_removed=removed_sp + removed_st,
+        memberships_added=added_t + added_g, memberships_removed=removed_t + removed_g
     )
 
 
@@ -184,13 +146,70 @@ def staff_login_provision(
 
 @transaction.atomic
 def role_grant(
-    *, user: User, role: str, acting_user: User | None = None, **scope: object
+    *,
+    user: User,
+    role: str,
+    acting_user: User | None = None,
+    begin_date: date | None = None,
+    end_date: date | None = None,
+    reason: str = "",
+    **scope: object,
 ) -> RoleMembership:
-    """Grant a role over a scope (district=, school=, section= or student=)."""
-    membership, _ = RoleMembership.objects.get_or_create(
+    """Grant a role over a scope (district=, school=, section= or student=), between optional
+    dates. A scope that does not fit the role is refused (RoleMembership.clean)."""
+    membership = RoleMembership.objects.filter(
         user=user, role=role, source=MembershipSource.MANUAL, **scope
-    )
+    ).first() or RoleMembership(user=user, role=role, source=MembershipSource.MANUAL, **scope)
+    if membership.pk is None or begin_date or end_date or reason:
+        membership.begin_date = begin_date
+        membership.end_date = end_date
+        membership.reason = reason
+        membership.granted_by = acting_user
+        membership.full_clean()
+        membership.save()
+        logger.info(
+            "role granted user=%s role=%s scope=%s by=%s from=%s through=%s",
+            user.pk,
+            role,
+            {k: getattr(v, "pk", v) for k, v in scope.items()},
+            getattr(acting_user, "pk", None),
+            begin_date,
+            end_date,
+        )
     return membership
+
+
+class GrantRefused(PermissionDenied):
+    pass
+
+
+@transaction.atomic
+def substitute_grant(
+    *,
+    acting_user: User,
+    substitute: User,
+    section: Section,
+    begin_date: date,
+    end_date: date,
+    reason: str = "",
+) -> RoleMembership:
+    """A dated exception: a substitute teaches a section from begin_date through end_date. Made
+    by the principal of the section's school or by district staff of its district, and kept as
+    a role membership that names who granted it and why (the audit trail)."""
+    # The school's page is open to exactly its principal and its district's staff.
+    if not schools_visible_to(acting_user).filter(pk=section.school_id).exists():
+        raise GrantRefused(
+            "Only the school's principal or district staff give a substitute access."
+        )
+    return role_grant(
+        user=substitute,
+        role=Role.TEACHER,
+        section=section,
+        begin_date=begin_date,
+        end_date=end_date,
+        reason=reason or "Substitute teacher",
+        acting_user=acting_user,
+    )
 
 
 class InvitationError(ValidationError):

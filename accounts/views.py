@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors
+from accounts.access import REACH, Basis, viewer_for
 from accounts.backends import MODEL_BACKEND
 from accounts.models import Role
 from accounts.services import InvitationError, invitation_accept, invitation_for_token
-from privacy.services import access_log_record
-from students.selectors import viewer_for
+from privacy.services import log_shown
 
 
 @login_required
@@ -21,12 +21,11 @@ def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
     children = selectors.guardian_children(request.user)
     if children:
-        access_log_record(
-            actor=request.user,
-            role=Role.GUARDIAN,
+        log_shown(
+            request,
+            REACH[Basis.GUARDIAN],
             what="home: my children",
             students=[child.student for child in children],
-            path=request.path,
         )
     context = {
         "teacher_sections": selectors.teacher_sections(request.user)

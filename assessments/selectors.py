@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.models import Role
+from accounts.access import SectionAccess, section_for_user
 from assessments.models import Assessment, AssessmentItem, Score, Standard
 from students.models import Section
-from students.selectors import RosterEntry, SectionAccess, section_for_user, section_roster
+from students.selectors import RosterEntry, section_roster
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def section_for_scoring(user: object, section_id: int) -> SectionAccess:
     """A section whose scores the user may enter: only a current teacher of it. Others who may
     see the section get 403 (a forbidden action); everyone else 404."""
     access = section_for_user(user, section_id)
-    if access.role != Role.TEACHER:
+    if not access.teaches:
         raise PermissionDenied("Only the section's teachers enter its scores.")
     return access
 

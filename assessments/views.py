@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Role
+from accounts.access import section_for_user
 from assessments import selectors
 from assessments.forms import (
     ENTRY_STATUSES,
@@ -15,15 +15,14 @@ from assessments.forms import (
 )
 from assessments.models import ScoreSource
 from assessments.services import assessment_create, scores_record
-from privacy.services import access_log_record
-from students.selectors import section_for_user
+from privacy.services import log_shown
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def section_assessments(request: HttpRequest, pk: int) -> HttpResponse:
     access = section_for_user(request.user, pk)
-    can_create = access.role == Role.TEACHER
+    can_create = access.teaches
     standards = selectors.standards_for_section(access.section) if can_create else []
     form = AssessmentForm(request.POST or None, standards=standards) if can_create else None
     if request.method == "POST":
@@ -72,13 +71,7 @@ def score_grid(request: HttpRequest, pk: int, assessment_id: int) -> HttpRespons
             return redirect(
                 "assessments:score_grid", pk=access.section.pk, assessment_id=assessment.pk
             )
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what="score entry grid",
-        students=[e.student for e in grid.roster],
-        path=request.path,
-    )
+    log_shown(request, access, what="score entry grid", students=[e.student for e in grid.roster])
     rows, stray_errors = score_grid_rows(grid, posted, errors)
     return render(
         request,

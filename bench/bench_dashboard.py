@@ -374,15 +374,14 @@ def _plain_views() -> list[Any]:
     from django.http import HttpResponse
     from django.urls import path
 
+    from accounts.access import section_for_user, student_for_user
     from assessments.methods import policy_for_district
     from dashboard import selectors
     from dashboard.forms import OverviewFilterForm
-    from privacy.services import access_log_record
+    from privacy.services import log_shown
     from students.selectors import (
-        section_for_user,
         section_teachers,
         student_cohorts_programs,
-        student_for_user,
         student_record,
         student_sections,
     )
@@ -396,12 +395,11 @@ def _plain_views() -> list[Any]:
         access = section_for_user(request.user, pk)
         filters = OverviewFilterForm(request.GET).filters()
         mastery = selectors.section_mastery(access.section, filters)
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="section roster",
             students=mastery.students,
-            path=request.path,
         )
         flags = selectors.attention_list(
             mastery,
@@ -417,12 +415,11 @@ def _plain_views() -> list[Any]:
     def standard(request, pk, standard_id):  # type: ignore[no-untyped-def]
         access = section_for_user(request.user, pk)
         view = selectors.standard_in_section(access.section, standard_id)
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="standard in section",
             students=[e.student for e in view.roster],
-            path=request.path,
         )
         groups = selectors.level_groups(view)
         return text(f"{len(view.roster)} students, {len(groups)} groups")
@@ -432,12 +429,11 @@ def _plain_views() -> list[Any]:
         access = section_for_user(request.user, pk)
         student = selectors.enrolled_student(access.section, student_id)
         history = selectors.student_standard_history(access.section, student, standard_id)
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="student history on a standard",
             students=[student],
-            path=request.path,
         )
         return text(f"{len(history.history)} estimates, {len(history.evidence)} scores")
 
@@ -448,12 +444,11 @@ def _plain_views() -> list[Any]:
         record = student_record(request.user, access)
         cohorts = student_cohorts_programs(access, record)
         policy_for_district(access.student.district_id, with_fit=False)
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="student record",
             students=[access.student],
-            path=request.path,
         )
         return text(f"{len(record.enrollments)} classes, {len(cohorts.cohorts)} cohorts")
 
@@ -465,12 +460,11 @@ def _plain_views() -> list[Any]:
         mastery = selectors.student_mastery(
             access.student, [s.pk for s in sections], {s.pk: s.title for s in sections}
         )
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="student mastery and scores",
             students=[access.student],
-            path=request.path,
         )
         return text(f"{len(mastery.standards)} standards, {len(mastery.scores)} scores")
 

@@ -77,7 +77,8 @@ def probe(output: Path) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from accounts.models import User
+    from accounts.access import sections_visible_to
+    from accounts.models import Role, User
     from students import selectors
 
     teacher = User.objects.filter(email=TEACHER_EMAIL).first()
@@ -86,9 +87,7 @@ def probe(output: Path) -> None:
     sizes = sorted(
         (
             (len(selectors.section_roster(section)), section.pk, section.title)
-            for section in selectors.sections_visible_to(teacher).filter(
-                pk__in=selectors.viewer_for(teacher).teacher_section_ids
-            )
+            for section in sections_visible_to(teacher, role=Role.TEACHER)
         ),
         key=lambda size: (-size[0], size[1]),
     )

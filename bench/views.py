@@ -8,21 +8,21 @@ calls, in the same order, and nothing else.
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 
-from privacy.services import access_log_record
+from accounts.access import section_for_user
+from privacy.services import log_shown
 from students import selectors
 
 
 @login_required
 def plain_section_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """students.views.section_detail's queries and access-log write, answered in plain text."""
-    access = selectors.section_for_user(request.user, pk)
+    access = section_for_user(request.user, pk)
     roster = selectors.section_roster(access.section)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what="section roster",
         students=[enrollment.student for enrollment in roster],
-        path=request.path,
     )
     teachers = selectors.section_teachers(access.section)
     return HttpResponse(

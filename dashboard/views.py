@@ -19,7 +19,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Role
+from accounts.access import (
+    SectionAccess,
+    StudentAccess,
+    can_see_section,
+    section_for_user,
+    student_for_user,
+)
 from assessments.methods import policy_for_district
 from assessments.services import mastery_override_clear, mastery_override_set
 from dashboard import cache as dashboard_cache
@@ -31,22 +37,17 @@ from dashboard.forms import (
     filters_query,
 )
 from dashboard.templatetags.dashboard_tags import json_bytes_script
-from privacy.services import access_log_record
+from privacy.services import log_shown
 from students.models import Section
 from students.selectors import (
-    SectionAccess,
-    StudentAccess,
     StudentRecord,
-    section_for_user,
     section_teachers,
     student_attendance,
     student_cohorts_programs,
     student_discipline,
-    student_for_user,
     student_grades,
     student_record,
     student_sections,
-    viewer_for,
 )
 
 # How often an open section page asks whether anything changed (milliseconds).
@@ -83,12 +84,11 @@ def _section_export(
     cached as the page's grid is (the same key: an export is exactly what the page shows)."""
     access = section_for_user(request.user, pk)
     inputs = _section_inputs(request, access.section)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what=what,
         students=[e.student for e in inputs.roster],
-        path=request.path,
     )
     version = dashboard_cache.section_versions(access.section)
     text = dashboard_cache.cached(
@@ -176,12 +176,11 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     inputs = _section_inputs(request, access.section)
     filters = inputs.filters
     # The same words as the roster page this replaced: families read them in the access log.
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what="section roster",
         students=[e.student for e in inputs.roster],
-        path=request.path,
     )
     # The versions first: a grid built while a write commits is stored under a version that the
     # write then retires.
@@ -262,12 +261,11 @@ def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
         since = timezone.make_aware(since)
     found = selectors.section_changes(access.section, since)
     if found.changes:
-        access_log_record(
-            actor=request.user,
-            role=access.role,
+        log_shown(
+            request,
+            access,
             what="section mastery live update",
             students=found.students,
-            path=request.path,
         )
     changes = [
         {
@@ -289,12 +287,11 @@ def _standard_view(
     """A standard within a section, access-checked, its read logged for the section's students."""
     access = section_for_user(request.user, pk)
     view = selectors.standard_in_section(access.section, standard_id)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what=what,
         students=[e.student for e in view.roster],
-        path=request.path,
     )
     return access, view
 
@@ -354,7 +351,7 @@ def student_standard(
     access = section_for_user(request.user, pk)
     student = selectors.enrolled_student(access.section, student_id)
     history = selectors.student_standard_history(access.section, student, standard_id)
-    can_override = access.role == Role.TEACHER
+    can_override = access.teaches
     form = OverrideForm(
         request.POST if request.method == "POST" and "note" in request.POST else None,
         policy=history.policy,
@@ -384,12 +381,11 @@ def student_standard(
                 request, f"{student.display_name} is now shown at “{level.name}” on this standard."
             )
             return redirect(request.path)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what="student history on a standard",
         students=[student],
-        path=request.path,
     )
     return render(
         request,
@@ -420,12 +416,11 @@ def student_standard_csv(
     access = section_for_user(request.user, pk)
     student = selectors.enrolled_student(access.section, student_id)
     history = selectors.student_standard_history(access.section, student, standard_id)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what="student history on a standard export",
         students=[student],
-        path=request.path,
     )
     return _csv_response(
         tables.student_standard_csv(history),
@@ -435,14 +430,7 @@ def student_standard_csv(
 
 def _linkable_section_ids(user: object, sections: list) -> set[int]:
     """The student's sections whose pages this user may open (the pages check again)."""
-    viewer = viewer_for(user)
-    return {
-        s.pk
-        for s in sections
-        if s.pk in viewer.teacher_section_ids
-        or s.school_id in viewer.principal_school_ids
-        or s.district_id in viewer.district_ids
-    }
+    return {s.pk for s in sections if can_see_section(user, s)}
 
 
 def _student_mastery_for(
@@ -568,9 +556,9 @@ def _profile_tab_named(slug: str) -> ProfileTab:
 def _profile_tab_html(
     tab: ProfileTab, request: HttpRequest, access: StudentAccess, record: StudentRecord | None
 ) -> SafeString:
-    access_log_record(
-        actor=request.user,
-        role=access.role,
+    log_shown(
+        request,
+        access,
         what=tab.what,
         students=[access.student],
         path=request.get_full_path(),
@@ -636,13 +624,7 @@ def student_profile_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse
 def student_mastery_csv(request: HttpRequest, pk: int) -> HttpResponse:
     access = student_for_user(request.user, pk)
     _, mastery = _student_mastery_for(access)
-    access_log_record(
-        actor=request.user,
-        role=access.role,
-        what="student mastery export",
-        students=[access.student],
-        path=request.path,
-    )
+    log_shown(request, access, what="student mastery export", students=[access.student])
     return _csv_response(
         tables.student_mastery_csv(mastery), f"student-{access.student.pk}-mastery.csv"
     )

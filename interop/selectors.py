@@ -4,21 +4,21 @@ anyone else gets a 404 (the page's existence is not confirmed)."""
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.access import districts_administered_by
 from interop.models import ImportRun
 from students.models import District
-from students.selectors import viewer_for
 
 
 def import_districts_for(user: object) -> list[District]:
     """The districts the user may import into (district staff); 404 for everyone else."""
-    district_ids = viewer_for(user).district_ids
-    if not district_ids:
+    districts = list(districts_administered_by(user).order_by("name"))
+    if not districts:
         raise Http404("No such page.")
-    return list(District.objects.filter(pk__in=district_ids).order_by("name"))
+    return districts
 
 
 def import_runs_for(user: object) -> QuerySet[ImportRun]:
-    return ImportRun.objects.filter(district_id__in=viewer_for(user).district_ids).select_related(
+    return ImportRun.objects.filter(district__in=districts_administered_by(user)).select_related(
         "district", "created_by"
     )
 

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from django.conf import settings
 from django.db import connections, router
@@ -23,6 +24,37 @@ class StudentRef:
 
 def student_log_key(student_uuid: object) -> str:
     return pseudonymous_key("student", str(student_uuid))
+
+
+class ReadGrant(Protocol):
+    """What a read is logged under: the role the user acted in and the purpose, in the words a
+    family reads (accounts.access gives every grant both)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def purpose(self) -> str: ...
+
+
+def log_shown(
+    request: object,
+    grant: ReadGrant,
+    *,
+    what: str,
+    students: Iterable[object],
+    path: str | None = None,
+) -> int:
+    """The one way a response logs a read: one row per student whose data it shows (never those
+    it only counted), with the actor, the grant's role and purpose, the page and what it was."""
+    return access_log_record(
+        actor=getattr(request, "user", None),
+        role=grant.role,
+        what=what,
+        students=students,
+        path=getattr(request, "path", "") if path is None else path,
+        purpose=grant.purpose,
+    )
 
 
 def access_log_record(

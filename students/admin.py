@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
-from privacy.admin import AccessLoggedAdminMixin
+from accounts.access import users_who_may_see
+from accounts.admin import AccessLoggedAdminMixin
 from students import models
 
 
@@ -63,6 +65,22 @@ class StudentAdmin(AccessLoggedAdminMixin, RecordAdmin):
     search_fields = ["last_name", "first_name", "student_number"]
     inlines = [ContactInline, ProgramInline]
     exclude = ["uuid"]
+    readonly_fields = [*RecordAdmin.readonly_fields, "who_may_see"]
+
+    @admin.display(description="Who may see this student today, and why")
+    def who_may_see(self, student: models.Student) -> str:
+        """Every user the access module lets see the student today, with each basis (the same
+        answer as `manage.py explain_access`)."""
+        if student.pk is None:
+            return "—"
+        rows = [
+            (user.email, explanation.basis.label, explanation.via, explanation.period)
+            for user, explanations in users_who_may_see(student)
+            for explanation in explanations
+        ]
+        if not rows:
+            return "Nobody but the Trellis administrators."
+        return format_html_join("", "<p><strong>{}</strong>: {} ({}; {})</p>", rows)
 
 
 @admin.register(models.Guardian)

@@ -281,11 +281,14 @@ class StudentSchoolMembership(SourcedRecord):
 
 
 def in_force(prefix: str = "", on: date | None = None) -> Q:
-    """Rows in force on a day (today by default): active, and ended then or later or not at all.
-    `prefix` reaches the rows through a relation ("enrollments__")."""
+    """Rows in force on a day (today by default): active, begun by then or with no start, and
+    ended then or later or not at all. `prefix` reaches the rows through a relation
+    ("enrollments__")."""
     today = on or timezone.localdate()
-    return Q(**{f"{prefix}is_active": True}) & (
-        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": today})
+    return (
+        Q(**{f"{prefix}is_active": True})
+        & (Q(**{f"{prefix}begin_date__isnull": True}) | Q(**{f"{prefix}begin_date__lte": today}))
+        & (Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": today}))
     )
 
 
@@ -341,7 +344,12 @@ class Enrollment(SourcedRecord):
 
     @property
     def is_current(self) -> bool:
-        return self.is_active and (self.end_date is None or self.end_date >= timezone.localdate())
+        today = timezone.localdate()
+        return (
+            self.is_active
+            and (self.begin_date is None or self.begin_date <= today)
+            and (self.end_date is None or self.end_date >= today)
+        )
 
 
 class Guardian(SourcedRecord, PersonName):

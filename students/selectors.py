@@ -1,27 +1,16 @@
-"""Permission-scoped reads of the district's records.
-
-One access function per model (`student_for_user`, `section_for_user`, `school_for_user`) fetches
-and checks together, and list selectors scope querysets by what the user may see. Views never
-repeat the rule. Anything a user may not see is a 404, so that ids are not confirmed.
-
-Who sees what: teachers their current students and sections (django-guardian object
-permissions, kept by accounts.services.derived_access_sync); principals their schools' students
-(by query over memberships); district staff their district; guardians with portal access their
-own children.
-"""
+"""Reads of the district's records, for a student, section or school that the access module
+(accounts.access) has already let the user see: each takes the StudentAccess or the object that
+student_for_user, section_for_user or school_for_user returned. Who may see what is decided
+there alone."""
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Func, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from guardian.models import UserObjectPermissionBase
-from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import Role, RoleMembership
+from accounts.access import StudentAccess
 from assessments.models import AssessmentKind, Score
 from students.models import (
     AcademicRecord,
@@ -36,21 +25,14 @@ from students.models import (
     GuardianRelationship,
     ProgramParticipation,
     ReportCard,
-    School,
     Section,
     SectionAssignment,
-    SectionUserObjectPermission,
     Student,
     StudentDisciplineIncident,
     StudentSchoolMembership,
-    StudentUserObjectPermission,
     in_force,
 )
 
-STUDENT_CODENAME = "view_student_record"
-SECTION_CODENAME = "view_section_roster"
-STUDENT_PERMISSION = f"students.{STUDENT_CODENAME}"
-SECTION_PERMISSION = f"students.{SECTION_CODENAME}"
 # What a section's pages read of its students (section_roster): names, number, the uuid the
 # access log hashes.
 ROSTER_STUDENT_FIELDS = (
@@ -62,157 +44,6 @@ ROSTER_STUDENT_FIELDS = (
     "student_number",
     "uuid",
 )
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """A user's current scopes, read once per request."""
-
-    user_id: int | None
-    district_ids: frozenset[int] = frozenset()
-    principal_school_ids: frozenset[int] = frozenset()
-    teacher_section_ids: frozenset[int] = frozenset()
-    guardian_student_ids: frozenset[int] = frozenset()
-    roles: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def is_staff_role(self) -> bool:
-        return bool(self.roles & {Role.DISTRICT_STAFF, Role.PRINCIPAL, Role.TEACHER})
-
-
-def viewer_for(user: object) -> Viewer:
-    """The user's current role memberships, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return Viewer(user_id=None)
-    cached = getattr(user, "_trellis_viewer", None)
-    if cached is not None:
-        return cached
-    scopes: dict[str, set[int]] = {role: set() for role in Role.values}
-    rows = (
-        RoleMembership.objects.current()
-        .filter(user=user)
-        .values_list("role", "district_id", "school_id", "section_id", "student_id")
-    )
-    for role, district_id, school_id, section_id, student_id in rows:
-        scopes.setdefault(role, set()).add(district_id or school_id or section_id or student_id)
-    viewer = Viewer(
-        user_id=user.pk,  # type: ignore[attr-defined]
-        district_ids=frozenset(scopes[Role.DISTRICT_STAFF]),
-        principal_school_ids=frozenset(scopes[Role.PRINCIPAL]),
-        teacher_section_ids=frozenset(scopes[Role.TEACHER]),
-        guardian_student_ids=frozenset(scopes[Role.GUARDIAN]),
-        roles=frozenset(role for role, ids in scopes.items() if ids),
-    )
-    user._trellis_viewer = viewer  # type: ignore[attr-defined]
-    return viewer
-
-
-def _teacher_student_ids(user: object) -> QuerySet:
-    # accept_global_perms=False: a model-wide permission granted by mistake reveals nothing.
-    return get_objects_for_user(
-        user,
-        STUDENT_PERMISSION,
-        klass=Student,
-        use_groups=False,
-        with_superuser=False,
-        accept_global_perms=False,
-    ).values("pk")
-
-
-def _teacher_section_ids(user: object) -> QuerySet:
-    return get_objects_for_user(
-        user,
-        SECTION_PERMISSION,
-        klass=Section,
-        use_groups=False,
-        with_superuser=False,
-        accept_global_perms=False,
-    ).values("pk")
-
-
-def _granted(grants: type[UserObjectPermissionBase], user: object, codename: str, pk: int) -> bool:
-    """Whether the user holds this object permission on this one object: one indexed query on
-    guardian's direct foreign-key table (get_objects_for_user first looks up the permission and
-    content type, three queries where every page needs one)."""
-    content_type = ContentType.objects.get_for_model(grants.content_object.field.related_model)
-    return grants.objects.filter(
-        user=user,
-        content_object_id=pk,
-        permission__content_type=content_type,
-        permission__codename=codename,
-    ).exists()
-
-
-def _principal_student_ids(school_ids: frozenset[int]) -> QuerySet:
-    return StudentSchoolMembership.objects.filter(in_force(), school_id__in=school_ids).values(
-        "student_id"
-    )
-
-
-def students_visible_to(user: object) -> QuerySet[Student]:
-    """Every active student the user may see, for any of their roles."""
-    viewer = viewer_for(user)
-    if viewer.user_id is None:
-        return Student.objects.none()
-    visible = Q(pk__in=_teacher_student_ids(user))
-    if viewer.district_ids:
-        visible |= Q(district_id__in=viewer.district_ids)
-    if viewer.principal_school_ids:
-        visible |= Q(pk__in=_principal_student_ids(viewer.principal_school_ids))
-    if viewer.guardian_student_ids:
-        visible |= Q(pk__in=viewer.guardian_student_ids)
-    return Student.objects.filter(is_active=True).filter(visible)
-
-
-@dataclass(frozen=True)
-class StudentAccess:
-    """A student the user may see, the role that lets them, and what that role shows."""
-
-    student: Student
-    role: str
-    can_see_contacts: bool
-    can_see_programs: bool
-    can_see_discipline: bool
-    can_see_scores: bool
-    can_see_guardians: bool
-
-
-def _student_role(user: object, viewer: Viewer, student: Student) -> str | None:
-    """The most specific role that lets the user see this student, or None."""
-    if Role.TEACHER in viewer.roles and _granted(
-        StudentUserObjectPermission, user, STUDENT_CODENAME, student.pk
-    ):
-        return Role.TEACHER
-    if viewer.principal_school_ids and (
-        _principal_student_ids(viewer.principal_school_ids).filter(student_id=student.pk).exists()
-    ):
-        return Role.PRINCIPAL
-    if student.district_id in viewer.district_ids:
-        return Role.DISTRICT_STAFF
-    if student.pk in viewer.guardian_student_ids:
-        return Role.GUARDIAN
-    return None
-
-
-def student_for_user(user: object, pk: int) -> StudentAccess:
-    """Fetch a student and check access together; 404 when the user may not see them."""
-    viewer = viewer_for(user)
-    student = Student.objects.filter(pk=pk, is_active=True).select_related("district").first()
-    role = _student_role(user, viewer, student) if student and viewer.user_id else None
-    if student is None or role is None:
-        raise Http404("No such student.")
-    is_guardian = role == Role.GUARDIAN
-    return StudentAccess(
-        student=student,
-        role=role,
-        can_see_contacts=True,
-        can_see_programs=True,
-        can_see_discipline=role in {Role.PRINCIPAL, Role.DISTRICT_STAFF}
-        or (is_guardian and student.district.guardians_see_discipline),
-        can_see_scores=True,
-        # Staff see every guardian (restricted ones flagged); a guardian sees only themself.
-        can_see_guardians=not is_guardian,
-    )
 
 
 @dataclass(frozen=True)
@@ -292,47 +123,6 @@ def student_sections(student: Student) -> list[Section]:
     )
 
 
-def sections_visible_to(user: object) -> QuerySet[Section]:
-    """Sections whose roster the user may see (guardians see none: other children are on it)."""
-    viewer = viewer_for(user)
-    if viewer.user_id is None:
-        return Section.objects.none()
-    visible = Q(pk__in=_teacher_section_ids(user))
-    if viewer.principal_school_ids:
-        visible |= Q(school_id__in=viewer.principal_school_ids)
-    if viewer.district_ids:
-        visible |= Q(district_id__in=viewer.district_ids)
-    return Section.objects.filter(is_active=True).filter(visible)
-
-
-@dataclass(frozen=True)
-class SectionAccess:
-    section: Section
-    role: str
-
-
-def section_for_user(user: object, pk: int) -> SectionAccess:
-    viewer = viewer_for(user)
-    section = (
-        Section.objects.filter(pk=pk, is_active=True)
-        .select_related("school", "course", "session")
-        .first()
-    )
-    role = None
-    if section is not None and viewer.user_id is not None:
-        if section.pk in viewer.teacher_section_ids and _granted(
-            SectionUserObjectPermission, user, SECTION_CODENAME, section.pk
-        ):
-            role = Role.TEACHER
-        elif section.school_id in viewer.principal_school_ids:
-            role = Role.PRINCIPAL
-        elif section.district_id in viewer.district_ids:
-            role = Role.DISTRICT_STAFF
-    if section is None or role is None:
-        raise Http404("No such section.")
-    return SectionAccess(section=section, role=role)
-
-
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     """A student currently in a section, with what the section's pages show beside them."""
@@ -381,34 +171,6 @@ def section_teachers(section: Section) -> list[SectionAssignment]:
         .select_related("staff")
         .order_by("-is_primary", "staff__last_name")
     )
-
-
-def schools_visible_to(user: object) -> QuerySet[School]:
-    viewer = viewer_for(user)
-    visible = Q(pk__in=viewer.principal_school_ids) | Q(district_id__in=viewer.district_ids)
-    if viewer.user_id is None or not (viewer.principal_school_ids or viewer.district_ids):
-        return School.objects.none()
-    return School.objects.filter(is_active=True).filter(visible)
-
-
-@dataclass(frozen=True)
-class SchoolAccess:
-    school: School
-    role: str
-
-
-def school_for_user(user: object, pk: int) -> SchoolAccess:
-    viewer = viewer_for(user)
-    school = School.objects.filter(pk=pk, is_active=True).first()
-    role = None
-    if school is not None:
-        if school.pk in viewer.principal_school_ids:
-            role = Role.PRINCIPAL
-        elif school.district_id in viewer.district_ids:
-            role = Role.DISTRICT_STAFF
-    if school is None or role is None:
-        raise Http404("No such school.")
-    return SchoolAccess(school=school, role=role)
 
 
 # --- What an Ed-Fi import brings to the student profile: attendance, discipline, grades and

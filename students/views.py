@@ -2,9 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.access import school_for_user
 from accounts.selectors import school_overview
 from dashboard import views as dashboard_views
-from students import selectors
 
 
 @login_required
@@ -21,7 +21,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.school_for_user(request.user, pk)
+    access = school_for_user(request.user, pk)
     return render(
         request,
         "students/school_detail.html",

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "accounts.middleware.AccessEndedMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
@@ -205,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     # The database is the source of truth: pick up estimates whose message was lost.
     "mastery-sweep": {"task": "assessments.tasks.mastery_sweep", "schedule": 60.0},
     "mastery-fit": {"task": "assessments.tasks.mastery_model_fit_all", "schedule": 24 * 3600.0},
+    # Access reads the records by date; the mirror of derived memberships is tidied nightly.
+    "access-mirror": {"task": "accounts.tasks.derived_access_sync_all", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

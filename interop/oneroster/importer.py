@@ -239,9 +239,8 @@ class OneRosterImport:
     def after_commit(self) -> None:
         access = derived_access_sync()
         self.report.notes.append(
-            f"Access re-derived: {access.memberships_added} memberships and "
-            f"{access.permissions_added} permissions added, {access.memberships_removed} and "
-            f"{access.permissions_removed} removed."
+            f"Role mirror re-derived: {access.memberships_added} memberships added, "
+            f"{access.memberships_removed} removed (access follows the records by date)."
         )
         mastery_recompute_enqueue(sorted(self.estimate_ids))
 

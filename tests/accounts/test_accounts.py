@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import students_visible_to, viewer_for
 from accounts.models import Invitation, Role, RoleMembership, User
 from accounts.services import (
     InvitationError,
@@ -13,7 +14,6 @@ from accounts.services import (
     invitation_create,
 )
 from students.models import Enrollment, GuardianRelationship, Relationship
-from students.selectors import students_visible_to, viewer_for
 from tests import factories
 from tests.conftest import PASSWORD, World
 

@@ -399,12 +399,19 @@ def test_overview_queries_do_not_grow_with_roster_or_standards(
         with django_assert_max_num_queries(most):
             assert client.get(profile_tab_url(world.student, tab)).status_code == 200
     # A page that shows the assessments tab reads the student's classes once, for both tabs.
+    # (The access check's look-up of the student's enrollments in the teacher's sections, inside
+    # the student's own fetch, reads no class.)
     with CaptureQueriesContext(connection) as captured:
         client.get(
             reverse("students:student_detail", kwargs={"pk": world.student.pk}),
             {"tab": "assessments"},
         )
-    assert len([q for q in captured if 'FROM "students_enrollment"' in q["sql"]]) == 1
+    class_reads = [
+        q
+        for q in captured
+        if 'FROM "students_enrollment"' in q["sql"] and 'FROM "students_student"' not in q["sql"]
+    ]
+    assert len(class_reads) == 1
     changes_url = reverse("dashboard:section_changes", kwargs={"pk": world.section.pk})
     since = (timezone.now() - dt.timedelta(minutes=5)).isoformat()
     with django_assert_max_num_queries(16):

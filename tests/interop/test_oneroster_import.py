@@ -9,6 +9,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 
+from accounts.access import students_visible_to
 from accounts.services import derived_access_sync
 from assessments.models import (
     Assessment,
@@ -21,7 +22,6 @@ from assessments.models import (
     StandardKind,
 )
 from students import models as sm
-from students.selectors import students_visible_to
 from tests import factories
 from tests.interop.conftest import FIXTURES, db_snapshot, edit_rows, run_import, set_manifest
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.access import sections_visible_to, students_visible_to
 from accounts.models import Role, RoleMembership, User
 from privacy.models import AccessLogEntry
 from privacy.services import access_log_record
@@ -37,7 +38,6 @@ from students.models import (
     Student,
     StudentSchoolMembership,
 )
-from students.selectors import sections_visible_to, students_visible_to
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from accounts.access import student_for_user, students_visible_to
 from accounts.models import User
 from accounts.services import (
     InvitationError,
@@ -22,7 +23,6 @@ from assessments.models import AssessmentItem, MasteryEvidence, Score, Standard,
 from interop.edfi.service import edfi_import
 from interop.report import ImportReport
 from students import models as sm
-from students.selectors import student_for_user, students_visible_to
 
 EXPECTED = {
     "students": 78,

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from lxml import etree
 
+from accounts.access import students_visible_to
 from accounts.models import User
 from interop.edfi.service import edfi_import
 from students import models as sm
-from students.selectors import students_visible_to
 
 from .conftest import FILES, REPO
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from django.template.loader import render_to_string
 
+from accounts.access import student_for_user
 from students import models as sm
 from students.selectors import (
     student_attendance,
     student_cohorts_programs,
     student_discipline,
-    student_for_user,
     student_grades,
 )
 from tests.conftest import World

@@ -1,0 +1,703 @@
+"""Who may see which student, from when to when, and why: the one home of that rule.
+
+Every page, chart endpoint, export, admin page and command that shows student data asks this
+module; nothing else filters by role. As in Kolibri's permission classes, each way of reaching
+students is declared once (`REACHES`): the basis of the grant, the role it acts in, the purpose a
+family reads in the access log, and the filters it puts on students, sections and schools. A new
+role or kind of grant is one more declaration here.
+
+Access is always evaluated as of today, from the records themselves: a section assignment, an
+enrollment, a school membership or a role membership gives access from its begin date through
+its end date and not after, and an edit (in the admin too) counts from the next request. Nothing
+waits for an import or a sync. A page's "as of" date filters what it shows, never who sees it.
+
+Grants made one object at a time stay django-guardian object permissions
+(`view_student_record`, given by hand): the INDIVIDUAL basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import models
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import DERIVED_SOURCES, Role, RoleMembership
+from students.models import (
+    District,
+    Enrollment,
+    GuardianRelationship,
+    School,
+    Section,
+    SectionAssignment,
+    Student,
+    StudentSchoolMembership,
+    StudentUserObjectPermission,
+    in_force,
+)
+
+STUDENT_CODENAME = "view_student_record"
+STUDENT_PERMISSION = f"students.{STUDENT_CODENAME}"
+
+
+class Basis(models.TextChoices):
+    """Why a user may see a student: each grant names exactly one."""
+
+    SECTION_TEACHER = "section_teacher", "Teacher of the student's class"
+    SUBSTITUTE = "substitute", "Substitute for the student's class (a dated exception)"
+    SCHOOL_TEACHER = "school_teacher", "Teacher at the student's school (granted by hand)"
+    PRINCIPAL = "principal", "Principal of the student's school"
+    DISTRICT_STAFF = "district_staff", "District staff"
+    GUARDIAN = "guardian", "Parent or guardian with portal access"
+    INDIVIDUAL = "individual", "Given this one student by the district"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One way of reaching students, declared once.
+
+    `scope` says what the grant's scope ids are; the three filters turn a set of them into a Q
+    on students, sections and schools (None: this basis shows no such page).
+    """
+
+    basis: Basis
+    role: str
+    scope: str  # "section", "school", "district" or "student"
+    purpose: str  # as a family reads it in the access log
+
+    def students(self, ids: frozenset[int]) -> Q:
+        if self.scope == "section":
+            return Q(
+                pk__in=Enrollment.objects.filter(in_force(), section_id__in=ids).values(
+                    "student_id"
+                )
+            )
+        if self.scope == "school":
+            return Q(
+                pk__in=StudentSchoolMembership.objects.filter(in_force(), school_id__in=ids).values(
+                    "student_id"
+                )
+            )
+        if self.scope == "district":
+            return Q(district_id__in=ids)
+        return Q(pk__in=ids)
+
+    def sections(self, ids: frozenset[int]) -> Q | None:
+        # A roster shows other children: guardians and one-student grants never see one.
+        return {
+            "section": Q(pk__in=ids),
+            "school": Q(school_id__in=ids),
+            "district": Q(district_id__in=ids),
+        }.get(self.scope)
+
+    def schools(self, ids: frozenset[int]) -> Q | None:
+        # The school's page is for those who run it: principals and district staff.
+        if self.basis == Basis.PRINCIPAL:
+            return Q(pk__in=ids)
+        if self.basis == Basis.DISTRICT_STAFF:
+            return Q(district_id__in=ids)
+        return None
+
+
+# In order of precedence: the most specific basis names a page's role and purpose.
+REACHES: tuple[Reach, ...] = (
+    Reach(Basis.SECTION_TEACHER, Role.TEACHER, "section", "Teaching the student's class"),
+    Reach(
+        Basis.SUBSTITUTE, Role.TEACHER, "section", "Covering the student's class as a substitute"
+    ),
+    Reach(Basis.SCHOOL_TEACHER, Role.TEACHER, "school", "Teaching at the student's school"),
+    Reach(Basis.PRINCIPAL, Role.PRINCIPAL, "school", "Leading the student's school"),
+    Reach(Basis.DISTRICT_STAFF, Role.DISTRICT_STAFF, "district", "District administration"),
+    Reach(Basis.GUARDIAN, Role.GUARDIAN, "student", "A parent or guardian following their child"),
+    Reach(Basis.INDIVIDUAL, "individual", "student", "A task the district gave for this student"),
+)
+REACH = {reach.basis: reach for reach in REACHES}
+# Which (role, scope) a role membership may have; anything else is refused (RoleMembership.clean
+# and a check constraint in accounts.models hold the same table).
+MEMBERSHIP_BASIS = {
+    (Role.TEACHER, "section"): Basis.SUBSTITUTE,
+    (Role.TEACHER, "school"): Basis.SCHOOL_TEACHER,
+    (Role.PRINCIPAL, "school"): Basis.PRINCIPAL,
+    (Role.DISTRICT_STAFF, "district"): Basis.DISTRICT_STAFF,
+    (Role.GUARDIAN, "student"): Basis.GUARDIAN,
+}
+# The Trellis admin: superusers and staff with model permissions, for system administration.
+ADMIN_ROLE = "admin"
+ADMIN_PURPOSE = "System administration in the Trellis admin"
+
+
+@dataclass(frozen=True)
+class ScopeGrant:
+    """One row that grants a user a scope today, with the dates it runs between."""
+
+    basis: Basis
+    scope_id: int
+    begin: date | None
+    end: date | None
+    source: str  # the kind of row: "membership", "assignment", "relationship", "permission"
+    row_id: int
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A user's grants in force today, read once per request (one query)."""
+
+    user_id: int | None
+    grants: tuple[ScopeGrant, ...] = ()
+
+    def ids(self, *bases: Basis) -> frozenset[int]:
+        return frozenset(g.scope_id for g in self.grants if g.basis in bases)
+
+    @property
+    def bases(self) -> frozenset[Basis]:
+        return frozenset(g.basis for g in self.grants)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(REACH[b].role for b in self.bases if REACH[b].role in Role.values)
+
+    @property
+    def is_staff_role(self) -> bool:
+        return bool(self.roles & {Role.DISTRICT_STAFF, Role.PRINCIPAL, Role.TEACHER})
+
+    @property
+    def district_ids(self) -> frozenset[int]:
+        return self.ids(Basis.DISTRICT_STAFF)
+
+    @property
+    def principal_school_ids(self) -> frozenset[int]:
+        return self.ids(Basis.PRINCIPAL)
+
+    @property
+    def teacher_section_ids(self) -> frozenset[int]:
+        return self.ids(Basis.SECTION_TEACHER, Basis.SUBSTITUTE)
+
+
+def _as_basis(role_field: str, scope_fields: Sequence[tuple[str, str]]) -> Case:
+    return Case(
+        *[
+            When(**{role_field: role, f"{field}__isnull": False}, then=Value(basis.value))
+            for (role, scope), basis in MEMBERSHIP_BASIS.items()
+            for name, field in scope_fields
+            if name == scope
+        ],
+        default=Value(""),
+        output_field=models.CharField(),
+    )
+
+
+_MEMBERSHIP_SCOPES = (
+    ("district", "district_id"),
+    ("school", "school_id"),
+    ("section", "section_id"),
+    ("student", "student_id"),
+)
+
+
+def _grant_rows(user: object, today: date) -> QuerySet:
+    """Every row that grants the user something today, as (basis, scope id, begin, end, row id):
+    one UNION ALL over role memberships given by hand, section assignments, guardian
+    relationships and one-object grants."""
+    columns = ("g_basis", "g_scope", "g_begin", "g_end", "g_source", "g_row")
+    text = models.CharField()
+    memberships = (
+        RoleMembership.objects.current(today)
+        .filter(user=user)
+        .exclude(source__in=DERIVED_SOURCES)
+        .annotate(
+            g_basis=_as_basis("role", _MEMBERSHIP_SCOPES),
+            g_scope=Case(
+                *[When(**{f"{f}__isnull": False}, then=F(f)) for _, f in _MEMBERSHIP_SCOPES],
+                output_field=IntegerField(),
+            ),
+            g_begin=F("begin_date"),
+            g_end=F("end_date"),
+            g_source=Value("membership", output_field=text),
+            g_row=F("pk"),
+        )
+        .values_list(*columns)
+    )
+    guardian_id = getattr(user, "guardian_record_id", None)
+    if guardian_id is not None:
+        # A guardian membership given by hand never overrides a contact restriction.
+        memberships = memberships.exclude(
+            Q(role=Role.GUARDIAN)
+            & Exists(
+                GuardianRelationship.objects.filter(
+                    student_id=OuterRef("student_id"),
+                    guardian_id=guardian_id,
+                    contact_restricted=True,
+                )
+            )
+        )
+    queries = [memberships]
+    staff_id = getattr(user, "staff_record_id", None)
+    if staff_id is not None:
+        queries.append(
+            SectionAssignment.objects.filter(
+                in_force(on=today),
+                staff_id=staff_id,
+                staff__is_active=True,
+                section__is_active=True,
+            )
+            .annotate(
+                g_basis=Value(Basis.SECTION_TEACHER.value, output_field=models.CharField()),
+                g_scope=F("section_id"),
+                g_begin=F("begin_date"),
+                g_end=F("end_date"),
+                g_source=Value("assignment", output_field=text),
+                g_row=F("pk"),
+            )
+            .values_list(*columns)
+        )
+    if guardian_id is not None:
+        queries.append(
+            GuardianRelationship.objects.filter(
+                guardian_id=guardian_id,
+                guardian__is_active=True,
+                is_active=True,
+                portal_access=True,
+                contact_restricted=False,
+                student__is_active=True,
+            )
+            .annotate(
+                g_basis=Value(Basis.GUARDIAN.value, output_field=models.CharField()),
+                g_scope=F("student_id"),
+                g_begin=Value(None, output_field=models.DateField()),
+                g_end=Value(None, output_field=models.DateField()),
+                g_source=Value("relationship", output_field=text),
+                g_row=F("pk"),
+            )
+            .values_list(*columns)
+        )
+    queries.append(
+        StudentUserObjectPermission.objects.filter(user=user, permission__codename=STUDENT_CODENAME)
+        .annotate(
+            g_basis=Value(Basis.INDIVIDUAL.value, output_field=models.CharField()),
+            g_scope=F("content_object_id"),
+            g_begin=Value(None, output_field=models.DateField()),
+            g_end=Value(None, output_field=models.DateField()),
+            g_source=Value("permission", output_field=text),
+            g_row=F("pk"),
+        )
+        .values_list(*columns)
+    )
+    # Models with a default ordering (guardian relationships) may not order inside a UNION.
+    first, *rest = (query.order_by() for query in queries)
+    return first.union(*rest, all=True) if rest else first
+
+
+def viewer_for(user: object) -> Viewer:
+    """The user's grants in force today, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
+        return Viewer(user_id=None)
+    cached = getattr(user, "_trellis_viewer", None)
+    if cached is not None:
+        return cached
+    grants = []
+    for basis, scope_id, begin, end, source, row_id in _grant_rows(user, timezone.localdate()):
+        if basis and scope_id is not None:
+            grants.append(ScopeGrant(Basis(basis), int(scope_id), begin, end, source, row_id))
+    viewer = Viewer(user_id=user.pk, grants=tuple(grants))  # type: ignore[attr-defined]
+    user._trellis_viewer = viewer  # type: ignore[attr-defined]
+    return viewer
+
+
+def forget_viewer(user: object) -> None:
+    """Drop the request's cached grants (after a write that changes them)."""
+    if hasattr(user, "_trellis_viewer"):
+        del user._trellis_viewer  # type: ignore[attr-defined]
+
+
+def _bases_for(viewer: Viewer, role: str | None) -> list[Reach]:
+    return [
+        reach
+        for reach in REACHES
+        if reach.basis in viewer.bases and (role is None or reach.role == role)
+    ]
+
+
+def student_filter(user: object, *, role: str | None = None) -> Q:
+    """A filter on Student for every student the user may see today (in `role` only, if given);
+    a filter that matches nothing for anyone else. Embed it in any query of students."""
+    viewer = viewer_for(user)
+    visible = Q(pk__in=[])
+    for reach in _bases_for(viewer, role):
+        visible |= reach.students(viewer.ids(reach.basis))
+    return visible
+
+
+def students_visible_to(user: object, *, role: str | None = None) -> QuerySet[Student]:
+    """Every active student the user may see today, for any of their roles (or one)."""
+    if viewer_for(user).user_id is None:
+        return Student.objects.none()
+    return Student.objects.filter(student_filter(user, role=role), is_active=True)
+
+
+def sections_visible_to(user: object, *, role: str | None = None) -> QuerySet[Section]:
+    """Active sections whose roster the user may see today (guardians see none)."""
+    viewer = viewer_for(user)
+    filters = [
+        q for reach in _bases_for(viewer, role) if (q := reach.sections(viewer.ids(reach.basis)))
+    ]
+    if not filters:
+        return Section.objects.none()
+    visible = filters[0]
+    for q in filters[1:]:
+        visible |= q
+    return Section.objects.filter(visible, is_active=True)
+
+
+def schools_visible_to(user: object, *, role: str | None = None) -> QuerySet[School]:
+    """Active schools whose page the user may open today (principals, district staff)."""
+    viewer = viewer_for(user)
+    filters = [
+        q for reach in _bases_for(viewer, role) if (q := reach.schools(viewer.ids(reach.basis)))
+    ]
+    if not filters:
+        return School.objects.none()
+    visible = filters[0]
+    for q in filters[1:]:
+        visible |= q
+    return School.objects.filter(visible, is_active=True)
+
+
+def districts_administered_by(user: object) -> QuerySet[District]:
+    """The districts the user is district staff of today (imports, district pages)."""
+    return District.objects.filter(pk__in=viewer_for(user).ids(Basis.DISTRICT_STAFF))
+
+
+def _section_reach(viewer: Viewer, section: Section) -> Reach | None:
+    for reach in REACHES:
+        ids = viewer.ids(reach.basis)
+        if not ids:
+            continue
+        scope_id = {
+            "section": section.pk,
+            "school": section.school_id,
+            "district": section.district_id,
+        }.get(reach.scope)
+        if scope_id in ids:
+            return reach
+    return None
+
+
+def can_see_section(user: object, section: Section) -> bool:
+    """Whether the user may open this section's pages today (no query)."""
+    return section.is_active and _section_reach(viewer_for(user), section) is not None
+
+
+# --- Access to one object: fetch and check together, 404 for anything the user may not see.
+
+
+@dataclass(frozen=True)
+class Access:
+    """A grant that lets a user see something: its basis, the role it acts in, its purpose."""
+
+    basis: Basis
+
+    @property
+    def role(self) -> str:
+        return REACH[self.basis].role
+
+    @property
+    def purpose(self) -> str:
+        return REACH[self.basis].purpose
+
+    @property
+    def teaches(self) -> bool:
+        """Whether the user teaches the class (enters scores, overrides levels)."""
+        return self.basis in (Basis.SECTION_TEACHER, Basis.SUBSTITUTE)
+
+
+@dataclass(frozen=True)
+class AdminAccess:
+    """The Trellis admin's reads, logged like any other."""
+
+    role: str = ADMIN_ROLE
+    purpose: str = ADMIN_PURPOSE
+
+
+@dataclass(frozen=True)
+class StudentAccess(Access):
+    """A student the user may see, the basis that lets them, and what that role shows."""
+
+    student: Student
+
+    @property
+    def is_guardian(self) -> bool:
+        return self.basis == Basis.GUARDIAN
+
+    @property
+    def can_see_contacts(self) -> bool:
+        return True
+
+    @property
+    def can_see_programs(self) -> bool:
+        return True
+
+    @property
+    def can_see_scores(self) -> bool:
+        return True
+
+    @property
+    def can_see_discipline(self) -> bool:
+        if self.basis in (Basis.PRINCIPAL, Basis.DISTRICT_STAFF):
+            return True
+        return self.is_guardian and self.student.district.guardians_see_discipline
+
+    @property
+    def can_see_guardians(self) -> bool:
+        # Staff see every guardian (restricted ones flagged); a guardian sees only themself.
+        return self.basis != Basis.GUARDIAN
+
+
+@dataclass(frozen=True)
+class SectionAccess(Access):
+    section: Section
+
+
+@dataclass(frozen=True)
+class SchoolAccess(Access):
+    school: School
+
+
+def _reached_by(viewer: Viewer) -> dict[str, Expression]:
+    """One boolean annotation on Student per basis the viewer holds: whether it reaches the
+    student today. Fetching a student with them checks access in the same query."""
+    return {
+        f"via_{reach.basis.value}": ExpressionWrapper(
+            reach.students(viewer.ids(reach.basis)), output_field=models.BooleanField()
+        )
+        for reach in REACHES
+        if viewer.ids(reach.basis)
+    }
+
+
+def _reaches_of(student: Student) -> list[Reach]:
+    """The bases that reached a student fetched with _reached_by, most specific first."""
+    return [r for r in REACHES if getattr(student, f"via_{r.basis.value}", False)]
+
+
+def student_for_user(user: object, pk: int) -> StudentAccess:
+    """Fetch a student and check access together, in one query; 404 when the user may not see
+    them."""
+    viewer = viewer_for(user)
+    student = (
+        Student.objects.filter(pk=pk, is_active=True)
+        .select_related("district")
+        .annotate(**_reached_by(viewer))
+        .first()
+        if viewer.grants
+        else None
+    )
+    reaches = _reaches_of(student) if student is not None else []
+    if student is None or not reaches:
+        raise Http404("No such student.")
+    return StudentAccess(basis=reaches[0].basis, student=student)
+
+
+def section_for_user(user: object, pk: int) -> SectionAccess:
+    """Fetch a section and check access together; 404 when the user may not see its roster."""
+    viewer = viewer_for(user)
+    section = (
+        Section.objects.filter(pk=pk, is_active=True)
+        .select_related("school", "course", "session")
+        .first()
+        if viewer.grants
+        else None
+    )
+    reach = _section_reach(viewer, section) if section is not None else None
+    if section is None or reach is None:
+        raise Http404("No such section.")
+    return SectionAccess(basis=reach.basis, section=section)
+
+
+def school_for_user(user: object, pk: int) -> SchoolAccess:
+    """Fetch a school and check access together; 404 unless the user runs it or its district."""
+    viewer = viewer_for(user)
+    school = School.objects.filter(pk=pk, is_active=True).first() if viewer.grants else None
+    basis = None
+    if school is not None:
+        if school.pk in viewer.ids(Basis.PRINCIPAL):
+            basis = Basis.PRINCIPAL
+        elif school.district_id in viewer.ids(Basis.DISTRICT_STAFF):
+            basis = Basis.DISTRICT_STAFF
+    if school is None or basis is None:
+        raise Http404("No such school.")
+    return SchoolAccess(basis=basis, school=school)
+
+
+# --- Why can X see Y: every basis, with the rows and dates behind it.
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One basis on which a user may see a student today, and the rows that give it."""
+
+    basis: Basis
+    role: str
+    purpose: str
+    via: str  # the rows, in words: "assignment to Grade 4 Math (section 12)"
+    begin: date | None  # the grant runs from (None: no start recorded)
+    end: date | None  # through (None: open-ended)
+
+    @property
+    def period(self) -> str:
+        begin = f"from {self.begin:%Y-%m-%d}" if self.begin else "from no recorded start"
+        end = f"through {self.end:%Y-%m-%d}" if self.end else "with no end date"
+        return f"{begin} {end}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "basis": self.basis.value,
+            "basis_label": self.basis.label,
+            "role": self.role,
+            "purpose": self.purpose,
+            "via": self.via,
+            "begin": self.begin.isoformat() if self.begin else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+
+def _later(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return max(known) if known else None
+
+
+def _sooner(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
+
+
+def explain(user: object, student: Student) -> list[Explanation]:
+    """Every basis on which the user may see the student today; empty when none does."""
+    viewer = viewer_for(user)
+    checked = (
+        Student.objects.filter(pk=student.pk, is_active=True)
+        .annotate(**_reached_by(viewer))
+        .first()
+        if viewer.grants
+        else None
+    )
+    if checked is None:
+        return []
+    reached = {reach.basis for reach in _reaches_of(checked)}
+    explanations: list[Explanation] = []
+    enrollments = {
+        e.section_id: e
+        for e in Enrollment.objects.filter(in_force(), student=student).select_related("section")
+    }
+    school_memberships = {
+        m.school_id: m
+        for m in StudentSchoolMembership.objects.filter(in_force(), student=student).select_related(
+            "school"
+        )
+    }
+    precedence = {reach.basis: index for index, reach in enumerate(REACHES)}
+    for grant in sorted(viewer.grants, key=lambda g: precedence[g.basis]):
+        if grant.basis not in reached:
+            continue
+        reach = REACH[grant.basis]
+        begin, end, via = grant.begin, grant.end, ""
+        if reach.scope == "section":
+            enrollment = enrollments.get(grant.scope_id)
+            if enrollment is None:
+                continue
+            row = (
+                f"section assignment {grant.row_id}"
+                if grant.source == "assignment"
+                else f"role membership {grant.row_id}"
+            )
+            via = (
+                f"{row} to {enrollment.section.title} (section {grant.scope_id}), "
+                f"enrollment {enrollment.pk}"
+            )
+            begin, end = (
+                _later(begin, enrollment.begin_date),
+                _sooner(end, enrollment.end_date),
+            )
+        elif reach.scope == "school":
+            membership = school_memberships.get(grant.scope_id)
+            if membership is None:
+                continue
+            via = (
+                f"role membership {grant.row_id} at {membership.school.name} "
+                f"(school {grant.scope_id}), school membership {membership.pk}"
+            )
+            begin, end = _later(begin, membership.begin_date), _sooner(end, membership.end_date)
+        elif reach.scope == "district":
+            if grant.scope_id != student.district_id:
+                continue
+            via = f"role membership {grant.row_id} for district {grant.scope_id}"
+        else:
+            if grant.scope_id != student.pk:
+                continue
+            via = {
+                "relationship": f"guardian relationship {grant.row_id}, with portal access",
+                "membership": f"role membership {grant.row_id}",
+                "permission": f"object permission {grant.row_id} ({STUDENT_PERMISSION})",
+            }[grant.source]
+        explanations.append(Explanation(grant.basis, reach.role, reach.purpose, via, begin, end))
+    return explanations
+
+
+def users_who_may_see(student: Student) -> list[tuple[object, list[Explanation]]]:
+    """Every user who may see the student today, each with their bases (the student's admin
+    page). The candidates come from the records that can reach the student; each is then asked
+    through explain(), so this can never disagree with the access check."""
+    from accounts.models import User
+
+    today = timezone.localdate()
+    sections = Enrollment.objects.filter(in_force(), student=student).values("section_id")
+    schools = StudentSchoolMembership.objects.filter(in_force(), student=student).values(
+        "school_id"
+    )
+    memberships = RoleMembership.objects.current(today).exclude(source__in=DERIVED_SOURCES)
+    candidates = User.objects.filter(is_active=True).filter(
+        Q(
+            staff_record__section_assignments__in=SectionAssignment.objects.filter(
+                in_force(), section_id__in=sections
+            )
+        )
+        | Q(
+            pk__in=memberships.filter(
+                Q(section_id__in=sections)
+                | Q(school_id__in=schools)
+                | Q(district_id=student.district_id)
+                | Q(student=student)
+            ).values("user_id")
+        )
+        | Q(
+            guardian_record__relationships__in=GuardianRelationship.objects.filter(
+                student=student, is_active=True
+            )
+        )
+        | Q(
+            pk__in=StudentUserObjectPermission.objects.filter(
+                content_object=student, permission__codename=STUDENT_CODENAME
+            ).values("user_id")
+        )
+    )
+    found = []
+    for user in candidates.distinct().order_by("email"):
+        explanations = explain(user, student)
+        if explanations:
+            found.append((user, explanations))
+    return found
