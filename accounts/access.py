@@ -140,6 +140,8 @@ MEMBERSHIP_BASIS = {
 # The Trellis admin: superusers and staff with model permissions, for system administration.
 ADMIN_ROLE = "admin"
 ADMIN_PURPOSE = "System administration in the Trellis admin"
+# Commands district IT runs on the server: the machine's own operator, not a person's grant.
+SYSTEM_ROLE = "system"
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,22 @@ class AdminAccess:
 
     role: str = ADMIN_ROLE
     purpose: str = ADMIN_PURPOSE
+
+
+@dataclass(frozen=True)
+class CommandAccess:
+    """A management command's reads: district IT at the server, logged like any other."""
+
+    command: str
+    role: str = SYSTEM_ROLE
+
+    @property
+    def purpose(self) -> str:
+        return f"District IT at the server (manage.py {self.command})"
+
+    @property
+    def path(self) -> str:
+        return f"manage.py {self.command}"
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.access import schools_visible_to, sections_visible_to, students_visible_to
-from accounts.models import Role
+from accounts.models import MembershipSource, Role, RoleMembership
 from students.models import (
     Enrollment,
     School,
@@ -120,6 +121,21 @@ def district_schools(user: object) -> list[School]:
             ),
         )
         .order_by("level", "name")
+    )
+
+
+def school_substitutes(school: School) -> list[RoleMembership]:
+    """Dated exceptions at the school that have not ended: section memberships given by hand to
+    teachers, with who has them, the section, and who granted them."""
+    return list(
+        RoleMembership.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate()),
+            role=Role.TEACHER,
+            source=MembershipSource.MANUAL,
+            section__school=school,
+        )
+        .select_related("user", "section", "granted_by")
+        .order_by("begin_date", "section__title", "user__email")
     )
 
 

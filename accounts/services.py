@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -209,6 +209,34 @@ def substitute_grant(
         end_date=end_date,
         reason=reason or "Substitute teacher",
         acting_user=acting_user,
+    )
+
+
+@transaction.atomic
+def substitute_end(*, acting_user: User, membership_id: int) -> None:
+    """End a substitute's access now: a grant that has begun ends yesterday, one that has not
+    begun is withdrawn. Only the school's principal or district staff may."""
+    membership = (
+        RoleMembership.objects.select_for_update()
+        .filter(pk=membership_id, role=Role.TEACHER, source=MembershipSource.MANUAL)
+        .exclude(section=None)
+        .select_related("section")
+        .first()
+    )
+    if membership is None or not (
+        schools_visible_to(acting_user).filter(pk=membership.section.school_id).exists()
+    ):
+        raise GrantRefused("No such substitute grant at a school of yours.")
+    today = timezone.localdate()
+    if membership.begin_date is None or membership.begin_date < today:
+        membership.end_date = today - timedelta(days=1)
+        membership.save(update_fields=["end_date"])
+    else:
+        membership.delete()
+    logger.info(
+        "substitute access ended membership=%s by=%s",
+        membership_id,
+        getattr(acting_user, "pk", None),
     )
 
 

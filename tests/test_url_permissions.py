@@ -158,6 +158,17 @@ CASES: dict[str, Case] = {
             "outsider": w.school.pk,
         },
     ),
+    # Dated exceptions at the school: its principal and district staff only.
+    "students:school_substitutes": Case(
+        own=lambda w: {"principal": w.school.pk, "district_staff": w.school.pk},
+        others=lambda w: {
+            "principal": w.other_school.pk,
+            "district_staff": 999_999,
+            "teacher": w.school.pk,
+            "guardian": w.school.pk,
+            "outsider": w.school.pk,
+        },
+    ),
     # The same audience as the roster: whoever may see the section sees its assessments.
     "assessments:section_assessments": SECTION_CASE,
     # Score entry: only the section's teacher. Principals may see the section but not score it

@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from django.db.models import Q
 from assessments.models import Assessment, AssessmentItem, ItemKind, Score, ScoreStatus
 from interop.oneroster import schema
 from interop.oneroster.importer import GRADE_CODES, RACE_COLUMNS
+from privacy.services import StudentRef
 from students.models import (
     AcademicSession,
     ContactDetail,
@@ -126,8 +127,10 @@ def oneroster_export(
     version: str = "1.2",
     school_id: int | None = None,
     district_id: int | None = None,
+    students_shown: Callable[[list[StudentRef]], object] | None = None,
 ) -> dict[str, int]:
-    """Write the zip; returns the rows written per file."""
+    """Write the zip; returns the rows written per file. `students_shown` is given the students
+    whose records the zip holds, for the access log."""
     if version not in schema.FILES:
         raise ExportError(f"OneRoster version must be 1.1 or 1.2, not {version!r}.")
     if school_id is not None:
@@ -158,6 +161,13 @@ def oneroster_export(
                 continue
             count = _write_csv(archive, spec, rows)
             scope.counts[spec.name] = count
+        if students_shown is not None:
+            students_shown(
+                [
+                    StudentRef(id=pk, uuid=str(uuid))
+                    for pk, uuid in writer.students_qs.values_list("pk", "uuid").iterator()
+                ]
+            )
         manifest = io.StringIO()
         out_csv = csv.writer(manifest, lineterminator="\r\n")
         out_csv.writerow(["propertyName", "value"])

@@ -429,3 +429,117 @@ def test_a_stale_mirror_grants_nothing_and_is_tidied_nightly(world: World) -> No
 
     assert derived_access_sync_all()["removed"] >= 1
     assert derived_access_sync().memberships_removed == 0
+
+
+def _grant_form(world: World, email: str, begin: dt.date, end: dt.date) -> dict:
+    return {
+        "action": "grant",
+        "section": str(world.section.pk),
+        "email": email,
+        "begin_date": begin.isoformat(),
+        "end_date": end.isoformat(),
+        "reason": "Ms Teacher at a conference",
+    }
+
+
+def test_a_principal_gives_and_ends_a_substitutes_access_on_the_school_page(
+    client, world: World
+) -> None:
+    substitute = factories.UserFactory(email="sub@example.test")
+    today = timezone.localdate()
+    url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
+    client.force_login(world.principal)
+    school_page = client.get(_url("students:school_detail", world.school.pk))
+    assert url.encode() in school_page.content
+    response = client.post(url, _grant_form(world, "SUB@example.test", today, today))
+    assert response.status_code == 302
+    grant = RoleMembership.objects.get(user=substitute)
+    assert (grant.section, grant.begin_date, grant.end_date) == (world.section, today, today)
+    assert grant.granted_by == world.principal and grant.reason == "Ms Teacher at a conference"
+    listing = client.get(url).content.decode()
+    assert "sub@example.test" in listing and "Ms Teacher at a conference" in listing
+
+    from django.test import Client
+
+    sub_client = Client()
+    sub_client.force_login(User.objects.get(pk=substitute.pk))
+    assert sub_client.get(_url("students:section_detail", world.section.pk)).status_code == 200
+    # Ended today: withdrawn, since it began today; the substitute's next request finds nothing.
+    assert client.post(url, {"action": "end", "membership": grant.pk}).status_code == 302
+    assert not RoleMembership.objects.filter(user=substitute).exists()
+    assert sub_client.get(_url("students:section_detail", world.section.pk)).status_code in (
+        302,
+        404,
+    )
+
+
+def test_a_grant_that_has_begun_ends_yesterday_when_ended(client, world: World) -> None:
+    substitute = factories.UserFactory()
+    today = timezone.localdate()
+    grant = role_grant(
+        user=substitute,
+        role=Role.TEACHER,
+        section=world.section,
+        begin_date=today - dt.timedelta(days=3),
+        end_date=today + dt.timedelta(days=3),
+    )
+    client.force_login(world.district_staff)
+    url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
+    assert client.post(url, {"action": "end", "membership": grant.pk}).status_code == 302
+    grant.refresh_from_db()
+    assert grant.end_date == today - dt.timedelta(days=1)
+    assert not access.explain(substitute, world.student)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "nobody@example.test"}, "No active Trellis login for nobody@example.test"),
+        ({"begin_date": "2027-02-10", "end_date": "2027-02-01"}, "on or after the first day"),
+        ({"begin_date": "2020-01-01", "end_date": "2020-01-05"}, "The last day has passed"),
+        ({"begin_date": "2027-01-01", "end_date": "2028-06-01"}, "a year at most"),
+        ({"begin_date": "tomorrow"}, "Enter a valid date"),
+        ({"section": "999999"}, "Select a valid choice"),
+    ],
+)
+def test_the_substitute_form_names_what_is_wrong(
+    client, world: World, change: dict, message: str
+) -> None:
+    factories.UserFactory(email="sub@example.test")
+    client.force_login(world.principal)
+    url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
+    data = {**_grant_form(world, "sub@example.test", dt.date(2027, 2, 1), dt.date(2027, 2, 5))}
+    data.update(change)
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not RoleMembership.objects.filter(role=Role.TEACHER, source="manual").exists()
+
+
+def test_a_section_of_another_school_or_a_forged_grant_id_is_refused(client, world: World) -> None:
+    factories.UserFactory(email="sub@example.test")
+    elsewhere = role_grant(
+        user=factories.UserFactory(),
+        role=Role.TEACHER,
+        section=world.other_school_section,
+        begin_date=dt.date(2027, 2, 1),
+        end_date=dt.date(2027, 2, 5),
+    )
+    client.force_login(world.principal)
+    url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
+    data = _grant_form(world, "sub@example.test", dt.date(2027, 2, 1), dt.date(2027, 2, 5))
+    data["section"] = str(world.other_school_section.pk)
+    assert client.post(url, data).status_code == 400
+    assert client.post(url, {"action": "end", "membership": elsewhere.pk}).status_code == 404
+    assert client.post(url, {"action": "end", "membership": "x"}).status_code == 400
+    assert RoleMembership.objects.filter(pk=elsewhere.pk, end_date=dt.date(2027, 2, 5)).exists()
+
+
+def test_explain_access_is_itself_a_logged_read(world: World) -> None:
+    _explain_json(world.teacher, world.student.pk)
+    row = AccessLogEntry.objects.get()
+    assert (row.student_id, row.role, row.path) == (
+        world.student.pk,
+        access.SYSTEM_ROLE,
+        "manage.py explain_access",
+    )

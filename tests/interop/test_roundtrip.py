@@ -255,3 +255,18 @@ def test_one_school_only(tmp_path) -> None:
         classes = list(csv.DictReader(io.TextIOWrapper(archive.open("classes.csv"))))
     assert {u["sourcedId"] for u in users} == {"st3", "t2"}
     assert {c["sourcedId"] for c in classes} == {"cl3"}
+
+
+def test_the_export_logs_each_student_it_holds_as_a_read_by_district_it(tmp_path) -> None:
+    from privacy.models import AccessLogEntry
+
+    assert run_import(FIXTURES / "v12").exit_code == 0
+    school = sm.School.objects.get(source_id="s2")
+    export(tmp_path, "1.2", "--school", str(school.pk))
+    rows = list(AccessLogEntry.objects.all())
+    exported = set(sm.Student.objects.filter(source_id="st3").values_list("pk", flat=True))
+    assert {row.student_id for row in rows} == exported
+    assert {(row.role, row.what, row.path) for row in rows} == {
+        ("system", "OneRoster export", "manage.py export_oneroster")
+    }
+    assert rows[0].purpose == "District IT at the server (manage.py export_oneroster)"

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.access import explain
+from accounts.access import CommandAccess, explain
 from accounts.models import User
+from privacy.services import log_shown
 from students.models import Student
 
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         user = self._user(options["user"])
         student = self._student(options["student"], by_number=options["number"])
         explanations = explain(user, student)
+        grant = CommandAccess("explain_access")
+        what = "why a user may see a student"
+        log_shown(None, grant, what=what, students=[student], path=grant.path)
         if options["json"]:
             self.stdout.write(
                 json.dumps(

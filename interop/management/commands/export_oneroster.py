@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.access import CommandAccess
 from interop.oneroster.exporter import ExportError, oneroster_export
+from privacy.services import log_shown
 
 
 class Command(BaseCommand):
@@ -22,12 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--district", type=int, help="The district, when there are several.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        grant = CommandAccess("export_oneroster")
         try:
             counts = oneroster_export(
                 out=options["out"],
                 version=options["or_version"],
                 school_id=options["school"],
                 district_id=options["district"],
+                # Every student whose records the zip holds, as one read by district IT.
+                students_shown=lambda students: log_shown(
+                    None, grant, what="OneRoster export", students=students, path=grant.path
+                ),
             )
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
