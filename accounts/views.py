@@ -1,45 +1,13 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts import selectors
-from accounts.access import REACH, Basis, viewer_for
 from accounts.backends import MODEL_BACKEND
-from accounts.models import Role
 from accounts.services import InvitationError, invitation_accept, invitation_for_token
-from privacy.services import log_shown
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role's first page; a person with several roles sees each part."""
-    viewer = viewer_for(request.user)
-    children = selectors.guardian_children(request.user)
-    if children:
-        log_shown(
-            request,
-            REACH[Basis.GUARDIAN],
-            what="home: my children",
-            students=[child.student for child in children],
-        )
-    context = {
-        "teacher_sections": selectors.teacher_sections(request.user)
-        if Role.TEACHER in viewer.roles
-        else [],
-        "principal_schools": selectors.principal_schools(request.user)
-        if Role.PRINCIPAL in viewer.roles
-        else [],
-        "district_schools": selectors.district_schools(request.user)
-        if Role.DISTRICT_STAFF in viewer.roles
-        else [],
-        "children": children,
-    }
-    return render(request, "accounts/home.html", context)
 
 
 class InvitationAcceptForm(forms.Form):

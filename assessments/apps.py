@@ -53,8 +53,3 @@ class AssessmentsConfig(AppConfig):
         # Every score row: whole-assessment, item and objective scores.
         register_count("scores", lambda: models.Score.objects.all())
         register_count("mastery_estimates", lambda: models.MasteryEstimate.objects.all())
-
-        from assessments.demo import seed_assessments
-        from students.demo import seed_step_register
-
-        seed_step_register("assessments", seed_assessments)

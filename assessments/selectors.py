@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.access import SectionAccess, section_for_user
-from assessments.models import Assessment, AssessmentItem, Score, Standard
-from students.models import Section
+from assessments.models import Assessment, AssessmentItem, AssessmentKind, Score, Standard
+from students.models import Section, Student
 from students.selectors import RosterEntry, section_roster
 
 
@@ -68,3 +68,20 @@ def standards_for_section(section: Section) -> list[Standard]:
     if section.subject:
         standards = standards.filter(subject__iexact=section.subject) | standards.filter(subject="")
     return list(standards.order_by("code"))
+
+
+def student_gradebook(student: Student) -> list[Score]:
+    """The student's gradebook results (whole-entry scores of gradebook entries), newest first,
+    each with its entry and section: the profile's grades tab shows them beside the grades."""
+    return list(
+        Score.objects.filter(
+            student=student,
+            # As in the profile's score history: the student on both tables lets the planner
+            # read only this student's sittings.
+            student_assessment__student=student,
+            item__isnull=True,
+            student_assessment__assessment__kind=AssessmentKind.GRADEBOOK,
+        )
+        .select_related("student_assessment__assessment__section")
+        .order_by("-scored_on")
+    )

@@ -15,7 +15,7 @@ from students import selectors
 
 @login_required
 def plain_section_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """students.views.section_detail's queries and access-log write, answered in plain text."""
+    """The section page's access check, roster read and access-log write, in plain text."""
     access = section_for_user(request.user, pk)
     roster = selectors.section_roster(access.section)
     log_shown(

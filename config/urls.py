@@ -10,8 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("", include("students.urls")),
-    path("", include("assessments.urls")),
-    path("", include("interop.urls")),
+    # Every page, by audience (dashboard.views): teacher, school, district, home.
     path("", include("dashboard.urls")),
 ]

@@ -1,38 +1,93 @@
-from django.urls import path
+"""Every page's URL. The namespaces are the pages' public names (`students:section_detail`,
+`dashboard:student_standard`, ...), kept stable for bookmarks, templates and district scripts,
+whichever module serves them."""
 
-from dashboard import views
+from django.urls import include, path
 
-app_name = "dashboard"
+from dashboard.views import district, home, school
+from dashboard.views.teacher import scores, section, standard, student
+
+records = (
+    [
+        path("sections/<int:pk>/", section.section_overview, name="section_detail"),
+        path("students/<int:pk>/", student.student_profile, name="student_detail"),
+        path("schools/<int:pk>/", school.school_detail, name="school_detail"),
+        path(
+            "schools/<int:pk>/substitutes/",
+            school.school_substitutes,
+            name="school_substitutes",
+        ),
+    ],
+    "students",
+)
+score_entry = (
+    [
+        path(
+            "sections/<int:pk>/assessments/",
+            scores.section_assessments,
+            name="section_assessments",
+        ),
+        path(
+            "sections/<int:pk>/assessments/<int:assessment_id>/scores/",
+            scores.score_grid,
+            name="score_grid",
+        ),
+    ],
+    "assessments",
+)
+imports = (
+    [
+        path("imports/", district.import_upload, name="import_upload"),
+        path("imports/<int:pk>/", district.import_run, name="import_run"),
+        path("imports/<int:pk>/status.json", district.import_run_status, name="import_run_status"),
+    ],
+    "interop",
+)
+dashboard = (
+    [
+        path("sections/<int:pk>/mastery.csv", section.section_csv, name="section_csv"),
+        path(
+            "sections/<int:pk>/distribution.csv",
+            section.section_distribution_csv,
+            name="section_distribution_csv",
+        ),
+        path("sections/<int:pk>/changes.json", section.section_changes, name="section_changes"),
+        path(
+            "sections/<int:pk>/standards/<int:standard_id>/",
+            standard.standard_detail,
+            name="standard_detail",
+        ),
+        path(
+            "sections/<int:pk>/standards/<int:standard_id>/students.csv",
+            standard.standard_csv,
+            name="standard_csv",
+        ),
+        path(
+            "sections/<int:pk>/students/<int:student_id>/standards/<int:standard_id>/",
+            standard.student_standard,
+            name="student_standard",
+        ),
+        path(
+            "sections/<int:pk>/students/<int:student_id>/standards/<int:standard_id>/history.csv",
+            standard.student_standard_csv,
+            name="student_standard_csv",
+        ),
+        path(
+            "students/<int:pk>/tabs/<slug:tab>/",
+            student.student_profile_tab,
+            name="student_profile_tab",
+        ),
+        path(
+            "students/<int:pk>/mastery.csv", student.student_mastery_csv, name="student_mastery_csv"
+        ),
+    ],
+    "dashboard",
+)
+
 urlpatterns = [
-    path("sections/<int:pk>/mastery.csv", views.section_csv, name="section_csv"),
-    path(
-        "sections/<int:pk>/distribution.csv",
-        views.section_distribution_csv,
-        name="section_distribution_csv",
-    ),
-    path("sections/<int:pk>/changes.json", views.section_changes, name="section_changes"),
-    path(
-        "sections/<int:pk>/standards/<int:standard_id>/",
-        views.standard_detail,
-        name="standard_detail",
-    ),
-    path(
-        "sections/<int:pk>/standards/<int:standard_id>/students.csv",
-        views.standard_csv,
-        name="standard_csv",
-    ),
-    path(
-        "sections/<int:pk>/students/<int:student_id>/standards/<int:standard_id>/",
-        views.student_standard,
-        name="student_standard",
-    ),
-    path(
-        "sections/<int:pk>/students/<int:student_id>/standards/<int:standard_id>/history.csv",
-        views.student_standard_csv,
-        name="student_standard_csv",
-    ),
-    path(
-        "students/<int:pk>/tabs/<slug:tab>/", views.student_profile_tab, name="student_profile_tab"
-    ),
-    path("students/<int:pk>/mastery.csv", views.student_mastery_csv, name="student_mastery_csv"),
+    path("", home.home, name="home"),
+    path("", include(records)),
+    path("", include(score_entry)),
+    path("", include(imports)),
+    path("", include(dashboard)),
 ]

@@ -1,17 +1,16 @@
 """Reads of the district's records, for a student, section or school that the access module
-(accounts.access) has already let the user see: each takes the StudentAccess or the object that
+(accounts.access) has already let the user see: each takes the StudentView or the object that
 student_for_user, section_for_user or school_for_user returned. Who may see what is decided
 there alone."""
 
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from django.db.models import F, Func, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.access import StudentAccess
-from assessments.models import AssessmentKind, Score
 from students.models import (
     AcademicRecord,
     AttendanceCategory,
@@ -46,11 +45,34 @@ ROSTER_STUDENT_FIELDS = (
 )
 
 
+class StudentView(Protocol):
+    """What these reads need of the access check's answer (accounts.access.StudentAccess): the
+    student, and which parts of their record the viewer may see."""
+
+    @property
+    def student(self) -> Student: ...
+
+    @property
+    def can_see_contacts(self) -> bool: ...
+
+    @property
+    def can_see_programs(self) -> bool: ...
+
+    @property
+    def can_see_discipline(self) -> bool: ...
+
+    @property
+    def can_see_scores(self) -> bool: ...
+
+    @property
+    def can_see_guardians(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class StudentRecord:
     """What the student page shows, each part already filtered by the viewer's access."""
 
-    access: StudentAccess
+    access: StudentView
     school_memberships: list[StudentSchoolMembership]
     enrollments: list[Enrollment]
     contacts: list[ContactDetail]
@@ -59,7 +81,7 @@ class StudentRecord:
     own_guardian_contacts: list[ContactDetail]
 
 
-def student_record(user: object, access: StudentAccess) -> StudentRecord:
+def student_record(user: object, access: StudentView) -> StudentRecord:
     student = access.student
     enrollments = list(
         Enrollment.objects.current()
@@ -174,7 +196,7 @@ def section_teachers(section: Section) -> list[SectionAssignment]:
 
 
 # --- What an Ed-Fi import brings to the student profile: attendance, discipline, grades and
-# transcripts, cohorts and programs. Each selector takes a StudentAccess (from
+# transcripts, cohorts and programs. Each selector takes a StudentView (from
 # student_for_user, so the access check has been made) and returns one context object for its
 # partial under templates/students/profile/.
 
@@ -239,9 +261,7 @@ class AttendanceSummary:
         return self.excused + self.unexcused
 
 
-def student_attendance(
-    access: StudentAccess, *, school_year: int | None = None
-) -> AttendanceSummary:
+def student_attendance(access: StudentView, *, school_year: int | None = None) -> AttendanceSummary:
     """The student's attendance for a school year, counted and laid out as a calendar."""
     events = AttendanceEvent.objects.filter(student=access.student, is_active=True)
     school_years = sorted(
@@ -329,13 +349,13 @@ class DisciplineEntry:
 @dataclass(frozen=True)
 class DisciplineRecord:
     """Context of templates/students/profile/_discipline.html (as `discipline`). `allowed` is
-    StudentAccess.can_see_discipline: when False, `entries` is empty and nothing is read."""
+    StudentView.can_see_discipline: when False, `entries` is empty and nothing is read."""
 
     allowed: bool
     entries: list[DisciplineEntry]
 
 
-def student_discipline(access: StudentAccess) -> DisciplineRecord:
+def student_discipline(access: StudentView) -> DisciplineRecord:
     """Incidents the student was part of, with the actions taken; only for those allowed."""
     if not access.can_see_discipline:
         return DisciplineRecord(allowed=False, entries=[])
@@ -370,18 +390,18 @@ def student_discipline(access: StudentAccess) -> DisciplineRecord:
 @dataclass(frozen=True)
 class GradesRecord:
     """Context of templates/students/profile/_grades.html (as `grades`): grading-period grades,
-    report cards, academic records each with its course transcripts, and gradebook results."""
+    report cards, and academic records each with its course transcripts. (Gradebook results are
+    scores: assessments.selectors.student_gradebook.)"""
 
     grades: list[object]
     report_cards: list[object]
     academic_records: list[object]
-    gradebook: list[object]  # Score rows of gradebook entries, with their assessment
 
 
-def student_grades(access: StudentAccess) -> GradesRecord:
+def student_grades(access: StudentView) -> GradesRecord:
     student = access.student
     if not access.can_see_scores:
-        return GradesRecord(grades=[], report_cards=[], academic_records=[], gradebook=[])
+        return GradesRecord(grades=[], report_cards=[], academic_records=[])
     return GradesRecord(
         grades=list(
             Grade.objects.filter(student=student, is_active=True)
@@ -407,18 +427,6 @@ def student_grades(access: StudentAccess) -> GradesRecord:
             )
             .order_by("-school_year", "session__start_date")
         ),
-        gradebook=list(
-            Score.objects.filter(
-                student=student,
-                # As in the profile's score history: the student on both tables lets the
-                # planner read only this student's sittings.
-                student_assessment__student=student,
-                item__isnull=True,
-                student_assessment__assessment__kind=AssessmentKind.GRADEBOOK,
-            )
-            .select_related("student_assessment__assessment__section")
-            .order_by("-scored_on")
-        ),
     )
 
 
@@ -433,7 +441,7 @@ class CohortsPrograms:
 
 
 def student_cohorts_programs(
-    access: StudentAccess, record: StudentRecord | None = None
+    access: StudentView, record: StudentRecord | None = None
 ) -> CohortsPrograms:
     """`record`, when the page has read it (student_record), supplies the current programs."""
     if record is not None:

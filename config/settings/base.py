@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "dashboard",
     "interop",
     "privacy",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from django.urls import reverse
 from dashboard import tables
 from dashboard.selectors import AttentionFlag
 from dashboard.templatetags.dashboard_tags import json_bytes_script
-from dashboard.views import STUDENT_PLACEHOLDER
+from dashboard.views.teacher.common import STUDENT_PLACEHOLDER
 from students.models import Student
 from tests.conftest import World
 from tests.dashboard.test_pages import overview_url

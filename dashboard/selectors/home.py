@@ -1,22 +1,21 @@
-"""Reads for each role's home page. Each returns plain data for the template, in few queries."""
+"""Reads for each role's home page: the teacher's sections, the principal's schools, the district's
+schools, a guardian's children. Each is scoped by accounts.access and returns plain data for the
+template, in few queries."""
 
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.access import schools_visible_to, sections_visible_to, students_visible_to
-from accounts.models import MembershipSource, Role, RoleMembership
+from accounts.models import Role
+from dashboard.selectors.school import SchoolOverview, school_overview
 from students.models import (
     Enrollment,
     School,
     Section,
     SectionAssignment,
-    Staff,
     Student,
-    StudentSchoolMembership,
-    grade_label,
     in_force,
 )
 
@@ -28,66 +27,6 @@ def teacher_sections(user: object) -> list[Section]:
         .select_related("school", "course", "session")
         .annotate(student_count=Count("enrollments", filter=in_force("enrollments__")))
         .order_by("period", "title")
-    )
-
-
-@dataclass(frozen=True)
-class GradeLevelCount:
-    code: str
-    label: str
-    students: int
-
-
-@dataclass(frozen=True)
-class SchoolOverview:
-    school: School
-    grade_levels: list[GradeLevelCount]
-    sections: list[Section]
-    teachers: list[Staff]
-
-
-def school_overview(school: School) -> SchoolOverview:
-    counts = (
-        StudentSchoolMembership.objects.filter(in_force(), school=school, student__is_active=True)
-        .values("grade_level")
-        .annotate(students=Count("student_id", distinct=True))
-        .order_by("grade_level")
-    )
-    sections = list(
-        Section.objects.filter(school=school, is_active=True)
-        .select_related("course")
-        .annotate(student_count=Count("enrollments", filter=in_force("enrollments__")))
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=SectionAssignment.objects.current().select_related("staff"),
-                to_attr="current_assignments",
-            )
-        )
-        .order_by("title")
-    )
-    teachers = list(
-        Staff.objects.filter(
-            is_active=True,
-            section_assignments__section__school=school,
-            section_assignments__is_active=True,
-        )
-        .annotate(section_count=Count("section_assignments", distinct=True))
-        .order_by("last_name", "first_name")
-        .distinct()
-    )
-    return SchoolOverview(
-        school=school,
-        grade_levels=[
-            GradeLevelCount(
-                code=row["grade_level"],
-                label=grade_label(row["grade_level"]),
-                students=row["students"],
-            )
-            for row in counts
-        ],
-        sections=sections,
-        teachers=teachers,
     )
 
 
@@ -121,21 +60,6 @@ def district_schools(user: object) -> list[School]:
             ),
         )
         .order_by("level", "name")
-    )
-
-
-def school_substitutes(school: School) -> list[RoleMembership]:
-    """Dated exceptions at the school that have not ended: section memberships given by hand to
-    teachers, with who has them, the section, and who granted them."""
-    return list(
-        RoleMembership.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate()),
-            role=Role.TEACHER,
-            source=MembershipSource.MANUAL,
-            section__school=school,
-        )
-        .select_related("user", "section", "granted_by")
-        .order_by("begin_date", "section__title", "user__email")
     )
 
 

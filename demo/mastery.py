@@ -46,7 +46,7 @@ from assessments.services import ScoreInput, mastery_model_fit, scores_record
 from students.models import Section
 
 if TYPE_CHECKING:
-    from students.demo import DemoBuild
+    from demo.district import DemoBuild
 
 DEMO_SOURCE = "demo"
 FRAMEWORK = "CCSS"

@@ -14,7 +14,7 @@ from assessments.models import (
     StandardKind,
     StudentAssessment,
 )
-from students import demo
+from demo import district as demo
 from students.models import Section
 
 TODAY = date(2030, 3, 2)

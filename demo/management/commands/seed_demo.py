@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from students.demo import (
+from demo.district import (
     DEFAULT_SEED,
     DEFAULT_STUDENTS,
     DEMO_PASSWORD,

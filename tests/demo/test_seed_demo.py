@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from accounts.access import sections_visible_to, students_visible_to
 from accounts.models import Role, RoleMembership, User
+from demo import district as demo
+from demo.district import DEMO_LOGINS, DEMO_PASSWORD, GRADES
 from privacy.models import AccessLogEntry
 from privacy.services import access_log_record
-from students import demo
-from students.demo import DEMO_LOGINS, DEMO_PASSWORD, GRADES
 from students.models import (
     AcademicSession,
     ContactDetail,

@@ -1,3 +1,6 @@
+"""The school's pages, for its principal and its district's staff: the school at a glance, and
+its dated exceptions (substitutes given a section between two dates)."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -5,24 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import school_for_user
-from accounts.forms import SubstituteEndForm, SubstituteForm
-from accounts.selectors import school_overview
-from accounts.selectors import school_substitutes as school_substitutes_of
 from accounts.services import GrantRefused, substitute_end, substitute_grant
-from dashboard import views as dashboard_views
+from dashboard.forms import SubstituteEndForm, SubstituteForm
+from dashboard.selectors import school_overview
+from dashboard.selectors import school_substitutes as school_substitutes_of
 from students.models import Section
-
-
-@login_required
-def section_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # The section's page is the teacher dashboard's overview (heatmap, needs attention, roster).
-    return dashboard_views.section_overview(request, pk)
-
-
-@login_required
-def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # The student's page is the dashboard's profile (record, mastery, scores; tabs).
-    return dashboard_views.student_profile(request, pk)
 
 
 @login_required

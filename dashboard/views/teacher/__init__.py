@@ -1,0 +1,1 @@
+"""The teacher's pages: a section, a standard within it, a student, and score entry."""

@@ -1,0 +1,29 @@
+"""What the teacher's pages share: figure serialization, CSV responses, and the placeholder ids that
+URL templates carry for the page's script to fill."""
+
+import orjson
+from django.http import HttpResponse
+from django.urls import reverse
+
+# Ids no row has, reversed into URLs that the page's script completes per cell.
+STUDENT_PLACEHOLDER = 987_654_321
+
+
+STANDARD_PLACEHOLDER = 987_654_322
+
+
+def serialized(figure: dict) -> bytes:
+    return orjson.dumps(figure)
+
+
+def csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def student_url_template() -> str:
+    """A student's profile as the section page links it: on the assessments tab, since a
+    teacher comes from the class's levels to see this student's (the record is a tab away)."""
+    url = reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER})
+    return url.replace(str(STUDENT_PLACEHOLDER), "{student}") + "#assessments"

@@ -1,0 +1,252 @@
+"""The teacher's section pages: the overview (heatmap, distribution, needs attention, roster), its
+CSV exports and its live check."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from accounts.access import (
+    SectionAccess,
+    section_for_user,
+)
+from dashboard import cache as dashboard_cache
+from dashboard import charts, selectors, tables
+from dashboard.forms import (
+    OverviewFilterForm,
+    filter_form_with_choices,
+    filters_query,
+)
+from dashboard.templatetags.dashboard_tags import json_bytes_script
+from dashboard.views.teacher.common import (
+    STANDARD_PLACEHOLDER,
+    STUDENT_PLACEHOLDER,
+    csv_response,
+    serialized,
+    student_url_template,
+)
+from privacy.services import log_shown
+from students.models import Section
+from students.selectors import (
+    section_teachers,
+)
+
+# How often an open section page asks whether anything changed (milliseconds).
+POLL_INTERVAL_MS = 4000
+
+
+def _section_inputs(request: HttpRequest, section: Section) -> selectors.SectionInputs:
+    """The section's fresh reads under the filters that apply: a subject or cluster the section
+    does not have falls back to all of them, like any other wrong filter (the form names it)."""
+    # The choices come with the inputs; the filters they hold are read first without them (the
+    # subject and cluster only narrow columns, which the inputs do not depend on).
+    inputs = selectors.section_inputs(section, OverviewFilterForm(request.GET).filters())
+    inputs.filters = filter_form_with_choices(request.GET, inputs.choices).filters()
+    return inputs
+
+
+def _section_export(
+    request: HttpRequest, pk: int, what: str, build: Callable[[selectors.SectionMastery], str]
+) -> tuple[SectionAccess, str]:
+    """A section export: the page's access check, fresh reads and access log, and the text
+    cached as the page's grid is (the same key: an export is exactly what the page shows)."""
+    access = section_for_user(request.user, pk)
+    inputs = _section_inputs(request, access.section)
+    log_shown(
+        request,
+        access,
+        what=what,
+        students=[e.student for e in inputs.roster],
+    )
+    version = dashboard_cache.section_versions(access.section)
+    text = dashboard_cache.cached(
+        (what, inputs.fingerprint(), version),
+        lambda: build(selectors.section_mastery(access.section, inputs.filters, inputs)),
+    )
+    return access, text
+
+
+@dataclass(frozen=True)
+class OverviewGrid:
+    """The section page's user-independent parts, built once per version (dashboard.cache)."""
+
+    figure_json: bytes
+    figure_script: SafeString  # figure_json in its <script type="application/json"> element
+    grid_head: SafeString
+    grid_body: SafeString
+    distribution_body: SafeString
+    roster_body: SafeString
+    student_count: int
+    column_count: int
+    attention: tuple[tuple[int, tuple[str, ...]], ...]  # (student id, reasons), most first
+    attention_list: SafeString
+
+
+def _filter_fields(data: QueryDict, choices: selectors.FilterChoices) -> SafeString:
+    """The filter form's fields and errors as HTML, cached (dashboard.cache) under what they
+    show: the choices, the submitted values, today's date (a future "as of" is an error) and the
+    language of the error messages."""
+    submitted = tuple((name, tuple(data.getlist(name))) for name in OverviewFilterForm.base_fields)
+
+    def build() -> SafeString:
+        form = filter_form_with_choices(data, choices)
+        form.is_valid()
+        return render_to_string("dashboard/_filter_fields.html", {"form": form})
+
+    return dashboard_cache.cached(
+        ("filter fields", choices, submitted, timezone.localdate(), get_language()), build
+    )
+
+
+def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
+    mastery = selectors.section_mastery(inputs.section, inputs.filters, inputs)
+    section_pk = inputs.section.pk
+    standard_url = reverse(
+        "dashboard:standard_detail",
+        kwargs={"pk": section_pk, "standard_id": STANDARD_PLACEHOLDER},
+    ).replace(str(STANDARD_PLACEHOLDER), "{standard}")
+    student_url = student_url_template()
+    figure_json = serialized(charts.section_overview_figure(mastery))
+    # Missing work belongs here too: every score write retires the version (as estimate writes
+    # do), and the roster and the assessments are part of the key.
+    attention = selectors.attention_list(
+        mastery,
+        selectors.missing_work(inputs.section, [s.pk for s in mastery.students], inputs.filters),
+    )
+    return OverviewGrid(
+        figure_json=figure_json,
+        figure_script=json_bytes_script(figure_json, "overview-figure"),
+        grid_head=tables.grid_table_head(mastery.columns, standard_url),
+        grid_body=tables.grid_table_body(tables.grid_rows(mastery), student_url),
+        distribution_body=tables.distribution_table_body(
+            tables.distribution_rows(mastery, standard_url)
+        ),
+        roster_body=tables.roster_table_body(inputs.roster, student_url),
+        student_count=len(mastery.students),
+        column_count=len(mastery.columns),
+        attention=tuple((f.student.pk, tuple(f.reasons)) for f in attention),
+        attention_list=tables.attention_list_html(attention, student_url),
+    )
+
+
+@login_required
+@require_GET
+def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The section's page: heatmap, distribution, needs attention, roster."""
+    access = section_for_user(request.user, pk)
+    inputs = _section_inputs(request, access.section)
+    filters = inputs.filters
+    # The same words as the roster page this replaced: families read them in the access log.
+    log_shown(
+        request,
+        access,
+        what="section roster",
+        students=[e.student for e in inputs.roster],
+    )
+    # The versions first: a grid built while a write commits is stored under a version that the
+    # write then retires.
+    version = dashboard_cache.section_versions(access.section)
+    grid = dashboard_cache.cached(
+        ("section overview", inputs.fingerprint(), version), lambda: _overview_grid(inputs)
+    )
+    query = filters_query(filters)
+    policy = inputs.policy
+    cell_url = reverse(
+        "dashboard:student_standard",
+        kwargs={
+            "pk": access.section.pk,
+            "student_id": STUDENT_PLACEHOLDER,
+            "standard_id": STANDARD_PLACEHOLDER,
+        },
+    )
+    return render(
+        request,
+        "dashboard/section_overview.html",
+        {
+            "section": access.section,
+            "role": access.role,
+            "teachers": section_teachers(access.section),
+            "filters": filters,
+            "grid": grid,
+            "roster": inputs.roster,
+            "attention": grid.attention,
+            "levels": charts.level_styles(policy),
+            "mastery_name": policy.level_named(policy.mastery_level).name,
+            "filter_fields": _filter_fields(request.GET, inputs.choices),
+            "figure_json": grid.figure_json,
+            "recent_days": selectors.RECENT_DAYS,
+            "missing_days": selectors.MISSING_DAYS,
+            "query": query,
+            "is_filtered": bool(query.replace("students=need", "").strip("&")),
+            # The script puts a cell's student and standard ids in place of the placeholders.
+            "cell_url_template": cell_url.replace(str(STUDENT_PLACEHOLDER), "{student}").replace(
+                str(STANDARD_PLACEHOLDER), "{standard}"
+            ),
+            "standard_url_template": reverse(
+                "dashboard:standard_detail",
+                kwargs={"pk": access.section.pk, "standard_id": STANDARD_PLACEHOLDER},
+            ).replace(str(STANDARD_PLACEHOLDER), "{standard}"),
+            "changes_url": reverse("dashboard:section_changes", kwargs={"pk": access.section.pk}),
+            "poll_ms": POLL_INTERVAL_MS if filters.as_of is None else 0,
+            "checked_at": timezone.now().isoformat(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def section_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    access, text = _section_export(request, pk, "section mastery export", tables.grid_csv)
+    return csv_response(text, f"section-{access.section.pk}-mastery.csv")
+
+
+@login_required
+@require_GET
+def section_distribution_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    access, text = _section_export(
+        request, pk, "section distribution export", tables.distribution_csv
+    )
+    return csv_response(text, f"section-{access.section.pk}-distribution.csv")
+
+
+@login_required
+@require_GET
+def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
+    """What changed in the section since the client's last check (cheap: polled every few s)."""
+    access = section_for_user(request.user, pk)
+    raw_since = request.GET.get("since", "")
+    since: datetime | None = parse_datetime(raw_since) if raw_since else None
+    if raw_since and since is None:
+        return JsonResponse({"error": f"since={raw_since!r} is not an ISO date-time."}, status=400)
+    if since is not None and timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    found = selectors.section_changes(access.section, since)
+    if found.changes:
+        log_shown(
+            request,
+            access,
+            what="section mastery live update",
+            students=found.students,
+        )
+    changes = [
+        {
+            "student": change.student_id,
+            "standard": change.standard_id,
+            "level": change.cell.level,
+            "overridden": change.cell.overridden,
+        }
+        for change in found.changes
+    ]
+    return JsonResponse(
+        {"checked_at": found.checked_at.isoformat(), "pending": found.pending, "changes": changes}
+    )
