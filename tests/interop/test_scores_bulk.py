@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from assessments import services
 from assessments.models import (
     Assessment,
     AssessmentItem,
@@ -21,6 +20,7 @@ from assessments.models import (
     ScoreStatus,
 )
 from assessments.services import ScoreInput, scores_record, scores_record_bulk
+from assessments.services import bulk_sql as services
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
