@@ -17,23 +17,19 @@ Grants made one object at a time stay django-guardian object permissions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import models
 from django.db.models import (
-    Case,
     Exists,
     Expression,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -81,22 +77,31 @@ class Reach:
     scope: str  # "section", "school", "district" or "student"
     purpose: str  # as a family reads it in the access log
 
-    def students(self, ids: frozenset[int]) -> Q:
+    def _rows(self, ids: frozenset[int]) -> QuerySet | None:
+        """The rows in force today that reach students from these scope ids (None: the scope
+        is a student or a district, read straight off the student)."""
         if self.scope == "section":
-            return Q(
-                pk__in=Enrollment.objects.filter(in_force(), section_id__in=ids).values(
-                    "student_id"
-                )
-            )
+            return Enrollment.objects.filter(in_force(), section_id__in=ids)
         if self.scope == "school":
-            return Q(
-                pk__in=StudentSchoolMembership.objects.filter(in_force(), school_id__in=ids).values(
-                    "student_id"
-                )
-            )
+            return StudentSchoolMembership.objects.filter(in_force(), school_id__in=ids)
+        return None
+
+    def students(self, ids: frozenset[int]) -> Q:
+        """A filter on Student: every student this basis reaches from these scope ids."""
+        rows = self._rows(ids)
+        if rows is not None:
+            return Q(pk__in=rows.values("student_id"))
         if self.scope == "district":
             return Q(district_id__in=ids)
         return Q(pk__in=ids)
+
+    def reaches(self, ids: frozenset[int]) -> Expression:
+        """Whether this basis reaches the student of the row at hand: a correlated EXISTS on
+        the student's own rows (one student at a time, by index), for annotating a fetch."""
+        rows = self._rows(ids)
+        if rows is not None:
+            return Exists(rows.filter(student_id=OuterRef("pk")))
+        return ExpressionWrapper(self.students(ids), output_field=models.BooleanField())
 
     def sections(self, ids: frozenset[int]) -> Q | None:
         # A roster shows other children: guardians and one-student grants never see one.
@@ -191,118 +196,94 @@ class Viewer:
         return self.ids(Basis.SECTION_TEACHER, Basis.SUBSTITUTE)
 
 
-def _as_basis(role_field: str, scope_fields: Sequence[tuple[str, str]]) -> Case:
-    return Case(
-        *[
-            When(**{role_field: role, f"{field}__isnull": False}, then=Value(basis.value))
-            for (role, scope), basis in MEMBERSHIP_BASIS.items()
-            for name, field in scope_fields
-            if name == scope
-        ],
-        default=Value(""),
-        output_field=models.CharField(),
+# The columns every part of the grants' UNION gives: where the row comes from, the role it acts
+# in, its one scope (the others NULL), its dates and its id.
+_GRANT_COLUMNS = ("g_source", "g_role", "g_district", "g_school", "g_section", "g_student")
+_SCOPE_NAMES = ("district", "school", "section", "student")
+
+
+def _grant_part(queryset: QuerySet, source: str, role: str | None, **columns: object) -> QuerySet:
+    """One part of the UNION: `columns` maps g_district, g_school, g_section, g_student, g_begin,
+    g_end to fields of the row (absent: NULL); the role is the row's own field when None."""
+    text, number, day = models.CharField(), models.IntegerField(), models.DateField()
+    annotations: dict[str, object] = {
+        "g_source": Value(source, output_field=text),
+        "g_role": F("role") if role is None else Value(role, output_field=text),
+    }
+    for name in ("g_district", "g_school", "g_section", "g_student"):
+        annotations[name] = F(columns[name]) if name in columns else Value(None, number)
+    for name in ("g_begin", "g_end"):
+        annotations[name] = F(columns[name]) if name in columns else Value(None, day)
+    annotations["g_row"] = F("pk")
+    return (
+        queryset.annotate(**annotations)
+        .values_list(*_GRANT_COLUMNS, "g_begin", "g_end", "g_row")
+        .order_by()  # models with a default ordering may not order inside a UNION
     )
-
-
-_MEMBERSHIP_SCOPES = (
-    ("district", "district_id"),
-    ("school", "school_id"),
-    ("section", "section_id"),
-    ("student", "student_id"),
-)
 
 
 def _grant_rows(user: object, today: date) -> QuerySet:
-    """Every row that grants the user something today, as (basis, scope id, begin, end, row id):
-    one UNION ALL over role memberships given by hand, section assignments, guardian
-    relationships and one-object grants."""
-    columns = ("g_basis", "g_scope", "g_begin", "g_end", "g_source", "g_row")
-    text = models.CharField()
-    memberships = (
-        RoleMembership.objects.current(today)
-        .filter(user=user)
-        .exclude(source__in=DERIVED_SOURCES)
-        .annotate(
-            g_basis=_as_basis("role", _MEMBERSHIP_SCOPES),
-            g_scope=Case(
-                *[When(**{f"{f}__isnull": False}, then=F(f)) for _, f in _MEMBERSHIP_SCOPES],
-                output_field=IntegerField(),
-            ),
-            g_begin=F("begin_date"),
-            g_end=F("end_date"),
-            g_source=Value("membership", output_field=text),
-            g_row=F("pk"),
+    """Every row that grants the user something today: one UNION ALL over role memberships
+    given by hand, section assignments, guardian relationships and one-object grants."""
+    parts = [
+        _grant_part(
+            RoleMembership.objects.current(today)
+            .filter(user=user)
+            .exclude(source__in=DERIVED_SOURCES),
+            "membership",
+            None,
+            g_district="district_id",
+            g_school="school_id",
+            g_section="section_id",
+            g_student="student_id",
+            g_begin="begin_date",
+            g_end="end_date",
         )
-        .values_list(*columns)
-    )
-    guardian_id = getattr(user, "guardian_record_id", None)
-    if guardian_id is not None:
-        # A guardian membership given by hand never overrides a contact restriction.
-        memberships = memberships.exclude(
-            Q(role=Role.GUARDIAN)
-            & Exists(
-                GuardianRelationship.objects.filter(
-                    student_id=OuterRef("student_id"),
-                    guardian_id=guardian_id,
-                    contact_restricted=True,
-                )
-            )
-        )
-    queries = [memberships]
+    ]
     staff_id = getattr(user, "staff_record_id", None)
     if staff_id is not None:
-        queries.append(
-            SectionAssignment.objects.filter(
-                in_force(on=today),
-                staff_id=staff_id,
-                staff__is_active=True,
-                section__is_active=True,
-            )
-            .annotate(
-                g_basis=Value(Basis.SECTION_TEACHER.value, output_field=models.CharField()),
-                g_scope=F("section_id"),
-                g_begin=F("begin_date"),
-                g_end=F("end_date"),
-                g_source=Value("assignment", output_field=text),
-                g_row=F("pk"),
-            )
-            .values_list(*columns)
+        assignments = SectionAssignment.objects.filter(
+            in_force(on=today), staff_id=staff_id, staff__is_active=True, section__is_active=True
         )
+        parts.append(
+            _grant_part(
+                assignments,
+                "assignment",
+                Role.TEACHER,
+                g_section="section_id",
+                g_begin="begin_date",
+                g_end="end_date",
+            )
+        )
+    guardian_id = getattr(user, "guardian_record_id", None)
     if guardian_id is not None:
-        queries.append(
-            GuardianRelationship.objects.filter(
-                guardian_id=guardian_id,
-                guardian__is_active=True,
-                is_active=True,
-                portal_access=True,
-                contact_restricted=False,
-                student__is_active=True,
-            )
-            .annotate(
-                g_basis=Value(Basis.GUARDIAN.value, output_field=models.CharField()),
-                g_scope=F("student_id"),
-                g_begin=Value(None, output_field=models.DateField()),
-                g_end=Value(None, output_field=models.DateField()),
-                g_source=Value("relationship", output_field=text),
-                g_row=F("pk"),
-            )
-            .values_list(*columns)
+        relationships = GuardianRelationship.objects.filter(
+            guardian_id=guardian_id,
+            guardian__is_active=True,
+            is_active=True,
+            portal_access=True,
+            contact_restricted=False,
+            student__is_active=True,
         )
-    queries.append(
-        StudentUserObjectPermission.objects.filter(user=user, permission__codename=STUDENT_CODENAME)
-        .annotate(
-            g_basis=Value(Basis.INDIVIDUAL.value, output_field=models.CharField()),
-            g_scope=F("content_object_id"),
-            g_begin=Value(None, output_field=models.DateField()),
-            g_end=Value(None, output_field=models.DateField()),
-            g_source=Value("permission", output_field=text),
-            g_row=F("pk"),
+        parts.append(
+            _grant_part(relationships, "relationship", Role.GUARDIAN, g_student="student_id")
         )
-        .values_list(*columns)
+    one_object = StudentUserObjectPermission.objects.filter(
+        user=user, permission__codename=STUDENT_CODENAME
     )
-    # Models with a default ordering (guardian relationships) may not order inside a UNION.
-    first, *rest = (query.order_by() for query in queries)
-    return first.union(*rest, all=True) if rest else first
+    parts.append(_grant_part(one_object, "permission", "individual", g_student="content_object_id"))
+    first, *rest = parts
+    return first.union(*rest, all=True)
+
+
+def _basis_of(source: str, role: str, scope: str) -> Basis | None:
+    if source == "assignment":
+        return Basis.SECTION_TEACHER
+    if source == "relationship":
+        return Basis.GUARDIAN
+    if source == "permission":
+        return Basis.INDIVIDUAL
+    return MEMBERSHIP_BASIS.get((role, scope))
 
 
 def viewer_for(user: object) -> Viewer:
@@ -313,9 +294,31 @@ def viewer_for(user: object) -> Viewer:
     if cached is not None:
         return cached
     grants = []
-    for basis, scope_id, begin, end, source, row_id in _grant_rows(user, timezone.localdate()):
-        if basis and scope_id is not None:
-            grants.append(ScopeGrant(Basis(basis), int(scope_id), begin, end, source, row_id))
+    for source, role, *scope_ids, begin, end, row_id in _grant_rows(user, timezone.localdate()):
+        scopes = [(name, pk) for name, pk in zip(_SCOPE_NAMES, scope_ids, strict=True) if pk]
+        if len(scopes) != 1:
+            continue
+        basis = _basis_of(source, role, scopes[0][0])
+        if basis is not None:
+            grants.append(ScopeGrant(basis, int(scopes[0][1]), begin, end, source, row_id))
+    guardian_by_hand = {
+        g.scope_id for g in grants if g.basis == Basis.GUARDIAN and g.source == "membership"
+    }
+    if guardian_by_hand:
+        # A guardian membership given by hand never overrides a contact restriction.
+        restricted = set(
+            GuardianRelationship.objects.filter(
+                guardian_id=getattr(user, "guardian_record_id", None),
+                student_id__in=guardian_by_hand,
+                contact_restricted=True,
+            ).values_list("student_id", flat=True)
+        )
+        grants = [
+            g
+            for g in grants
+            if not (g.basis == Basis.GUARDIAN and g.source == "membership")
+            or g.scope_id not in restricted
+        ]
     viewer = Viewer(user_id=user.pk, grants=tuple(grants))  # type: ignore[attr-defined]
     user._trellis_viewer = viewer  # type: ignore[attr-defined]
     return viewer
@@ -500,9 +503,7 @@ def _reached_by(viewer: Viewer) -> dict[str, Expression]:
     """One boolean annotation on Student per basis the viewer holds: whether it reaches the
     student today. Fetching a student with them checks access in the same query."""
     return {
-        f"via_{reach.basis.value}": ExpressionWrapper(
-            reach.students(viewer.ids(reach.basis)), output_field=models.BooleanField()
-        )
+        f"via_{reach.basis.value}": reach.reaches(viewer.ids(reach.basis))
         for reach in REACHES
         if viewer.ids(reach.basis)
     }
