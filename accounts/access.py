@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import (
     Exists,
-    Expression,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -31,10 +31,10 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from accounts.models import DERIVED_SOURCES, Role, RoleMembership
+from accounts.models import DERIVED_SOURCES, Role, RoleMembership, User
 from students.models import (
     District,
     Enrollment,
@@ -47,6 +47,16 @@ from students.models import (
     StudentUserObjectPermission,
     in_force,
 )
+
+# Whoever is asking: a signed-in user or the anonymous one (who may see nothing).
+AnyUser = User | AnonymousUser
+
+
+class SignedInRequest(HttpRequest):
+    """A request behind login_required: its user is a User (for type checking only)."""
+
+    user: User
+
 
 STUDENT_CODENAME = "view_student_record"
 STUDENT_PERMISSION = f"students.{STUDENT_CODENAME}"
@@ -95,7 +105,7 @@ class Reach:
             return Q(district_id__in=ids)
         return Q(pk__in=ids)
 
-    def reaches(self, ids: frozenset[int]) -> Expression:
+    def reaches(self, ids: frozenset[int]) -> Exists | ExpressionWrapper:
         """Whether this basis reaches the student of the row at hand: a correlated EXISTS on
         the student's own rows (one student at a time, by index), for annotating a fetch."""
         rows = self._rows(ids)
@@ -135,12 +145,15 @@ REACHES: tuple[Reach, ...] = (
 REACH = {reach.basis: reach for reach in REACHES}
 # Which (role, scope) a role membership may have; anything else is refused (RoleMembership.clean
 # and a check constraint in accounts.models hold the same table).
-MEMBERSHIP_BASIS = {
+MEMBERSHIP_BASIS: dict[tuple[str, str], Basis] = {
     (Role.TEACHER, "section"): Basis.SUBSTITUTE,
     (Role.TEACHER, "school"): Basis.SCHOOL_TEACHER,
     (Role.PRINCIPAL, "school"): Basis.PRINCIPAL,
     (Role.DISTRICT_STAFF, "district"): Basis.DISTRICT_STAFF,
     (Role.GUARDIAN, "student"): Basis.GUARDIAN,
+}
+MEMBERSHIP_BASIS_BY_NAME = {
+    (str(role), scope): basis for (role, scope), basis in MEMBERSHIP_BASIS.items()
 }
 # The Trellis admin: superusers and staff with model permissions, for system administration.
 ADMIN_ROLE = "admin"
@@ -202,10 +215,12 @@ _GRANT_COLUMNS = ("g_source", "g_role", "g_district", "g_school", "g_section", "
 _SCOPE_NAMES = ("district", "school", "section", "student")
 
 
-def _grant_part(queryset: QuerySet, source: str, role: str | None, **columns: object) -> QuerySet:
+def _grant_part(queryset: QuerySet, source: str, role: str | None, **columns: str) -> QuerySet:
     """One part of the UNION: `columns` maps g_district, g_school, g_section, g_student, g_begin,
     g_end to fields of the row (absent: NULL); the role is the row's own field when None."""
-    text, number, day = models.CharField(), models.IntegerField(), models.DateField()
+    text: models.CharField = models.CharField()
+    number: models.IntegerField = models.IntegerField()
+    day: models.DateField = models.DateField()
     annotations: dict[str, object] = {
         "g_source": Value(source, output_field=text),
         "g_role": F("role") if role is None else Value(role, output_field=text),
@@ -222,7 +237,7 @@ def _grant_part(queryset: QuerySet, source: str, role: str | None, **columns: ob
     )
 
 
-def _grant_rows(user: object, today: date) -> QuerySet:
+def _grant_rows(user: User, today: date) -> QuerySet:
     """Every row that grants the user something today: one UNION ALL over role memberships
     given by hand, section assignments, guardian relationships and one-object grants."""
     parts = [
@@ -240,7 +255,7 @@ def _grant_rows(user: object, today: date) -> QuerySet:
             g_end="end_date",
         )
     ]
-    staff_id = getattr(user, "staff_record_id", None)
+    staff_id = user.staff_record_id
     if staff_id is not None:
         assignments = SectionAssignment.objects.filter(
             in_force(on=today), staff_id=staff_id, staff__is_active=True, section__is_active=True
@@ -255,7 +270,7 @@ def _grant_rows(user: object, today: date) -> QuerySet:
                 g_end="end_date",
             )
         )
-    guardian_id = getattr(user, "guardian_record_id", None)
+    guardian_id = user.guardian_record_id
     if guardian_id is not None:
         relationships = GuardianRelationship.objects.filter(
             guardian_id=guardian_id,
@@ -277,6 +292,7 @@ def _grant_rows(user: object, today: date) -> QuerySet:
 
 
 def _basis_of(source: str, role: str, scope: str) -> Basis | None:
+    """The basis a grant row gives: by its source, or for a membership by its role and scope."""
     if source == "assignment":
         return Basis.SECTION_TEACHER
     if source == "relationship":
@@ -286,11 +302,15 @@ def _basis_of(source: str, role: str, scope: str) -> Basis | None:
     return MEMBERSHIP_BASIS.get((role, scope))
 
 
-def viewer_for(user: object) -> Viewer:
+# Where a request's grants are kept, on its user object (read once per request).
+_VIEWER_ATTRIBUTE = "_trellis_viewer"
+
+
+def viewer_for(user: AnyUser) -> Viewer:
     """The user's grants in force today, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
+    if not isinstance(user, User) or not user.is_active:
         return Viewer(user_id=None)
-    cached = getattr(user, "_trellis_viewer", None)
+    cached: Viewer | None = getattr(user, _VIEWER_ATTRIBUTE, None)
     if cached is not None:
         return cached
     grants = []
@@ -304,11 +324,11 @@ def viewer_for(user: object) -> Viewer:
     guardian_by_hand = {
         g.scope_id for g in grants if g.basis == Basis.GUARDIAN and g.source == "membership"
     }
-    if guardian_by_hand:
+    if guardian_by_hand and user.guardian_record_id is not None:
         # A guardian membership given by hand never overrides a contact restriction.
         restricted = set(
             GuardianRelationship.objects.filter(
-                guardian_id=getattr(user, "guardian_record_id", None),
+                guardian_id=user.guardian_record_id,
                 student_id__in=guardian_by_hand,
                 contact_restricted=True,
             ).values_list("student_id", flat=True)
@@ -319,15 +339,15 @@ def viewer_for(user: object) -> Viewer:
             if not (g.basis == Basis.GUARDIAN and g.source == "membership")
             or g.scope_id not in restricted
         ]
-    viewer = Viewer(user_id=user.pk, grants=tuple(grants))  # type: ignore[attr-defined]
-    user._trellis_viewer = viewer  # type: ignore[attr-defined]
+    viewer = Viewer(user_id=user.pk, grants=tuple(grants))
+    setattr(user, _VIEWER_ATTRIBUTE, viewer)
     return viewer
 
 
-def forget_viewer(user: object) -> None:
+def forget_viewer(user: AnyUser) -> None:
     """Drop the request's cached grants (after a write that changes them)."""
-    if hasattr(user, "_trellis_viewer"):
-        del user._trellis_viewer  # type: ignore[attr-defined]
+    if hasattr(user, _VIEWER_ATTRIBUTE):
+        delattr(user, _VIEWER_ATTRIBUTE)
 
 
 def _bases_for(viewer: Viewer, role: str | None) -> list[Reach]:
@@ -338,7 +358,7 @@ def _bases_for(viewer: Viewer, role: str | None) -> list[Reach]:
     ]
 
 
-def student_filter(user: object, *, role: str | None = None) -> Q:
+def student_filter(user: AnyUser, *, role: str | None = None) -> Q:
     """A filter on Student for every student the user may see today (in `role` only, if given);
     a filter that matches nothing for anyone else. Embed it in any query of students."""
     viewer = viewer_for(user)
@@ -348,14 +368,14 @@ def student_filter(user: object, *, role: str | None = None) -> Q:
     return visible
 
 
-def students_visible_to(user: object, *, role: str | None = None) -> QuerySet[Student]:
+def students_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[Student]:
     """Every active student the user may see today, for any of their roles (or one)."""
     if viewer_for(user).user_id is None:
         return Student.objects.none()
     return Student.objects.filter(student_filter(user, role=role), is_active=True)
 
 
-def sections_visible_to(user: object, *, role: str | None = None) -> QuerySet[Section]:
+def sections_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[Section]:
     """Active sections whose roster the user may see today (guardians see none)."""
     viewer = viewer_for(user)
     filters = [
@@ -369,7 +389,7 @@ def sections_visible_to(user: object, *, role: str | None = None) -> QuerySet[Se
     return Section.objects.filter(visible, is_active=True)
 
 
-def schools_visible_to(user: object, *, role: str | None = None) -> QuerySet[School]:
+def schools_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[School]:
     """Active schools whose page the user may open today (principals, district staff)."""
     viewer = viewer_for(user)
     filters = [
@@ -383,7 +403,7 @@ def schools_visible_to(user: object, *, role: str | None = None) -> QuerySet[Sch
     return School.objects.filter(visible, is_active=True)
 
 
-def districts_administered_by(user: object) -> QuerySet[District]:
+def districts_administered_by(user: AnyUser) -> QuerySet[District]:
     """The districts the user is district staff of today (imports, district pages)."""
     return District.objects.filter(pk__in=viewer_for(user).ids(Basis.DISTRICT_STAFF))
 
@@ -403,7 +423,7 @@ def _section_reach(viewer: Viewer, section: Section) -> Reach | None:
     return None
 
 
-def can_see_section(user: object, section: Section) -> bool:
+def can_see_section(user: AnyUser, section: Section) -> bool:
     """Whether the user may open this section's pages today (no query)."""
     return section.is_active and _section_reach(viewer_for(user), section) is not None
 
@@ -499,7 +519,7 @@ class SchoolAccess(Access):
     school: School
 
 
-def _reached_by(viewer: Viewer) -> dict[str, Expression]:
+def _reached_by(viewer: Viewer) -> dict[str, Exists | ExpressionWrapper]:
     """One boolean annotation on Student per basis the viewer holds: whether it reaches the
     student today. Fetching a student with them checks access in the same query."""
     return {
@@ -514,7 +534,7 @@ def _reaches_of(student: Student) -> list[Reach]:
     return [r for r in REACHES if getattr(student, f"via_{r.basis.value}", False)]
 
 
-def student_for_user(user: object, pk: int) -> StudentAccess:
+def student_for_user(user: AnyUser, pk: int) -> StudentAccess:
     """Fetch a student and check access together, in one query; 404 when the user may not see
     them."""
     viewer = viewer_for(user)
@@ -532,7 +552,7 @@ def student_for_user(user: object, pk: int) -> StudentAccess:
     return StudentAccess(basis=reaches[0].basis, student=student)
 
 
-def section_for_user(user: object, pk: int) -> SectionAccess:
+def section_for_user(user: AnyUser, pk: int) -> SectionAccess:
     """Fetch a section and check access together; 404 when the user may not see its roster."""
     viewer = viewer_for(user)
     section = (
@@ -548,7 +568,7 @@ def section_for_user(user: object, pk: int) -> SectionAccess:
     return SectionAccess(basis=reach.basis, section=section)
 
 
-def school_for_user(user: object, pk: int) -> SchoolAccess:
+def school_for_user(user: AnyUser, pk: int) -> SchoolAccess:
     """Fetch a school and check access together; 404 unless the user runs it or its district."""
     viewer = viewer_for(user)
     school = School.objects.filter(pk=pk, is_active=True).first() if viewer.grants else None
@@ -605,7 +625,7 @@ def _sooner(*days: date | None) -> date | None:
     return min(known) if known else None
 
 
-def explain(user: object, student: Student) -> list[Explanation]:
+def explain(user: AnyUser, student: Student) -> list[Explanation]:
     """Every basis on which the user may see the student today; empty when none does."""
     viewer = viewer_for(user)
     checked = (
@@ -677,12 +697,10 @@ def explain(user: object, student: Student) -> list[Explanation]:
     return explanations
 
 
-def users_who_may_see(student: Student) -> list[tuple[object, list[Explanation]]]:
+def users_who_may_see(student: Student) -> list[tuple[User, list[Explanation]]]:
     """Every user who may see the student today, each with their bases (the student's admin
     page). The candidates come from the records that can reach the student; each is then asked
     through explain(), so this can never disagree with the access check."""
-    from accounts.models import User
-
     today = timezone.localdate()
     sections = Enrollment.objects.filter(in_force(), student=student).values("section_id")
     schools = StudentSchoolMembership.objects.filter(in_force(), student=student).values(

@@ -11,7 +11,7 @@ from privacy.services import log_shown
 from students.models import Student
 
 
-class AccessLoggedAdminMixin:
+class AccessLoggedAdminMixin(admin.ModelAdmin):
     """Admin pages that show students' data: a superuser sees every row; other admin users only
     the rows of students the access module lets them see today. Each page logs one row per
     student shown, through the one helper, as system administration."""
@@ -26,7 +26,7 @@ class AccessLoggedAdminMixin:
         return target
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        rows = super().get_queryset(request)  # type: ignore[misc]
+        rows = super().get_queryset(request)
         if request.user.is_superuser:
             return rows
         visible = Student.objects.filter(student_filter(request.user), is_active=True)
@@ -35,14 +35,14 @@ class AccessLoggedAdminMixin:
         return rows.filter(Q(**{f"{self.student_path}__in": visible.values("pk")}))
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
             students = [self._student_of(obj) for obj in changelist.result_list]
             log_shown(
                 request,
                 AdminAccess(),
-                what=f"admin: {self.model._meta.verbose_name_plural} list",  # type: ignore[attr-defined]
+                what=f"admin: {self.model._meta.verbose_name_plural} list",
                 students=[s for s in students if s is not None],
             )
         return response
@@ -50,14 +50,14 @@ class AccessLoggedAdminMixin:
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        response = super().change_view(request, object_id, form_url, extra_context)
         original = getattr(response, "context_data", {}).get("original")
         student = self._student_of(original) if original is not None else None
         if student is not None:
             log_shown(
                 request,
                 AdminAccess(),
-                what=f"admin: {self.model._meta.verbose_name}",  # type: ignore[attr-defined]
+                what=f"admin: {self.model._meta.verbose_name}",
                 students=[student],
             )
         return response

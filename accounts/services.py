@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,19 +25,23 @@ class AccessSyncReport:
 
 
 def _sync_rows(
-    model: type, scope: Q, wanted: set[tuple], key_fields: tuple[str, ...], extra: dict
+    model: type[models.Model],
+    scope: Q,
+    wanted: set[tuple],
+    key_fields: tuple[str, ...],
+    extra: dict,
 ) -> tuple[int, int]:
     """Make the rows of `model` within `scope` exactly `wanted` (tuples over key_fields)."""
     existing = {
         tuple(row[:-1]): row[-1]
-        for row in model.objects.filter(scope).values_list(*key_fields, "pk")
+        for row in model._default_manager.filter(scope).values_list(*key_fields, "pk")
     }
     stale_ids = [pk for key, pk in existing.items() if key not in wanted]
     missing = [key for key in wanted if key not in existing]
     if stale_ids:
         for start in range(0, len(stale_ids), 5000):
-            model.objects.filter(pk__in=stale_ids[start : start + 5000]).delete()
-    model.objects.bulk_create(
+            model._default_manager.filter(pk__in=stale_ids[start : start + 5000]).delete()
+    model._default_manager.bulk_create(
         [model(**dict(zip(key_fields, key, strict=True)), **extra) for key in missing],
         batch_size=5000,
         ignore_conflicts=True,

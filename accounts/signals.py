@@ -4,6 +4,7 @@ whether the user had access (AccessEndedMiddleware signs them out when it ends).
 
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -14,9 +15,9 @@ from accounts.models import User
 from students.models import GuardianRelationship, SectionAssignment
 
 
-def _resync_on_commit(users: object) -> None:
+def _resync_on_commit(users: QuerySet[User] | list[int]) -> None:
     """Re-derive the mirror of these users (a queryset or a list of ids) once the save commits."""
-    user_ids = list(users.values_list("pk", flat=True)) if hasattr(users, "values_list") else users
+    user_ids = users if isinstance(users, list) else list(users.values_list("pk", flat=True))
     if not user_ids:
         return
     from accounts.services import derived_access_sync
@@ -36,7 +37,11 @@ def _relationship_changed(sender: object, instance: GuardianRelationship, **_: o
 
 @receiver(post_save, sender=User)
 def _user_changed(
-    sender: object, instance: User, created: bool, update_fields: object = None, **_: object
+    sender: object,
+    instance: User,
+    created: bool,
+    update_fields: frozenset[str] | None = None,
+    **_: object,
 ) -> None:
     # A sign-in saves last_login alone: nothing access depends on.
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
@@ -46,7 +51,7 @@ def _user_changed(
 
 @receiver(user_logged_in)
 def _remember_access_at_sign_in(
-    sender: object, request: HttpRequest | None, user: object, **_: object
+    sender: object, request: HttpRequest | None, user: User, **_: object
 ) -> None:
     if request is not None and hasattr(request, "session"):
         forget_viewer(user)  # the same object may have been asked before, on another day

@@ -9,13 +9,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Field, Max, Model
 from django.utils import timezone
 
-from assessments.methods import LEARNED, MethodContext, Policy, method_for, policy_for_district
+from assessments.methods import (
+    LEARNED,
+    MasteryMethod,
+    MethodContext,
+    Policy,
+    method_for,
+    policy_for_district,
+)
 from assessments.models import (
     LearnerState,
     MasteryEstimate,
@@ -119,7 +126,8 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
         )
         for estimate in estimates
     }
-    full, incremental = [], []
+    full: list[tuple[MasteryEstimate, MasteryMethod]] = []
+    incremental: list[tuple[MasteryEstimate, MasteryMethod]] = []
     for estimate in estimates:
         method = methods[estimate.pk]
         n, _ = counts.get((estimate.student_id, estimate.standard_id), (0, None))
@@ -133,7 +141,7 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
 
     evidence = _load_evidence(full, incremental, student_evidence)
     full_ids = {estimate.pk for estimate, _ in full}
-    overrides_to_clear: list[tuple[int, int, date]] = []
+    overrides_to_clear: list[tuple[int, int, int]] = []
     history: list[MasteryEstimateHistory] = []
     changed_estimates: list[MasteryEstimate] = []
     now = timezone.now()
@@ -228,14 +236,15 @@ ESTIMATE_FIELDS = (
 )
 
 
-def _rows_save(model: type, objects: list, field_names: Sequence[str]) -> None:
+def _rows_save(model: type[Model], objects: Sequence[Model], field_names: Sequence[str]) -> None:
     """Write some fields of many rows: one parameterized UPDATE per row, sent as one batch.
     bulk_update's CASE expressions cost more to build in Python than the whole computation
     (profiled: about 8 of 11 seconds of a full recompute)."""
     if not objects:
         return
     meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
+    # Only concrete fields are passed, never relations' reverse sides or generic keys.
+    fields = cast("list[Field[Any, Any]]", [meta.get_field(name) for name in field_names])
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     # Identifiers come from the model's own metadata, quoted; every value is a parameter.
@@ -315,6 +324,9 @@ def _learner_states_refresh(
     for student_id in student_ids:
         state, policy = states[student_id], policy_by_student[student_id]
         tracer = policy.tracer
+        # Only students whose estimate uses the learned method are here, and method_for picks
+        # that method only when the policy has a fitted tracer.
+        assert tracer is not None  # noqa: S101
         rows = new_rows.get(student_id, [])
         if student_id in rebuild:
             state.counters = tracer.new_counters()

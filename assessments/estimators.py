@@ -23,7 +23,7 @@ import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 # --------------------------------------------------------------------------------------------------
 # Canvas calculation methods
@@ -590,6 +590,14 @@ class Response:
     score: float  # 0..1
 
 
+class CounterUpdate(TypedDict):
+    """The keyword arguments of :meth:`LogisticTracer.update_counters` for one response."""
+
+    item: str
+    skill: str
+    score: float
+
+
 def _smoothed_priors(
     responses: Sequence[Response],
 ) -> tuple[dict[str, float], dict[str, float], float]:
@@ -681,7 +689,11 @@ def fit_logistic_tracer(
             columns.append(column)
             values.append(value)
         labels.append(response.score)
-        update = {"item": response.item, "skill": response.skill, "score": response.score}
+        update: CounterUpdate = {
+            "item": response.item,
+            "skill": response.skill,
+            "score": response.score,
+        }
         counters_by_pair[pair] = tracer.update_counters(skill_counters, **update)
         overall_by_student[response.student] = tracer.update_counters(overall, **update)
 

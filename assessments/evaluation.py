@@ -22,12 +22,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from assessments.estimators import (
     CANVAS_METHODS,
     FEATURE_SETS,
     CanvasMethod,
+    CounterUpdate,
     LogisticTracer,
     Response,
     fit_logistic_tracer,
@@ -39,6 +40,14 @@ NO_SKILL = "(none)"
 ALL_METHODS: tuple[str, ...] = (*FEATURE_SETS, *CANVAS_METHODS)
 
 Progress = Callable[[str], None]
+
+
+class TextOutput(Protocol):
+    """Where :func:`run` writes: a text stream, or a management command's ``OutputWrapper``."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 def read_responses(path: str | Path) -> list[Response]:
@@ -160,7 +169,11 @@ def predict_learned(tracer: LogisticTracer, test: Sequence[Response]) -> list[fl
                 skill=response.skill,
             )
         )
-        update = {"item": response.item, "skill": response.skill, "score": response.score}
+        update: CounterUpdate = {
+            "item": response.item,
+            "skill": response.skill,
+            "score": response.score,
+        }
         counters_by_pair[pair] = tracer.update_counters(skill_counters, **update)
         overall_by_student[response.student] = tracer.update_counters(overall, **update)
     return predictions
@@ -281,8 +294,8 @@ def run(
     test_path: str | Path,
     as_json: bool = False,
     methods: Sequence[str] | None = None,
-    stdout: TextIO,
-    stderr: TextIO,
+    stdout: TextOutput,
+    stderr: TextOutput,
 ) -> EvaluationReport:
     """What ``manage.py evaluate_mastery`` does: progress to stderr, the table (or, with
     ``as_json``, exactly one JSON line) to stdout."""

@@ -1,9 +1,18 @@
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentKind, AssessmentPurpose, ScoreStatus, Standard
+from assessments.models import (
+    Assessment,
+    AssessmentItem,
+    AssessmentKind,
+    AssessmentPurpose,
+    ScoreStatus,
+    Standard,
+)
 from assessments.selectors import ScoreGrid
 from assessments.services import ScoreInput
 
@@ -21,13 +30,12 @@ class AssessmentForm(forms.ModelForm):
         fields = ["title", "kind", "purpose", "due_on", "max_points", "standards"]
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
 
-    def __init__(self, *args: object, standards: list[Standard], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["standards"].queryset = Standard.objects.filter(
-            pk__in=[s.pk for s in standards]
-        )
-        self.fields["kind"].choices = AssessmentKind.choices
-        self.fields["purpose"].choices = AssessmentPurpose.choices
+    def __init__(self, *args: Any, standards: list[Standard], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        standards_field = cast(forms.ModelMultipleChoiceField, self.fields["standards"])
+        standards_field.queryset = Standard.objects.filter(pk__in=[s.pk for s in standards])
+        cast(forms.ChoiceField, self.fields["kind"]).choices = AssessmentKind.choices
+        cast(forms.ChoiceField, self.fields["purpose"]).choices = AssessmentPurpose.choices
         self.fields["due_on"].required = True
         self.fields["max_points"].required = True
 
@@ -149,7 +157,7 @@ def score_grid_rows(
 ) -> tuple[list[dict], list[str]]:
     """One row per student with its cells (posted values win over saved ones), and the errors
     that belong to no cell of the grid (a forged field)."""
-    columns = grid.items or [None]
+    columns: Sequence[AssessmentItem | None] = grid.items or [None]
     rows = []
     field_names: set[str] = set()
     for enrollment in grid.roster:

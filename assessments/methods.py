@@ -125,7 +125,8 @@ class MethodContext:
 
 
 class MasteryMethod(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def initial_state(self, context: MethodContext) -> dict[str, Any]: ...
 

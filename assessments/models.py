@@ -5,6 +5,8 @@ expands each score into MasteryEvidence rows (one per aligned standard) and mark
 (student, standard) estimates pending, in the same transaction.
 """
 
+from typing import ClassVar, TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -55,6 +57,15 @@ class Standard(SourcedRecord):
         return self.code
 
 
+class NoEvidenceLevel(TypedDict):
+    """The shape of :attr:`MasteryPolicy.NO_EVIDENCE`."""
+
+    value: int
+    name: str
+    color: str
+    symbol: str
+
+
 class MasteryPolicy(models.Model):
     """A district's mastery scale and method. Levels: value, name, min probability, colour."""
 
@@ -64,7 +75,12 @@ class MasteryPolicy(models.Model):
         {"value": 2, "name": "Near Mastery", "min": 0.45, "color": "#f1b6da", "symbol": "~"},
         {"value": 1, "name": "Below Mastery", "min": 0.0, "color": "#c51b7d", "symbol": "!"},
     ]
-    NO_EVIDENCE = {"value": 0, "name": "No Evidence", "color": "#e0e0e0", "symbol": "–"}
+    NO_EVIDENCE: ClassVar[NoEvidenceLevel] = {
+        "value": 0,
+        "name": "No Evidence",
+        "color": "#e0e0e0",
+        "symbol": "–",
+    }
 
     district = models.OneToOneField(
         District, on_delete=models.CASCADE, related_name="mastery_policy"

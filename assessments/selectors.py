@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.access import SectionAccess, section_for_user
+from accounts.access import AnyUser, SectionAccess, section_for_user
 from assessments.models import Assessment, AssessmentItem, AssessmentKind, Score, Standard
 from students.models import Section, Student
 from students.selectors import RosterEntry, section_roster
@@ -21,7 +21,7 @@ class ScoreGrid:
     scores: dict[tuple[int, int | None], Score]
 
 
-def section_for_scoring(user: object, section_id: int) -> SectionAccess:
+def section_for_scoring(user: AnyUser, section_id: int) -> SectionAccess:
     """A section whose scores the user may enter: only a current teacher of it. Others who may
     see the section get 403 (a forbidden action); everyone else 404."""
     access = section_for_user(user, section_id)

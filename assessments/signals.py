@@ -29,7 +29,7 @@ def mastery_changed_on_commit(district_ids: Iterable[int]) -> None:
 
 
 def mastery_changed_for_students_on_commit(
-    student_ids: Iterable[int], section_ids: Iterable[int] = ()
+    student_ids: Iterable[int], section_ids: Iterable[int | None] = ()
 ) -> None:
     """Send `mastery_changed` once the current transaction commits, for the sections any of
     these students is enrolled in then, and `section_ids` (the sections of the assessments

@@ -23,7 +23,7 @@ SWEEP_GRACE = timedelta(seconds=60)
     retry_jitter=True,
     max_retries=8,
 )
-def mastery_recompute(self, estimate_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+def mastery_recompute(self, estimate_ids: list[int]) -> int:
     """Bring these estimates up to date with their evidence."""
     from assessments.engine import estimates_recompute
 

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bench.bench_roster import CLIENTS, WORKERS, Load, gunicorn_args, load, warm
 from bench.common import (
@@ -50,6 +50,15 @@ from bench.common import (
     runs_label,
     table,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
+    import random
+
+    from django.http import HttpRequest
+
+    from students.models import District, School, Student
+    from students.models import Section as SchoolSection
 
 NAME = "dashboard"
 TITLE = "dashboard: teacher dashboard pages, 8 clients, gunicorn (2 workers), PostgreSQL"
@@ -268,7 +277,14 @@ def seed(output: Path) -> None:
     )
 
 
-def _profile_records(district, school, student, sections, today, rng) -> None:  # type: ignore[no-untyped-def]
+def _profile_records(
+    district: District,
+    school: School,
+    student: Student,
+    sections: list[SchoolSection],
+    today: dt.date,
+    rng: random.Random,
+) -> None:
     """What an Ed-Fi import brings for the profiled student, so that the profile's attendance
     and grades tabs read a full record: this school year's attendance to date (a day each
     weekday, a few absences and tardies), quarter grades in seven classes with four report
@@ -390,7 +406,7 @@ def _plain_views() -> list[Any]:
         return HttpResponse(message + "\n", content_type="text/plain")
 
     @login_required
-    def overview(request, pk):  # type: ignore[no-untyped-def]
+    def overview(request: HttpRequest, pk: int) -> HttpResponse:
         """section_overview's reads and write, without the figure, tables or template."""
         access = section_for_user(request.user, pk)
         filters = OverviewFilterForm(request.GET).filters()
@@ -412,7 +428,7 @@ def _plain_views() -> list[Any]:
         )
 
     @login_required
-    def standard(request, pk, standard_id):  # type: ignore[no-untyped-def]
+    def standard(request: HttpRequest, pk: int, standard_id: int) -> HttpResponse:
         access = section_for_user(request.user, pk)
         view = selectors.standard_in_section(access.section, standard_id)
         log_shown(
@@ -425,7 +441,9 @@ def _plain_views() -> list[Any]:
         return text(f"{len(view.roster)} students, {len(groups)} groups")
 
     @login_required
-    def student_standard(request, pk, student_id, standard_id):  # type: ignore[no-untyped-def]
+    def student_standard(
+        request: HttpRequest, pk: int, student_id: int, standard_id: int
+    ) -> HttpResponse:
         access = section_for_user(request.user, pk)
         student = selectors.enrolled_student(access.section, student_id)
         history = selectors.student_standard_history(access.section, student, standard_id)
@@ -438,7 +456,7 @@ def _plain_views() -> list[Any]:
         return text(f"{len(history.history)} estimates, {len(history.evidence)} scores")
 
     @login_required
-    def profile(request, pk):  # type: ignore[no-untyped-def]
+    def profile(request: HttpRequest, pk: int) -> HttpResponse:
         """The profile page's reads (its header and record tab) and write, as text."""
         access = student_for_user(request.user, pk)
         record = student_record(request.user, access)
@@ -453,7 +471,7 @@ def _plain_views() -> list[Any]:
         return text(f"{len(record.enrollments)} classes, {len(cohorts.cohorts)} cohorts")
 
     @login_required
-    def assessments_tab(request, pk):  # type: ignore[no-untyped-def]
+    def assessments_tab(request: HttpRequest, pk: int) -> HttpResponse:
         """The profile's assessments tab: its reads and write, as text."""
         access = student_for_user(request.user, pk)
         sections = student_sections(access.student)
@@ -516,7 +534,7 @@ def application(environ: dict, start_response: Any) -> Any:
         django.setup(set_prefix=False)
 
         class Handler(WSGIHandler):
-            def get_response(self, request):  # type: ignore[no-untyped-def]
+            def get_response(self, request):
                 request.urlconf = URLCONF
                 return super().get_response(request)
 
@@ -595,8 +613,10 @@ def probe(seeded_path: Path, output: Path) -> None:
             found.append(target)
     statics = {}
     for name in ("css/trellis.css", "css/dashboard.css", "js/dashboard.js"):
-        statics[name] = len(gzip.compress(Path(finders.find(name)).read_bytes()))
-    plotly = Path(finders.find("vendor/plotly/plotly-cartesian-4.1.1.min.js")).read_bytes()
+        statics[name] = len(gzip.compress(Path(cast(str, finders.find(name))).read_bytes()))
+    plotly = Path(
+        cast(str, finders.find("vendor/plotly/plotly-cartesian-4.1.1.min.js"))
+    ).read_bytes()
     output.write_text(
         json.dumps(
             {

@@ -16,7 +16,9 @@ import math
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.common import (
     REPO_ROOT,
@@ -45,11 +47,11 @@ STUDENT_ID = re.compile(rb"(<StudentUniqueStateId>)\s*([^<]*?)\s*(</StudentUniqu
 PARENT_ID = re.compile(rb"(<ParentUniqueStateId>)\s*([^<]*?)\s*(</ParentUniqueStateId>)")
 
 
-def _top_elements(path: Path):  # type: ignore[no-untyped-def]
+def _top_elements(path: Path) -> Iterator[Any]:
     """(root tag, namespace map) then each top-level element's bytes, cleared after use."""
     from lxml import etree
 
-    root = None
+    root: Any = None
     depth = 0
     for event, element in etree.iterparse(str(path), events=("start", "end"), remove_comments=True):
         if event == "start":
@@ -124,7 +126,7 @@ def parse_only(folder: Path) -> tuple[float, int]:
     records = 0
     for path in sorted(folder.glob("*.xml")):
         depth = 0
-        root = None
+        root: Any = None
         for event, element in etree.iterparse(str(path), events=("start", "end")):
             if event == "start":
                 depth += 1
@@ -135,7 +137,7 @@ def parse_only(folder: Path) -> tuple[float, int]:
                 records += 1
                 element.clear()
                 while element.getprevious() is not None:
-                    del root[0]  # type: ignore[index]
+                    del root[0]
     return time.perf_counter() - started, records
 
 
@@ -174,6 +176,7 @@ def run(context: Context) -> Section:
     for key, label, folder in sets:
         parse_s, records = parse_only(folder)
         walls, rss = [], []
+        peak: float  # bytes of one run, then the median of the runs
         for attempt in range(1, context.repeat + 1):
             wall, peak = _import(context, key, folder, attempt)
             walls.append(wall)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from collections.abc import Callable
 
 from bench.common import (
     REPO_ROOT,
@@ -79,7 +80,7 @@ def run(context: Context) -> Section:
             f"p95 {fmt_ms(percentile(report['queued'], 95))}"
         )
 
-    def per_run(key: str, statistic) -> list[float]:  # type: ignore[no-untyped-def]
+    def per_run(key: str, statistic: Callable[[list[float]], float]) -> list[float]:
         return [statistic(r[key]) for r in reports]
 
     def p95(values: list[float]) -> float:

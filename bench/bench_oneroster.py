@@ -16,11 +16,13 @@ import csv
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from bench.common import (
     BenchError,
+    ChildResult,
     Context,
     Section,
     fmt_mib,
@@ -142,7 +144,9 @@ def raw_copy_seconds(database_url: str, folder: Path, names: tuple[str, ...]) ->
         return time.perf_counter() - started, rows
 
 
-def _import(context: Context, url: str, path: Path, label: str, attempt: int):  # type: ignore[no-untyped-def]
+def _import(
+    context: Context, url: str, path: Path, label: str, attempt: int
+) -> tuple[ChildResult, dict[str, Any], dict[str, float]]:
     result = manage(
         ["import_oneroster", str(path), "--json"],
         database_url=url,
@@ -168,8 +172,7 @@ def _import(context: Context, url: str, path: Path, label: str, attempt: int):  
 def _totals(report: dict) -> tuple[int, int, int, int]:
     counts = report["entities"].values()
     return tuple(
-        sum(c[key] for c in counts)
-        for key in ("created", "updated", "deactivated", "unchanged")  # type: ignore[return-value]
+        sum(c[key] for c in counts) for key in ("created", "updated", "deactivated", "unchanged")
     )
 
 

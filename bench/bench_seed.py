@@ -147,12 +147,12 @@ def run(context: Context) -> Section:
     for attempt in range(1, context.repeat + 1):
         # Baselines first: a bare Django process, and the raw COPY into a fresh migrated database.
         raw_db = databases.migrated("seed_raw")
-        bare = manage(
+        bare_check = manage(
             ["check"],
             database_url=databases.url(raw_db),
             log_path=context.workdir / f"seed-check-{attempt}.log",
         ).check("manage.py check")
-        bare_rss.append(bare.max_rss_bytes)
+        bare_rss.append(bare_check.max_rss_bytes)
         if attempt == 1:
             # What migrations alone put there (permissions, content types), not the seed's.
             migrated_counts = dict(database_contents(databases.url(raw_db))[0])

@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 import django
 
@@ -47,7 +49,7 @@ def main() -> None:
     )
     total = int(rate * seconds)
     # History to fit on, then one new assessment per standard per day for the timed scores.
-    history = []
+    history: list[ScoreInput] = []
     for day in range(20):
         assessment = Assessment.objects.create(
             district=district,
@@ -61,7 +63,7 @@ def main() -> None:
                 student_id=s.pk,
                 assessment_id=assessment.pk,
                 points=Decimal(int(rng.random() < 0.6)),
-                scored_on=assessment.due_on,
+                scored_on=cast(dt.date, assessment.due_on),  # created with one above
             )
             for s in students
         )
@@ -128,7 +130,10 @@ def main() -> None:
                 time.sleep(wait)
             marks: list[float] = []
             with transaction.atomic():
-                transaction.on_commit(lambda marks=marks: marks.append(time.time()))
+                # mypy cannot infer a lambda whose parameter has a default.
+                transaction.on_commit(
+                    cast("Callable[[], object]", lambda marks=marks: marks.append(time.time()))
+                )
                 result = scores_record(
                     scores=[
                         ScoreInput(

@@ -10,6 +10,7 @@ import os
 import random
 import sys
 import time
+from typing import cast
 
 import django
 
@@ -61,7 +62,10 @@ def main() -> None:
         group = students[start : start + 200]
         results = StudentAssessment.objects.bulk_create(
             StudentAssessment(
-                district=district, student=student, assessment=a, administered_on=a.due_on
+                district=district,
+                student=student,
+                assessment=a,
+                administered_on=cast(dt.date, a.due_on),  # every assessment above has one
             )
             for student in group
             for a in assessments
@@ -86,7 +90,7 @@ def main() -> None:
                 standard=standards[i % standards_n],
                 item_key=f"a{score.student_assessment.assessment_id}",
                 observed_on=score.scored_on,
-                value=score.normalized,
+                value=cast(float, score.normalized),  # every score above has one
             )
             for i, score in enumerate(scores)
         )

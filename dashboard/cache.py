@@ -23,6 +23,8 @@ from typing import TypeVar
 
 from django.core.cache import caches
 
+from students.models import Section
+
 logger = logging.getLogger(__name__)
 
 FRAGMENTS = "dashboard"
@@ -65,12 +67,12 @@ def mastery_version(district_id: int) -> str:
     return _tokens(_version_key(district_id))[0]
 
 
-def section_versions(section: object) -> tuple[str, ...]:
+def section_versions(section: Section) -> tuple[str, ...]:
     """What a section's cached parts are keyed under: its district's version (replaced by bulk
     writes) and its own (replaced by writes that touch its students or assessments)."""
     return _tokens(
-        _version_key(section.district_id),  # type: ignore[attr-defined]
-        _section_version_key(section.pk),  # type: ignore[attr-defined]
+        _version_key(section.district_id),
+        _section_version_key(section.pk),
     )
 
 

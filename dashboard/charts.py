@@ -280,7 +280,7 @@ def trend_figure(history: StudentStandardHistory) -> dict[str, Any]:
             "mode": "lines+markers",
             "name": "Estimated mastery",
             "x": [h.as_of.isoformat() for h in points],
-            "y": [round(h.probability * 100, 1) for h in points],
+            "y": [round((h.probability or 0.0) * 100, 1) for h in points],
             "text": [
                 f"{policy.level_named(h.level).symbol} {policy.level_named(h.level).name}"
                 for h in points

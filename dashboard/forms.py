@@ -2,9 +2,12 @@
 school's substitute grants."""
 
 from datetime import date, timedelta
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import User
@@ -29,8 +32,8 @@ class OverviewFilterForm(forms.Form):
         required=False, choices=list(STANDARD_SORTS.items()), label="Sort standards by"
     )
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         date_from, as_of = cleaned.get("date_from"), cleaned.get("as_of")
         if date_from and as_of and date_from > as_of:
             self.add_error("as_of", "“Levels as of” must be on or after “Measured from”.")
@@ -69,9 +72,9 @@ def filters_query(filters: OverviewFilters) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
-def filter_form_with_choices(data: object, choices: FilterChoices) -> OverviewFilterForm:
+def filter_form_with_choices(data: QueryDict, choices: FilterChoices) -> OverviewFilterForm:
     """The filter form offering, and accepting, only the section's own subjects and clusters."""
-    form = OverviewFilterForm(data)  # type: ignore[arg-type]
+    form = OverviewFilterForm(data)
     form.fields["subject"] = forms.ChoiceField(
         required=False,
         choices=[("", "All subjects"), *((s, s) for s in choices.subjects)],
@@ -104,9 +107,10 @@ class OverrideForm(forms.Form):
         help_text="Leave ticked to let the next score on this standard replace your judgement.",
     )
 
-    def __init__(self, *args, policy: Policy, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, policy: Policy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = [
+        level_field = cast(forms.ChoiceField, self.fields["level"])
+        level_field.choices = [
             (level.value, f"{level.symbol} {level.name}")
             for level in sorted(policy.levels, key=lambda level: -level.value)
         ]
@@ -136,9 +140,9 @@ class SubstituteForm(forms.Form):
         label="Reason", max_length=200, required=False, help_text="For example, whose class."
     )
 
-    def __init__(self, *args: object, sections: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["section"].queryset = sections  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, sections: QuerySet[Section], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["section"]).queryset = sections
 
     def clean_email(self) -> User:
         email = self.cleaned_data["email"].strip().lower()

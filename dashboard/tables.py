@@ -33,6 +33,7 @@ from dashboard.selectors import (
     share_at_mastery,
 )
 from students.models import Student
+from students.selectors import RosterEntry
 
 
 @dataclass(frozen=True)
@@ -280,16 +281,16 @@ def distribution_table_body(rows: list[DistributionRow]) -> SafeString:
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int
 
 
-def roster_table_body(roster: Sequence[object], student_url: str) -> SafeString:
+def roster_table_body(roster: Sequence[RosterEntry], student_url: str) -> SafeString:
     """The roster table's rows: name, student number, since, programs (150 rows through the
     template engine, with a URL reversed per row, cost more than the rest of the page)."""
     if not roster:
         return mark_safe('<tr><td colspan="4">No students are currently enrolled.</td></tr>')
     lines = []
     for enrollment in roster:
-        student = enrollment.student  # type: ignore[attr-defined]
-        begin = enrollment.begin_date  # type: ignore[attr-defined]
-        programs = getattr(enrollment, "program_count", 0) or 0
+        student = enrollment.student
+        begin = enrollment.begin_date
+        programs = enrollment.program_count or 0
         lines.append(
             f'<tr><th scope="row"><a href="'
             f'{escape(student_url.replace("{student}", str(student.pk)))}">'

@@ -342,7 +342,7 @@ def section_sizes_plan(students: int, sections: int, rng: random.Random) -> list
 @dataclass
 class SchoolPlan:
     index: int
-    level: str
+    level: SchoolLevel
     name: str
     number: str
     weight: float
@@ -467,7 +467,10 @@ class SeedStep:
 
 
 def _bulk(model: type[models.Model], rows: list, batch_size: int = BATCH_SIZE) -> list:
-    return model.objects.bulk_create(rows, batch_size=batch_size)  # type: ignore[attr-defined]
+    # Every model passed here has its `objects` manager, which django-stubs' Model lacks.
+    return model.objects.bulk_create(  # type: ignore[attr-defined]  # stubs' Model: no objects
+        rows, batch_size=batch_size
+    )
 
 
 # --- Steps -----------------------------------------------------------------------------------
@@ -599,7 +602,7 @@ def schools_step(build: DemoBuild) -> None:
     elementary = max(1, total_schools - high - middle)
     used_names: set[str] = set()
 
-    def school_name(level: str) -> str:
+    def school_name(level: SchoolLevel) -> str:
         while True:
             stem = rng.choice(SCHOOL_NAME_WORDS) if rng.random() < 0.5 else fake.last_name()
             name = f"{stem} {LEVEL_SUFFIX[level]}"
@@ -699,8 +702,9 @@ def staff_step(build: DemoBuild) -> None:
     fake = build.faker("staff")
     assert build.district is not None  # noqa: S101
     assert build.first_day is not None  # noqa: S101
-    # (staff, school index or None, lookup key or None)
-    planned: list[tuple[Staff, int | None, tuple | None]] = []
+    # (staff, school index or None, lookup key: a tuple, "principal" or None)
+    planned: list[tuple[Staff, int | None, Any]] = []
+    key: tuple[Any, ...] | None
 
     def person(kind: str, title: str) -> Staff:
         number = build.next_id("staff")
@@ -1083,6 +1087,8 @@ class _FamilyMaker:
 
         # Guardians: (person, sex, relationship, household index or None, fields)
         adults: list[tuple[_Person, str, str, int | None, dict[str, Any]]] = []
+        relation: str
+        household: int | None
 
         def parent_fields(*, portal: bool, lives_with: bool = True) -> dict[str, Any]:
             return {
@@ -1594,12 +1600,12 @@ def demo_district_delete(*, stderr: Writer | None = None) -> bool:
 
     User.objects.filter(email__in=DEMO_LOGINS.values()).delete()
     # People and sections first, in batches: each cascades to its rows in every app.
-    for model in (Student, Guardian, Staff, Section):
-        deleted = _delete_in_batches(model.objects.filter(district=district))
-        progress(f"deleted {deleted} {model._meta.verbose_name_plural}")
+    for people_model in (Student, Guardian, Staff, Section):
+        deleted = _delete_in_batches(people_model.objects.filter(district=district))
+        progress(f"deleted {deleted} {people_model._meta.verbose_name_plural}")
     pending = _district_foreign_keys()
     while pending:
-        still_pending = []
+        still_pending: list[tuple[type[models.Model], str]] = []
         for model, field_name in pending:
             try:
                 _delete_leaves_first(model._default_manager.filter(**{field_name: district}))

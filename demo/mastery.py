@@ -1016,7 +1016,11 @@ def standards_plan() -> tuple[list[_StandardRow], dict[tuple[str, str], list[str
             code = f"D2.{discipline}.{number}.{c3_band}"
             add(code, StandardKind.STANDARD, text, family, SOCIAL_STUDIES, grade, category, "C3")
             taught.setdefault((grade, SOCIAL_STUDIES), []).append(code)
-    order = {StandardKind.DOMAIN: 0, StandardKind.CLUSTER: 1, StandardKind.STANDARD: 2}
+    order: dict[str, int] = {
+        StandardKind.DOMAIN: 0,
+        StandardKind.CLUSTER: 1,
+        StandardKind.STANDARD: 2,
+    }
     ordered = sorted(rows.values(), key=lambda r: (order[r.kind], r.code))
     return ordered, taught
 
@@ -1049,6 +1053,8 @@ def _standards_create(
 
 def _school_weeks(build: "DemoBuild") -> tuple[list[date], int]:
     """The Mondays of the school year up to today, and the number of weeks of the whole year."""
+    assert build.first_day is not None  # noqa: S101 - the district step runs first
+    assert build.school_year_end is not None  # noqa: S101
     first = build.first_day - timedelta(days=build.first_day.weekday())
     last_day = date(build.school_year_end.year, 5, 29)
     end = min(build.today, last_day)
@@ -1171,6 +1177,7 @@ def _score(rng: random.Random, chance: float, points: int) -> tuple[str, Decimal
 
 def seed_assessments(build: "DemoBuild") -> None:
     """The seed step: standards, assessments, scores and mastery estimates of the demo district."""
+    assert build.district is not None  # noqa: S101 - the district step runs first
     rng = build.rng("assessments")
     score_rng = build.rng("scores")
     standard_ids, taught = _standards_create(build)
@@ -1236,6 +1243,7 @@ def seed_assessments(build: "DemoBuild") -> None:
     levels = []
     for planned in interims.values():
         top = planned.assessment.max_points
+        assert top is not None  # noqa: S101 - every planned assessment has its max points
         bounds = [Decimal(round(float(top) * low)) for _, _, low in PERFORMANCE_LEVELS]
         for rank, (code, name, _) in enumerate(PERFORMANCE_LEVELS):
             upper = bounds[rank + 1] - Decimal("0.001") if rank + 1 < len(bounds) else top
@@ -1268,6 +1276,9 @@ def seed_assessments(build: "DemoBuild") -> None:
         inputs: list[ScoreInput] = []
         for planned in events:
             assessment = planned.assessment
+            # Every planned assessment has its due date and max points.
+            assert assessment.max_points is not None  # noqa: S101
+            assert assessment.due_on is not None  # noqa: S101
             points = int(assessment.max_points)
             for student in students:
                 chance = sum(

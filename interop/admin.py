@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from interop.models import ImportRun
 
@@ -9,5 +10,5 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ["format", "status"]
     readonly_fields = [field.name for field in ImportRun._meta.fields]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are started by the command or the upload page

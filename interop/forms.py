@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 
 from interop.registry import IMPORTERS
@@ -18,12 +20,12 @@ class ImportUploadForm(forms.Form):
         required=False, label="Check only (a dry run: report what would change, write nothing)"
     )
 
-    def __init__(self, *args: object, districts: list[District], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["district"].queryset = District.objects.filter(
+    def __init__(self, *args: Any, districts: list[District], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["district"]).queryset = District.objects.filter(
             pk__in=[d.pk for d in districts]
         ).order_by("name")
         self.fields["district"].initial = districts[0].pk if districts else None
-        self.fields["format"].choices = [
+        cast(forms.ChoiceField, self.fields["format"]).choices = [
             (importer.format, importer.label) for importer in IMPORTERS.values()
         ]

@@ -31,7 +31,7 @@ class ImportContext:
     district_id: int | None = None
     acting_user_id: int | None = None
     # Work to do only if the import commits (set by the importer, run by import_execute).
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

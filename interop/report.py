@@ -25,7 +25,7 @@ class ImportIssue:
     value: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        data = {"file": self.file, "line": self.line, "column": self.column}
+        data: dict[str, object] = {"file": self.file, "line": self.line, "column": self.column}
         data["message"] = self.message if self.value is None else f"{self.message}: {self.value!r}"
         return data
 

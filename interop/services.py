@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -25,6 +26,11 @@ from interop.progress import Progress, RunProgress
 from interop.registry import ImportContext, importer_for
 from interop.report import DEFAULT_ERROR_LIMIT, ErrorCollector, ImportReport
 from interop.sources import ImportSource, SourceError
+
+if TYPE_CHECKING:
+    from celery.contrib.django.task import DjangoTask
+
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +122,9 @@ def import_run_create(
         upload_path=upload_path,
         district_id=district_id,
         dry_run=dry_run,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=cast("User", acting_user)
+        if getattr(acting_user, "is_authenticated", False)
+        else None,
     )
     run.full_clean()
     run.save()
@@ -163,7 +171,8 @@ def import_upload_start(
             dry_run=dry_run,
             acting_user=acting_user,
         )
-        import_run_task.delay_on_commit(run.pk)
+        # The Django fixup makes every task a DjangoTask (celery-types types shared_task as Task).
+        cast("DjangoTask[[int], str]", import_run_task).delay_on_commit(run.pk)
     return run
 
 

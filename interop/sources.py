@@ -100,7 +100,7 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
         size = len(data)
         buffer[:size] = data

@@ -18,13 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, models
 from django.utils import timezone
 
 from privacy.crypto import keyed_hash
 from privacy.fields import EncryptedTextField, KeyedHashField
+
+if TYPE_CHECKING:
+    from students.models import SourcedRecord
 
 SQLITE_BATCH = 500
 
@@ -324,7 +327,8 @@ def _upsert_generic(
             if current is not None and tuple(current) == incoming:
                 result.unchanged += 1
                 continue
-            instance = model(pk=pk, **scope, **values)
+            # Sourced upserts are for sourced records: the timestamps set here are theirs.
+            instance = cast("SourcedRecord", model(pk=pk, **scope, **values))
             instance.updated_at = now
             if pk is None:
                 for field in (*plan.insert_defaults, *plan.insert_constants):

@@ -23,7 +23,7 @@ class EncryptedTextField(models.TextField):
             return value
         return encrypt_text(value)
 
-    def get_lookup(self, lookup_name: str):  # type: ignore[no-untyped-def]
+    def get_lookup(self, lookup_name: str) -> Any:
         # Ciphertext differs on every write: equality on it would silently find nothing.
         if lookup_name not in {"isnull"}:
             return None
@@ -41,7 +41,7 @@ class KeyedHashField(models.CharField):
         kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):  # type: ignore[no-untyped-def]
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source_field"] = self.source_field
         return name, path, args, kwargs

@@ -1,5 +1,7 @@
 """The access log: who saw which student's data, when, and why. Append-only."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -59,10 +61,10 @@ class AccessLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} ({self.role}): {self.what}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("The access log is append-only: rows cannot be updated.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The access log is append-only: rows cannot be deleted.")

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connections, router
@@ -12,6 +12,17 @@ from django.utils import timezone
 
 from privacy.crypto import pseudonymous_key
 from privacy.models import AccessLogEntry
+
+
+class LoggedStudent(Protocol):
+    """What the log needs of a student shown: its id and its stable uuid (a Student or a
+    StudentRef)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def uuid(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ def log_shown(
     grant: ReadGrant,
     *,
     what: str,
-    students: Iterable[object],
+    students: Iterable[LoggedStudent],
     path: str | None = None,
 ) -> int:
     """The one way a response logs a read: one row per student whose data it shows (never those
@@ -62,7 +73,7 @@ def access_log_record(
     actor: object,
     role: str,
     what: str,
-    students: Iterable[object],
+    students: Iterable[LoggedStudent],
     path: str = "",
     purpose: str = "",
     actor_app: str = "",
@@ -80,18 +91,18 @@ def access_log_record(
     student_ids: list[int] = []
     student_keys: list[str] = []
     for student in students:
-        student_id = student.id  # type: ignore[attr-defined]
+        student_id = student.id
         if student_id in seen:
             continue
         seen.add(student_id)
         student_ids.append(student_id)
-        student_keys.append(_student_log_key_memo(hmac_key, student.uuid))  # type: ignore[attr-defined]
+        student_keys.append(_student_log_key_memo(hmac_key, student.uuid))
     if not student_ids:
         return 0
     # What every row shares, as the ORM would store it.
-    shared = {
+    shared: dict[str, Any] = {
         "at": timezone.now(),
-        "actor_user_id": actor_user.pk if actor_user is not None else None,  # type: ignore[attr-defined]
+        "actor_user_id": getattr(actor_user, "pk", None),
         "actor_app": _as_text(actor_app),
         "actor_label": actor_label,
         "role": _as_text(role),
@@ -121,7 +132,7 @@ def _student_log_key_memo(hmac_key: str, student_uuid: object) -> str:
 
 
 def _access_log_bulk_create(
-    shared: dict[str, object], student_ids: list[int], student_keys: list[str]
+    shared: dict[str, Any], student_ids: list[int], student_keys: list[str]
 ) -> None:
     AccessLogEntry.objects.bulk_create(
         [
@@ -133,7 +144,7 @@ def _access_log_bulk_create(
 
 def _access_log_insert_unnest(
     connection: BaseDatabaseWrapper,
-    shared: dict[str, object],
+    shared: dict[str, Any],
     student_ids: list[int],
     student_keys: list[str],
 ) -> None:

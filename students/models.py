@@ -6,6 +6,7 @@ upsert, an active flag (records are deactivated, never silently deleted) and tim
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -26,7 +27,7 @@ class SourcedRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = RecordQuerySet.as_manager()
+    objects: ClassVar[models.Manager] = RecordQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -309,7 +310,7 @@ class SectionAssignment(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = CurrentQuerySet.as_manager()
+    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -330,7 +331,7 @@ class Enrollment(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = CurrentQuerySet.as_manager()
+    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -426,7 +427,7 @@ class ProgramParticipation(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = CurrentQuerySet.as_manager()
+    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
 
     class Meta:
         ordering = ["program", "begin_date"]
@@ -775,7 +776,7 @@ class CohortMembership(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = CurrentQuerySet.as_manager()
+    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
 
     class Meta:
         ordering = ["cohort", "begin_date"]

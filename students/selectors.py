@@ -111,13 +111,17 @@ def student_record(user: object, access: StudentView) -> StudentRecord:
             )
         )
     else:
-        guardian_id = getattr(user, "guardian_record_id", None)
-        relationships = list(
-            GuardianRelationship.objects.filter(
-                student=student, guardian_id=guardian_id, is_active=True
-            ).select_related("guardian")
-        )
-        own_contacts = list(ContactDetail.objects.filter(guardian_id=guardian_id, is_active=True))
+        # A guardian sees their own relationship and contacts (none without a guardian record).
+        guardian_id: int | None = getattr(user, "guardian_record_id", None)
+        if guardian_id is not None:
+            relationships = list(
+                GuardianRelationship.objects.filter(
+                    student=student, guardian_id=guardian_id, is_active=True
+                ).select_related("guardian")
+            )
+            own_contacts = list(
+                ContactDetail.objects.filter(guardian_id=guardian_id, is_active=True)
+            )
     return StudentRecord(
         access=access,
         school_memberships=list(

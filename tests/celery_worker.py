@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,7 +76,8 @@ def celery_worker(
     try:
         _wait_ready(process)
         # Keep draining the worker's output so that a full pipe never blocks it.
-        os.set_blocking(process.stdout.fileno(), True)  # type: ignore[union-attr]
+        assert process.stdout is not None  # stdout=PIPE above; _wait_ready relies on it too
+        os.set_blocking(process.stdout.fileno(), True)
         threading.Thread(target=_drain, args=(process,), daemon=True).start()
         yield process
     finally:
@@ -118,7 +119,7 @@ def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
         process.wait(timeout=5)
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

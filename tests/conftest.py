@@ -64,27 +64,29 @@ def _enrol(
 
 
 def _teacher(section: models.Section) -> User:
-    staff = factories.StaffFactory(district=section.district)
+    staff = factories.StaffFactory.create(district=section.district)
     models.SectionAssignment.objects.create(district=section.district, staff=staff, section=section)
-    return factories.UserFactory(staff_record=staff, full_name=staff.display_name)
+    return factories.UserFactory.create(staff_record=staff, full_name=staff.display_name)
 
 
 def build_world() -> World:
-    district = factories.DistrictFactory(name="Home District")
-    other_district = factories.DistrictFactory(name="Other District")
-    school = factories.SchoolFactory(district=district, name="Maple Elementary")
-    other_school = factories.SchoolFactory(district=district, name="Oak Elementary")
-    far_school = factories.SchoolFactory(district=other_district, name="Far Away Elementary")
-    section = factories.SectionFactory(school=school, title="Grade 4 Math")
-    other_section = factories.SectionFactory(school=school, title="Grade 4 Reading")
-    other_school_section = factories.SectionFactory(school=other_school, title="Oak Math")
-    far_section = factories.SectionFactory(school=far_school, title="Far Math")
+    district = factories.DistrictFactory.create(name="Home District")
+    other_district = factories.DistrictFactory.create(name="Other District")
+    school = factories.SchoolFactory.create(district=district, name="Maple Elementary")
+    other_school = factories.SchoolFactory.create(district=district, name="Oak Elementary")
+    far_school = factories.SchoolFactory.create(district=other_district, name="Far Away Elementary")
+    section = factories.SectionFactory.create(school=school, title="Grade 4 Math")
+    other_section = factories.SectionFactory.create(school=school, title="Grade 4 Reading")
+    other_school_section = factories.SectionFactory.create(school=other_school, title="Oak Math")
+    far_section = factories.SectionFactory.create(school=far_school, title="Far Math")
 
-    student = factories.StudentFactory(district=district, first_name="Ada", last_name="Lovelace")
-    classmate = factories.StudentFactory(district=district)
-    other_section_student = factories.StudentFactory(district=district)
-    other_school_student = factories.StudentFactory(district=district)
-    other_district_student = factories.StudentFactory(district=other_district)
+    student = factories.StudentFactory.create(
+        district=district, first_name="Ada", last_name="Lovelace"
+    )
+    classmate = factories.StudentFactory.create(district=district)
+    other_section_student = factories.StudentFactory.create(district=district)
+    other_school_student = factories.StudentFactory.create(district=district)
+    other_district_student = factories.StudentFactory.create(district=other_district)
     _enrol(student, section, school)
     _enrol(classmate, section, school)
     _enrol(other_section_student, other_section, school)
@@ -95,16 +97,16 @@ def build_world() -> World:
     other_teacher = _teacher(other_section)
     _teacher(other_school_section)
 
-    principal = factories.UserFactory(full_name="Pat Principal")
+    principal = factories.UserFactory.create(full_name="Pat Principal")
     role_grant(user=principal, role=Role.PRINCIPAL, school=school)
-    other_principal = factories.UserFactory(full_name="Olive Other")
+    other_principal = factories.UserFactory.create(full_name="Olive Other")
     role_grant(user=other_principal, role=Role.PRINCIPAL, school=other_school)
-    district_staff = factories.UserFactory(full_name="Dee District")
+    district_staff = factories.UserFactory.create(full_name="Dee District")
     role_grant(user=district_staff, role=Role.DISTRICT_STAFF, district=other_district)
     # district_staff of the home district is the one that matters:
     role_grant(user=district_staff, role=Role.DISTRICT_STAFF, district=district)
 
-    guardian = factories.GuardianFactory(district=district)
+    guardian = factories.GuardianFactory.create(district=district)
     models.GuardianRelationship.objects.create(
         district=district,
         guardian=guardian,
@@ -113,8 +115,8 @@ def build_world() -> World:
         portal_access=True,
         has_educational_rights=True,
     )
-    parent = factories.UserFactory(guardian_record=guardian, full_name=guardian.display_name)
-    other_guardian = factories.GuardianFactory(district=district)
+    parent = factories.UserFactory.create(guardian_record=guardian, full_name=guardian.display_name)
+    other_guardian = factories.GuardianFactory.create(district=district)
     models.GuardianRelationship.objects.create(
         district=district,
         guardian=other_guardian,
@@ -122,8 +124,8 @@ def build_world() -> World:
         relationship=models.Relationship.FATHER,
         portal_access=True,
     )
-    other_parent = factories.UserFactory(guardian_record=other_guardian)
-    outsider = factories.UserFactory(full_name="No Role")
+    other_parent = factories.UserFactory.create(guardian_record=other_guardian)
+    outsider = factories.UserFactory.create(full_name="No Role")
     standard = Standard.objects.create(
         district=district, code="CCSS.MATH.CONTENT.4.NF.A.1", subject="Mathematics"
     )

@@ -10,7 +10,7 @@ from accounts.models import User
 from students import models
 
 
-class DistrictFactory(DjangoModelFactory):
+class DistrictFactory(DjangoModelFactory[models.District]):
     class Meta:
         model = models.District
 
@@ -19,7 +19,7 @@ class DistrictFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"district-{n}")
 
 
-class SchoolFactory(DjangoModelFactory):
+class SchoolFactory(DjangoModelFactory[models.School]):
     class Meta:
         model = models.School
 
@@ -31,7 +31,7 @@ class SchoolFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"school-{n}")
 
 
-class AcademicSessionFactory(DjangoModelFactory):
+class AcademicSessionFactory(DjangoModelFactory[models.AcademicSession]):
     class Meta:
         model = models.AcademicSession
 
@@ -43,7 +43,7 @@ class AcademicSessionFactory(DjangoModelFactory):
     end_date = dt.date(2027, 6, 1)
 
 
-class SectionFactory(DjangoModelFactory):
+class SectionFactory(DjangoModelFactory[models.Section]):
     class Meta:
         model = models.Section
 
@@ -55,7 +55,7 @@ class SectionFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"section-{n}")
 
 
-class StaffFactory(DjangoModelFactory):
+class StaffFactory(DjangoModelFactory[models.Staff]):
     class Meta:
         model = models.Staff
 
@@ -67,7 +67,7 @@ class StaffFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"staff-{n}")
 
 
-class StudentFactory(DjangoModelFactory):
+class StudentFactory(DjangoModelFactory[models.Student]):
     class Meta:
         model = models.Student
 
@@ -80,7 +80,7 @@ class StudentFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"student-{n}")
 
 
-class GuardianFactory(DjangoModelFactory):
+class GuardianFactory(DjangoModelFactory[models.Guardian]):
     class Meta:
         model = models.Guardian
 
@@ -91,7 +91,7 @@ class GuardianFactory(DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"guardian-{n}")
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -100,7 +100,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-Trellis-123")
 
     @factory.post_generation
-    def verified(self, create: bool, extracted: object, **kwargs: object) -> None:
+    def verified(self: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.services import invitation_create
-from students.models import GuardianRelationship, Relationship
+from students.models import GuardianRelationship, Relationship, Section, Student
 from tests import factories
 from tests.conftest import World
 
@@ -77,8 +77,8 @@ STANDARD_CASE = Case(
 )
 
 
-def _student_standard(section: object, student: object, w: World) -> dict[str, object]:
-    return {"pk": section.pk, "student_id": student.pk, "standard_id": w.standard.pk}  # type: ignore[attr-defined]
+def _student_standard(section: Section, student: Student, w: World) -> dict[str, object]:
+    return {"pk": section.pk, "student_id": student.pk, "standard_id": w.standard.pk}
 
 
 STUDENT_STANDARD_CASE = Case(
@@ -260,7 +260,7 @@ def test_each_role_gets_404_for_someone_elses(client, world: World, name: str) -
 
 def test_invitation_page_is_404_for_a_bad_token(client, world: World) -> None:
     assert client.get(reverse("invitation_accept", kwargs={"token": "nope"})).status_code == 404
-    guardian = factories.GuardianFactory(district=world.district)
+    guardian = factories.GuardianFactory.create(district=world.district)
     GuardianRelationship.objects.create(
         district=world.district,
         guardian=guardian,

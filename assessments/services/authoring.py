@@ -3,12 +3,18 @@
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 
 from assessments.models import (
     Assessment,
+    Standard,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from students.models import Section
 
 
 @transaction.atomic
@@ -25,8 +31,8 @@ def assessment_create(
 ) -> Assessment:
     """A teacher's own assessment in their section, aligned to standards."""
     assessment = Assessment(
-        district_id=section.district_id,  # type: ignore[attr-defined]
-        section=section,
+        district_id=cast("Section", section).district_id,
+        section=cast("Section", section),
         title=title.strip(),
         kind=kind,
         purpose=purpose,
@@ -34,9 +40,11 @@ def assessment_create(
         assigned_on=due_on,
         max_points=max_points,
         subject=getattr(section, "subject", ""),
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=(
+            cast("User", acting_user) if getattr(acting_user, "is_authenticated", False) else None
+        ),
     )
     assessment.full_clean()
     assessment.save()
-    assessment.standards.set(list(standards))
+    assessment.standards.set(list(cast("Iterable[Standard | int]", standards)))
     return assessment

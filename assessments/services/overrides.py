@@ -1,6 +1,8 @@
 """A teacher's override of an estimated level, and its clearing; both audited and retiring the
 section's cached grid."""
 
+from typing import TYPE_CHECKING, cast
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -12,6 +14,9 @@ from assessments.models import (
 from assessments.signals import (
     mastery_changed_for_students_on_commit,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @transaction.atomic
@@ -42,7 +47,7 @@ def mastery_override_set(
         standard_id=standard_id,
         level=level,
         note=note.strip(),
-        set_by=acting_user,
+        set_by=cast("User", acting_user),
         clear_on_new_score=clear_on_new_score,
     )
     override.full_clean()

@@ -1,8 +1,10 @@
 """Marking estimates pending and enqueueing their recompute: every write of scores ends here, in
 the same transaction, and the recompute runs after commit in batches."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +29,7 @@ def estimates_latest(pairs: set[tuple[int, int]]) -> Iterable[tuple[int, int, da
 def estimates_mark_pending(
     *,
     pairs: set[tuple[int, int]],
-    full_recompute_pairs: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+    full_recompute_pairs: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> list[int]:
     """Create missing estimates and mark every pair pending; returns the estimate ids."""
     if not pairs:
@@ -67,4 +69,7 @@ def mastery_recompute_enqueue(estimate_ids: Sequence[int]) -> None:
         for i in range(0, len(estimate_ids), RECOMPUTE_BATCH)
     ]
     for batch in batches:
-        transaction.on_commit(lambda batch=batch: mastery_recompute.delay(batch))
+        # mypy cannot infer a lambda whose parameter has a default (it binds the loop variable).
+        transaction.on_commit(
+            cast("Callable[[], object]", lambda batch=batch: mastery_recompute.delay(batch))
+        )

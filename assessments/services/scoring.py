@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +30,9 @@ from assessments.services.recompute import (
 from assessments.signals import (
     mastery_changed_for_students_on_commit,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +172,7 @@ def scores_record(
         }
         current = existing_scores.get((student_assessment.pk, entry.item_id))
         if current is None:
-            score = Score(
+            new_score = Score(
                 district_id=assessment.district_id,
                 student_assessment=student_assessment,
                 item_id=entry.item_id,
@@ -178,11 +181,15 @@ def scores_record(
                 source=source,
                 source_system=entry.source_system,
                 source_id=entry.source_id,
-                entered_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+                entered_by=(
+                    cast("User", acting_user)
+                    if getattr(acting_user, "is_authenticated", False)
+                    else None
+                ),
                 **values,
             )
-            to_create.append(score)
-            existing_scores[(student_assessment.pk, entry.item_id)] = score
+            to_create.append(new_score)
+            existing_scores[(student_assessment.pk, entry.item_id)] = new_score
             continue
         if all(getattr(current, key) == value for key, value in values.items()):
             result.unchanged += 1

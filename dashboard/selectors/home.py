@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.access import schools_visible_to, sections_visible_to, students_visible_to
+from accounts.access import (
+    AnyUser,
+    schools_visible_to,
+    sections_visible_to,
+    students_visible_to,
+)
 from accounts.models import Role
 from dashboard.selectors.school import SchoolOverview, school_overview
 from students.models import (
@@ -20,7 +25,7 @@ from students.models import (
 )
 
 
-def teacher_sections(user: object) -> list[Section]:
+def teacher_sections(user: AnyUser) -> list[Section]:
     """The teacher's own sections with their current student counts: one query."""
     return list(
         sections_visible_to(user, role=Role.TEACHER)
@@ -30,12 +35,12 @@ def teacher_sections(user: object) -> list[Section]:
     )
 
 
-def principal_schools(user: object) -> list[SchoolOverview]:
+def principal_schools(user: AnyUser) -> list[SchoolOverview]:
     schools = schools_visible_to(user, role=Role.PRINCIPAL)
     return [school_overview(school) for school in schools]
 
 
-def district_schools(user: object) -> list[School]:
+def district_schools(user: AnyUser) -> list[School]:
     """Every school of the user's districts, with student, section and teacher counts."""
     current_members = in_force("student_memberships__")
     return list(
@@ -69,7 +74,7 @@ class ChildOverview:
     enrollments: list[Enrollment]
 
 
-def guardian_children(user: object) -> list[ChildOverview]:
+def guardian_children(user: AnyUser) -> list[ChildOverview]:
     """A guardian's children with portal access, each with their sections and teachers."""
     students = list(
         students_visible_to(user, role=Role.GUARDIAN).prefetch_related(

@@ -3,6 +3,7 @@ section's standards and its levels, current or as of a date (estimates, override
 each one query)."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -166,7 +167,7 @@ def section_measurements(
             "assessment__title",
             "assessment__kind",
             "assessment__due_on",
-            "no_item",
+            "no_item",  # type: ignore[misc]  # django-stubs misses annotations on a through model
         )
         .union(
             by_item.values_list(
@@ -209,7 +210,8 @@ def standard_columns(
         if filters.as_of and (m.due_on is None or m.due_on > filters.as_of):
             continue
         kinds[m.standard_id].add(m.kind)
-        if m.due_on and (last.get(m.standard_id) is None or m.due_on > last[m.standard_id]):
+        latest = last.get(m.standard_id)
+        if m.due_on and (latest is None or m.due_on > latest):
             last[m.standard_id] = m.due_on
         last.setdefault(m.standard_id, None)
     columns = []
@@ -257,6 +259,7 @@ def cells_read(
     if not detail:
         _levels_read(cells, student_ids, standard_ids, as_of)
     else:
+        rows: Iterable[tuple[int, int, int, float | None, int, str]]
         if as_of is None:
             rows = MasteryEstimate.objects.filter(
                 student_id__in=student_ids, standard_id__in=standard_ids
@@ -307,6 +310,7 @@ def _levels_read(
 ) -> None:
     """Fill `cells` with levels and trends only. A section's 6,000 pairs share a handful of
     distinct (level, trend) values: one Cell each, not one per pair (a third of the page)."""
+    rows: Iterable[tuple[int, int, int, str]]
     if as_of is None:
         rows = MasteryEstimate.objects.filter(
             student_id__in=student_ids, standard_id__in=standard_ids

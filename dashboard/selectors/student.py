@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import IntegerField, Value
+from django.db.models import IntegerField, Prefetch, Value
 
 from assessments.methods import Policy, policy_for_district
 from assessments.models import (
@@ -112,12 +112,22 @@ def student_mastery(
     ):
         history[standard_id].append((as_of, probability, level))
     scores = [
-        ScoreLine(scored_on, title, kind, purpose, item_code or "", *rest)
+        ScoreLine(
+            scored_on, title, kind, purpose, item_code or "", points, max_points, normalized, status
+        )
         # The student on both tables (a score's student is its sitting's): with only the scores
         # narrowed, the planner reads every sitting of a small district to hash-join them.
-        for scored_on, title, kind, purpose, item_code, *rest in Score.objects.filter(
-            student=student, student_assessment__student=student
-        )
+        for (
+            scored_on,
+            title,
+            kind,
+            purpose,
+            item_code,
+            points,
+            max_points,
+            normalized,
+            status,
+        ) in Score.objects.filter(student=student, student_assessment__student=student)
         .order_by("-scored_on", "student_assessment__assessment__title", "item__position")
         .values_list(
             "scored_on",
@@ -167,8 +177,7 @@ def student_mastery(
     )
 
 
-def _whole_scores():  # type: ignore[no-untyped-def]
-    from django.db.models import Prefetch
+def _whole_scores() -> Prefetch:
 
     return Prefetch(
         "scores", queryset=Score.objects.filter(item__isnull=True), to_attr="whole_scores"

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import school_for_user
+from accounts.access import SignedInRequest, school_for_user
 from accounts.services import GrantRefused, substitute_end, substitute_grant
 from dashboard.forms import SubstituteEndForm, SubstituteForm
 from dashboard.selectors import school_overview
@@ -27,7 +27,7 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def school_substitutes(request: HttpRequest, pk: int) -> HttpResponse:
+def school_substitutes(request: SignedInRequest, pk: int) -> HttpResponse:
     """The school's dated exceptions: a substitute given one section between two dates, made
     and ended by the principal or district staff (the grant names who made it and why)."""
     access = school_for_user(request.user, pk)
@@ -60,7 +60,7 @@ def school_substitutes(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{membership.user.email} may open {membership.section.title} from "
+                f"{membership.user.email} may open {form.cleaned_data['section'].title} from "
                 f"{membership.begin_date:%b %-d} through {membership.end_date:%b %-d, %Y}.",
             )
             return redirect(request.path)

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 
@@ -402,6 +402,7 @@ class Loader:
             "source_system": SOURCE_SYSTEM,
             "source_id": prefix + ref.key,
         }
+        obj: sm.SourcedRecord
         if ref.kind == "standard":
             obj = Standard.objects.create(
                 **common,
@@ -477,9 +478,11 @@ class Loader:
             self._shared_upsert(model, entity, valid)
             return []
         scope = {"district": self.district} if scoped else {}
+        # Every kind's model is a sourced record (source id, active flag).
+        sourced = cast("type[sm.SourcedRecord]", model)
         existing = {
             obj.source_id: obj
-            for obj in model._default_manager.filter(
+            for obj in sourced._default_manager.filter(
                 **scope, source_system=SOURCE_SYSTEM, source_id__in=list(valid)
             )
         }
@@ -491,7 +494,7 @@ class Loader:
         for source_id, (rec, values) in valid.items():
             obj = existing.get(source_id)
             if obj is None:
-                obj = model(**scope, source_system=SOURCE_SYSTEM, source_id=source_id, **values)
+                obj = sourced(**scope, source_system=SOURCE_SYSTEM, source_id=source_id, **values)
                 created.append((rec, obj))
                 continue
             diff = [
@@ -634,7 +637,7 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            school_id = self.resolve(rec, rec.refs["school"], required=False)
+            school_id = self.resolve(rec, cast(Ref, rec.refs["school"]), required=False)
             rows.append((rec, {**rec.values, "school_id": school_id}))
         for rec, obj in self.upsert("course", rows):
             self.course_subject[obj.pk] = rec.values["subject"]
@@ -644,7 +647,10 @@ class Loader:
         rows = [
             (
                 rec,
-                {**rec.values, "school_id": self.resolve(rec, rec.refs["school"], required=False)},
+                {
+                    **rec.values,
+                    "school_id": self.resolve(rec, cast(Ref, rec.refs["school"]), required=False),
+                },
             )
             for rec in recs
         ]
@@ -657,7 +663,7 @@ class Loader:
             values = dict(rec.values)
             values["school_year"] = values["school_year"] or values["end_date"].year
             values["kind"] = sm.SessionKind.GRADING_PERIOD
-            values["school_id"] = self.resolve(rec, rec.refs["school"], required=False)
+            values["school_id"] = self.resolve(rec, cast(Ref, rec.refs["school"]), required=False)
             rows.append((rec, values))
         self.upsert("grading_period", rows)
 
@@ -673,7 +679,7 @@ class Loader:
                 values["kind"] = sm.SessionKind.SCHOOL_YEAR
             else:
                 values["kind"] = sm.SessionKind.TERM
-            values["school_id"] = self.resolve(rec, rec.refs["school"], required=False)
+            values["school_id"] = self.resolve(rec, cast(Ref, rec.refs["school"]), required=False)
             rows.append((rec, values))
         self.upsert("session", rows)
 
@@ -681,9 +687,9 @@ class Loader:
         # Not a Trellis record: it links each section to its course and session.
         self.resolve_batch(recs)
         for rec in recs:
-            course_id = self.resolve(rec, rec.refs["course"])
-            session_id = self.resolve(rec, rec.refs["session"])
-            self.resolve(rec, rec.refs["school"])
+            course_id = self.resolve(rec, cast(Ref, rec.refs["course"]))
+            session_id = self.resolve(rec, cast(Ref, rec.refs["session"]))
+            self.resolve(rec, cast(Ref, rec.refs["school"]))
             self.offerings[rec.key] = (course_id, session_id, rec.values["title"])
         self.not_kept["CourseOffering (kept as each section's course and session)"] += len(recs)
 
@@ -691,10 +697,10 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            school_id = self.resolve(rec, rec.refs["school"])
+            school_id = self.resolve(rec, cast(Ref, rec.refs["school"]))
             session_id = None
             if rec.refs.get("session") is not None:
-                session_id = self.resolve(rec, rec.refs["session"])
+                session_id = self.resolve(rec, cast(Ref, rec.refs["session"]))
             course_id, title = None, ""
             offering = rec.refs.get("course_offering")
             if offering is not None:
@@ -733,19 +739,19 @@ class Loader:
 
     def _load_staff_assignment(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
-        rows = []
+        rows: list[tuple[Rec, dict[str, Any]]] = []
         staff_updates: dict[int, tuple[str, str]] = {}
         for rec in recs:
-            staff_id = self.resolve(rec, rec.refs["staff"])
-            org = rec.refs["org"]
-            category = self.org_category.get(org.key)  # type: ignore[union-attr]
+            staff_id = self.resolve(rec, cast(Ref, rec.refs["staff"]))
+            org = cast(Ref, rec.refs["org"])
+            category = self.org_category.get(org.key)
             if staff_id is None:
                 continue
             if category is None:
-                self.resolve(rec, org)  # type: ignore[arg-type]
+                self.resolve(rec, org)
                 continue
             classification = rec.values["classification"]
-            kind = STAFF_KINDS.get(classification.lower(), sm.StaffKind.OTHER)
+            kind: str = STAFF_KINDS.get(classification.lower(), sm.StaffKind.OTHER)
             if category == "lea" and kind == sm.StaffKind.OTHER:
                 kind = sm.StaffKind.DISTRICT
             if rec.extra.get("supplement"):
@@ -757,12 +763,14 @@ class Loader:
                 self.not_kept[f"{rec.element} to a {category.upper()} (kept as staff kind)"] += 1
                 continue
             if rec.extra.get("supplement"):
-                school_id = self.ids["school"][org.key]  # type: ignore[union-attr]
+                school_id = self.ids["school"][org.key]
                 exists = sm.StaffSchoolAssignment.objects.filter(
                     staff_id=staff_id, school_id=school_id
                 ).exists() or any(
-                    r.refs["org"].key == org.key  # type: ignore[union-attr]
-                    and r.refs["staff"].key == rec.refs["staff"].key  # type: ignore[union-attr]
+                    # Staff assignments always carry both references (common.staff_assignment);
+                    # no cast in this inner loop.
+                    r.refs["org"].key == org.key  # type: ignore[union-attr]  # always set
+                    and r.refs["staff"].key == rec.refs["staff"].key  # type: ignore[union-attr]  # always set
                     for r, _ in rows
                 )
                 if exists:
@@ -773,7 +781,7 @@ class Loader:
                     rec,
                     {
                         "staff_id": staff_id,
-                        "school_id": self.ids["school"][org.key],  # type: ignore[union-attr]
+                        "school_id": self.ids["school"][org.key],
                         "position": rec.values["position"],
                         "begin_date": rec.values.get("begin_date"),
                         "end_date": rec.values.get("end_date"),
@@ -794,8 +802,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            staff_id = self.resolve(rec, rec.refs["staff"])
-            section_id = self.resolve(rec, rec.refs["section"])
+            staff_id = self.resolve(rec, cast(Ref, rec.refs["staff"]))
+            section_id = self.resolve(rec, cast(Ref, rec.refs["section"]))
             if staff_id and section_id:
                 rows.append((rec, {**rec.values, "staff_id": staff_id, "section_id": section_id}))
         self.upsert("section_assignment", rows)
@@ -821,8 +829,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            guardian_id = self.resolve(rec, rec.refs["parent"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            guardian_id = self.resolve(rec, cast(Ref, rec.refs["parent"]))
             if not (student_id and guardian_id):
                 continue
             values = rec.values
@@ -857,8 +865,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            school_id = self.resolve(rec, rec.refs["school"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            school_id = self.resolve(rec, cast(Ref, rec.refs["school"]))
             if student_id and school_id:
                 rows.append((rec, {**rec.values, "student_id": student_id, "school_id": school_id}))
         self.upsert("student_school", rows)
@@ -867,8 +875,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            section_id = self.resolve(rec, rec.refs["section"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            section_id = self.resolve(rec, cast(Ref, rec.refs["section"]))
             if student_id and section_id:
                 rows.append(
                     (rec, {**rec.values, "student_id": student_id, "section_id": section_id})
@@ -879,8 +887,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            program_id = rec.refs["program"].key  # type: ignore[union-attr]
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            program_id = cast(Ref, rec.refs["program"]).key
             # Ed-Fi 5.2 references carry the program's name and type (extra), and its
             # specialized associations say which program it is (program_code).
             program = self.programs.get(program_id) or rec.extra.get("program", {})
@@ -912,7 +920,7 @@ class Loader:
             values["program_name"] = " ".join(
                 p for p in (program_id, program.get("program_type", "")) if p
             )[:200]
-            values["school_id"] = self.resolve(rec, rec.refs["org"], required=False)
+            values["school_id"] = self.resolve(rec, cast(Ref, rec.refs["org"]), required=False)
             rows.append((rec, values))
         self.upsert("cohort", rows)
 
@@ -920,8 +928,8 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            cohort_id = self.resolve(rec, rec.refs["cohort"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            cohort_id = self.resolve(rec, cast(Ref, rec.refs["cohort"]))
             if student_id and cohort_id:
                 rows.append((rec, {**rec.values, "student_id": student_id, "cohort_id": cohort_id}))
         self.upsert("student_cohort", rows)
@@ -1087,7 +1095,7 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            assessment_id = self.resolve(rec, rec.refs["assessment"])  # type: ignore[arg-type]
+            assessment_id = self.resolve(rec, cast(Ref, rec.refs["assessment"]))
             if assessment_id:
                 rows.append(
                     (
@@ -1143,8 +1151,8 @@ class Loader:
         self.resolve_batch(recs)
         wanted: list[tuple[Rec, int, int]] = []
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
-            assessment_id = self.resolve(rec, rec.refs["assessment"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
+            assessment_id = self.resolve(rec, cast(Ref, rec.refs["assessment"]))
             if student_id and assessment_id:
                 wanted.append((rec, student_id, assessment_id))
         self._student_results("student_assessment", wanted)
@@ -1232,16 +1240,16 @@ class Loader:
         self.resolve_batch(recs)
         inputs = []
         for rec in recs:
-            owner_ref = rec.refs["student_assessment"]
-            owner = self.student_assessment_keys.get(owner_ref.key)  # type: ignore[union-attr]
+            owner_ref = cast(Ref, rec.refs["student_assessment"])
+            owner = self.student_assessment_keys.get(owner_ref.key)
             if owner is None:
                 self.error(
                     rec,
-                    f"unknown student assessment {owner_ref.key!r}",  # type: ignore[union-attr]
+                    f"unknown student assessment {owner_ref.key!r}",
                     "StudentAssessmentReference",
                 )
                 continue
-            item_id = self.resolve(rec, rec.refs["item"])  # type: ignore[arg-type]
+            item_id = self.resolve(rec, cast(Ref, rec.refs["item"]))
             if item_id is not None:
                 inputs.append((rec, owner, item_id))
         by_id = AssessmentItem.objects.in_bulk({item_id for _, _, item_id in inputs})
@@ -1271,7 +1279,7 @@ class Loader:
         self.resolve_batch(recs)
         rows = []
         for rec in recs:
-            section_id = self.resolve(rec, rec.refs["section"])
+            section_id = self.resolve(rec, cast(Ref, rec.refs["section"]))
             if section_id:
                 rows.append(
                     (
@@ -1294,7 +1302,7 @@ class Loader:
         wanted = []
         # Ed-Fi 5.2 names neither the section nor the date assigned: both are the entry's.
         undated = {
-            rec.refs["gradebook_entry"].key  # type: ignore[union-attr]
+            cast(Ref, rec.refs["gradebook_entry"]).key
             for rec in recs
             if not (rec.values["scored_on"] or rec.values["assigned_on"])
         }
@@ -1306,10 +1314,10 @@ class Loader:
             else []
         )
         for rec in recs:
-            student_id = self.resolve(rec, rec.refs["student"])
+            student_id = self.resolve(rec, cast(Ref, rec.refs["student"]))
             if rec.refs.get("section") is not None:
-                self.resolve(rec, rec.refs["section"])  # type: ignore[arg-type]
-            entry_id = self.resolve(rec, rec.refs["gradebook_entry"])  # type: ignore[arg-type]
+                self.resolve(rec, cast(Ref, rec.refs["section"]))
+            entry_id = self.resolve(rec, cast(Ref, rec.refs["gradebook_entry"]))
             if student_id and entry_id:
                 values = rec.values
                 rec.values = {
@@ -1355,7 +1363,7 @@ class Loader:
 
     def _load_report_card(self, recs: list[Rec]) -> None:
         saved = self._simple("report_card", recs, {"student": True, "grading_period": False})
-        pairs = set()
+        pairs: set[tuple[int, int]] = set()
         for rec, obj in saved:
             for ref in rec.many.get("grades", []):
                 grade_ids = self.grade_keys_by_prefix.get(ref.key) or list(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol, cast
 
 from lxml import etree
 
@@ -19,6 +21,10 @@ from interop.report import ImportReport
 from interop.sources import CountingReader, ImportSource
 from students.models import District
 
+if TYPE_CHECKING:
+    from interop.edfi.records import Rec
+    from interop.edfi.xml import Node
+
 FORMAT = "edfi"
 CONTROL_LINE = re.compile(r"^\s*edfi-xml\s*,\s*([A-Za-z]+)\s*,\s*(.+?)\s*$")
 
@@ -32,7 +38,20 @@ class PlannedFile:
     passes: list[set[str]] = field(default_factory=list)
 
 
-def _mapping(namespace: str):  # type: ignore[no-untyped-def]
+class _Version(Protocol):
+    """What service reads of a version's module (interop.edfi.v1 or v52)."""
+
+    READERS: dict[str, Callable[[Node], list[Rec]]]
+    NOT_KEPT: dict[str, str]
+    PASSES: dict[str, list[set[str]]]
+    ORDER: list[str]
+    DISTRICT_ROOTS: set[str]
+    DISTRICT_ELEMENTS: set[str]
+
+    def local_education_agency(self, node: Node) -> tuple[str, str, str] | None: ...
+
+
+def _mapping(namespace: str) -> _Version:
     return v1 if namespace == NS_V1 else v52
 
 
@@ -212,10 +231,15 @@ def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress
             wanted = None if number == 0 else set(elements)
             try:
                 for node in iter_top_elements(
-                    counter,
+                    cast(IO[bytes], counter),  # a binary stream; lxml only calls read()
                     wanted,
-                    on_progress=lambda counter=counter, done=done_before: progress.advance(
-                        loader.rows - rows_before, done + counter.bytes_read
+                    # The defaults bind this pass's counter and offset; mypy cannot infer a
+                    # lambda with defaults against Callable[[], None].
+                    on_progress=cast(
+                        "Callable[[], None]",
+                        lambda counter=counter, done=done_before: progress.advance(
+                            loader.rows - rows_before, done + counter.bytes_read
+                        ),
                     ),
                 ):
                     if node.tag not in elements:

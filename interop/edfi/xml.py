@@ -151,7 +151,7 @@ def read_head(stream: IO[bytes]) -> FileHead:
     for _event, element in etree.iterparse(stream, events=("start",), huge_tree=True):
         qname = etree.QName(element)
         return FileHead(root=qname.localname, namespace=qname.namespace or "")
-    raise etree.XMLSyntaxError("The file holds no XML element", None, 1, 1)  # type: ignore[call-arg]
+    raise etree.XMLSyntaxError("The file holds no XML element", None, 1, 1)
 
 
 def iter_top_elements(
@@ -187,4 +187,4 @@ def iter_top_elements(
                 on_progress()
         element.clear()
         while element.getprevious() is not None:
-            del root[0]  # type: ignore[index]
+            del root[0]  # type: ignore[union-attr]  # root is set by the first "start" event

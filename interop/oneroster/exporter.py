@@ -14,9 +14,12 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from assessments.models import Assessment, AssessmentItem, ItemKind, Score, ScoreStatus
 from interop.oneroster import schema
@@ -39,6 +42,9 @@ from students.models import (
     Student,
     StudentSchoolMembership,
 )
+
+if TYPE_CHECKING:
+    from students.models import Guardian, SourcedRecord
 
 SESSION_TYPES = {kind: name for name, kind in schema.SESSION_TYPES.items()}
 GRADES = {code: grade for grade, code in GRADE_CODES.items()}
@@ -68,7 +74,7 @@ GUARDIAN_ROLES = {
     Relationship.FATHER: "parent",
     Relationship.OTHER: "parent",
 }
-SCORE_STATUSES = {
+SCORE_STATUSES: dict[str, str] = {
     ScoreStatus.SCORED: "fully graded",
     ScoreStatus.LATE: "fully graded",
     ScoreStatus.EXEMPT: "exempt",
@@ -85,16 +91,18 @@ def _sid(prefix: str, source_id: str, pk: int) -> str:
     return source_id or f"trellis-{prefix}-{pk}"
 
 
-def _ids(model, prefix: str, queryset=None) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def _ids(
+    model: type[SourcedRecord], prefix: str, queryset: QuerySet[SourcedRecord] | None = None
+) -> dict[int, str]:
     rows = (queryset if queryset is not None else model.objects).values_list("pk", "source_id")
     return {pk: _sid(prefix, source_id, pk) for pk, source_id in rows.iterator(chunk_size=10000)}
 
 
-def _date(value) -> str:  # type: ignore[no-untyped-def]
+def _date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _stamp(value) -> str:  # type: ignore[no-untyped-def]
+def _stamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.000Z") if value else ""
 
 
@@ -102,7 +110,7 @@ def _bool(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def _decimal(value) -> str:  # type: ignore[no-untyped-def]
+def _decimal(value: Decimal | None) -> str:
     if value is None:
         return ""
     text = format(value.normalize(), "f")
@@ -259,7 +267,7 @@ class _Writer:
         method = getattr(self, f"file_{name}", None)
         return method() if method is not None else None
 
-    def _common(self, source_id: str, updated_at) -> dict:  # type: ignore[no-untyped-def]
+    def _common(self, source_id: str, updated_at: datetime | None) -> dict:
         return {"sourcedId": source_id, "status": "active", "dateLastModified": _stamp(updated_at)}
 
     def file_orgs(self) -> Iterator[dict]:
@@ -349,7 +357,7 @@ class _Writer:
             found[owner].setdefault(column, contact.value)
         return found
 
-    def _people(self) -> Iterator[tuple[str, object, str, list]]:
+    def _people(self) -> Iterator[tuple[str, Student | Staff | Guardian, str, list]]:
         """(kind, record, primary role, [(role, org sid, begin, end)]) for every exported user."""
         student_schools: dict[int, list] = defaultdict(list)
         for membership in self.memberships.order_by("pk").iterator(chunk_size=10000):
@@ -583,7 +591,7 @@ class _Writer:
                 "learningObjectiveId": code,
             }
 
-    def _scores(self, *, items: bool):  # type: ignore[no-untyped-def]
+    def _scores(self, *, items: bool) -> QuerySet[Score]:
         return Score.objects.filter(
             student_assessment__assessment_id__in=list(self.assessments),
             student_id__in=list(self.students),

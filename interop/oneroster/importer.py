@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypedDict, cast
+
+from django.db import models
 
 from accounts.services import derived_access_sync
 from assessments.models import (
@@ -114,6 +116,13 @@ SCORE_STATUS = {
 }
 # A result's flags, in the order _score_status reads them.
 RESULT_FLAGS = ("inProgress", "incomplete", "late", "missing")
+
+
+class SourceScope(TypedDict):
+    """The keyword arguments source_id_map takes for this import's rows."""
+
+    district_id: int | None
+    source_system: str
 
 
 class ResultFields(NamedTuple):
@@ -324,7 +333,15 @@ class OneRosterImport:
             deactivated=result.deactivated,
         )
 
-    def upsert(self, model, entity: str, fields, rows, *, bulk: bool) -> UpsertResult:  # type: ignore[no-untyped-def]
+    def upsert(
+        self,
+        model: type[models.Model],
+        entity: str,
+        fields: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        bulk: bool,
+    ) -> UpsertResult:
         result = sourced_upsert(
             model,
             fields=fields,
@@ -394,7 +411,8 @@ class OneRosterImport:
         must be the chosen one, or belong to no district yet. True when the district row may be
         upserted (the chosen district came from OneRoster); a district from another source keeps
         its identity and is used as it is."""
-        target = District.objects.get(pk=self.context.district_id)
+        # Called only when the context names a district.
+        target = District.objects.get(pk=cast(int, self.context.district_id))
         holder = (
             District.objects.filter(source_system=SOURCE_SYSTEM, source_id=row.sourced_id)
             .values_list("pk", flat=True)
@@ -434,7 +452,7 @@ class OneRosterImport:
         )
 
     def load_maps(self) -> None:
-        scope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+        scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
         self.schools = source_id_map(School, **scope)
         self.sessions = source_id_map(AcademicSession, **scope)
         self.courses = source_id_map(Course, **scope)
@@ -443,7 +461,8 @@ class OneRosterImport:
         self.staff = source_id_map(Staff, **scope)
         self.guardians = source_id_map(Guardian, **scope)
         self.assessments = source_id_map(Assessment, **scope)
-        district_source = District.objects.filter(pk=self.district_id).values_list(
+        # The maps are loaded once the district is known.
+        district_source = District.objects.filter(pk=cast(int, self.district_id)).values_list(
             "source_id", flat=True
         )
         self.other_orgs = set(district_source)
@@ -569,7 +588,7 @@ class OneRosterImport:
                 links.append((self.sessions[child], parent_id))
         self.link_parents(AcademicSession, links)
 
-    def link_parents(self, model, links: list[tuple[int, int]]) -> None:  # type: ignore[no-untyped-def]
+    def link_parents(self, model: type[AcademicSession], links: list[tuple[int, int]]) -> None:
         """Self references, set once every row exists (a parent may come after its child)."""
         current = dict(
             model.objects.filter(pk__in=[child for child, _ in links]).values_list(
@@ -772,7 +791,7 @@ class OneRosterImport:
         self.upsert(
             Guardian, "guardians", ("source_id", *person, "is_active"), people.guardians, bulk=bulk
         )
-        scope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+        scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
         self.students = source_id_map(Student, **scope)
         self.staff = source_id_map(Staff, **scope)
         self.guardians = source_id_map(Guardian, **scope)
@@ -946,7 +965,7 @@ class OneRosterImport:
         owners = {"student": self.students, "guardian": self.guardians, "staff": self.staff}
         rows = []
         for source_id, owner, person, kind, label, value, active in people.contacts:
-            ids = {"student": None, "guardian": None, "staff": None}
+            ids: dict[str, int | None] = {"student": None, "guardian": None, "staff": None}
             ids[owner] = owners[owner][person]
             rows.append(
                 (
@@ -1360,7 +1379,8 @@ class OneRosterImport:
         codes = {code for code, _ in objectives}
         found: dict[str, int] = {}
         for pk, code in (
-            Standard.objects.filter(district_id=self.district_id, code__in=codes)
+            # The gradebook is read once the district is known.
+            Standard.objects.filter(district_id=cast(int, self.district_id), code__in=codes)
             .order_by("pk")
             .values_list("pk", "code")
         ):
@@ -1380,7 +1400,7 @@ class OneRosterImport:
             self.count("standards", result)
             found.update(
                 Standard.objects.filter(
-                    district_id=self.district_id, code__in=list(created)
+                    district_id=cast(int, self.district_id), code__in=list(created)
                 ).values_list("code", "pk")
             )
         self.report.count("standards", unchanged=len(codes) - len(created))
@@ -1583,7 +1603,7 @@ class OneRosterImport:
     def check_results_exist(self, objectives: dict) -> None:
         known = set(
             Score.objects.filter(
-                district_id=self.district_id,
+                district_id=cast(int, self.district_id),  # results are read once it is known
                 source_system=SOURCE_SYSTEM,
                 source_id__in=list(objectives),
                 item__isnull=True,

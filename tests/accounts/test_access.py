@@ -90,8 +90,10 @@ def test_the_admin_form_says_why_a_scope_is_refused(client, world: World) -> Non
 
 
 def test_a_principal_of_another_districts_school_gets_404(client, world: World) -> None:
-    far_school = factories.SchoolFactory(district=world.other_district, name="Far Elementary")
-    far_principal = factories.UserFactory()
+    far_school = factories.SchoolFactory.create(
+        district=world.other_district, name="Far Elementary"
+    )
+    far_principal = factories.UserFactory.create()
     role_grant(user=far_principal, role=Role.PRINCIPAL, school=far_school)
     client.force_login(far_principal)
     assert client.get(_url("students:school_detail", far_school.pk)).status_code == 200
@@ -175,7 +177,7 @@ def test_a_user_whose_last_grant_ends_is_signed_out(client, world: World) -> Non
 
 
 def test_a_substitutes_access_opens_and_closes_on_its_dates(client, world: World) -> None:
-    substitute = factories.UserFactory(full_name="Sam Substitute")
+    substitute = factories.UserFactory.create(full_name="Sam Substitute")
     begin, end = dt.date(2027, 2, 1), dt.date(2027, 2, 14)
     membership = substitute_grant(
         acting_user=world.principal,
@@ -211,7 +213,7 @@ def test_a_substitutes_access_opens_and_closes_on_its_dates(client, world: World
 
 
 def test_only_the_principal_or_district_staff_give_a_substitute_access(world: World) -> None:
-    substitute = factories.UserFactory()
+    substitute = factories.UserFactory.create()
     for refused in (world.teacher, world.other_principal, world.parent, world.outsider):
         with pytest.raises(GrantRefused):
             substitute_grant(
@@ -445,7 +447,7 @@ def _grant_form(world: World, email: str, begin: dt.date, end: dt.date) -> dict:
 def test_a_principal_gives_and_ends_a_substitutes_access_on_the_school_page(
     client, world: World
 ) -> None:
-    substitute = factories.UserFactory(email="sub@example.test")
+    substitute = factories.UserFactory.create(email="sub@example.test")
     today = timezone.localdate()
     url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
     client.force_login(world.principal)
@@ -474,7 +476,7 @@ def test_a_principal_gives_and_ends_a_substitutes_access_on_the_school_page(
 
 
 def test_a_grant_that_has_begun_ends_yesterday_when_ended(client, world: World) -> None:
-    substitute = factories.UserFactory()
+    substitute = factories.UserFactory.create()
     today = timezone.localdate()
     grant = role_grant(
         user=substitute,
@@ -505,7 +507,7 @@ def test_a_grant_that_has_begun_ends_yesterday_when_ended(client, world: World) 
 def test_the_substitute_form_names_what_is_wrong(
     client, world: World, change: dict, message: str
 ) -> None:
-    factories.UserFactory(email="sub@example.test")
+    factories.UserFactory.create(email="sub@example.test")
     client.force_login(world.principal)
     url = reverse("students:school_substitutes", kwargs={"pk": world.school.pk})
     data = {**_grant_form(world, "sub@example.test", dt.date(2027, 2, 1), dt.date(2027, 2, 5))}
@@ -517,9 +519,9 @@ def test_the_substitute_form_names_what_is_wrong(
 
 
 def test_a_section_of_another_school_or_a_forged_grant_id_is_refused(client, world: World) -> None:
-    factories.UserFactory(email="sub@example.test")
+    factories.UserFactory.create(email="sub@example.test")
     elsewhere = role_grant(
-        user=factories.UserFactory(),
+        user=factories.UserFactory.create(),
         role=Role.TEACHER,
         section=world.other_school_section,
         begin_date=dt.date(2027, 2, 1),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 import time_machine
 
-from accounts.models import Role, RoleMembership
+from accounts.models import Role, RoleMembership, User
 from students.models import Enrollment, GuardianRelationship, SectionAssignment
 from tests.conftest import World
 from tests.test_url_permissions import CASES, _url
@@ -33,7 +33,10 @@ def _date_enrollment(world: World, **dates: dt.date) -> None:
 
 def _date_membership(role: str) -> Callable[..., None]:
     def date_it(world: World, **dates: dt.date) -> None:
-        users = {Role.PRINCIPAL: world.principal, Role.DISTRICT_STAFF: world.district_staff}
+        users: dict[str, User] = {
+            Role.PRINCIPAL: world.principal,
+            Role.DISTRICT_STAFF: world.district_staff,
+        }
         RoleMembership.objects.filter(user=users[role], role=role).update(**dates)
 
     return date_it
@@ -62,7 +65,7 @@ GRANTING_ROWS: dict[str, list[tuple[str, Callable[..., None], Callable[[str], bo
 
 
 def _pages(role: str, world: World) -> list[tuple[str, object]]:
-    pages = []
+    pages: list[tuple[str, object]] = []
     for name, case in sorted(CASES.items()):
         if not case.needs_login or name == "home":
             continue

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _new_guardian(world: World, **flags: object) -> GuardianRelationship:
-    guardian = factories.GuardianFactory(district=world.district)
+    guardian = factories.GuardianFactory.create(district=world.district)
     return GuardianRelationship.objects.create(
         district=world.district,
         guardian=guardian,
@@ -65,7 +65,7 @@ def test_portal_access_is_never_assumed_from_the_relationship(world: World) -> N
     relationship = _new_guardian(
         world, has_educational_rights=True, custodial=True, lives_with=True
     )
-    user = factories.UserFactory(guardian_record=relationship.guardian)
+    user = factories.UserFactory.create(guardian_record=relationship.guardian)
     derived_access_sync()
     assert not students_visible_to(user).exists()
     relationship.portal_access = True
@@ -176,7 +176,7 @@ def test_a_person_can_hold_several_roles(world: World) -> None:
     # The teacher is also a parent of a child in another school.
     relationship = GuardianRelationship.objects.create(
         district=world.district,
-        guardian=factories.GuardianFactory(district=world.district),
+        guardian=factories.GuardianFactory.create(district=world.district),
         student=world.other_school_student,
         relationship=Relationship.MOTHER,
         portal_access=True,

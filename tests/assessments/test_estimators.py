@@ -4,6 +4,7 @@ the learned model's features, fallbacks, persistence and recompute-from-scratch.
 import json
 import math
 import random
+from typing import cast
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_registry_names_every_canvas_method():
         "highest",
         "average",
     }
-    assert canvas_method("n_mastery", n=2).n == 2
+    assert cast(NMastery, canvas_method("n_mastery", n=2)).n == 2
     with pytest.raises(ValueError, match="unknown Canvas method"):
         canvas_method("median")
 
@@ -319,7 +320,7 @@ def test_fit_recovers_item_difficulty_order(fitted_tracer):
     generator = random.Random(1)
     difficulty = {f"{skill}{index}": generator.gauss(0, 1) for skill in "ABC" for index in range(8)}
     items = sorted(difficulty)
-    by_truth = sorted(items, key=difficulty.get)
+    by_truth = sorted(items, key=difficulty.__getitem__)
     by_fit = sorted(items, key=lambda item: -fitted_tracer.weights[f"item={item}"])
     # Spearman rank correlation between true easiness and fitted item weight.
     rank_fit = {item: rank for rank, item in enumerate(by_fit)}

@@ -100,6 +100,7 @@ def test_a_new_score_updates_incrementally_and_matches_the_replay() -> None:
     _recompute_all()
     tracer = LogisticTracer.from_json(MasteryModelFit.objects.get(is_active=True).parameters)
     estimate = MasteryEstimate.objects.order_by("pk").first()
+    assert estimate is not None
     standard = estimate.standard
     before = estimate.probability
     state_before = LearnerState.objects.get(student_id=estimate.student_id)
@@ -128,6 +129,7 @@ def test_a_late_score_rebuilds_the_student_and_the_pair_in_date_order() -> None:
     _recompute_all()
     tracer = LogisticTracer.from_json(MasteryModelFit.objects.get(is_active=True).parameters)
     estimate = MasteryEstimate.objects.order_by("pk").first()
+    assert estimate is not None
 
     # Dated before everything the estimate already reflects.
     result = _new_score(
@@ -155,8 +157,9 @@ def test_a_refit_rebuilds_every_estimate_under_the_new_parameters(
     first_fit = MasteryModelFit.objects.get(is_active=True)
 
     # More evidence, then a refit: the fit enqueues the district's estimates (eager here).
-    student = factories.StudentFactory(district_id=district_id)
+    student = factories.StudentFactory.create(district_id=district_id)
     standard = Standard.objects.filter(district_id=district_id).first()
+    assert standard is not None
     _new_score(district_id, student.pk, standard, dt.date(2026, 12, 2), 1)
     with django_capture_on_commit_callbacks(execute=True):
         mastery_model_fit(district_id=district_id)

@@ -2,6 +2,7 @@ import datetime as dt
 import json
 import random
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _simulated_district(students: int = 100) -> int:
     rng = random.Random(7)
-    district = factories.DistrictFactory()
+    district = factories.DistrictFactory.create()
     standards = [
         Standard.objects.create(district=district, code=f"SIM.{n}", subject="Mathematics")
         for n in range(3)
@@ -32,7 +33,7 @@ def _simulated_district(students: int = 100) -> int:
         assessments.append(assessment)
     inputs = []
     for _ in range(students):
-        student = factories.StudentFactory(district=district)
+        student = factories.StudentFactory.create(district=district)
         ability = rng.gauss(0, 1.2)
         for week, assessment in enumerate(assessments):
             p = 1 / (1 + pow(2.718, -(ability + 0.25 * week - 1)))
@@ -41,7 +42,7 @@ def _simulated_district(students: int = 100) -> int:
                     student_id=student.pk,
                     assessment_id=assessment.pk,
                     points=Decimal(int(rng.random() < p)),
-                    scored_on=assessment.due_on,
+                    scored_on=cast(dt.date, assessment.due_on),  # every quiz has a due date
                 )
             )
     scores_record(scores=inputs, enqueue=False)

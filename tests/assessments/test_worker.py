@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import pytest
 
@@ -92,6 +93,7 @@ def test_the_sweep_catches_up_after_a_worker_is_killed_mid_batch() -> None:
             timeout=60,
         )
     assert set(MasteryEstimate.objects.values_list("evidence_count", flat=True)) == {1}
-    assert {round(p, 6) for p in MasteryEstimate.objects.values_list("probability", flat=True)} == {
-        0.6
-    }
+    assert {
+        round(cast(float, p), 6)
+        for p in MasteryEstimate.objects.values_list("probability", flat=True)
+    } == {0.6}

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Response,
+    ViewportSize,
+    sync_playwright,
+)
 
 from accounts.models import User
 from tests.conftest import PASSWORD
@@ -27,8 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-LAPTOP = {"width": 1366, "height": 768}
-TABLET = {"width": 820, "height": 1180}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 SCREENSHOT_DIR = BROWSER_TESTS_DIR.parents[1] / "test-artifacts" / "screenshots"
 SKIP_REASON = (

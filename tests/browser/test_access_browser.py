@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from accounts.models import RoleMembership
 from tests import factories
@@ -17,7 +17,7 @@ from tests.browser.conftest import LAPTOP, SCREENSHOT_DIR
 from tests.conftest import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PHONE = {"width": 360, "height": 780}
+PHONE: ViewportSize = {"width": 360, "height": 780}
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def assert_no_axe_violations_at_both_widths(page: Page, name: str) -> None:
 def test_a_principal_gives_a_substitute_two_weeks_from_the_keyboard(
     page: Page, log_in, world: World, page_problems
 ) -> None:
-    factories.UserFactory(email="sub@example.test", full_name="Sam Substitute")
+    factories.UserFactory.create(email="sub@example.test", full_name="Sam Substitute")
     log_in(world.principal)
     page.goto(f"/schools/{world.school.pk}/")
     link = page.get_by_role("link", name="Substitutes and temporary access")

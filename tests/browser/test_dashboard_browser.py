@@ -62,7 +62,7 @@ def demo_section(world: World) -> list[Standard]:
     quizzes and a unit test, with learning that differs by student."""
     today = timezone.localdate()
     for index in range(STUDENTS - 2):
-        student = factories.StudentFactory(
+        student = factories.StudentFactory.create(
             district=world.district,
             first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
             last_name=LAST_NAMES[index % len(LAST_NAMES)] + ("" if index < 10 else "-Lee"),

@@ -48,6 +48,7 @@ def assert_no_browser_problems(page_problems) -> None:
 
 def test_login_page(page: Page, screenshot: Screenshot, page_problems) -> None:
     response = page.goto("/accounts/login/")
+    assert response is not None  # goto returns None only for same-document navigations
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Trellis")

@@ -3,6 +3,7 @@ what it shows (a recomputed score, an override set or cleared, a student who lef
 student), and never in place of the access check or the access log."""
 
 import datetime as dt
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -36,7 +37,7 @@ CACHED = {
 
 
 @pytest.fixture(autouse=True)
-def grid_cache():  # type: ignore[no-untyped-def]
+def grid_cache() -> Iterator[None]:
     with override_settings(CACHES=CACHED):
         from django.core.cache import caches
 

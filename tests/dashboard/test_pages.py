@@ -348,7 +348,7 @@ def _grow(world: World, students: int, standards: int) -> None:
         )
         assessment.standards.add(standard)
     for _ in range(students):
-        student = factories.StudentFactory(district=world.district)
+        student = factories.StudentFactory.create(district=world.district)
         Enrollment.objects.create(district=world.district, student=student, section=world.section)
         StudentSchoolMembership.objects.create(
             district=world.district, student=student, school=world.school, grade_level="04"
@@ -443,6 +443,7 @@ def test_the_changes_endpoint_reports_a_saved_score(
     with django_capture_on_commit_callbacks(execute=True):
         scores_record(scores=[score(world, world.student, "10", 0)], acting_user=world.teacher)
     estimate = MasteryEstimate.objects.get(student=world.student, standard=world.standard)
+    assert estimate.computed_at is not None
     assert estimate.computed_at >= since and estimate.pending_since is None
     answer = client.get(url, {"since": first["checked_at"]}).json()
     assert answer["changes"] == [
@@ -667,15 +668,15 @@ def test_profile_has_tabs_mastery_scores_and_test_results(client, world: World) 
     client.force_login(world.teacher)
     response = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
     page = response.content.decode()
-    for tab in ("Record", "Attendance &amp; discipline", "Assessments", "Grades"):
-        assert f">{tab}</button>" in page
+    for tab_label in ("Record", "Attendance &amp; discipline", "Assessments", "Grades"):
+        assert f">{tab_label}</button>" in page
     assert ">IEP<" in page  # the header's program badges, and the record tab
     assert 'id="record-heading"' in page and world.section.title in page
     # The other tabs come when opened: each says where it is fetched from, and without the
     # script each is a link to the page that shows it.
-    for tab in ("attendance", "assessments", "grades"):
-        assert f'data-src="{profile_tab_url(world.student, tab)}"' in page
-        assert f'href="?tab={tab}#{tab}"' in page
+    for tab_name in ("attendance", "assessments", "grades"):
+        assert f'data-src="{profile_tab_url(world.student, tab_name)}"' in page
+        assert f'href="?tab={tab_name}#{tab_name}"' in page
     assert "Fall Interim" not in page and "No grades recorded." not in page
 
     def tab(name: str) -> str:

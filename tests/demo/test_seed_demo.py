@@ -100,6 +100,7 @@ def test_the_district_has_the_stated_shape_and_ratios(students: int) -> None:
     assert levels[SchoolLevel.HIGH] >= 1
     assert sum(levels.values()) == max(3, round(students / 570))
     elementary = School.objects.filter(level=SchoolLevel.ELEMENTARY).first()
+    assert elementary is not None
     assert elementary.grade_levels == ["KG", "01", "02", "03", "04", "05"]
 
     # About 15 students per teacher.
@@ -229,6 +230,7 @@ def test_records_are_sourced_and_contacts_encrypted_at_rest() -> None:
         assert set(model.objects.values_list("source_system", flat=True)) == {"demo"}
         assert not model.objects.filter(source_id="").exists()
     contact = ContactDetail.objects.filter(kind=ContactKind.EMAIL, guardian__isnull=False).first()
+    assert contact is not None
     assert contact.value.endswith(("@example.com", "@example.net", "@example.org"))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -254,11 +256,13 @@ def test_the_same_seed_builds_the_same_district_and_running_twice_duplicates_not
     assert District.objects.filter(source_system="demo").count() == 1
 
     # Somebody looked at a student: the access log outlives the reset.
+    looked_at = Student.objects.first()
+    assert looked_at is not None
     access_log_record(
         actor=User.objects.get(email=DEMO_LOGINS["teacher"]),
         role=Role.TEACHER,
         what="student record",
-        students=[Student.objects.first()],
+        students=[looked_at],
     )
     seed(students=300, seed=SEED, reset=True)
     assert fingerprint() == built
@@ -289,11 +293,14 @@ def test_the_demo_logins_sign_in_and_see_their_own(client) -> None:
     teacher_sections = Section.objects.filter(assignments__staff=teacher.staff_record_id)
     assert teacher_sections.count() >= 2
     assert set(sections_visible_to(teacher)) >= set(teacher_sections)
-    school = teacher_sections.first().school
+    first_section = teacher_sections.first()
+    assert first_section is not None
+    school = first_section.school
     assert school.level in (SchoolLevel.ELEMENTARY, SchoolLevel.MIDDLE)
     assert RoleMembership.objects.filter(
         user=principal, role=Role.PRINCIPAL, school=school
     ).exists()
+    assert principal.staff_record is not None
     assert principal.staff_record.kind == StaffKind.ADMINISTRATOR
     assert StaffSchoolAssignment.objects.filter(
         staff=principal.staff_record, school=school, position="Principal"
@@ -310,9 +317,9 @@ def test_the_demo_logins_sign_in_and_see_their_own(client) -> None:
     assert set(students_visible_to(parent).values_list("pk", flat=True)) == children
     taught = Enrollment.objects.filter(student_id__in=children, section__in=teacher_sections)
     assert taught.exists()
-    assert taught.first().student_id in set(
-        students_visible_to(teacher).values_list("pk", flat=True)
-    )
+    first_taught = taught.first()
+    assert first_taught is not None
+    assert first_taught.student_id in set(students_visible_to(teacher).values_list("pk", flat=True))
 
 
 def test_too_few_students_is_refused() -> None:

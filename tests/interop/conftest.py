@@ -4,7 +4,7 @@ import command run as a user runs it, and a snapshot of every table an import wr
 import csv
 import io
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Model
 
 from assessments.models import (
     Assessment,
@@ -26,7 +27,7 @@ from students import models as sm
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-WRITTEN_MODELS = [
+WRITTEN_MODELS: list[type[Model]] = [
     sm.District,
     sm.School,
     sm.AcademicSession,
@@ -51,10 +52,13 @@ WRITTEN_MODELS = [
 ]
 
 
-def db_snapshot() -> dict[str, list[dict]]:
+def db_snapshot() -> dict[str, list[Mapping[str, object]]]:
     """Every row (every column, timestamps included) of every table an import writes."""
-    snapshot = {
-        model.__name__: list(model.objects.order_by("pk").values()) for model in WRITTEN_MODELS
+    snapshot: dict[str, list[Mapping[str, object]]] = {
+        # `_default_manager` is `objects` (each of these models has only that manager); mypy's
+        # `type[Model]` has no `objects`.
+        model.__name__: list(model._default_manager.order_by("pk").values())
+        for model in WRITTEN_MODELS
     }
     snapshot["assessment_standards"] = list(
         Assessment.standards.through.objects.order_by("pk").values()

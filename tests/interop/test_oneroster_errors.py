@@ -2,6 +2,7 @@
 the database is exactly as it was (each test imports the valid set first, then a broken one)."""
 
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ def imported() -> dict:
     return db_snapshot()
 
 
-def assert_rejected(folder, imported: dict, *expected: tuple) -> list[dict]:  # type: ignore[no-untyped-def]
+def assert_rejected(folder: Path, imported: dict, *expected: tuple) -> list[dict]:
     outcome = run_import(folder)
     assert outcome.exit_code == 1
     assert not outcome.report["ok"]

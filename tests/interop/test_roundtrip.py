@@ -4,6 +4,8 @@ is conformant: every file in the standard's column order, declared in the manife
 import csv
 import io
 import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -24,9 +26,9 @@ from tests.interop.conftest import FIXTURES, run_import
 pytestmark = pytest.mark.django_db
 
 
-def records(*, gradebook: bool = True) -> dict[str, set]:
+def records(*, gradebook: bool = True) -> dict[str, set[Any]]:
     """What the district holds, by natural keys (no primary keys or timestamps)."""
-    found = {
+    found: dict[str, set[Any]] = {
         "district": set(sm.District.objects.values_list("source_id", "name", "nces_id")),
         "schools": set(sm.School.objects.values_list("source_id", "name", "school_number")),
         "sessions": set(
@@ -202,7 +204,7 @@ def wipe() -> None:
     sm.District.objects.all().delete()
 
 
-def export(tmp_path, version: str = "1.2", *args: str):  # type: ignore[no-untyped-def]
+def export(tmp_path: Path, version: str = "1.2", *args: str) -> Path:
     out = tmp_path / f"export-{version}.zip"
     call_command("export_oneroster", str(out), "--version", version, *args, stdout=io.StringIO())
     return out

@@ -3,11 +3,15 @@ real worker in test_import_worker.py) and the run page shows the report."""
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http.response import HttpResponseBase
+from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from interop.models import ImportRun, ImportStatus
 from students.models import Student
@@ -26,10 +30,12 @@ def zipped(folder: Path, name: str = "export.zip") -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def upload(client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def upload(
+    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> Callable[..., HttpResponseBase]:
     """POST an upload as district staff; the task enqueued on commit runs (eagerly) after."""
 
-    def post(world: World, file: SimpleUploadedFile, **extra):  # type: ignore[no-untyped-def]
+    def post(world: World, file: SimpleUploadedFile, **extra: str) -> HttpResponseBase:
         client.force_login(world.district_staff)
         data = {"district": world.district.pk, "format": "oneroster", "upload": file, **extra}
         with django_capture_on_commit_callbacks(execute=True):
@@ -144,7 +150,7 @@ def test_other_district_staff_cannot_see_a_run(client, upload, world: World) -> 
     from tests import factories
 
     run = ImportRun.objects.create(district=world.district, format="oneroster")
-    stranger = factories.UserFactory()
+    stranger = factories.UserFactory.create()
     role_grant(user=stranger, role=Role.DISTRICT_STAFF, district=world.other_district)
     client.force_login(stranger)
     assert client.get(reverse("interop:import_run", kwargs={"pk": run.pk})).status_code == 404

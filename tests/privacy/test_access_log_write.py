@@ -111,7 +111,7 @@ def test_postgresql_writes_the_rows_bulk_create_writes(
         (world.principal.pk, "", "p@example.org"),
         (None, "app", "app"),
     ):
-        shared = {
+        shared: dict[str, object] = {
             "at": AT,
             "actor_user_id": actor_user_id,
             "actor_app": actor_app,

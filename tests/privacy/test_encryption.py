@@ -19,7 +19,7 @@ def _raw_values(table: str, column: str) -> list[str]:
 
 
 def _guardian_email(value: str = "Rosa.Parks@Example.org") -> ContactDetail:
-    guardian = factories.GuardianFactory()
+    guardian = factories.GuardianFactory.create()
     return ContactDetail.objects.create(
         district=guardian.district, guardian=guardian, kind=ContactKind.EMAIL, value=value
     )
@@ -27,7 +27,7 @@ def _guardian_email(value: str = "Rosa.Parks@Example.org") -> ContactDetail:
 
 def test_round_trip_and_no_plaintext_in_raw_columns() -> None:
     contact = _guardian_email()
-    student = factories.StudentFactory()
+    student = factories.StudentFactory.create()
     ContactDetail.objects.create(
         district=student.district,
         student=student,
@@ -52,7 +52,7 @@ def test_keyed_hash_finds_a_guardian_by_email_whatever_the_case() -> None:
 
 
 def test_bulk_create_hashes_and_encrypts_too() -> None:
-    guardian = factories.GuardianFactory()
+    guardian = factories.GuardianFactory.create()
     ContactDetail.objects.bulk_create(
         [
             ContactDetail(

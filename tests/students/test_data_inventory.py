@@ -23,6 +23,7 @@ from students.models import (
     ProgramParticipation,
     School,
     Section,
+    SourcedRecord,
     Staff,
     Student,
 )
@@ -56,7 +57,7 @@ def inventory_json() -> dict[str, int]:
     return json.loads(lines[-1])
 
 
-def active(model: type) -> int:
+def active(model: type[SourcedRecord] | type[User]) -> int:
     return model.objects.filter(is_active=True).count()
 
 
@@ -70,7 +71,7 @@ def test_json_is_one_last_line_of_integer_counts_matching_the_database(world: Wo
     ProgramParticipation.objects.create(
         district=world.district, student=world.student, program="iep"
     )
-    factories.AcademicSessionFactory(district=world.district)
+    factories.AcademicSessionFactory.create(district=world.district)
     Course.objects.create(district=world.district, title="Math 4")
 
     stdout = io.StringIO()
@@ -106,11 +107,11 @@ def test_json_is_one_last_line_of_integer_counts_matching_the_database(world: Wo
 
 def test_inactive_records_are_not_counted(world: World) -> None:
     before = inventory_json()
-    factories.StudentFactory(district=world.district, is_active=False)
-    factories.GuardianFactory(district=world.district, is_active=False)
-    factories.StaffFactory(district=world.district, is_active=False)
-    factories.SchoolFactory(district=world.district, is_active=False)
-    factories.SectionFactory(school=world.school, is_active=False)
+    factories.StudentFactory.create(district=world.district, is_active=False)
+    factories.GuardianFactory.create(district=world.district, is_active=False)
+    factories.StaffFactory.create(district=world.district, is_active=False)
+    factories.SchoolFactory.create(district=world.district, is_active=False)
+    factories.SectionFactory.create(school=world.school, is_active=False)
     Enrollment.objects.filter(student=world.classmate).update(is_active=False)
     GuardianRelationship.objects.filter(student=world.classmate).update(is_active=False)
     User.objects.filter(pk=world.outsider.pk).update(is_active=False)

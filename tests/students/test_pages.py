@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def _grow_roster(world: World, extra: int) -> None:
     for _ in range(extra):
-        student = factories.StudentFactory(district=world.district)
+        student = factories.StudentFactory.create(district=world.district)
         Enrollment.objects.create(district=world.district, student=student, section=world.section)
         StudentSchoolMembership.objects.create(
             district=world.district, student=student, school=world.school, grade_level="04"
@@ -68,6 +68,7 @@ def test_student_page_shows_contacts_to_staff_and_guardian_but_not_other_guardia
         district=world.district, student=world.student, kind="address", value="12 Birch Lane"
     )
     other_guardian = world.other_parent.guardian_record
+    assert other_guardian is not None
     ContactDetail.objects.create(
         district=world.district, guardian=world.guardian, kind="phone", value="720-555-0199"
     )

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from accounts.services import InvitationError, invitation_create
@@ -10,13 +11,13 @@ from students.models import Guardian
 class Command(BaseCommand):
     help = "Invite a guardian (with portal access, not contact-restricted) to create a login."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("guardian_id", type=int)
         parser.add_argument("email")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
         parser.add_argument("--json", action="store_true", help="One JSON line on stdout.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         guardian = Guardian.objects.filter(pk=options["guardian_id"], is_active=True).first()
         if guardian is None:
             raise CommandError(f"No active guardian with id {options['guardian_id']}.")

@@ -1,7 +1,8 @@
 import json
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.services import mastery_model_fit
 from students.models import District
@@ -10,11 +11,11 @@ from students.models import District
 class Command(BaseCommand):
     help = "Fit the learned mastery model on each district's own scores and store its parameters."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--district", type=int, help="One district (default: every district).")
         parser.add_argument("--json", action="store_true", help="One JSON line on stdout.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         districts = District.objects.filter(is_active=True)
         if options["district"] is not None:
             districts = districts.filter(pk=options["district"])

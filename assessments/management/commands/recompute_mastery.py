@@ -4,8 +4,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +14,9 @@ from django.utils import timezone
 from assessments.engine import estimates_recompute
 from assessments.models import LearnerState, MasteryEstimate
 from students.models import Enrollment
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 BATCH = 500
 
@@ -32,7 +36,9 @@ def _recompute(ids: Sequence[int], on_batch: Callable[[int, int], None]) -> None
         on_batch(len(batch), estimates_recompute(batch))
 
 
-def _recompute_part(ids: list[int], done, changed) -> None:  # type: ignore[no-untyped-def]
+def _recompute_part(
+    ids: list[int], done: "Synchronized[int]", changed: "Synchronized[int]"
+) -> None:
     def count(batch_size: int, batch_changed: int) -> None:
         with done.get_lock():
             done.value += batch_size
@@ -57,7 +63,7 @@ def _recompute_part(ids: list[int], done, changed) -> None:  # type: ignore[no-u
 class Command(BaseCommand):
     help = "Recompute mastery estimates from the scores alone, with a progress bar on stderr."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         scope = parser.add_mutually_exclusive_group(required=True)
         scope.add_argument("--all", action="store_true", help="Every estimate of every district.")
         scope.add_argument("--section", type=int, help="The current students of one section.")
@@ -70,7 +76,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="One JSON line on stdout.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         processes = options["processes"]
         if processes < 1:
             raise CommandError("--processes must be at least 1.")

@@ -57,7 +57,11 @@ def score_grid(request: HttpRequest, pk: int, assessment_id: int) -> HttpRespons
     errors: dict[str, str] = {}
     posted: dict[str, str] = {}
     if request.method == "POST":
-        posted = {k: v for k, v in request.POST.items() if k.startswith(("score-", "status-"))}
+        posted = {
+            name: request.POST.get(name, "")
+            for name in request.POST
+            if name.startswith(("score-", "status-"))
+        }
         inputs, errors = score_inputs_from_grid(grid, posted)
         if not errors:
             result = scores_record(

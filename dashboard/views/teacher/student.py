@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from accounts.access import (
+    AnyUser,
     StudentAccess,
     can_see_section,
     student_for_user,
@@ -35,7 +36,7 @@ from students.selectors import (
 )
 
 
-def _linkable_section_ids(user: object, sections: list) -> set[int]:
+def _linkable_section_ids(user: AnyUser, sections: list[Section]) -> set[int]:
     """The student's sections whose pages this user may open (the pages check again)."""
     return {s.pk for s in sections if can_see_section(user, s)}
 

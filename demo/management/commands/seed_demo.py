@@ -1,7 +1,9 @@
 """Build the demo district: `python manage.py seed_demo [--students N] [--seed S] [--reset]`."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from demo.district import (
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         "if the demo district exists, unless --reset."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--students", type=int, default=DEFAULT_STUDENTS)
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
         parser.add_argument(
@@ -31,7 +33,7 @@ class Command(BaseCommand):
             help="Delete the demo district (not the access log) and build it again.",
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["students"] < MIN_STUDENTS:
             raise CommandError(f"--students must be at least {MIN_STUDENTS}.")
         existing = demo_district_get()

@@ -7,7 +7,7 @@ stderr. With --json, the last line on stdout is one JSON object: per entity crea
 deactivated / unchanged, notes (what was merged or not kept, and why) and errors.
 """
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -31,7 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        progress = Progress() if options["no_progress"] else TerminalProgress(self.stderr._out)
+        progress = (
+            Progress()
+            if options["no_progress"]
+            else TerminalProgress(cast(IO[str], self.stderr._out))
+        )
         report = import_execute(
             format=FORMAT,
             path=options["path"],

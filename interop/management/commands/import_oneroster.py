@@ -6,7 +6,7 @@ the last line on stdout is one JSON object: per entity created/updated/deactivat
 and errors as [{file, line, column, message}].
 """
 
-from typing import Any
+from typing import IO, Any, cast
 
 import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -55,7 +55,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        progress = Progress() if options["no_progress"] else TerminalProgress(self.stderr._out)
+        progress = (
+            Progress()
+            if options["no_progress"]
+            else TerminalProgress(cast(IO[str], self.stderr._out))
+        )
         report = import_execute(
             format="oneroster",
             path=options["path"],

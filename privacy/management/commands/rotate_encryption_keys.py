@@ -1,7 +1,8 @@
 import json
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from privacy.services import encrypted_values_rotate
 
@@ -12,11 +13,11 @@ class Command(BaseCommand):
         "key first, keep the old ones after it, run this, then drop the old keys."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--json", action="store_true", help="One JSON line on stdout.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         def progress(label: str, done: int) -> None:
             sys.stderr.write(f"\r{label}: {done} rows re-encrypted")
             sys.stderr.flush()

@@ -1,8 +1,9 @@
 """How many active records of each kind: `python manage.py data_inventory [--json]`."""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from students.inventory import inventory_counts
 
@@ -13,12 +14,12 @@ class Command(BaseCommand):
         "every access-log row. Apps add their own kinds through students.inventory."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--json", action="store_true", help="One JSON object of counts, the last line."
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         counts = inventory_counts()
         if options["json"]:
             self.stdout.write(json.dumps(counts, separators=(",", ":")))

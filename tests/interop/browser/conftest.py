@@ -29,4 +29,6 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
         if definition.baseid.rstrip("/") == "tests/browser" and running is not None:
             yield running[0]
             return
-    yield from browser_conftest.browser.__wrapped__()
+    # The fixture's own generator function: pytest's FixtureFunctionDefinition gets `__wrapped__`
+    # from functools.update_wrapper at runtime, but does not declare it.
+    yield from browser_conftest.browser.__wrapped__()  # type: ignore[attr-defined]  # set by update_wrapper

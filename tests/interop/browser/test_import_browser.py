@@ -18,7 +18,7 @@ from tests.interop.test_upload_page import zipped
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def worker():  # type: ignore[no-untyped-def]
+def worker() -> contextlib.AbstractContextManager[object]:
     """A real worker when a broker is configured; otherwise tasks run eagerly in the request."""
     return (
         celery_worker(queues="imports,mastery")

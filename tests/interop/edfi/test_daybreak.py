@@ -182,6 +182,7 @@ def test_guardians_see_only_their_children_and_restricted_ones_get_no_portal(
     daybreak: ImportReport,
 ) -> None:
     allowed = sm.GuardianRelationship.objects.filter(contact_restricted=False).first()
+    assert allowed is not None
     # The district grants portal access (an import never does), then invites.
     sm.GuardianRelationship.objects.filter(pk=allowed.pk).update(portal_access=True)
     invitation, token = invitation_create(guardian=allowed.guardian, email="parent@example.org")
@@ -195,6 +196,7 @@ def test_guardians_see_only_their_children_and_restricted_ones_get_no_portal(
     assert set(students_visible_to(user).values_list("pk", flat=True)) == children
 
     restricted = sm.GuardianRelationship.objects.filter(contact_restricted=True).first()
+    assert restricted is not None
     with pytest.raises(InvitationError, match="contact-restricted"):
         invitation_create(guardian=restricted.guardian, email="no@example.org")
 

@@ -4,6 +4,7 @@ schemas, imported into the same records as Ed-Fi 1.x."""
 import datetime as dt
 import io
 from pathlib import Path
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -44,8 +45,8 @@ def test_52_sample_imports_into_trellis(db: None) -> None:
     assert (student.first_name, student.middle_name, student.sex) == ("Lucia", "M", "female")
     section = sm.Section.objects.get()
     assert section.title == "Grade 3 Math (A)"
-    assert section.course.title == "Grade 3 Mathematics"
-    assert section.session.school_year == 2025
+    assert section.course is not None and section.course.title == "Grade 3 Mathematics"
+    assert section.session is not None and section.session.school_year == 2025
     assert set(section.enrollments.values_list("student__source_id", flat=True)) == {
         "604822",
         "604823",
@@ -98,5 +99,5 @@ def test_52_unknown_section_reference_is_an_error(db: None, tmp_path: Path) -> N
     [error] = report.errors.as_json()
     assert error["file"] == "StudentEnrollment.xml"
     assert error["column"] == "StudentSectionAssociation/SectionReference"
-    assert "unknown section" in error["message"]
+    assert "unknown section" in cast(str, error["message"])
     assert not sm.Student.objects.exists()

@@ -7,6 +7,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -108,7 +109,7 @@ def test_52_discipline(imported: ImportReport) -> None:
     assert action.disciplines == "In School Suspension"
     assert (action.length_days, action.actual_length_days) == (Decimal(1), Decimal("0.5"))
     assert action.length_difference_reason == "Term modified by district"
-    assert action.assigned_by.source_id == "T-207"
+    assert action.assigned_by is not None and action.assigned_by.source_id == "T-207"
     assert action.responsibility_school == incident.school and action.assignment_school is None
     assert list(action.students.values_list("source_id", flat=True)) == ["604823"]
 
@@ -140,7 +141,7 @@ def test_52_programs_and_cohorts(imported: ImportReport) -> None:
         "Academic Intervention",
         "School",
     )
-    assert cohort.school.source_id == "255901001"
+    assert cohort.school is not None and cohort.school.source_id == "255901001"
     assert cohort.program_name == "Young Scholars"
     membership = sm.CohortMembership.objects.get()
     assert (membership.student.source_id, membership.begin_date) == ("604822", dt.date(2024, 9, 9))
@@ -186,6 +187,7 @@ def test_52_grades_transcripts_and_gradebook(imported: ImportReport) -> None:
     )
     transcript = sm.CourseTranscript.objects.get()
     assert transcript.academic_record == record
+    assert transcript.school is not None
     assert (transcript.course.title, transcript.school.source_id) == (
         "Grade 3 Mathematics",
         "255901001",
@@ -199,7 +201,7 @@ def test_52_grades_transcripts_and_gradebook(imported: ImportReport) -> None:
         "Quiz",
         dt.date(2024, 9, 10),
     )
-    assert entry.section.section_code == "MATH-03-A"
+    assert entry.section is not None and entry.section.section_code == "MATH-03-A"
     results = {r.student.source_id: r for r in StudentAssessment.objects.filter(assessment=entry)}
     assert results["604822"].administered_on == dt.date(2024, 9, 12)
     # No DateFulfilled: the result is dated the day its entry was assigned.
@@ -210,7 +212,7 @@ def test_52_grades_transcripts_and_gradebook(imported: ImportReport) -> None:
 
 def test_52_standards_assessments_and_results(imported: ImportReport) -> None:
     child = Standard.objects.get(code="TEKS.MATH.3.2.A")
-    assert child.parent.code == "TEKS.MATH.3.2"
+    assert child.parent is not None and child.parent.code == "TEKS.MATH.3.2"
     assert (child.framework, child.subject, child.grade_levels) == (
         "Texas Essential Knowledge and Skills",
         "Mathematics",
@@ -237,6 +239,7 @@ def test_52_standards_assessments_and_results(imported: ImportReport) -> None:
 
     result = StudentAssessment.objects.get(assessment=test, student__source_id="604822")
     assert result.administered_on == dt.date(2024, 9, 5)
+    assert result.performance_level is not None
     assert result.performance_level.code == "Proficient"
     scores = {
         (s.item.code if s.item else None): (s.points, s.rubric_level)
@@ -335,7 +338,7 @@ def test_52_unknown_references_are_errors(
     # The first error names the reference; records that needed the refused one follow it.
     errors = report.errors.as_json()
     assert (errors[0]["file"], errors[0]["column"]) == (name, column), errors
-    assert message in errors[0]["message"]
+    assert message in cast(str, errors[0]["message"])
     assert {e["file"] for e in errors} == {name}
     assert not sm.Student.objects.exists()  # all or nothing
 

@@ -2,6 +2,7 @@
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -53,7 +54,10 @@ def test_bad_input_is_reported_and_changes_nothing(
     assert not report.ok
     errors = report.errors.as_json()
     assert any(
-        e["file"] == file and e["line"] == line and e["column"] == element and words in e["message"]
+        e["file"] == file
+        and e["line"] == line
+        and e["column"] == element
+        and words in cast(str, e["message"])
         for e in errors
     ), errors
     assert _counts() == loaded
@@ -74,7 +78,7 @@ def test_errors_are_all_reported_not_just_the_first(db: None, tmp_path: Path) ->
     )
     (tmp_path / "set" / "Interchange-Enrollment.xml").write_text(many)
     report = edfi_import(path=tmp_path / "set")
-    unknown = [e for e in report.errors.as_json() if "unknown student" in e["message"]]
+    unknown = [e for e in report.errors.as_json() if "unknown student" in cast(str, e["message"])]
     assert len(unknown) == 3
     assert Student.objects.count() == 0
 
@@ -97,7 +101,7 @@ def test_a_folder_without_interchange_files_is_an_error(db: None, tmp_path: Path
     (tmp_path / "readme.txt").write_text("nothing here")
     report = edfi_import(path=tmp_path)
     assert not report.ok
-    assert "no Ed-Fi interchange files" in report.errors.as_json()[0]["message"]
+    assert "no Ed-Fi interchange files" in cast(str, report.errors.as_json()[0]["message"])
 
 
 def test_upload_page_offers_and_runs_edfi(
@@ -151,5 +155,6 @@ def test_reference_data_named_by_its_full_key_is_created_with_a_warning(
     assert report.ok, report.errors.as_json()
     section = Section.objects.get(source_id="Test School|Math 1")
     assert section.session is not None and section.session.title == "Fall 2024"
+    assert section.session.school is not None
     assert section.session.school.name == "Test School"
     assert any("session 'Test School|Fall 2024' is referenced" in note for note in report.notes)

@@ -4,6 +4,7 @@ that do not."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from django.template.loader import render_to_string
@@ -94,7 +95,7 @@ def test_no_attendance_renders_an_empty_state(world: World) -> None:
 
 @pytest.fixture
 def incident(world: World) -> sm.DisciplineIncident:
-    reporter = StaffFactory(district=world.district)
+    reporter = StaffFactory.create(district=world.district)
     incident = sm.DisciplineIncident.objects.create(
         district=world.district,
         school=world.school,
@@ -150,7 +151,7 @@ def test_guardians_see_discipline_when_the_district_allows_it(
 
 
 def test_grades_and_transcripts(world: World) -> None:
-    period = AcademicSessionFactory(
+    period = AcademicSessionFactory.create(
         district=world.district,
         school=world.school,
         title="First Six Weeks",
@@ -181,8 +182,10 @@ def test_grades_and_transcripts(world: World) -> None:
         final_numeric_grade=Decimal("90"),
     )
     grades = student_grades(student_for_user(world.parent, world.student.pk))
-    assert [g.letter_grade for g in grades.grades] == ["B+"]
-    assert [t.course.title for t in grades.academic_records[0].active_transcripts] == ["Algebra I"]
+    # GradesRecord lists are typed list[object]; active_transcripts is a Prefetch to_attr.
+    assert [cast(sm.Grade, g).letter_grade for g in grades.grades] == ["B+"]
+    academic_record = cast(Any, grades.academic_records[0])
+    assert [t.course.title for t in academic_record.active_transcripts] == ["Algebra I"]
     html = render_to_string("students/profile/_grades.html", {"grades": grades})
     assert "First Six Weeks" in html and "B+" in html
     assert "Algebra I" in html and "A- (90)" in html and "cumulative GPA 3.20" in html
@@ -215,7 +218,8 @@ def test_cohorts_and_programs(world: World) -> None:
         program_name="ELL services",
     )
     context = student_cohorts_programs(student_for_user(world.teacher, world.student.pk))
-    assert [m.cohort for m in context.cohorts] == [cohort]  # the ended membership is not current
+    current = [cast(sm.CohortMembership, m).cohort for m in context.cohorts]
+    assert current == [cohort]  # the ended membership is not current
     assert [p.program for p in context.programs] == [sm.Program.ENGLISH_LEARNER]
     html = render_to_string(
         "students/profile/_cohorts_programs.html", {"cohorts_programs": context}
