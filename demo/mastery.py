@@ -25,10 +25,11 @@ the logins. Everything is drawn from the step's own random streams, so the same 
 import math
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assessments.engine import estimates_recompute
 from assessments.models import (
@@ -1075,7 +1076,7 @@ class _Planned:
 def _section_plan(
     build: "DemoBuild",
     rng: random.Random,
-    section: dict,
+    section: Mapping[str, Any],
     codes: list[str],
     weeks: list[date],
     year_weeks: int,

@@ -6,7 +6,7 @@ upsert, an active flag (records are deactivated, never silently deleted) and tim
 
 import uuid
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from privacy.fields import EncryptedTextField, KeyedHashField
 
+_Record = TypeVar("_Record", bound=models.Model)
 
-class RecordQuerySet(models.QuerySet):
-    def active(self) -> "RecordQuerySet":
+
+class RecordQuerySet(models.QuerySet[_Record]):
+    def active(self) -> "RecordQuerySet[_Record]":
         return self.filter(is_active=True)
 
 
@@ -27,7 +29,7 @@ class SourcedRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects: ClassVar[models.Manager] = RecordQuerySet.as_manager()
+    objects = RecordQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -293,10 +295,10 @@ def in_force(prefix: str = "", on: date | None = None) -> Q:
     )
 
 
-class CurrentQuerySet(RecordQuerySet):
+class CurrentQuerySet(RecordQuerySet[_Record]):
     """Rows in force today: active, and ended in the future or not at all."""
 
-    def current(self, on: date | None = None) -> "CurrentQuerySet":
+    def current(self, on: date | None = None) -> "CurrentQuerySet[_Record]":
         return self.filter(in_force(on=on))
 
 
@@ -310,7 +312,7 @@ class SectionAssignment(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
+    objects: ClassVar = CurrentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -331,7 +333,7 @@ class Enrollment(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
+    objects: ClassVar = CurrentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -427,7 +429,7 @@ class ProgramParticipation(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
+    objects: ClassVar = CurrentQuerySet.as_manager()
 
     class Meta:
         ordering = ["program", "begin_date"]
@@ -776,7 +778,7 @@ class CohortMembership(SourcedRecord):
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager] = CurrentQuerySet.as_manager()
+    objects: ClassVar = CurrentQuerySet.as_manager()
 
     class Meta:
         ordering = ["cohort", "begin_date"]

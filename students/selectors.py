@@ -4,6 +4,7 @@ student_for_user, section_for_user or school_for_user returned. Who may see what
 there alone."""
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -74,7 +75,7 @@ class StudentRecord:
 
     access: StudentView
     school_memberships: list[StudentSchoolMembership]
-    enrollments: list[Enrollment]
+    enrollments: Sequence[Enrollment]
     contacts: list[ContactDetail]
     programs: list[ProgramParticipation]
     guardian_relationships: list[GuardianRelationship]
@@ -278,7 +279,7 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
         .values_list("event_date", "category")
     )
     # One mark per day: the most notable event of the day (an absence before a tardy).
-    precedence = {
+    precedence: dict[str, int] = {
         AttendanceCategory.UNEXCUSED_ABSENCE: 5,
         AttendanceCategory.EXCUSED_ABSENCE: 4,
         AttendanceCategory.TARDY: 3,
@@ -286,7 +287,7 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
         AttendanceCategory.OTHER: 1,
         AttendanceCategory.PRESENT: 0,
     }
-    by_day: dict = {}
+    by_day: dict[date, str] = {}
     for when, category in rows:
         if when not in by_day or precedence[category] > precedence[by_day[when]]:
             by_day[when] = category
@@ -397,9 +398,9 @@ class GradesRecord:
     report cards, and academic records each with its course transcripts. (Gradebook results are
     scores: assessments.selectors.student_gradebook.)"""
 
-    grades: list[object]
-    report_cards: list[object]
-    academic_records: list[object]
+    grades: list[Grade]
+    report_cards: list[ReportCard]
+    academic_records: list[AcademicRecord]
 
 
 def student_grades(access: StudentView) -> GradesRecord:
@@ -439,7 +440,7 @@ class CohortsPrograms:
     """Context of templates/students/profile/_cohorts_programs.html (as `cohorts_programs`):
     current cohort memberships, and current programs when the viewer may see programs."""
 
-    cohorts: list[object]
+    cohorts: list[CohortMembership]
     programs: list[ProgramParticipation]
     can_see_programs: bool
 

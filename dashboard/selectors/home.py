@@ -2,6 +2,7 @@
 schools, a guardian's children. Each is scoped by accounts.access and returns plain data for the
 template, in few queries."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
@@ -71,7 +72,7 @@ def district_schools(user: AnyUser) -> list[School]:
 @dataclass(frozen=True)
 class ChildOverview:
     student: Student
-    enrollments: list[Enrollment]
+    enrollments: Sequence[Enrollment]
 
 
 def guardian_children(user: AnyUser) -> list[ChildOverview]:

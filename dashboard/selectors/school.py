@@ -1,6 +1,7 @@
 """Reads behind a school's pages (its principal and its district's staff): grade levels, sections
 and teachers, and the dated exceptions given at the school."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q
@@ -29,8 +30,8 @@ class GradeLevelCount:
 class SchoolOverview:
     school: School
     grade_levels: list[GradeLevelCount]
-    sections: list[Section]
-    teachers: list[Staff]
+    sections: Sequence[Section]
+    teachers: Sequence[Staff]
 
 
 def school_overview(school: School) -> SchoolOverview:

@@ -149,7 +149,8 @@ def student_mastery(
             purpose=r.assessment.get_purpose_display(),
             performance_level=r.performance_level.name if r.performance_level else "",
             performance_rank=r.performance_level.rank if r.performance_level else None,
-            points=next((s.points for s in r.whole_scores), None),
+            # Prefetched by _whole_scores, to this attribute.
+            points=next((s.points for s in getattr(r, "whole_scores")), None),  # noqa: B009
             max_points=r.assessment.max_points,
         )
         for r in StudentAssessment.objects.filter(

@@ -522,8 +522,8 @@ class Loader:
         self.report.count(entity, created=len(created), updated=len(to_update), unchanged=unchanged)
         result = created + saved
         if kind not in UNREFERENCED_KINDS:
-            for rec, obj in result:
-                self.ids[kind][rec.key] = obj.pk
+            for rec, written in result:
+                self.ids[kind][rec.key] = written.pk
         return result
 
     def _shared_upsert(

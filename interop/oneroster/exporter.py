@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 SESSION_TYPES = {kind: name for name, kind in schema.SESSION_TYPES.items()}
 GRADES = {code: grade for grade, code in GRADE_CODES.items()}
 SEXES = {"male": "male", "female": "female", "nonbinary": "other"}
-STAFF_ROLES = {
+STAFF_ROLES: dict[str, dict[str, str]] = {
     "1.1": {
         StaffKind.TEACHER: "teacher",
         StaffKind.AIDE: "aide",
@@ -67,7 +67,7 @@ STAFF_ROLES = {
         StaffKind.OTHER: "proctor",
     },
 }
-GUARDIAN_ROLES = {
+GUARDIAN_ROLES: dict[str, str] = {
     Relationship.GUARDIAN: "guardian",
     Relationship.OTHER_RELATIVE: "relative",
     Relationship.MOTHER: "parent",
@@ -93,7 +93,8 @@ def _sid(prefix: str, source_id: str, pk: int) -> str:
 
 def _ids(
     model: type[SourcedRecord], prefix: str, queryset: QuerySet[SourcedRecord] | None = None
-) -> dict[int, str]:
+) -> dict[int | None, str]:
+    """Each row's sourcedId by primary key (keyed so that a nullable foreign key looks up)."""
     rows = (queryset if queryset is not None else model.objects).values_list("pk", "source_id")
     return {pk: _sid(prefix, source_id, pk) for pk, source_id in rows.iterator(chunk_size=10000)}
 
@@ -334,8 +335,8 @@ class _Writer:
 
     # --- users and roles
 
-    def _contacts(self) -> dict[tuple[str, int], dict[str, str]]:
-        found: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
+    def _contacts(self) -> dict[tuple[str, int | None], dict[str, str]]:
+        found: dict[tuple[str, int | None], dict[str, str]] = defaultdict(dict)
         contacts = ContactDetail.objects.filter(
             district=self.scope.district, is_active=True
         ).order_by("-is_primary", "pk")
@@ -552,7 +553,7 @@ class _Writer:
             yield row
 
     def file_lineItems(self) -> Iterator[dict]:
-        section_info = dict(
+        section_info: dict[int | None, tuple[int, int | None]] = dict(
             (pk, (school_id, session_id))
             for pk, school_id, session_id in self.sections_qs.values_list(
                 "pk", "school_id", "session_id"

@@ -156,6 +156,7 @@ def test_the_district_has_the_stated_shape_and_ratios(students: int) -> None:
     on = date(year.school_year - 1, 9, 1)
     for membership in memberships:
         born = membership.student.birth_date
+        assert born is not None
         age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
         assert age - GRADES.index(membership.grade_level) in (5, 6)
 

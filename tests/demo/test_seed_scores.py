@@ -36,8 +36,9 @@ def test_the_demo_district_has_standards_assessments_scores_and_estimates() -> N
     assert standards.count() >= 100
     assert not standards.filter(parent__isnull=True).exists()
     for standard in standards.select_related("parent__parent"):
-        assert standard.parent.kind == StandardKind.CLUSTER
-        assert standard.parent.parent.kind == StandardKind.DOMAIN
+        cluster = standard.parent
+        assert cluster is not None and cluster.kind == StandardKind.CLUSTER
+        assert cluster.parent is not None and cluster.parent.kind == StandardKind.DOMAIN
         assert standard.source_system == "demo"
         assert (
             standard.framework
@@ -66,7 +67,7 @@ def test_the_demo_district_has_standards_assessments_scores_and_estimates() -> N
             assert 1 <= len(aligned) <= 3
             assert {s.subject for s in aligned} == {section.subject}
             assert all(section.grade_levels[0] in s.grade_levels for s in aligned)
-            assert assessment.due_on <= TODAY
+            assert assessment.due_on is not None and assessment.due_on <= TODAY
 
     interims = Assessment.objects.filter(district=district, section__isnull=True)
     assert interims.count() == 26  # 13 grades x 2 subjects

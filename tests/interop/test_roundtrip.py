@@ -63,8 +63,8 @@ def records(*, gradebook: bool = True) -> dict[str, set[Any]]:
                 s.room,
                 tuple(s.grade_levels),
                 s.school.source_id,
-                s.course.source_id,
-                s.session.source_id,
+                s.course.source_id if s.course else None,
+                s.session.source_id if s.session else None,
             )
             for s in sm.Section.objects.select_related("school", "course", "session")
         },
@@ -106,9 +106,9 @@ def records(*, gradebook: bool = True) -> dict[str, set[Any]]:
         ),
         "contacts": {
             (
-                c.student_id and c.student.source_id,
-                c.guardian_id and c.guardian.source_id,
-                c.staff_id and c.staff.source_id,
+                c.student.source_id if c.student else None,
+                c.guardian.source_id if c.guardian else None,
+                c.staff.source_id if c.staff else None,
                 c.kind,
                 c.label,
                 c.value,
