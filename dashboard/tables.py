@@ -3,6 +3,7 @@ the export): pure functions of selector output, so that table, chart and CSV can
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -114,11 +115,33 @@ def distribution_rows(mastery: SectionMastery, standard_url: str = "") -> list[D
     return rows
 
 
+# A text cell a spreadsheet would read as a formula (OWASP's list): =, +, -, @, tab, return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell as a spreadsheet should show it: text that would start a formula gets a leading
+    apostrophe (shown as text, never run); numbers, dates and other values stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    """A number written as text ("-2.5"): a spreadsheet reads it as that number, no formula."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV for people to open in a spreadsheet: every text cell made safe (spreadsheet_safe).
+    OneRoster exports are machine interchange and never pass through here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

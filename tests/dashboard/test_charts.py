@@ -202,3 +202,29 @@ def test_grid_csv_says_levels_in_words_with_overrides(db: None) -> None:
 )
 def test_short_codes(code: str, short: str) -> None:
     assert standard_short_code(code) == short
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x.test","y")', '\'=HYPERLINK("http://x.test","y")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\tlead", "'\tlead"),
+        ("\rlead", "'\rlead"),
+        ("Ada Lovelace", "Ada Lovelace"),
+        ("-2.5", "-2.5"),
+        (-2.5, "-2.5"),
+        (7, "7"),
+    ],
+)
+def test_people_csvs_never_carry_a_formula(cell: object, written: str) -> None:
+    import csv
+    import io
+
+    from dashboard.tables import csv_text
+
+    text = csv_text(["name"], [[cell]])
+    [header, [value]] = list(csv.reader(io.StringIO(text)))
+    assert header == ["name"] and value == written
