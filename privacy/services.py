@@ -11,6 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from privacy.crypto import pseudonymous_key
+from privacy.middleware import SHOWS_STUDENT_DATA
 from privacy.models import AccessLogEntry
 
 
@@ -57,7 +58,10 @@ def log_shown(
     path: str | None = None,
 ) -> int:
     """The one way a response logs a read: one row per student whose data it shows (never those
-    it only counted), with the actor, the grant's role and purpose, the page and what it was."""
+    it only counted), with the actor, the grant's role and purpose, the page and what it was.
+    The response is then marked never to be stored (privacy.middleware.NoStoreMiddleware)."""
+    if request is not None:
+        setattr(request, SHOWS_STUDENT_DATA, True)
     return access_log_record(
         actor=getattr(request, "user", None),
         role=grant.role,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.services import invitation_create
@@ -270,3 +271,18 @@ def test_invitation_page_is_404_for_a_bad_token(client, world: World) -> None:
     )
     _, token = invitation_create(guardian=guardian, email="dad@example.test")
     assert client.get(reverse("invitation_accept", kwargs={"token": token})).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.needs_login))
+def test_every_page_for_a_signed_in_user_is_never_stored(
+    client: Client, world: World, name: str
+) -> None:
+    """Student data on a shared computer's back button or in a proxy's cache: never."""
+    case = CASES[name]
+    users = world.users_by_role()
+    for role, pk in case.own(world).items():
+        client.force_login(users[role])
+        response = client.get(_url(name, pk))
+        assert response.status_code == 200
+        cache_control = response["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, (role, name)
