@@ -31,6 +31,21 @@ GAP_PX = 56
 MARGIN = {"l": 190, "r": 16, "t": 16, "b": 16}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 12}
 MODEBAR = ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]
+# Every chart's Plotly config: charts stay on the site. No share, cloud or edit action (plotly.js
+# offers "Share chart…" by default), no link out, no logo; dashboard.js enforces the same.
+CHART_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": [
+        *MODEBAR,
+        "sendChartToCloud",
+        "sendDataToCloud",
+        "editInChartStudio",
+    ],
+}
 
 
 def discrete_colorscale(levels: Sequence[Level]) -> tuple[list[list[Any]], float, float]:
@@ -182,10 +197,7 @@ def section_overview_figure(mastery: SectionMastery) -> dict[str, Any]:
             "plot_bgcolor": "#ffffff",
             "paper_bgcolor": "#ffffff",
         },
-        "config": {
-            "displaylogo": False,
-            "modeBarButtonsToRemove": MODEBAR,
-        },
+        "config": CHART_CONFIG,
         "meta": {
             "student_ids": [s.pk for s in students],
             "standard_ids": [c.standard.pk for c in columns],
@@ -228,7 +240,7 @@ def distribution_figure(view: StandardInSection) -> dict[str, Any]:
             "xaxis": {"fixedrange": True, "tickangle": 0},
             "showlegend": False,
         },
-        "config": {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR},
+        "config": CHART_CONFIG,
     }
 
 
@@ -341,7 +353,7 @@ def trend_figure(history: StudentStandardHistory) -> dict[str, Any]:
             "annotations": annotations,
             "legend": {"orientation": "h", "y": -0.18},
         },
-        "config": {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR},
+        "config": CHART_CONFIG,
     }
 
 
@@ -384,7 +396,7 @@ def profile_trend_figures(mastery: StudentMastery) -> list[tuple[str, dict[str, 
                         "shapes": [_threshold_line(policy)],
                         "legend": {"orientation": "h", "y": -0.2},
                     },
-                    "config": {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR},
+                    "config": CHART_CONFIG,
                 },
             )
         )

@@ -13,15 +13,32 @@
     return element.offsetParent !== null;
   }
 
+  // Charts stay on the site, whatever a figure's own config says: no share, cloud or edit action.
+  var SITE_ONLY = {
+    displaylogo: false,
+    showSendToCloud: false,
+    showEditInChartStudio: false,
+    showLink: false,
+    plotlyServerURL: ""
+  };
+  var OFF_SITE_BUTTONS = ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"];
+
+  function siteOnly(config) {
+    var safe = Object.assign({}, config || {}, SITE_ONLY);
+    safe.modeBarButtonsToRemove = (safe.modeBarButtonsToRemove || []).concat(OFF_SITE_BUTTONS);
+    return safe;
+  }
+
   function draw(element) {
     if (element.dataset.drawn || !window.Plotly || !isShown(element)) return;
     var figure = figureFor(element);
     if (!figure) return;
+    figure.config = siteOnly(figure.config);
     element.dataset.drawn = "1";
     element.trellisFigure = figure;
     if (element.id === "overview-chart") fitColumns(element, figure.layout);
     else figure.layout.width = element.clientWidth;
-    window.Plotly.newPlot(element, figure.data, figure.layout, figure.config || {}).then(function () {
+    window.Plotly.newPlot(element, figure.data, figure.layout, figure.config).then(function () {
       element.classList.add("is-drawn");
       if (element.id === "overview-chart") overviewReady(element);
     });

@@ -334,3 +334,50 @@ def test_a_profile_tab_that_fails_to_load_says_so_and_loads_when_opened_again(
     page.goto(f"/students/{world.student.pk}/?tab=grades#grades")
     expect(page.get_by_role("tab", name="Grades")).to_have_attribute("aria-selected", "true")
     expect(grades).to_contain_text("No grades recorded.")
+
+
+# The modebar buttons a chart may offer: zooming, panning, hover modes and the PNG download.
+# Nothing that shares, sends to a cloud or edits elsewhere.
+ALLOWED_MODEBAR_TITLES = {
+    "Download plot as a PNG",
+    "Download plot as a png",
+    "Zoom",
+    "Pan",
+    "Zoom in",
+    "Zoom out",
+    "Reset axes",
+    "Reset view",
+    "Show closest data on hover",
+    "Compare data on hover",
+}
+
+
+def modebar_titles(page: Page) -> list[str]:
+    return page.eval_on_selector_all(
+        ".modebar-btn", "buttons => buttons.map(b => b.getAttribute('data-title'))"
+    )
+
+
+def test_every_chart_offers_only_on_site_actions(
+    page: Page, log_in, world: World, page_problems
+) -> None:
+    standards = demo_section(world)
+    student = Enrollment.objects.filter(section=world.section).order_by("pk")[0].student
+    log_in(world.teacher)
+    chart_pages = {
+        "section overview": f"/sections/{world.section.pk}/",
+        "standard view": f"/sections/{world.section.pk}/standards/{standards[0].pk}/",
+        "student on a standard": (
+            f"/sections/{world.section.pk}/students/{student.pk}/standards/{standards[0].pk}/"
+        ),
+        "profile, assessments tab": f"/students/{student.pk}/?tab=assessments#assessments",
+    }
+    for name, url in chart_pages.items():
+        page.goto(url)
+        expect(page.locator(".js-plotly-plot svg.main-svg").first).to_be_visible()
+        titles = modebar_titles(page)
+        assert titles, f"{name}: no modebar read"
+        offered = set(titles) - ALLOWED_MODEBAR_TITLES
+        assert not offered, f"{name} offers {sorted(offered)}"
+        assert not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()]
+    assert page_problems.found() == {}
