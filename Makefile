@@ -19,6 +19,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 demo: migrate
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "Trellis demo district is ready: http://127.0.0.1:$(PORT)/"
