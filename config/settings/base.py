@@ -139,6 +139,9 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # --- allauth: email + password, no public sign-up, rate limits on, MFA offered.
 ACCOUNT_ADAPTER = "accounts.adapters.TrellisAccountAdapter"
+# The client address that rate limits count: REMOTE_ADDR, or behind this many proxies of ours the
+# X-Forwarded-For entry the nearest of them appended; never a header the client wrote itself.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRELLIS_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -174,7 +177,16 @@ TRELLIS_HMAC_KEY = env.str("TRELLIS_HMAC_KEY", default="")
 # Redis when TRELLIS_CACHE_URL is set, else files in var/ (every process of one host).
 TRELLIS_CACHE_URL = env.str("TRELLIS_CACHE_URL", default="")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every process (the login and MFA rate limits live here, not in one process's
+    # memory): Redis when TRELLIS_CACHE_URL is set, else files in var/ (one host's processes).
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TRELLIS_CACHE_URL}
+        if TRELLIS_CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "default"),
+        }
+    ),
     "dashboard": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "dashboard",

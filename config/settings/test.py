@@ -27,6 +27,8 @@ ACCOUNT_RATE_LIMITS = False
 # tests/dashboard/test_cache.py turns the cache on where it tests it.
 CACHES = {
     **CACHES,  # noqa: F405
+    # Each test process its own (tests/accounts/test_rate_limits.py tries the shared one).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "dashboard": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     "dashboard_versions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }

@@ -69,7 +69,8 @@ def _pages(role: str, world: World) -> list[tuple[str, object]]:
     for name, case in sorted(CASES.items()):
         if not case.needs_login or name == "home":
             continue
-        if role in case.no_object_roles:
+        # A page without an object depends on a grant unless everyone signed in may open it.
+        if role in case.no_object_roles and "outsider" not in case.no_object_roles:
             pages.append((name, None))
         own = case.own(world)
         if role in own:
