@@ -27,7 +27,7 @@ def broker_configured() -> bool:
     return bool(settings.CELERY_BROKER_URL)
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(broker_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     db = connection.settings_dict
     if db["ENGINE"].endswith("postgresql"):
@@ -39,13 +39,13 @@ def _worker_env() -> dict[str, str]:
     else:
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["CELERY_BROKER_URL"] = broker_url or settings.CELERY_BROKER_URL
     return env
 
 
 @contextmanager
 def celery_worker(
-    queues: str = "default,mastery,imports", concurrency: int = 1
+    queues: str = "default,mastery,imports", concurrency: int = 1, broker_url: str | None = None
 ) -> Iterator[subprocess.Popen]:
     """Start `celery worker` on the test database; stop it (TERM, then KILL) afterwards."""
     process = subprocess.Popen(
@@ -67,7 +67,7 @@ def celery_worker(
             "INFO",
         ],
         cwd=ROOT,
-        env=_worker_env(),
+        env=_worker_env(broker_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -4,7 +4,6 @@ the same transaction, and the recompute runs after commit in batches."""
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date
-from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from assessments.models import (
     MasteryEstimate,
 )
+from config.celery_app import publish
 
 RECOMPUTE_BATCH = 500
 
@@ -61,15 +61,14 @@ def estimates_mark_pending(
 
 
 def mastery_recompute_enqueue(estimate_ids: Sequence[int]) -> None:
-    """After commit, one task per batch of pairs (a rolled-back transaction enqueues nothing)."""
+    """After commit, one task per batch of pairs (a rolled-back transaction enqueues nothing).
+    A broker outage loses nothing and fails nothing: the estimates are pending in the database,
+    and assessments.tasks.mastery_sweep enqueues them again once the broker is back."""
     from assessments.tasks import mastery_recompute
 
-    batches = [
-        list(estimate_ids[i : i + RECOMPUTE_BATCH])
-        for i in range(0, len(estimate_ids), RECOMPUTE_BATCH)
-    ]
-    for batch in batches:
-        # mypy cannot infer a lambda whose parameter has a default (it binds the loop variable).
-        transaction.on_commit(
-            cast("Callable[[], object]", lambda batch=batch: mastery_recompute.delay(batch))
-        )
+    def sender(batch: list[int]) -> Callable[[], bool]:
+        return lambda: publish(mastery_recompute, batch)
+
+    for start in range(0, len(estimate_ids), RECOMPUTE_BATCH):
+        batch = list(estimate_ids[start : start + RECOMPUTE_BATCH])
+        transaction.on_commit(sender(batch), robust=True)
