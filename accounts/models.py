@@ -1,17 +1,20 @@
-"""Who logs in (User), what they may do (RoleMembership) and how guardians join (Invitation)."""
+"""Who logs in (User), what they may do (RoleMembership), how guardians join (Invitation) and
+how a login's second factor is enrolled and reset (MFAEnrolmentInvitation, MFAResetRecord)."""
 
 import functools
 import hashlib
 import operator
 import secrets
 from datetime import date, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from privacy.models import AppendOnlyError
 
 
 class UserManager(BaseUserManager["User"]):
@@ -198,12 +201,10 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Invitation(models.Model):
-    """A single-use, expiring invitation for one guardian record to create a login."""
+class OneTimeLink(models.Model):
+    """A single-use, expiring link sent to one email address. Only the token's hash is stored,
+    so a database reader cannot use a pending link; a new link replaces the pending one."""
 
-    guardian = models.ForeignKey(
-        "students.Guardian", on_delete=models.CASCADE, related_name="invitations"
-    )
     email = models.EmailField()
     # Only the hash is stored: a database reader cannot use a pending invitation.
     token_hash = models.CharField(max_length=64, unique=True)
@@ -213,15 +214,12 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     VALID_FOR = timedelta(days=14)
 
-    def __str__(self) -> str:
-        return f"Invitation for {self.guardian} ({self.email})"
+    class Meta:
+        abstract = True
 
     @staticmethod
     def new_token() -> tuple[str, str]:
@@ -239,3 +237,103 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class Invitation(OneTimeLink):
+    """A single-use, expiring invitation for one guardian record to create a login."""
+
+    guardian = models.ForeignKey(
+        "students.Guardian", on_delete=models.CASCADE, related_name="invitations"
+    )
+    accepted_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.guardian} ({self.email})"
+
+
+class MFAEnrolmentInvitation(OneTimeLink):
+    """A single-use, expiring link, emailed to a login's own address, that lets whoever opens it
+    set up that login's second factor. Holding the password is not enough to enrol: where staff
+    must use MFA (TRELLIS_REQUIRE_STAFF_MFA), they enrol only after opening this link, which
+    proves the mailbox (accounts.middleware.StaffMFARequiredMiddleware)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="mfa_enrolment_invitations"
+    )
+    # When the email left (None: it could not be sent, and the link reached nobody).
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    VALID_FOR = timedelta(days=7)
+
+    class Meta:
+        verbose_name = "two-factor enrolment invitation"
+
+    def __str__(self) -> str:
+        return f"Two-factor enrolment for {self.user} ({self.email})"
+
+
+class MFAResetVia(models.TextChoices):
+    ADMIN = "admin", "Django admin"
+    COMMAND = "command", "manage.py send_mfa_enrolment --reset"
+
+
+class MFAResetRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError("Two-factor resets are append-only: records cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Two-factor resets are append-only: records cannot be deleted.")
+
+
+class MFAResetRecord(models.Model):
+    """One reset of someone's second factors: whose, by whom, when, why, what was removed, and
+    the enrolment link it sent. Append-only, and it outlives both users (emails are kept)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        User,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    user_email = models.EmailField()
+    by = models.ForeignKey(
+        User,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    by_label = models.CharField(max_length=254, help_text="Who reset it, as they were then.")
+    via = models.CharField(max_length=20, choices=MFAResetVia.choices)
+    reason = models.CharField(max_length=200)
+    removed = models.CharField(
+        max_length=200, blank=True, default="", help_text="The factors removed, by type."
+    )
+    invitation = models.ForeignKey(
+        MFAEnrolmentInvitation,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    objects = MFAResetRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "two-factor reset"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.by_label} reset two-factor of {self.user_email}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Two-factor resets are append-only: records cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Two-factor resets are append-only: records cannot be deleted.")

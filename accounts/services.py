@@ -1,4 +1,5 @@
-"""Writes to accounts: derived roles and object permissions, staff logins, guardian invitations."""
+"""Writes to accounts: derived roles and object permissions, staff logins, guardian invitations,
+two-factor enrolment links and resets."""
 
 import logging
 from collections.abc import Iterable
@@ -6,13 +7,26 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import schools_visible_to
-from accounts.models import Invitation, MembershipSource, Role, RoleMembership, User
+from accounts.models import (
+    Invitation,
+    MembershipSource,
+    MFAEnrolmentInvitation,
+    MFAResetRecord,
+    Role,
+    RoleMembership,
+    User,
+)
 from students.models import Guardian, GuardianRelationship, Section, SectionAssignment, Staff
 
 logger = logging.getLogger(__name__)
@@ -124,8 +138,15 @@ def staff_login_provision(
     email: str,
     password: str | None = None,
     acting_user: User | None = None,
+    base_url: str | None = None,
+    send_enrolment: bool | None = None,
 ) -> User:
-    """Give a staff record a login (the district provisions staff; there is no sign-up)."""
+    """Give a staff record a login (the district provisions staff; there is no sign-up).
+
+    Where staff must use two-factor authentication (TRELLIS_REQUIRE_STAFF_MFA, or
+    send_enrolment=True), a login that has no second factor yet is also emailed its enrolment
+    link (mfa_enrolment_invite): whoever holds the password cannot enrol without it. A login that
+    already has a factor keeps it and is sent nothing."""
     email = email.strip().lower()
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -145,6 +166,10 @@ def staff_login_provision(
     logger.info(
         "staff login provisioned staff=%s by=%s", staff.pk, getattr(acting_user, "pk", None)
     )
+    if send_enrolment is None:
+        send_enrolment = settings.TRELLIS_REQUIRE_STAFF_MFA
+    if send_enrolment and not has_second_factor(user):
+        mfa_enrolment_invite(user=user, acting_user=acting_user, base_url=base_url)
     return user
 
 
@@ -323,3 +348,162 @@ def invitation_accept(*, token: str, password: str) -> User:
     derived_access_sync(user_ids=[user.pk])
     logger.info("guardian invitation accepted guardian=%s user=%s", guardian.pk, user.pk)
     return user
+
+
+# --- Two-factor enrolment: a link to the login's own mailbox, and resets by an administrator.
+
+# Where enrolment links point when neither the caller nor TRELLIS_BASE_URL says.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def has_second_factor(user: User) -> bool:
+    return Authenticator.objects.filter(user=user).exists()
+
+
+def site_url(base_url: str | None = None) -> str:
+    """The site's address for links in emails: the caller's, else TRELLIS_BASE_URL."""
+    configured = getattr(settings, "TRELLIS_BASE_URL", "")
+    return (base_url or configured or DEFAULT_BASE_URL).rstrip("/")
+
+
+def _send_enrolment_mail(invitation: MFAEnrolmentInvitation, link: str) -> bool:
+    context = {"invitation": invitation, "user": invitation.user, "link": link}
+    subject = render_to_string("accounts/email/mfa_enrolment_subject.txt", context)
+    body = render_to_string("accounts/email/mfa_enrolment_message.txt", context)
+    try:
+        send_mail(" ".join(subject.split()), body, None, [invitation.email])
+    except OSError:  # smtplib's errors included: the link is then re-sent, never printed
+        logger.warning(
+            "two-factor enrolment mail not sent user=%s invitation=%s",
+            invitation.user_id,
+            invitation.pk,
+            exc_info=True,
+        )
+        return False
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["sent_at"])
+    return True
+
+
+@transaction.atomic
+def mfa_enrolment_invite(
+    *, user: User, acting_user: User | None = None, base_url: str | None = None
+) -> MFAEnrolmentInvitation:
+    """Email the login's own address a single-use, expiring link to set up a second factor.
+
+    The token leaves only in that email (it is neither returned nor logged): opening the link
+    proves the mailbox, which the password alone does not. A new link replaces a pending one.
+    Its `sent_at` stays empty when the mail could not be sent."""
+    if has_second_factor(user):
+        raise InvitationError(f"{user.email} already has two-factor authentication.")
+    MFAEnrolmentInvitation.objects.filter(
+        user=user, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    token, token_hash = MFAEnrolmentInvitation.new_token()
+    invitation = MFAEnrolmentInvitation(
+        user=user,
+        email=user.email,
+        token_hash=token_hash,
+        created_by=acting_user,
+        expires_at=timezone.now() + MFAEnrolmentInvitation.VALID_FOR,
+    )
+    invitation.full_clean()
+    invitation.save()
+    link = site_url(base_url) + reverse("mfa_enrolment_accept", kwargs={"token": token})
+    sent = _send_enrolment_mail(invitation, link)
+    logger.info(
+        "two-factor enrolment link created user=%s invitation=%s by=%s sent=%s",
+        user.pk,
+        invitation.pk,
+        getattr(acting_user, "pk", None),
+        sent,
+    )
+    return invitation
+
+
+def mfa_enrolment_for_token(token: str) -> MFAEnrolmentInvitation | None:
+    """The usable enrolment link with this token, for an active login with no factor yet."""
+    invitation = (
+        MFAEnrolmentInvitation.objects.select_related("user")
+        .filter(token_hash=MFAEnrolmentInvitation.hash_token(token))
+        .first()
+    )
+    if (
+        invitation is None
+        or not invitation.is_usable
+        or not invitation.user.is_active
+        or has_second_factor(invitation.user)
+    ):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def mfa_enrolment_accept(*, token: str, password: str | None = None) -> MFAEnrolmentInvitation:
+    """Use an enrolment link (it then stops working). A login without a password sets one here;
+    one that has a password keeps it (and signs in with it)."""
+    found = mfa_enrolment_for_token(token)
+    if found is None:
+        raise InvitationError("This link is not valid: it was used, replaced or has expired.")
+    invitation = MFAEnrolmentInvitation.objects.select_for_update().get(pk=found.pk)
+    if not invitation.is_usable:
+        raise InvitationError("This link has already been used.")
+    user = found.user
+    if not user.has_usable_password():
+        if not password:
+            raise InvitationError("Choose a password to finish.")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    invitation.user = user
+    logger.info("two-factor enrolment link used user=%s invitation=%s", user.pk, invitation.pk)
+    return invitation
+
+
+class MFAResetRefused(PermissionDenied):
+    pass
+
+
+@transaction.atomic
+def mfa_reset(
+    *,
+    user: User,
+    reason: str,
+    via: str,
+    acting_user: User | None = None,
+    actor_label: str = "",
+    base_url: str | None = None,
+) -> MFAResetRecord:
+    """Remove every second factor of a login and email it a new enrolment link. Recorded (an
+    MFAResetRecord: whose, by whom, when, why, what) and logged, whoever does it: an
+    administrator in the Django admin, or an operator with `send_mfa_enrolment --reset`."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError("Say why the two-factor authentication is reset.")
+    if acting_user is not None and user.is_superuser and not acting_user.is_superuser:
+        raise MFAResetRefused("Only a superuser may reset a superuser's two-factor authentication.")
+    factors = list(Authenticator.objects.filter(user=user).order_by("type", "pk"))
+    Authenticator.objects.filter(pk__in=[factor.pk for factor in factors]).delete()
+    invitation = mfa_enrolment_invite(user=user, acting_user=acting_user, base_url=base_url)
+    record = MFAResetRecord.objects.create(
+        user=user,
+        user_email=user.email,
+        by=acting_user,
+        by_label=(acting_user.email if acting_user is not None else actor_label)[:254] or "unknown",
+        via=via,
+        reason=reason[:200],
+        removed=", ".join(factor.type for factor in factors)[:200],
+        invitation=invitation,
+    )
+    logger.info(
+        "two-factor reset user=%s by=%s via=%s removed=%s reason=%r record=%s invitation=%s",
+        user.pk,
+        record.by_label,
+        via,
+        record.removed or "nothing",
+        record.reason,
+        record.pk,
+        invitation.pk,
+    )
+    return record

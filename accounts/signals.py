@@ -1,7 +1,13 @@
 """Receivers that keep what accounts derives from the records in step with every save, the
-admin's included (bulk imports re-derive once after they commit), and that note at sign-in
-whether the user had access (AccessEndedMiddleware signs them out when it ends)."""
+admin's included (bulk imports re-derive once after they commit), that note at sign-in
+whether the user had access (AccessEndedMiddleware signs them out when it ends), and that log
+what a user does to their own second factors (an administrator's reset is logged and recorded
+by accounts.services.mfa_reset)."""
 
+import logging
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models import QuerySet
@@ -10,7 +16,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts.access import forget_viewer, viewer_for
-from accounts.middleware import HAD_ACCESS_KEY
+from accounts.middleware import HAD_ACCESS_KEY, MFA_ENROLMENT_GRANT_KEY
 from accounts.models import User
 from students.models import GuardianRelationship, SectionAssignment
 
@@ -56,3 +62,44 @@ def _remember_access_at_sign_in(
     if request is not None and hasattr(request, "session"):
         forget_viewer(user)  # the same object may have been asked before, on another day
         request.session[HAD_ACCESS_KEY] = bool(viewer_for(user).grants)
+
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(authenticator_added)
+def _second_factor_added(
+    sender: object,
+    request: HttpRequest | None,
+    user: User,
+    authenticator: Authenticator,
+    **_: object,
+) -> None:
+    # The emailed link's grant has served: a factor removed later needs a new link.
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(MFA_ENROLMENT_GRANT_KEY, None)
+    logger.info("two-factor authenticator added user=%s type=%s", user.pk, authenticator.type)
+
+
+@receiver(authenticator_removed)
+def _second_factor_removed(
+    sender: object,
+    request: HttpRequest | None,
+    user: User,
+    authenticator: Authenticator,
+    **_: object,
+) -> None:
+    logger.info("two-factor authenticator removed user=%s type=%s", user.pk, authenticator.type)
+
+
+@receiver(authenticator_reset)
+def _second_factor_reset(
+    sender: object,
+    request: HttpRequest | None,
+    user: User,
+    authenticator: Authenticator,
+    **_: object,
+) -> None:
+    logger.info(
+        "two-factor authenticator reset by its user user=%s type=%s", user.pk, authenticator.type
+    )

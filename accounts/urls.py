@@ -4,4 +4,11 @@ from accounts import views
 
 urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+    # Two-factor enrolment: the page staff without the link are sent to, and the emailed link.
+    path("two-factor/", views.mfa_enrolment_needed_view, name="mfa_enrolment_needed"),
+    path(
+        "two-factor/enrol/<str:token>/",
+        views.mfa_enrolment_accept_view,
+        name="mfa_enrolment_accept",
+    ),
 ]

@@ -192,6 +192,13 @@ CASES: dict[str, Case] = {
     "interop:import_run_status": IMPORT_RUN_CASE,
     # Public by design: the invitation link is the credential. Tested in tests/accounts.
     "invitation_accept": Case(needs_login=False),
+    # Public by design too: the emailed two-factor enrolment link proves the mailbox
+    # (tests/accounts/test_mfa_enrolment.py tries it used, expired, replaced and unknown).
+    "mfa_enrolment_accept": Case(needs_login=False),
+    # What staff who must enrol are told to do; says "nothing to do" to everyone else.
+    "mfa_enrolment_needed": Case(
+        no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
+    ),
     # The teacher dashboard (tests/dashboard has the roles' details): the section's audience.
     "dashboard:section_csv": SECTION_CASE,
     "dashboard:section_distribution_csv": SECTION_CASE,

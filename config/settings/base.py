@@ -142,6 +142,8 @@ ACCOUNT_ADAPTER = "accounts.adapters.TrellisAccountAdapter"
 # The client address that rate limits count: REMOTE_ADDR, or behind this many proxies of ours the
 # X-Forwarded-For entry the nearest of them appended; never a header the client wrote itself.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRELLIS_TRUSTED_PROXY_COUNT", default=0)
+# The site's address in emailed links (two-factor enrolment), e.g. https://trellis.district.org
+TRELLIS_BASE_URL = env.str("TRELLIS_BASE_URL", default="")
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -257,4 +259,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
+    # Grants, resets and invitations are audit lines: always written.
+    "loggers": {"accounts": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -4,6 +4,11 @@
 (after an import, the district's teachers). The login's email is the staff record's own email
 when no other staff member shares it, else `<staff number>@<--domain>` (sample data repeats
 placeholder emails). Each login sees exactly what accounts.services.derived_access_sync grants.
+
+Where staff must use two-factor authentication (TRELLIS_REQUIRE_STAFF_MFA), each login without
+a second factor is also emailed its single-use enrolment link (never printed: it proves the
+mailbox, which the password does not); a login that has a factor keeps it. Naming a staff
+number again sends a new link, replacing the pending one.
 """
 
 import json
@@ -11,7 +16,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
+from django.utils import timezone
 
+from accounts.models import MFAEnrolmentInvitation
 from accounts.services import staff_login_provision
 from students.models import ContactDetail, ContactKind, SectionAssignment, Staff
 
@@ -37,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--domain", default="example.org", help="For made-up emails.")
         parser.add_argument(
             "--password", default=None, help="An initial password (else they reset it by email)."
+        )
+        parser.add_argument(
+            "--base-url",
+            default=None,
+            help="The site's address in enrolment links (else TRELLIS_BASE_URL).",
         )
         parser.add_argument("--json", action="store_true", help="One JSON line on stdout.")
 
@@ -64,14 +76,50 @@ class Command(BaseCommand):
             .filter(owners__gt=1)
             .values_list("value_hash", flat=True)
         )
-        created = []
+        created: list[dict[str, Any]] = []
         for member in staff.order_by("last_name", "first_name"):
             email = staff_login_email(member, shared, options["domain"])
-            user = staff_login_provision(staff=member, email=email, password=options["password"])
-            created.append({"staff": member.staff_number, "email": user.email, "user": user.pk})
+            started = timezone.now()
+            user = staff_login_provision(
+                staff=member,
+                email=email,
+                password=options["password"],
+                base_url=options["base_url"],
+            )
+            enrolment = (
+                MFAEnrolmentInvitation.objects.filter(user=user, created_at__gte=started)
+                .order_by("-pk")
+                .first()
+            )
+            created.append(
+                {
+                    "staff": member.staff_number,
+                    "email": user.email,
+                    "user": user.pk,
+                    # The two-factor enrolment link emailed now, if any (None: none was needed).
+                    "enrolment": None
+                    if enrolment is None
+                    else {
+                        "invitation": enrolment.pk,
+                        "sent": enrolment.sent_at is not None,
+                        "expires_at": enrolment.expires_at.isoformat(),
+                    },
+                }
+            )
         if options["json"]:
             self.stdout.write(json.dumps({"logins": created}, separators=(",", ":")))
             return
         for row in created:
-            self.stdout.write(f"{row['staff']}: {row['email']}")
+            sent = row["enrolment"]["sent"] if row["enrolment"] else None
+            if sent is None:
+                self.stdout.write(f"{row['staff']}: {row['email']}")
+            elif sent:
+                self.stdout.write(
+                    f"{row['staff']}: {row['email']} (two-factor enrolment link sent)"
+                )
+            else:
+                self.stdout.write(
+                    f"{row['staff']}: {row['email']} (two-factor enrolment link NOT sent: "
+                    "check the email settings, then run invite_staff for this number again)"
+                )
         self.stdout.write(f"{len(created)} login(s) given.")

@@ -1,0 +1,46 @@
+"""Forms of the accounts pages: a two-factor enrolment link's page, and an administrator's reset."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from accounts.models import User
+
+
+class MFAEnrolmentForm(forms.Form):
+    """Opening an enrolment link: a confirmation, with a new password when the login has none."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            self.fields["password1"] = forms.CharField(
+                label="Choose a password",
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            )
+            self.fields["password2"] = forms.CharField(
+                label="Type it again",
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            raise forms.ValidationError("The two passwords differ.")
+        if first:
+            validate_password(first, user=self.user)
+        return cleaned
+
+
+class MFAResetForm(forms.Form):
+    """Why an administrator resets someone's second factors (kept in MFAResetRecord)."""
+
+    reason = forms.CharField(
+        max_length=200,
+        label="Reason",
+        help_text="Kept with the reset, for example “lost phone, confirmed by phone call”.",
+    )
