@@ -100,7 +100,8 @@ def parse_score_grid(grid: ScoreGrid, data: dict) -> tuple[list[dict], dict[str,
             errors[name] = f"{text!r} is not a number."
             continue
         maximum = item_max.get(item_id) if item_id else whole_max
-        if points < 0 or (maximum is not None and points > maximum) or not points.is_finite():
+        # Not finite first: NaN cannot even be compared.
+        if not points.is_finite() or points < 0 or (maximum is not None and points > maximum):
             shown = f"{maximum.normalize():f}" if maximum is not None else "any"
             errors[name] = f"Enter a number from 0 to {shown}."
             continue

@@ -16,6 +16,26 @@ from assessments.models import AssessmentKind
 from dashboard.selectors import STANDARD_SORTS, STUDENT_SORTS, FilterChoices, OverviewFilters
 from students.models import Section
 
+# No school record is older: a date before it is a typo or a probe, and date arithmetic on the
+# year 1 overflows.
+EARLIEST_DAY = date(1900, 1, 1)
+
+
+# Errors that mean the value itself is malformed or impossible (a 400), where the others mean a
+# well-formed value that does not apply here (a stale link's subject: the page falls back).
+MALFORMED = {"invalid", "out_of_range", "max_value", "min_value", "max_length"}
+
+
+def malformed_values(form: forms.Form) -> list[str]:
+    """The form's malformed values as 'parameter: message' lines, for a 400 that names each."""
+    form.is_valid()
+    return [
+        f"{name}: {error.message % (error.params or {})}"
+        for name, errors in form.errors.as_data().items()
+        for error in errors
+        if error.code in MALFORMED
+    ]
+
 
 class OverviewFilterForm(forms.Form):
     subject = forms.CharField(required=False)
@@ -34,6 +54,17 @@ class OverviewFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for name in ("date_from", "as_of"):
+            day = cleaned.get(name)
+            if day is not None and day < EARLIEST_DAY:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        f"“{self.fields[name].label}” must be {EARLIEST_DAY.year} or later.",
+                        code="out_of_range",
+                    ),
+                )
+                cleaned.pop(name, None)
         date_from, as_of = cleaned.get("date_from"), cleaned.get("as_of")
         if date_from and as_of and date_from > as_of:
             self.add_error("as_of", "“Levels as of” must be on or after “Measured from”.")

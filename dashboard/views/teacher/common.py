@@ -2,7 +2,7 @@
 URL templates carry for the page's script to fill."""
 
 import orjson
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 
 # Ids no row has, reversed into URLs that the page's script completes per cell.
@@ -14,6 +14,13 @@ STANDARD_PLACEHOLDER = 987_654_322
 
 def serialized(figure: dict) -> bytes:
     return orjson.dumps(figure)
+
+
+def bad_parameters(problems: list[str]) -> HttpResponse:
+    """A 400 that names each parameter it could not use ('as_of: ...'), in plain text."""
+    return HttpResponseBadRequest(
+        "Bad parameters:\n" + "\n".join(problems) + "\n", content_type="text/plain; charset=utf-8"
+    )
 
 
 def csv_response(text: str, filename: str) -> HttpResponse:

@@ -3,7 +3,7 @@ CSV exports and its live check."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -26,11 +26,13 @@ from dashboard.forms import (
     OverviewFilterForm,
     filter_form_with_choices,
     filters_query,
+    malformed_values,
 )
 from dashboard.templatetags.dashboard_tags import json_bytes_script
 from dashboard.views.teacher.common import (
     STANDARD_PLACEHOLDER,
     STUDENT_PLACEHOLDER,
+    bad_parameters,
     csv_response,
     serialized,
     student_url_template,
@@ -41,27 +43,35 @@ from students.selectors import (
     section_teachers,
 )
 
+# The earliest "since" a live check accepts (as the filters' earliest day).
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
 # How often an open section page asks whether anything changed (milliseconds).
 POLL_INTERVAL_MS = 4000
 
 
-def _section_inputs(request: HttpRequest, section: Section) -> selectors.SectionInputs:
-    """The section's fresh reads under the filters that apply: a subject or cluster the section
-    does not have falls back to all of them, like any other wrong filter (the form names it)."""
+def _section_inputs(
+    request: HttpRequest, section: Section
+) -> tuple[selectors.SectionInputs, list[str]]:
+    """The section's fresh reads under the filters that apply, and the malformed values among
+    them (each 'parameter: message', for a 400). A well-formed filter that does not apply (a
+    subject the section lacks) falls back to its default, and the page names it."""
     # The choices come with the inputs; the filters they hold are read first without them (the
     # subject and cluster only narrow columns, which the inputs do not depend on).
     inputs = selectors.section_inputs(section, OverviewFilterForm(request.GET).filters())
-    inputs.filters = filter_form_with_choices(request.GET, inputs.choices).filters()
-    return inputs
+    form = filter_form_with_choices(request.GET, inputs.choices)
+    inputs.filters = form.filters()
+    return inputs, malformed_values(form)
 
 
 def _section_export(
     request: HttpRequest, pk: int, what: str, build: Callable[[selectors.SectionMastery], str]
-) -> tuple[SectionAccess, str]:
+) -> tuple[SectionAccess, str | HttpResponse]:
     """A section export: the page's access check, fresh reads and access log, and the text
     cached as the page's grid is (the same key: an export is exactly what the page shows)."""
     access = section_for_user(request.user, pk)
-    inputs = _section_inputs(request, access.section)
+    inputs, problems = _section_inputs(request, access.section)
+    if problems:
+        return access, bad_parameters(problems)
     log_shown(
         request,
         access,
@@ -144,7 +154,7 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
 def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     """The section's page: heatmap, distribution, needs attention, roster."""
     access = section_for_user(request.user, pk)
-    inputs = _section_inputs(request, access.section)
+    inputs, problems = _section_inputs(request, access.section)
     filters = inputs.filters
     # The same words as the roster page this replaced: families read them in the access log.
     log_shown(
@@ -200,6 +210,8 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "poll_ms": POLL_INTERVAL_MS if filters.as_of is None else 0,
             "checked_at": timezone.now().isoformat(),
         },
+        # The page still shows, each wrong filter named beside its field; the status says so.
+        status=400 if problems else 200,
     )
 
 
@@ -207,6 +219,8 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def section_csv(request: HttpRequest, pk: int) -> HttpResponse:
     access, text = _section_export(request, pk, "section mastery export", tables.grid_csv)
+    if isinstance(text, HttpResponse):
+        return text
     return csv_response(text, f"section-{access.section.pk}-mastery.csv")
 
 
@@ -216,7 +230,23 @@ def section_distribution_csv(request: HttpRequest, pk: int) -> HttpResponse:
     access, text = _section_export(
         request, pk, "section distribution export", tables.distribution_csv
     )
+    if isinstance(text, HttpResponse):
+        return text
     return csv_response(text, f"section-{access.section.pk}-distribution.csv")
+
+
+def _since(raw: str) -> datetime | None:
+    """An ISO date-time from 1900 to a day from now, made aware; None for anything else (a
+    well-formed but impossible date such as 2024-02-30 included)."""
+    try:
+        since = parse_datetime(raw) if raw else None
+        if since is not None and timezone.is_naive(since):
+            since = timezone.make_aware(since)
+    except (ValueError, OverflowError):
+        return None
+    if since is None or not (EARLIEST_MOMENT <= since <= timezone.now() + timedelta(days=1)):
+        return None
+    return since
 
 
 @login_required
@@ -225,11 +255,12 @@ def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
     """What changed in the section since the client's last check (cheap: polled every few s)."""
     access = section_for_user(request.user, pk)
     raw_since = request.GET.get("since", "")
-    since: datetime | None = parse_datetime(raw_since) if raw_since else None
+    since = _since(raw_since)
     if raw_since and since is None:
-        return JsonResponse({"error": f"since={raw_since!r} is not an ISO date-time."}, status=400)
-    if since is not None and timezone.is_naive(since):
-        since = timezone.make_aware(since)
+        return JsonResponse(
+            {"error": f"since={raw_since[:64]!r} is not an ISO date-time from 1900 to now."},
+            status=400,
+        )
     found = selectors.section_changes(access.section, since)
     if found.changes:
         log_shown(

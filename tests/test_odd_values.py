@@ -1,0 +1,209 @@
+"""Odd values never reach a server error. Every page's GET parameters and form fields are kept in
+a hand-kept list (PARAMETERS); one test fails when a view reads a parameter the list lacks, and a
+property-based test (hypothesis) gives each of them odd values: empty, huge, NaN, far dates,
+impossible dates, unicode, control characters, SQL and HTML fragments. No answer may be a 5xx."""
+
+import fnmatch
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.http import QueryDict
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import World
+from tests.test_url_permissions import CASES, _url
+
+pytestmark = pytest.mark.django_db
+
+# url name → (GET parameters, POST fields) its view reads. A name ending in * stands for a family
+# of fields the view names by row ("score-<student>-<item>").
+FILTERS = {"subject", "cluster", "kind", "date_from", "as_of", "students", "standards"}
+PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
+    "home": (set(), set()),
+    "students:section_detail": (FILTERS, set()),
+    "students:student_detail": ({"tab"}, set()),
+    "students:school_detail": (set(), set()),
+    "students:school_substitutes": (
+        set(),
+        {"action", "membership", "section", "email", "begin_date", "end_date", "reason"},
+    ),
+    "assessments:section_assessments": (
+        set(),
+        {"title", "kind", "purpose", "due_on", "max_points", "standards"},
+    ),
+    "assessments:score_grid": (set(), {"score-*", "status-*"}),
+    # The file field's widget also reads its "clear" checkbox.
+    "interop:import_upload": (set(), {"district", "format", "upload", "upload-clear", "dry_run"}),
+    "interop:import_run": (set(), set()),
+    "interop:import_run_status": (set(), set()),
+    "invitation_accept": (set(), {"password1", "password2"}),
+    "mfa_enrolment_accept": (set(), {"password1", "password2"}),
+    "mfa_enrolment_needed": (set(), set()),
+    "dashboard:section_csv": (FILTERS, set()),
+    "dashboard:section_distribution_csv": (FILTERS, set()),
+    "dashboard:section_changes": ({"since"}, set()),
+    "dashboard:standard_detail": ({"level"}, set()),
+    "dashboard:standard_csv": (set(), set()),
+    "dashboard:student_standard": (set(), {"action", "note", "level", "clear_on_new_score"}),
+    "dashboard:student_standard_csv": (set(), set()),
+    "dashboard:student_mastery_csv": (set(), set()),
+    "dashboard:student_profile_tab": (set(), set()),
+}
+# Pages that take a POST (the others answer 405 to one, which is not a server error either).
+POSTS = {name for name, (_, fields) in PARAMETERS.items() if fields}
+# Read by Django itself on every POST, never by a view.
+FRAMEWORK_FIELDS = {"csrfmiddlewaretoken"}
+
+ODD = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e999",
+    "NaN",
+    "-Infinity",
+    "9" * 400,
+    "0001-01-01",
+    "9999-12-31",
+    "2024-02-30",
+    "2024-02-30T00:00",
+    "0001-01-01T00:00:00",
+    "9999-12-31T23:59:59",
+    "é漢字🙂",
+    "\x00",
+    "\r\n",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "x" * 5000,
+]
+odd_values = st.one_of(st.sampled_from(ODD), st.text(max_size=40))
+
+
+def _target(name: str, world: World) -> tuple[str, str | None]:
+    """A role that may open the page and its URL (a made-up token for the public links)."""
+    if name in {"invitation_accept", "mfa_enrolment_accept"}:
+        from django.urls import reverse
+
+        return reverse(name, kwargs={"token": "not-a-token"}), None
+    case = CASES[name]
+    own = case.own(world)
+    if own:
+        role, pk = next(iter(own.items()))
+        return _url(name, pk), role
+    return _url(name), case.no_object_roles[0]
+
+
+def _client_for(role: str | None, world: World) -> Client:
+    client = Client(raise_request_exception=False)
+    if role is not None:
+        client.force_login(world.users_by_role()[role])
+    return client
+
+
+@contextmanager
+def reads_recorded() -> Iterator[set[str]]:
+    """Every key any QueryDict (a request's GET or POST) is asked for, while inside."""
+    read: set[str] = set()
+    originals = {
+        name: getattr(QueryDict, name) for name in ("get", "getlist", "__getitem__", "__contains__")
+    }
+
+    def recording(name: str) -> Any:
+        original = originals[name]
+
+        def method(self: QueryDict, key: object, *args: Any, **kwargs: Any) -> Any:
+            read.add(str(key))
+            return original(self, key, *args, **kwargs)
+
+        return method
+
+    for name in originals:
+        setattr(QueryDict, name, recording(name))
+    try:
+        yield read
+    finally:
+        for name, original in originals.items():
+            setattr(QueryDict, name, original)
+
+
+def test_every_page_has_its_parameters_listed() -> None:
+    assert set(PARAMETERS) == set(CASES), "list the new page's parameters in PARAMETERS"
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+def test_no_view_reads_a_parameter_the_list_lacks(world: World, name: str) -> None:
+    url, role = _target(name, world)
+    client = _client_for(role, world)
+    params, fields = PARAMETERS[name]
+    with reads_recorded() as read:
+        client.get(url)
+        if name in POSTS:
+            client.post(url, {})
+        if name == "assessments:score_grid":
+            # The grid's row fields are read by the names that are posted.
+            client.post(url, {"score-1-0": "1", "status-1": "scored"})
+    listed = params | fields | FRAMEWORK_FIELDS
+    unlisted = {key for key in read if not any(fnmatch.fnmatch(key, p) for p in listed)}
+    assert not unlisted, f"{name} reads {sorted(unlisted)}: add them to PARAMETERS"
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(data=st.data())
+def test_odd_values_never_reach_a_server_error(world: World, data: st.DataObject) -> None:
+    for name in sorted(PARAMETERS):
+        url, role = _target(name, world)
+        client = _client_for(role, world)
+        params, fields = PARAMETERS[name]
+        if params:
+            query = data.draw(st.dictionaries(st.sampled_from(sorted(params)), odd_values))
+            response = client.get(url, query)
+            assert response.status_code < 500, (name, query)
+        if fields:
+            names = sorted(f.replace("*", "1-0") for f in fields)
+            form = data.draw(st.dictionaries(st.sampled_from(names), odd_values))
+            response = client.post(url, form)
+            assert response.status_code < 500, (name, form)
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "named"),
+    [
+        (
+            "students:section_detail",
+            {"as_of": "0001-01-01"},
+            "“Levels as of” must be 1900 or later",
+        ),
+        ("students:section_detail", {"date_from": "0001-01-01"}, "“Measured from” must be 1900"),
+        ("dashboard:section_csv", {"as_of": "0001-01-01"}, "as_of: “Levels as of” must be 1900"),
+        ("dashboard:section_changes", {"since": "0001-01-01T00:00:00"}, "since="),
+        ("dashboard:section_changes", {"since": "2024-02-30T00:00"}, "since="),
+    ],
+)
+def test_the_odd_values_found_answer_400_naming_the_parameter(
+    world: World, name: str, query: dict[str, str], named: str
+) -> None:
+    url, role = _target(name, world)
+    response = _client_for(role, world).get(url, query)
+    assert response.status_code == 400
+    assert named in response.content.decode()
+
+
+def test_a_nan_score_is_refused_with_a_message(world: World) -> None:
+    from assessments.models import Score
+
+    url, role = _target("assessments:score_grid", world)
+    field = f"score-{world.student.pk}-0"
+    response = _client_for(role, world).post(url, {field: "NaN"})
+    assert response.status_code == 400
+    assert "Enter a number from 0 to" in response.content.decode()
+    assert not Score.objects.exists()
