@@ -3,13 +3,28 @@
 Importers add errors to an ErrorCollector as they read (never raise on the first one), and count
 what they wrote in an ImportReport. The run service rolls everything back when any error was
 collected, so an import is all or nothing.
+
+One setting caps what an import keeps about errors, for every importer: TRELLIS_IMPORT_ERROR_LIMIT
+(error_limit(), 200). The collector keeps that many errors and counts the rest, and an importer
+that remembers records with errors (to report a reference to one only once) remembers no more
+than that many either.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
+
 DEFAULT_ERROR_LIMIT = 200
+# The longest message and column an error keeps (both may quote the file).
+MESSAGE_LENGTH = 500
+COLUMN_LENGTH = 200
+
+
+def error_limit() -> int:
+    """How many errors an import keeps (TRELLIS_IMPORT_ERROR_LIMIT, by default 200)."""
+    return int(getattr(settings, "TRELLIS_IMPORT_ERROR_LIMIT", DEFAULT_ERROR_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -36,12 +51,17 @@ class ImportIssue:
 
 
 class ErrorCollector:
-    """Keeps the first `limit` errors and counts all of them."""
+    """Keeps the first `limit` errors (error_limit() when not given) and counts all of them.
 
-    def __init__(self, limit: int = DEFAULT_ERROR_LIMIT) -> None:
-        self.limit = limit
+    `total_is_minimum` is set when an importer could no longer tell an error from the
+    consequence of one it stopped remembering, and so did not count it: `total` is then a
+    lower bound (and the report says "at least")."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = error_limit() if limit is None else limit
         self.kept: list[ImportIssue] = []
         self.total = 0
+        self.total_is_minimum = False
 
     def add(
         self,
@@ -54,9 +74,14 @@ class ErrorCollector:
     ) -> None:
         self.total += 1
         if len(self.kept) < self.limit:
-            # Long values (a whole quoted paragraph) are cut, so a report stays readable.
+            # Long values (a whole quoted paragraph) are cut, so a report stays readable; so are
+            # messages and columns, which may quote the file too (a report stays small).
             if value is not None and len(value) > 80:
                 value = value[:77] + "..."
+            if len(message) > MESSAGE_LENGTH:
+                message = message[: MESSAGE_LENGTH - 3] + "..."
+            if len(column) > COLUMN_LENGTH:
+                column = column[: COLUMN_LENGTH - 3] + "..."
             self.kept.append(ImportIssue(file, line, column, message, value))
 
     def __bool__(self) -> bool:
@@ -120,5 +145,6 @@ class ImportReport:
             "entities": {name: asdict(counts) for name, counts in self.counts.items()},
             "errors": self.errors.as_json(),
             "error_total": self.errors.total,
+            "error_total_is_minimum": self.errors.total_is_minimum,
             "notes": self.notes,
         }

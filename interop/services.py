@@ -13,23 +13,25 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from config.celery_app import publish_on_commit
 from interop.models import ImportRun, ImportStatus
 from interop.progress import Progress, RunProgress
 from interop.registry import ImportContext, importer_for
-from interop.report import DEFAULT_ERROR_LIMIT, ErrorCollector, ImportReport
+from interop.report import ErrorCollector, ImportReport
 from interop.sources import ImportSource, SourceError
+from interop.uploads import max_upload_bytes, too_large_message
 
 if TYPE_CHECKING:
-    from celery.contrib.django.task import DjangoTask
-
     from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -45,13 +47,14 @@ def import_execute(
     district_id: int | None = None,
     acting_user_id: int | None = None,
     progress: Progress | None = None,
-    error_limit: int = DEFAULT_ERROR_LIMIT,
+    error_limit: int | None = None,
 ) -> ImportReport:
     """Import `path` (a zip or a folder) with the importer registered for `format`.
 
     One transaction: if the importer collected any error, or in a dry run, everything it wrote
     is rolled back (the report still says what would have changed). Work the importer queued in
-    `context.after_commit` runs only when the import commits.
+    `context.after_commit` runs only when the import commits. `error_limit` defaults to
+    TRELLIS_IMPORT_ERROR_LIMIT (interop.report.error_limit).
     """
     importer = importer_for(format)
     report = ImportReport(format=format, dry_run=dry_run, errors=ErrorCollector(error_limit))
@@ -135,6 +138,19 @@ class UploadRejected(Exception):
     """The upload cannot be imported (too large, not a zip); the message says why."""
 
 
+def import_runs_unsent(*, older_than: timedelta) -> list[int]:
+    """Queued runs nobody started, created before `older_than` ago: their message was lost (the
+    broker was away when they were saved). interop.tasks.import_sweep sends them again."""
+    cutoff = timezone.now() - older_than
+    return list(
+        ImportRun.objects.filter(
+            status=ImportStatus.QUEUED, started_at__isnull=True, created_at__lte=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def import_upload_start(
     *,
     uploaded_file: UploadedFile,
@@ -144,12 +160,9 @@ def import_upload_start(
     dry_run: bool = False,
 ) -> ImportRun:
     """Keep an uploaded file for the worker, create its run and enqueue the import on commit."""
-    limit = settings.TRELLIS_MAX_IMPORT_UPLOAD_BYTES
+    limit = max_upload_bytes()
     if uploaded_file.size and uploaded_file.size > limit:
-        raise UploadRejected(
-            f"The file is {uploaded_file.size:,} bytes; the largest import accepted is "
-            f"{limit:,} bytes."
-        )
+        raise UploadRejected(too_large_message(limit, uploaded_file.size))
     head = uploaded_file.read(4)
     uploaded_file.seek(0)
     if importer_for(format).accepts == ".zip" and head[:2] != b"PK":
@@ -171,21 +184,32 @@ def import_upload_start(
             dry_run=dry_run,
             acting_user=acting_user,
         )
-        # The Django fixup makes every task a DjangoTask (celery-types types shared_task as Task).
-        cast("DjangoTask[[int], str]", import_run_task).delay_on_commit(run.pk)
+        # A broker outage fails nothing: the run is committed, queued, and import_sweep sends it.
+        publish_on_commit(import_run_task, run.pk)
     return run
 
 
 def import_run_execute(*, run_id: int) -> ImportRun:
-    """Run a queued import (the Celery task). Safe to run twice: a finished run is left alone,
-    and a run found RUNNING again (its worker died) is re-run from the start, which the
-    importer's idempotence makes harmless."""
+    """Run a queued import (the Celery task). Safe to run twice: a finished run is left alone; a
+    run another worker started within the broker's visibility timeout is left to it (the sweep
+    may have sent a second message); a run found RUNNING for longer (its worker died and the
+    broker gave the message back) is re-run from the start, which the importer's idempotence
+    makes harmless."""
+    now = timezone.now()
+    abandoned = now - timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    )
+    # One worker takes a run: the status moves in one statement, never twice at once.
+    claimed = (
+        ImportRun.objects.filter(pk=run_id)
+        .filter(
+            Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, started_at__lt=abandoned)
+        )
+        .update(status=ImportStatus.RUNNING, started_at=now)
+    )
     run = ImportRun.objects.get(pk=run_id)
-    if run.is_finished:
+    if not claimed:
         return run
-    run.status = ImportStatus.RUNNING
-    run.started_at = timezone.now()
-    run.save(update_fields=["status", "started_at"])
     progress = RunProgress(run.pk)
     try:
         report = import_execute(

@@ -132,6 +132,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 TRELLIS_MAX_IMPORT_UPLOAD_BYTES = env.int(
     "TRELLIS_MAX_IMPORT_UPLOAD_BYTES", default=512 * 1024 * 1024
 )
+# Imports are bounded whatever the file holds: one record (a CSV row, an XML interchange's
+# top-level element, a control-file line) and one CSV field, refused with the file and line;
+# and how many errors an import keeps (the one cap every importer's error state follows).
+TRELLIS_IMPORT_MAX_RECORD_BYTES = env.int(
+    "TRELLIS_IMPORT_MAX_RECORD_BYTES", default=4 * 1024 * 1024
+)
+TRELLIS_IMPORT_MAX_FIELD_CHARS = env.int("TRELLIS_IMPORT_MAX_FIELD_CHARS", default=1024 * 1024)
+TRELLIS_IMPORT_ERROR_LIMIT = env.int("TRELLIS_IMPORT_ERROR_LIMIT", default=200)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -225,6 +233,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     # The database is the source of truth: pick up estimates whose message was lost.
     "mastery-sweep": {"task": "assessments.tasks.mastery_sweep", "schedule": 60.0},
+    # Imports saved while the broker was away: sent once it is back.
+    "import-sweep": {"task": "interop.tasks.import_sweep", "schedule": 60.0},
     "mastery-fit": {"task": "assessments.tasks.mastery_model_fit_all", "schedule": 24 * 3600.0},
     # Access reads the records by date; the mirror of derived memberships is tidied nightly.
     "access-mirror": {"task": "accounts.tasks.derived_access_sync_all", "schedule": 24 * 3600.0},

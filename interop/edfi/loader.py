@@ -37,6 +37,8 @@ from students import models as sm
 
 SOURCE_SYSTEM = "edfi"
 BATCH = 2000
+# The longest warning or element name a report keeps (they quote the files).
+KEY_LENGTH = 200
 
 # Where each kind lives: model, source-id prefix (for kinds sharing a model), report entity.
 KINDS: dict[str, tuple[type[models.Model], str, str]] = {
@@ -187,8 +189,12 @@ class Loader:
         self.supplements: dict[str, set[str]] = defaultdict(set)
         self.merged: Counter[str] = Counter()
         self.differing: Counter[str] = Counter()
+        # Both keyed by text from the files: at most the error limit's number of kinds, each cut
+        # to a readable length, and the rest counted together (count_bounded).
         self.warnings: Counter[str] = Counter()
         self.not_kept: Counter[str] = Counter()
+        self.other_warnings = 0
+        self.other_not_kept = 0
         # The district's own agency ids (the files' LocalEducationAgency, or its source id).
         self.lea_ids = (lea_ids or set()) | ({district.source_id} if district.source_id else set())
         self.org_category: dict[str, str] = dict.fromkeys(self.lea_ids, "lea")
@@ -212,7 +218,24 @@ class Loader:
         self.report.errors.add(file=self.file, line=rec.line, column=column, message=message)
 
     def warn(self, message: str) -> None:
-        self.warnings[message] += 1
+        if not self.count_bounded(self.warnings, message):
+            self.other_warnings += 1
+
+    def not_read(self, what: str) -> None:
+        """Count an element the files hold and this import does not read (by its name, which
+        the file chose)."""
+        if not self.count_bounded(self.not_kept, what):
+            self.other_not_kept += 1
+
+    def count_bounded(self, counter: Counter[str], key: str) -> bool:
+        """Count `key` unless `counter` already holds as many kinds as the report keeps errors
+        (TRELLIS_IMPORT_ERROR_LIMIT); False when it was not counted."""
+        if len(key) > KEY_LENGTH:
+            key = key[: KEY_LENGTH - 3] + "..."
+        if key in counter or len(counter) < self.report.errors.limit:
+            counter[key] += 1
+            return True
+        return False
 
     # --- intake ----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from interop.edfi.xml import NAMESPACES, NS_V1, NS_V52, RecordError, iter_top_el
 from interop.progress import Progress
 from interop.registry import ImportContext
 from interop.report import ImportReport
-from interop.sources import CountingReader, ImportSource
+from interop.sources import CountingReader, ImportSource, RecordTooLarge, max_record_bytes
 from students.models import District
 
 if TYPE_CHECKING:
@@ -26,7 +26,11 @@ if TYPE_CHECKING:
     from interop.edfi.xml import Node
 
 FORMAT = "edfi"
-CONTROL_LINE = re.compile(r"^\s*edfi-xml\s*,\s*([A-Za-z]+)\s*,\s*(.+?)\s*$")
+CONTROL_FORMAT = "a control line reads edfi-xml,<Interchange>,<file>"
+# A control line names one file: no longer than a path may be (PATH_MAX). A control file lists
+# the interchange files (Daybreak's, 29 lines, is 1,920 bytes): 1 MiB is thousands of lines.
+CONTROL_LINE_CHARS = 4096
+CONTROL_FILE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -55,33 +59,88 @@ def _mapping(namespace: str) -> _Version:
     return v1 if namespace == NS_V1 else v52
 
 
+def control_file_name(line: str) -> str | None:
+    """The file a control line names (`edfi-xml,<Interchange>,<file>`, spaces allowed around
+    each part), or None when the line is not of that form. Split at its first two commas, not
+    matched with a pattern: linear in the line's length whatever the line holds."""
+    parts = line.split(",", 2)
+    if len(parts) != 3 or parts[0].strip() != "edfi-xml":
+        return None
+    interchange, name = parts[1].strip(), parts[2].strip()
+    if not (interchange.isascii() and interchange.isalpha()) or not name:
+        return None
+    return Path(name).name
+
+
 def _control_order(source: ImportSource, report: ImportReport) -> list[str] | None:
+    """The files in the order the control file lists them, each once. A control file larger
+    than CONTROL_FILE_BYTES is not read; any other is read as a stream, a line at a time: a line
+    longer than CONTROL_LINE_CHARS is an error, and one longer than a record (max_record_bytes)
+    stops the read there."""
     controls = [n for n in source.names() if n.lower().endswith(".ctl")]
     if not controls:
         return None
-    names: list[str] = []
-    with source.open_binary(controls[0]) as handle:
-        for number, raw in enumerate(handle.read().decode("utf-8-sig").splitlines(), start=1):
-            if not raw.strip() or raw.lstrip().startswith("#"):
-                continue
-            match = CONTROL_LINE.match(raw)
-            if match is None:
-                report.errors.add(
-                    file=controls[0],
-                    line=number,
-                    column="",
-                    message="a control line reads edfi-xml,<Interchange>,<file>",
-                    value=raw,
-                )
-                continue
-            name = Path(match.group(2)).name
-            if not source.has(name):
-                report.errors.add(
-                    file=controls[0], line=number, column="", message=f"{name} is not in the upload"
-                )
-                continue
-            names.append(name)
-    return names
+    control = controls[0]
+    names: dict[str, None] = {}
+    size = source.size(control)
+    if size > CONTROL_FILE_BYTES:
+        report.errors.add(
+            file=control,
+            line=None,
+            column="",
+            message=f"the control file is {size:,} bytes; a control file lists the interchange "
+            f"files and is at most {CONTROL_FILE_BYTES:,} bytes: it is not read",
+        )
+        return []
+    number = 0
+    with source.open_binary(control) as handle:
+        counter = CountingReader(handle, record_limit=max_record_bytes())
+        text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig")
+        try:
+            for number, raw in enumerate(text, start=1):
+                counter.record_start = counter.bytes_read
+                if not raw.strip() or raw.lstrip().startswith("#"):
+                    continue
+                if len(raw) > CONTROL_LINE_CHARS:
+                    report.errors.add(
+                        file=control,
+                        line=number,
+                        column="",
+                        message=f"a control line longer than {CONTROL_LINE_CHARS:,} characters "
+                        "(a line names one file)",
+                    )
+                    continue
+                name = control_file_name(raw)
+                if name is None:
+                    report.errors.add(
+                        file=control,
+                        line=number,
+                        column="",
+                        message=CONTROL_FORMAT,
+                        value=raw.rstrip("\r\n"),
+                    )
+                elif not source.has(name):
+                    report.errors.add(
+                        file=control, line=number, column="", message=f"{name} is not in the upload"
+                    )
+                else:
+                    names.setdefault(name)
+        except RecordTooLarge as exc:
+            report.errors.add(
+                file=control,
+                line=number + 1,
+                column="",
+                message=f"a line {exc}: the rest of the control file is not read",
+            )
+        except UnicodeDecodeError as exc:
+            report.errors.add(
+                file=control,
+                line=number + 1,
+                column="",
+                message=f"not UTF-8 text ({exc.reason}) at or after this line: "
+                "the rest of the control file is not read",
+            )
+    return list(names)
 
 
 def plan_files(source: ImportSource, report: ImportReport) -> list[PlannedFile]:
@@ -97,6 +156,11 @@ def plan_files(source: ImportSource, report: ImportReport) -> list[PlannedFile]:
         except etree.XMLSyntaxError as exc:
             report.errors.add(
                 file=name, line=exc.lineno, column="", message=f"not well-formed XML: {exc.msg}"
+            )
+            continue
+        except RecordTooLarge as exc:
+            report.errors.add(
+                file=name, line=exc.line, column="", message=f"the root element's start tag {exc}"
             )
             continue
         if head.namespace not in NAMESPACES:
@@ -149,7 +213,7 @@ def _district_for(
                     lea = reader.local_education_agency(node)
                     if lea is not None:
                         found.append((*lea, plan, node.line))
-            except etree.XMLSyntaxError:
+            except (etree.XMLSyntaxError, RecordTooLarge):
                 continue  # reported when the file is read
     if len({f[0] for f in found}) > 1:
         for org_id, _name, _state, plan, line in found[1:]:
@@ -210,8 +274,8 @@ def _lea_ids(source: ImportSource, plans: list[PlannedFile]) -> set[str]:
                         lea = reader.local_education_agency(node)
                         if lea is not None:
                             ids.add(lea[0])
-                except etree.XMLSyntaxError:
-                    continue
+                except (etree.XMLSyntaxError, RecordTooLarge):
+                    continue  # reported when the file is read
     return ids
 
 
@@ -245,7 +309,7 @@ def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress
                     if node.tag not in elements:
                         if number == 0 and node.tag not in read_anywhere:
                             reason = reader.NOT_KEPT.get(node.tag, "not read by this importer")
-                            loader.not_kept[f"{node.tag} ({reason})"] += 1
+                            loader.not_read(f"{node.tag} ({reason})")
                         continue
                     if node.tag in reader.NOT_KEPT:
                         loader.not_kept[f"{node.tag} ({reader.NOT_KEPT[node.tag]})"] += 1
@@ -269,6 +333,14 @@ def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress
                     line=exc.lineno,
                     column="",
                     message=f"not well-formed XML: {exc.msg}",
+                )
+                return
+            except RecordTooLarge as exc:
+                loader.report.errors.add(
+                    file=plan.name,
+                    line=exc.line,
+                    column="",
+                    message=f"an element {exc}: the rest of the file is not read",
                 )
                 return
         loader.flush(kinds_of_pass, force=True)
@@ -333,5 +405,15 @@ def _summarize(loader: Loader, report: ImportReport) -> None:
         )
     for what, count in sorted(loader.not_kept.items()):
         report.notes.append(f"not kept as records: {count} {what}")
+    if loader.other_not_kept:
+        report.notes.append(
+            f"not kept as records: {loader.other_not_kept} elements of kinds not listed here "
+            f"(the report names {len(loader.not_kept)} kinds)"
+        )
     for message, count in sorted(loader.warnings.items()):
         report.notes.append(f"warning: {message}" + (f" (x{count})" if count > 1 else ""))
+    if loader.other_warnings:
+        report.notes.append(
+            f"warning: {loader.other_warnings} more warnings of kinds not listed here "
+            f"(the report lists {len(loader.warnings)} kinds)"
+        )

@@ -2,6 +2,8 @@
 
 Element text is normalized (Daybreak's identifiers carry stray whitespace and line breaks inside
 elements), and descriptor URIs (`uri://ed-fi.org/SexDescriptor#Female`) are read as their value.
+A top-level element is a record: one longer than interop.sources.max_record_bytes() stops the
+read with RecordTooLarge (naming the line it began on), so one element never fills memory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from functools import lru_cache
 from typing import IO
 
 from lxml import etree
+
+from interop.sources import CountingReader, RecordTooLarge, max_record_bytes
 
 NS_V1 = "http://ed-fi.org/0100"
 NS_V52 = "http://ed-fi.org/5.2.0"
@@ -147,10 +151,22 @@ class FileHead:
 
 
 def read_head(stream: IO[bytes]) -> FileHead:
-    """The root element's name and namespace, reading no further than the root's start tag."""
-    for _event, element in etree.iterparse(stream, events=("start",), huge_tree=True):
-        qname = etree.QName(element)
-        return FileHead(root=qname.localname, namespace=qname.namespace or "")
+    """The root element's name and namespace, reading no further than the root's start tag (and
+    no more than a record's worth of bytes to find it)."""
+    limited = CountingReader(stream, record_limit=max_record_bytes())
+    try:
+        for _event, element in etree.iterparse(
+            limited,
+            events=("start",),
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
+        ):
+            qname = etree.QName(element)
+            return FileHead(root=qname.localname, namespace=qname.namespace or "")
+    except RecordTooLarge as exc:
+        exc.line = 1
+        raise
     raise etree.XMLSyntaxError("The file holds no XML element", None, 1, 1)
 
 
@@ -159,32 +175,41 @@ def iter_top_elements(
 ) -> Iterator[Node]:
     """Yield each top-level element whose local name is in `wanted` (every one when None), then
     free it and everything before it, so memory stays flat however large the file. XML errors
-    propagate (with their line)."""
+    propagate (with their line), and so does RecordTooLarge for an element longer than
+    max_record_bytes() (with the line the element began on)."""
     root: etree._Element | None = None
     ns = ""
     depth = 0
-    # resolve_entities off and no network: interchange files need neither (no XXE).
-    for event, element in etree.iterparse(
-        stream,
-        events=("start", "end"),
-        huge_tree=True,
-        resolve_entities=False,
-        no_network=True,
-        remove_comments=True,
-    ):
-        if event == "start":
-            depth += 1
-            if root is None:
-                root = element
-                ns = etree.QName(element).namespace or ""
-            continue
-        depth -= 1
-        if depth != 1:
-            continue
-        if wanted is None or etree.QName(element).localname in wanted:
-            yield Node(element, ns)
-            if on_progress is not None:
-                on_progress()
-        element.clear()
-        while element.getprevious() is not None:
-            del root[0]  # type: ignore[union-attr]  # root is set by the first "start" event
+    limited = CountingReader(stream, record_limit=max_record_bytes())
+    try:
+        # resolve_entities off and no network: interchange files need neither (no XXE).
+        for event, element in etree.iterparse(
+            limited,
+            events=("start", "end"),
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
+            remove_comments=True,
+        ):
+            if event == "start":
+                depth += 1
+                if root is None:
+                    root = element
+                    ns = etree.QName(element).namespace or ""
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            # A record ended: the next one is bounded from here.
+            limited.record_start = limited.bytes_read
+            if wanted is None or etree.QName(element).localname in wanted:
+                yield Node(element, ns)
+                if on_progress is not None:
+                    on_progress()
+            element.clear()
+            while element.getprevious() is not None:
+                del root[0]  # type: ignore[union-attr]  # root is set by the first "start" event
+    except RecordTooLarge as exc:
+        # The element being read is the root's last child (those before it were deleted).
+        exc.line = root[-1].sourceline if root is not None and len(root) else 1
+        raise

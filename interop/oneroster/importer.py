@@ -50,11 +50,13 @@ from interop.oneroster.reader import (
     TRUE_VALUES,
     CsvFile,
     Row,
+    csv_reader,
     parse_date,
     plain_points,
+    read_failure,
 )
 from interop.registry import ImportContext
-from interop.sources import open_text
+from interop.sources import RecordTooLarge, open_text
 from interop.upsert import UpsertResult, source_id_map, sourced_upsert
 from students.models import (
     AcademicSession,
@@ -114,6 +116,8 @@ SCORE_STATUS = {
     "partially graded": ScoreStatus.INCOMPLETE,
     "submitted": ScoreStatus.SCORED,
 }
+# A manifest declares each of OneRoster's 21 files at most once: more is not a manifest.
+MANIFEST_PROPERTIES = 100
 # A result's flags, in the order _score_status reads them.
 RESULT_FLAGS = ("inProgress", "incomplete", "late", "missing")
 
@@ -175,7 +179,9 @@ class PersonRows:
         default_factory=list
     )  # (source_id, kind, owner, kind, label, value)
     relationships: dict[tuple[str, str], str] = field(default_factory=dict)  # (guardian, student)
-    relationship_lines: dict[tuple[str, str], Row] = field(default_factory=dict)
+    # The users.csv line that first named each relationship (a line, not the Row: a row keeps
+    # every value of the line, a hundred thousand of them add up).
+    relationship_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -205,9 +211,13 @@ class OneRosterImport:
         self.staff: dict[str, int] = {}
         self.guardians: dict[str, int] = {}
         self.assessments: dict[str, int] = {}
-        self.invalid: dict[str, set[str]] = defaultdict(set)  # ids seen with errors, by file
+        # Ids of records with errors, by file, so that references to them add no errors of
+        # their own; at most the error limit's number of them (mark_invalid).
+        self.invalid: dict[str, set[str]] = defaultdict(set)
+        self.invalid_kept = 0
+        self.invalid_overflow = False
         self.roles: dict[str, list[RoleEntry]] = {}
-        self.role_rows: dict[str, Row] = {}  # the first roles.csv row of each user
+        self.role_lines: dict[str, int] = {}  # the first roles.csv line of each user
         self.score_scales: set[str] = set()
         self.objective_items: dict[tuple[str, str], int] = {}
         self.categories: dict[str, str] | None = None
@@ -263,21 +273,42 @@ class OneRosterImport:
             )
             return
         properties: dict[str, tuple[str, int]] = {}
-        with open_text(source, schema.MANIFEST) as (text, _):
-            reader = csv.reader(text)
-            header = [name.strip() for name in next(reader, [])]
-            if header[:2] != ["propertyName", "value"]:
+        with open_text(source, schema.MANIFEST) as (text, counter):
+            reader = csv_reader(text)
+            try:
+                header = [name.strip() for name in next(reader, [])]
+                if header[:2] != ["propertyName", "value"]:
+                    self.errors.add(
+                        file=schema.MANIFEST,
+                        line=1,
+                        column="propertyName",
+                        message="The header must be propertyName,value",
+                        value=",".join(header),
+                    )
+                    return
+                for record in reader:
+                    counter.record_start = counter.bytes_read
+                    name = record[0].strip() if len(record) >= 2 else ""
+                    if name != "oneroster.version" and not name.startswith("file."):
+                        continue  # manifest.version, source.*: nothing Trellis reads
+                    if name not in properties and len(properties) >= MANIFEST_PROPERTIES:
+                        self.errors.add(
+                            file=schema.MANIFEST,
+                            line=reader.line_num,
+                            column=name,
+                            message=f"More than {MANIFEST_PROPERTIES} file properties: "
+                            "not a OneRoster manifest",
+                        )
+                        return
+                    properties[name] = (record[1].strip(), reader.line_num)
+            except (csv.Error, UnicodeDecodeError, RecordTooLarge) as exc:
                 self.errors.add(
                     file=schema.MANIFEST,
-                    line=1,
-                    column="propertyName",
-                    message="The header must be propertyName,value",
-                    value=",".join(header),
+                    line=reader.line_num + 1,
+                    column="",
+                    message=read_failure(exc),
                 )
                 return
-            for record in reader:
-                if len(record) >= 2 and record[0].strip():
-                    properties[record[0].strip()] = (record[1].strip(), reader.line_num)
         version, line = properties.get("oneroster.version", ("", None))
         if version not in schema.FILES:
             self.errors.add(
@@ -374,12 +405,42 @@ class OneRosterImport:
             return None
         found = ids.get(sourced_id)
         if found is None:
-            if not any(sourced_id in bad for bad in self.invalid.values()):
+            if self.unresolved_is_error(sourced_id):
                 row.error(
                     column, f"No {what} with this sourcedId in the export or in Trellis", sourced_id
                 )
             row.ok = False
         return found
+
+    def mark_invalid(self, file: str, sourced_id: str) -> None:
+        """Remember a record that has errors (its own, or a reference to one that has), so that
+        references to it add none. At most as many ids as the report keeps errors
+        (TRELLIS_IMPORT_ERROR_LIMIT), whatever the file holds: past that, the import has failed
+        already and a reference Trellis cannot resolve may be to a record it stopped remembering,
+        so such a reference is no longer counted (unresolved_is_error)."""
+        ids = self.invalid[file]
+        if sourced_id in ids:
+            return
+        if self.invalid_kept < self.errors.limit:
+            ids.add(sourced_id)
+            self.invalid_kept += 1
+        else:
+            self.invalid_overflow = True
+
+    def unresolved_is_error(self, sourced_id: str, file: str | None = None) -> bool:
+        """Whether a reference to `sourced_id` that resolves to nothing is an error of its own:
+        not when the record it names (in `file`, or any) had errors, which were reported there;
+        nor when mark_invalid stopped remembering such records, when it cannot be told (the
+        report's total is then a minimum)."""
+        if file is not None:
+            if sourced_id in self.invalid[file]:
+                return False
+        elif any(sourced_id in bad for bad in self.invalid.values()):
+            return False
+        if self.invalid_overflow:
+            self.errors.total_is_minimum = True
+            return False
+        return True
 
     # --- district and maps
 
@@ -498,7 +559,7 @@ class OneRosterImport:
             elif kind and kind != "district":
                 self.other_orgs.add(row.sourced_id)
             if not row.ok:
-                self.invalid["orgs"].add(row.sourced_id)
+                self.mark_invalid("orgs", row.sourced_id)
         if districts:
             self.district_upsert(districts)
         else:
@@ -557,7 +618,7 @@ class OneRosterImport:
                 if row.text("parentSourcedId"):
                     parents.append((row, row.sourced_id, row.text("parentSourcedId")))
                 if not row.ok:
-                    self.invalid["academicSessions"].add(row.sourced_id)
+                    self.mark_invalid("academicSessions", row.sourced_id)
                     continue
                 yield (
                     row.sourced_id,
@@ -622,7 +683,7 @@ class OneRosterImport:
                 subject = row.fits("subjects", ", ".join(row.list("subjects")), 100)
                 grades = self.grades(row)
                 if not row.ok:
-                    self.invalid["courses"].add(row.sourced_id)
+                    self.mark_invalid("courses", row.sourced_id)
                     continue
                 yield (row.sourced_id, school_id, title, code, subject, grades, row.is_active)
 
@@ -689,7 +750,7 @@ class OneRosterImport:
                     row.fits("location", row.text("location"), 60),
                 )
                 if not row.ok:
-                    self.invalid["classes"].add(row.sourced_id)
+                    self.mark_invalid("classes", row.sourced_id)
                     continue
                 yield (
                     row.sourced_id,
@@ -745,7 +806,7 @@ class OneRosterImport:
                 self.roles.setdefault(user, []).append(
                     RoleEntry(role, role_type, org, begin, end, row.is_active)
                 )
-            self.role_rows.setdefault(user, row)
+            self.role_lines.setdefault(user, row.line)
 
     def import_users(self) -> None:
         users = self.file("users")
@@ -755,15 +816,16 @@ class OneRosterImport:
             for row in users.rows():
                 if self.unique(row, seen):
                     self.read_user(row, people)
-            if self.version == "1.2":
-                for user, row in self.role_rows.items():
+            roles = self.file("roles")
+            if self.version == "1.2" and roles is not None:
+                for user, line in self.role_lines.items():
                     if (
                         user not in seen
                         and user not in self.students
                         and user not in (self.staff)
                         and user not in self.guardians
                     ):
-                        row.error(
+                        Row(roles, line, {}).error(
                             "userSourcedId",
                             "No user with this sourcedId in the export or in Trellis",
                             user,
@@ -854,7 +916,7 @@ class OneRosterImport:
             if value:
                 contacts.append((f"{row.sourced_id}:{column}", kind, label, value))
         if not row.ok or not role:
-            self.invalid["users"].add(row.sourced_id)
+            self.mark_invalid("users", row.sourced_id)
             return
         sourced_id, active = row.sourced_id, row.is_active
         names = (given, middle, family, preferred)
@@ -877,13 +939,13 @@ class OneRosterImport:
                 )
             for agent in agents:
                 people.relationships.setdefault((agent, sourced_id), "")
-                people.relationship_lines.setdefault((agent, sourced_id), row)
+                people.relationship_lines.setdefault((agent, sourced_id), row.line)
         elif role in GUARDIAN_ROLES:
             people.guardians.append((sourced_id, *names, active))
             owner = "guardian"
             for agent in agents:
                 people.relationships[(sourced_id, agent)] = role
-                people.relationship_lines.setdefault((sourced_id, agent), row)
+                people.relationship_lines.setdefault((sourced_id, agent), row.line)
         else:
             people.staff.append((sourced_id, *names, identifier, STAFF_KINDS[role], active))
             owner = "staff"
@@ -998,8 +1060,9 @@ class OneRosterImport:
 
     def upsert_relationships(self, people: PersonRows, *, bulk: bool) -> None:
         rows = []
+        users = self.files["users"]
         for (guardian, student), role in people.relationships.items():
-            row = people.relationship_lines[(guardian, student)]
+            row = Row(users, people.relationship_lines[(guardian, student)], {})
             guardian_id = self.reference(
                 row,
                 "agentSourcedIds",
@@ -1118,7 +1181,12 @@ class OneRosterImport:
                     row.error("endDate", "Before the beginDate", row.text("endDate"))
                 people = self.students if role == "student" else self.staff
                 person_id = people.get(user)
-                if user and person_id is None and row.ok and user not in self.invalid["users"]:
+                if (
+                    user
+                    and person_id is None
+                    and row.ok
+                    and self.unresolved_is_error(user, "users")
+                ):
                     other = user in self.students or user in self.staff or user in self.guardians
                     row.error(
                         "userSourcedId",
@@ -1264,7 +1332,7 @@ class OneRosterImport:
                         "resultValueMax", "Not above resultValueMin", row.text("resultValueMax")
                     )
                 if not row.ok:
-                    self.invalid["lineItems"].add(row.sourced_id)
+                    self.mark_invalid("lineItems", row.sourced_id)
                     continue
                 values = [
                     row.sourced_id,

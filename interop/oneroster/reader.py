@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from interop.oneroster.schema import STATUSES, FileSpec
 from interop.registry import ImportContext
-from interop.sources import open_text
+from interop.sources import RecordTooLarge, max_field_chars, open_text
+
+if TYPE_CHECKING:
+    from _csv import _reader
 
 # Values never echoed in an error message (they arrive in the import; they are not logged).
 SENSITIVE_COLUMNS = {"email", "sms", "phone", "password", "birthDate", "username", "userIds"}
@@ -34,7 +38,28 @@ PLAIN_STATUSES = frozenset(("", *STATUSES))
 POINTS_LIMIT = Decimal("1000000")
 POINTS_STEP = Decimal("0.001")
 PROGRESS_EVERY = 2000
-csv.field_size_limit(10 * 1024 * 1024)
+# How the csv module words a field over csv.field_size_limit (CPython's _csv.c).
+FIELD_LIMIT_ERROR = "field larger than field limit"
+
+
+def csv_reader(text: Iterable[str], **options: Any) -> _reader:
+    """csv.reader with fields bounded by max_field_chars() (csv's limit is per process; it is set
+    from the setting for each file, so a test or a setting that changes it is followed)."""
+    csv.field_size_limit(max_field_chars())
+    return csv.reader(text, **options)
+
+
+def read_failure(exc: Exception) -> str:
+    """What an exception that stopped reading a CSV file (csv.Error, a bad byte, a record over
+    the limit) means to the person who sent the file."""
+    if isinstance(exc, RecordTooLarge):
+        return f"A row {exc}: the rest of the file is not read"
+    if isinstance(exc, csv.Error) and str(exc).startswith(FIELD_LIMIT_ERROR):
+        return (
+            f"A field longer than {max_field_chars():,} characters, the most one field may hold: "
+            "the rest of the file is not read"
+        )
+    return str(exc)
 
 
 # Exports repeat a few dates (dateLastModified, a line item's date) across millions of rows.
@@ -194,9 +219,9 @@ class CsvFile:
             return
         with open_text(source, self.spec.filename) as (text, _):
             try:
-                header = next(csv.reader(text), [])
-            except (csv.Error, UnicodeDecodeError) as exc:
-                errors.add(file=self.spec.filename, line=1, column="", message=str(exc))
+                header = next(csv_reader(text), [])
+            except (csv.Error, UnicodeDecodeError, RecordTooLarge) as exc:
+                errors.add(file=self.spec.filename, line=1, column="", message=read_failure(exc))
                 self.usable = False
                 return
         self.header = [name.strip() for name in header]
@@ -246,13 +271,16 @@ class CsvFile:
         )
         progress.file_started(self.spec.filename, source.size(self.spec.filename))
         with open_text(source, self.spec.filename) as (text, counter):
-            reader = csv.reader(text, strict=True)
+            reader = csv_reader(text, strict=True)
             line_end = 0
             try:
                 next(reader, None)
                 line_end = reader.line_num
+                counter.record_start = counter.bytes_read
                 for record in reader:
                     start, line_end = line_end + 1, reader.line_num
+                    # A record ended: the next one is bounded from here (CountingReader).
+                    counter.record_start = counter.bytes_read
                     if not record or (len(record) == 1 and not record[0].strip()):
                         continue  # a blank line (often the last one)
                     size = len(record)
@@ -268,9 +296,12 @@ class CsvFile:
                     if self.rows_read % PROGRESS_EVERY == 0:
                         progress.advance(self.rows_read, counter.bytes_read)
                     yield row
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except (csv.Error, UnicodeDecodeError, RecordTooLarge) as exc:
                 self.context.report.errors.add(
-                    file=self.spec.filename, line=line_end + 1, column="", message=str(exc)
+                    file=self.spec.filename,
+                    line=line_end + 1,
+                    column="",
+                    message=read_failure(exc),
                 )
         progress.advance(self.rows_read, counter.bytes_read)
         progress.file_finished()

@@ -365,7 +365,10 @@ def test_scores_enqueue_one_recompute_per_affected_pair_after_commit(
     from assessments import tasks
 
     batches: list[list[int]] = []
-    monkeypatch.setattr(tasks.mastery_recompute, "delay", lambda ids: batches.append(ids))
+    # Every publish goes through config.celery_app.publish: apply_async, without retry.
+    monkeypatch.setattr(
+        tasks.mastery_recompute, "apply_async", lambda args, **options: batches.append(args[0])
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert run_import(V12).exit_code == 0
     enqueued = [estimate_id for batch in batches for estimate_id in batch]
@@ -380,7 +383,10 @@ def test_a_failed_import_enqueues_nothing(
     from assessments import tasks
 
     batches: list = []
-    monkeypatch.setattr(tasks.mastery_recompute, "delay", lambda ids: batches.append(ids))
+    # Every publish goes through config.celery_app.publish: apply_async, without retry.
+    monkeypatch.setattr(
+        tasks.mastery_recompute, "apply_async", lambda args, **options: batches.append(args[0])
+    )
     folder = fixture_copy("v12")
     edit_rows(folder, "classes.csv", lambda rows: [dict(rows[0], classType="lecture"), *rows[1:]])
     with django_capture_on_commit_callbacks(execute=True):

@@ -157,3 +157,64 @@ def test_other_district_staff_cannot_see_a_run(client, upload, world: World) -> 
     assert (
         client.get(reverse("interop:import_run_status", kwargs={"pk": run.pk})).status_code == 404
     )
+
+
+def test_an_upload_while_the_broker_is_away_succeeds_and_the_sweep_runs_it(
+    client, upload, world: World, eager_celery, monkeypatch
+) -> None:
+    """The upload is committed and answered; its message is lost; the sweep sends it again."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from interop import tasks
+
+    def broker_away(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as away:
+        away.setattr(tasks.import_run_task, "apply_async", broker_away)
+        response = upload(world, zipped(FIXTURES / "v12"))
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("interop:import_run", kwargs={"pk": run.pk})
+    assert run.status == ImportStatus.QUEUED
+    # Within the grace the sweep leaves it (its message may still be on its way)...
+    assert tasks.import_sweep() == 0
+    # ...after it, the run is sent again and imports.
+    ImportRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - tasks.IMPORT_SWEEP_GRACE - dt.timedelta(seconds=1)
+    )
+    assert tasks.import_sweep() == 1
+    run.refresh_from_db()
+    assert run.status == ImportStatus.SUCCEEDED
+    assert Student.objects.filter(district=world.district, source_id="st1").exists()
+
+
+def test_a_second_message_for_a_run_already_taken_does_nothing(world: World) -> None:
+    """The sweep may send a run whose first message was only slow: one worker takes it."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from interop.services import import_run_execute
+
+    started = timezone.now() - dt.timedelta(minutes=5)
+    run = ImportRun.objects.create(
+        district=world.district,
+        format="oneroster",
+        status=ImportStatus.RUNNING,
+        started_at=started,
+        upload_path="missing.zip",
+    )
+    assert import_run_execute(run_id=run.pk).status == ImportStatus.RUNNING
+    run.refresh_from_db()
+    assert (run.status, run.started_at, run.report) == (ImportStatus.RUNNING, started, run.report)
+    # Found running past the broker's visibility timeout, its worker died: it runs again.
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ImportRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - dt.timedelta(seconds=timeout + 60)
+    )
+    assert import_run_execute(run_id=run.pk).status == ImportStatus.FAILED

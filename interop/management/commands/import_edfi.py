@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from interop.edfi.service import FORMAT
 from interop.management.commands.import_oneroster import report_print
 from interop.progress import Progress, TerminalProgress
-from interop.report import DEFAULT_ERROR_LIMIT
 from interop.services import import_execute
 
 
@@ -27,7 +26,12 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check and count; write nothing."
         )
         parser.add_argument("--json", action="store_true", help="End with a one-line JSON report.")
-        parser.add_argument("--error-limit", type=int, default=DEFAULT_ERROR_LIMIT)
+        parser.add_argument(
+            "--error-limit",
+            type=int,
+            default=None,
+            help="How many errors to keep and print (default: TRELLIS_IMPORT_ERROR_LIMIT, 200).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:

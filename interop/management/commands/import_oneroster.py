@@ -12,7 +12,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from interop.progress import Progress, TerminalProgress
-from interop.report import DEFAULT_ERROR_LIMIT, ImportReport
+from interop.report import ImportReport
 from interop.services import import_execute
 
 
@@ -37,7 +37,10 @@ def report_print(command: BaseCommand, report: ImportReport, *, as_json: bool) -
             f"... and {report.errors.total - len(report.errors.kept):,} more errors."
         )
     if report.errors:
-        command.stderr.write(f"{report.errors.total:,} errors in all: nothing was written.")
+        at_least = "at least " if report.errors.total_is_minimum else ""
+        command.stderr.write(
+            f"{at_least}{report.errors.total:,} errors in all: nothing was written."
+        )
     if as_json:
         out.write(orjson.dumps(report.as_json()).decode())
 
@@ -51,7 +54,12 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check and count; write nothing."
         )
         parser.add_argument("--json", action="store_true", help="End with a one-line JSON report.")
-        parser.add_argument("--error-limit", type=int, default=DEFAULT_ERROR_LIMIT)
+        parser.add_argument(
+            "--error-limit",
+            type=int,
+            default=None,
+            help="How many errors to keep and print (default: TRELLIS_IMPORT_ERROR_LIMIT, 200).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -208,7 +208,12 @@ def test_imported_scores_enqueue_one_recompute_per_pair_after_commit(
     from assessments.models import MasteryEstimate
 
     batches: list[list[int]] = []
-    monkeypatch.setattr(tasks.mastery_recompute, "delay", lambda ids: batches.append(list(ids)))
+    # Every publish goes through config.celery_app.publish: apply_async, without retry.
+    monkeypatch.setattr(
+        tasks.mastery_recompute,
+        "apply_async",
+        lambda args, **options: batches.append(list(args[0])),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         report = edfi_import(path=daybreak_path)
     assert report.ok
