@@ -3,7 +3,7 @@ CSV exports and its live check."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -43,8 +43,11 @@ from students.selectors import (
     section_teachers,
 )
 
-# The earliest "since" a live check accepts (as the filters' earliest day).
+# The "since" a live check accepts: from the filters' earliest day to a year far enough that a
+# client may ask "has anything changed after the end of time" without the date arithmetic
+# overflowing.
 EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9000, 1, 1, tzinfo=UTC)
 # How often an open section page asks whether anything changed (milliseconds).
 POLL_INTERVAL_MS = 4000
 
@@ -236,15 +239,15 @@ def section_distribution_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _since(raw: str) -> datetime | None:
-    """An ISO date-time from 1900 to a day from now, made aware; None for anything else (a
-    well-formed but impossible date such as 2024-02-30 included)."""
+    """An ISO date-time from 1900 to 9000, made aware; None for anything else (a well-formed
+    but impossible date such as 2024-02-30 included)."""
     try:
         since = parse_datetime(raw) if raw else None
         if since is not None and timezone.is_naive(since):
             since = timezone.make_aware(since)
     except (ValueError, OverflowError):
         return None
-    if since is None or not (EARLIEST_MOMENT <= since <= timezone.now() + timedelta(days=1)):
+    if since is None or not (EARLIEST_MOMENT <= since <= LATEST_MOMENT):
         return None
     return since
 
@@ -258,7 +261,7 @@ def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
     since = _since(raw_since)
     if raw_since and since is None:
         return JsonResponse(
-            {"error": f"since={raw_since[:64]!r} is not an ISO date-time from 1900 to now."},
+            {"error": f"since={raw_since[:64]!r} is not an ISO date-time from 1900 to 9000."},
             status=400,
         )
     found = selectors.section_changes(access.section, since)
