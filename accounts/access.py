@@ -17,6 +17,9 @@ Grants made one object at a time stay django-guardian object permissions
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -358,6 +361,12 @@ def _bases_for(viewer: Viewer, role: str | None) -> list[Reach]:
     ]
 
 
+def _any_of(filters: Iterable[Q | None]) -> Q | None:
+    """The filters joined by OR (those a basis does not have left out); None when none is."""
+    present = [q for q in filters if q is not None]
+    return functools.reduce(operator.or_, present) if present else None
+
+
 def student_filter(user: AnyUser, *, role: str | None = None) -> Q:
     """A filter on Student for every student the user may see today (in `role` only, if given);
     a filter that matches nothing for anyone else. Embed it in any query of students."""
@@ -378,28 +387,18 @@ def students_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[S
 def sections_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[Section]:
     """Active sections whose roster the user may see today (guardians see none)."""
     viewer = viewer_for(user)
-    filters = [
-        q for reach in _bases_for(viewer, role) if (q := reach.sections(viewer.ids(reach.basis)))
-    ]
-    if not filters:
+    visible = _any_of(reach.sections(viewer.ids(reach.basis)) for reach in _bases_for(viewer, role))
+    if visible is None:
         return Section.objects.none()
-    visible = filters[0]
-    for q in filters[1:]:
-        visible |= q
     return Section.objects.filter(visible, is_active=True)
 
 
 def schools_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[School]:
     """Active schools whose page the user may open today (principals, district staff)."""
     viewer = viewer_for(user)
-    filters = [
-        q for reach in _bases_for(viewer, role) if (q := reach.schools(viewer.ids(reach.basis)))
-    ]
-    if not filters:
+    visible = _any_of(reach.schools(viewer.ids(reach.basis)) for reach in _bases_for(viewer, role))
+    if visible is None:
         return School.objects.none()
-    visible = filters[0]
-    for q in filters[1:]:
-        visible |= q
     return School.objects.filter(visible, is_active=True)
 
 

@@ -1,4 +1,5 @@
-"""Forms of the accounts pages: a two-factor enrolment link's page, and an administrator's reset."""
+"""Forms of the accounts pages: a new password, a two-factor enrolment link's page, and an
+administrator's reset."""
 
 from typing import Any
 
@@ -8,23 +9,21 @@ from django.contrib.auth.password_validation import validate_password
 from accounts.models import User
 
 
-class MFAEnrolmentForm(forms.Form):
-    """Opening an enrolment link: a confirmation, with a new password when the login has none."""
+class NewPasswordForm(forms.Form):
+    """A new password, typed twice and held to the password validators (an invitation's page,
+    an enrolment link's page when the login has none)."""
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if not user.has_usable_password():
-            self.fields["password1"] = forms.CharField(
-                label="Choose a password",
-                strip=False,
-                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-            )
-            self.fields["password2"] = forms.CharField(
-                label="Type it again",
-                strip=False,
-                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-            )
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Type it again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    user: User | None = None
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
@@ -34,6 +33,16 @@ class MFAEnrolmentForm(forms.Form):
         if first:
             validate_password(first, user=self.user)
         return cleaned
+
+
+class MFAEnrolmentForm(NewPasswordForm):
+    """Opening an enrolment link: a confirmation, with a new password when the login has none."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.has_usable_password():
+            del self.fields["password1"], self.fields["password2"]
 
 
 class MFAResetForm(forms.Form):
