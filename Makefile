@@ -45,3 +45,14 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Exactly what `make demo` made, under var/: the demo database, its generated field keys, the
+# collected static files, uploads and caches. .venv and everything else stay.
+DEMO_FILES := var/trellis.sqlite3 var/trellis.sqlite3-journal var/trellis.sqlite3-wal \
+	var/trellis.sqlite3-shm var/field-keys.json
+DEMO_DIRS := var/staticfiles var/media var/cache
+
+clean-demo:
+	rm -f $(DEMO_FILES)
+	rm -rf $(DEMO_DIRS)
+	@rmdir var 2>/dev/null || true
