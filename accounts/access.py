@@ -89,6 +89,8 @@ class Reach:
     role: str
     scope: str  # "section", "school", "district" or "student"
     purpose: str  # as a family reads it in the access log
+    # Whether it opens the school's own pages (those who run the school or its district).
+    school_pages: bool = False
 
     def _rows(self, ids: frozenset[int]) -> QuerySet | None:
         """The rows in force today that reach students from these scope ids (None: the scope
@@ -125,12 +127,9 @@ class Reach:
         }.get(self.scope)
 
     def schools(self, ids: frozenset[int]) -> Q | None:
-        # The school's page is for those who run it: principals and district staff.
-        if self.basis == Basis.PRINCIPAL:
-            return Q(pk__in=ids)
-        if self.basis == Basis.DISTRICT_STAFF:
-            return Q(district_id__in=ids)
-        return None
+        if not self.school_pages:
+            return None
+        return {"school": Q(pk__in=ids), "district": Q(district_id__in=ids)}.get(self.scope)
 
 
 # In order of precedence: the most specific basis names a page's role and purpose.
@@ -140,8 +139,16 @@ REACHES: tuple[Reach, ...] = (
         Basis.SUBSTITUTE, Role.TEACHER, "section", "Covering the student's class as a substitute"
     ),
     Reach(Basis.SCHOOL_TEACHER, Role.TEACHER, "school", "Teaching at the student's school"),
-    Reach(Basis.PRINCIPAL, Role.PRINCIPAL, "school", "Leading the student's school"),
-    Reach(Basis.DISTRICT_STAFF, Role.DISTRICT_STAFF, "district", "District administration"),
+    Reach(
+        Basis.PRINCIPAL, Role.PRINCIPAL, "school", "Leading the student's school", school_pages=True
+    ),
+    Reach(
+        Basis.DISTRICT_STAFF,
+        Role.DISTRICT_STAFF,
+        "district",
+        "District administration",
+        school_pages=True,
+    ),
     Reach(Basis.GUARDIAN, Role.GUARDIAN, "student", "A parent or guardian following their child"),
     Reach(Basis.INDIVIDUAL, "individual", "student", "A task the district gave for this student"),
 )
@@ -198,18 +205,6 @@ class Viewer:
     @property
     def is_staff_role(self) -> bool:
         return bool(self.roles & {Role.DISTRICT_STAFF, Role.PRINCIPAL, Role.TEACHER})
-
-    @property
-    def district_ids(self) -> frozenset[int]:
-        return self.ids(Basis.DISTRICT_STAFF)
-
-    @property
-    def principal_school_ids(self) -> frozenset[int]:
-        return self.ids(Basis.PRINCIPAL)
-
-    @property
-    def teacher_section_ids(self) -> frozenset[int]:
-        return self.ids(Basis.SECTION_TEACHER, Basis.SUBSTITUTE)
 
 
 # The columns every part of the grants' UNION gives: where the row comes from, the role it acts
@@ -571,15 +566,20 @@ def school_for_user(user: AnyUser, pk: int) -> SchoolAccess:
     """Fetch a school and check access together; 404 unless the user runs it or its district."""
     viewer = viewer_for(user)
     school = School.objects.filter(pk=pk, is_active=True).first() if viewer.grants else None
-    basis = None
+    reach = None
     if school is not None:
-        if school.pk in viewer.ids(Basis.PRINCIPAL):
-            basis = Basis.PRINCIPAL
-        elif school.district_id in viewer.ids(Basis.DISTRICT_STAFF):
-            basis = Basis.DISTRICT_STAFF
-    if school is None or basis is None:
+        scope_ids = {"school": school.pk, "district": school.district_id}
+        reach = next(
+            (
+                r
+                for r in REACHES
+                if r.school_pages and scope_ids.get(r.scope) in viewer.ids(r.basis)
+            ),
+            None,
+        )
+    if school is None or reach is None:
         raise Http404("No such school.")
-    return SchoolAccess(basis=basis, school=school)
+    return SchoolAccess(basis=reach.basis, school=school)
 
 
 # --- Why can X see Y: every basis, with the rows and dates behind it.
@@ -624,8 +624,36 @@ def _sooner(*days: date | None) -> date | None:
     return min(known) if known else None
 
 
-def explain(user: AnyUser, student: Student) -> list[Explanation]:
-    """Every basis on which the user may see the student today; empty when none does."""
+@dataclass(frozen=True)
+class _StudentRows:
+    """The student's rows in force that an explanation names (read once for many users)."""
+
+    enrollments: dict[int, Enrollment]
+    school_memberships: dict[int, StudentSchoolMembership]
+
+
+def _student_rows(student: Student) -> _StudentRows:
+    return _StudentRows(
+        enrollments={
+            e.section_id: e
+            for e in Enrollment.objects.filter(in_force(), student=student).select_related(
+                "section"
+            )
+        },
+        school_memberships={
+            m.school_id: m
+            for m in StudentSchoolMembership.objects.filter(
+                in_force(), student=student
+            ).select_related("school")
+        },
+    )
+
+
+def explain(
+    user: AnyUser, student: Student, *, rows: _StudentRows | None = None
+) -> list[Explanation]:
+    """Every basis on which the user may see the student today; empty when none does. `rows`,
+    when the caller has read them for several users, are the student's rows in force."""
     viewer = viewer_for(user)
     checked = (
         Student.objects.filter(pk=student.pk, is_active=True)
@@ -638,16 +666,8 @@ def explain(user: AnyUser, student: Student) -> list[Explanation]:
         return []
     reached = {reach.basis for reach in _reaches_of(checked)}
     explanations: list[Explanation] = []
-    enrollments = {
-        e.section_id: e
-        for e in Enrollment.objects.filter(in_force(), student=student).select_related("section")
-    }
-    school_memberships = {
-        m.school_id: m
-        for m in StudentSchoolMembership.objects.filter(in_force(), student=student).select_related(
-            "school"
-        )
-    }
+    rows = rows or _student_rows(student)
+    enrollments, school_memberships = rows.enrollments, rows.school_memberships
     precedence = {reach.basis: index for index, reach in enumerate(REACHES)}
     for grant in sorted(viewer.grants, key=lambda g: precedence[g.basis]):
         if grant.basis not in reached:
@@ -732,8 +752,9 @@ def users_who_may_see(student: Student) -> list[tuple[User, list[Explanation]]]:
         )
     )
     found = []
+    rows = _student_rows(student)
     for user in candidates.distinct().order_by("email"):
-        explanations = explain(user, student)
+        explanations = explain(user, student, rows=rows)
         if explanations:
             found.append((user, explanations))
     return found

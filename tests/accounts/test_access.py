@@ -545,3 +545,40 @@ def test_explain_access_is_itself_a_logged_read(world: World) -> None:
         access.SYSTEM_ROLE,
         "manage.py explain_access",
     )
+
+
+def test_who_may_see_reads_the_students_rows_once_not_per_user(world: World) -> None:
+    """The admin page asks about every candidate: two queries each (their grants, the check),
+    the student's rows once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            found = access.users_who_may_see(world.student)
+        assert {user.pk for user, _ in found} >= {world.teacher.pk, world.district_staff.pk}
+        return len(captured)
+
+    before = queries()
+    for n in range(5):
+        role_grant(
+            user=factories.UserFactory.create(email=f"staff{n}@example.test"),
+            role=Role.DISTRICT_STAFF,
+            district=world.district,
+        )
+    assert queries() - before == 5 * 2
+
+
+def test_a_teacher_granted_a_school_sees_its_sections_but_not_its_page(
+    client, world: World
+) -> None:
+    """Only the bases declared with school pages (principal, district staff) open a school's."""
+    role_grant(user=world.outsider, role=Role.TEACHER, school=world.school)
+    client.force_login(world.outsider)
+    assert client.get(_url("students:section_detail", world.other_section.pk)).status_code == 200
+    assert client.get(_url("students:student_detail", world.student.pk)).status_code == 200
+    assert client.get(_url("students:school_detail", world.school.pk)).status_code == 404
+    assert (
+        client.get(_url("students:section_detail", world.other_school_section.pk)).status_code
+        == 404
+    )
