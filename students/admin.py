@@ -46,7 +46,8 @@ class StaffAdmin(RecordAdmin):
 
 @admin.register(models.Guardian)
 class GuardianAdmin(RecordAdmin):
-    list_display = ["last_name", "first_name", "is_active"]
+    list_display = ["last_name", "first_name", "language", "contact_method", "is_active"]
+    list_filter = ["language", "contact_method", "contact_time", "is_active"]
     search_fields = ["last_name", "first_name"]
 
 

@@ -6,8 +6,10 @@ upsert, an active flag (records are deactivated, never silently deleted) and tim
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar, TypeVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +52,15 @@ class District(SourcedRecord):
     nces_id = models.CharField("NCES id", max_length=20, blank=True, default="")
     # Policy knobs that later waves read; the defaults are the privacy-protective ones.
     guardians_see_discipline = models.BooleanField(default=False)
+    # A student is chronically absent when absent this share (percent) or more of the
+    # instructional days they have been enrolled so far this year.
+    chronic_absence_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+        help_text="Absent this percent or more of instructional days enrolled: chronically absent.",
+    )
 
     class Meta:
         constraints = [
@@ -355,8 +366,30 @@ class Enrollment(SourcedRecord):
         )
 
 
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+
+
+class ContactTime(models.TextChoices):
+    ANY = "any", "Any time"
+    MORNING = "morning", "Mornings"
+    SCHOOL_DAY = "school_day", "During the school day"
+    EVENING = "evening", "Evenings"
+    WEEKEND = "weekend", "Weekends"
+
+
 class Guardian(SourcedRecord, PersonName):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="guardians")
+    # The language the family reads, named as the source names it ("Spanish"); imports default
+    # it to a child's home language where the source carries none.
+    language = models.CharField(max_length=60, blank=True, default="")
+    contact_method = models.CharField(
+        max_length=10, choices=ContactMethod.choices, default=ContactMethod.EMAIL
+    )
+    contact_time = models.CharField(
+        max_length=12, choices=ContactTime.choices, default=ContactTime.ANY
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -513,7 +546,7 @@ class CalendarDate(SourcedRecord):
         School, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_dates"
     )
     date = models.DateField()
-    event = models.CharField(max_length=60, help_text="e.g. Instructional day, Holiday")
+    event = models.CharField(max_length=200, help_text="e.g. Instructional day, Holiday")
 
     class Meta:
         ordering = ["date"]

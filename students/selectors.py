@@ -7,11 +7,14 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from django.db.models import F, Func, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from students.attendance import attendance_rates, format_percent, school_year_of
 from students.models import (
     AcademicRecord,
     AttendanceCategory,
@@ -209,7 +212,8 @@ def section_teachers(section: Section) -> list[SectionAssignment]:
 @dataclass(frozen=True)
 class AttendanceCutPoints:
     """Counts up to `watch` are fine, up to `alert` need watching, above that an alert (inBloom's
-    dashboard coloured absences and tardies this way)."""
+    dashboard coloured tardies this way; absences are judged by the chronic absence rule,
+    students.attendance)."""
 
     watch: int = 5
     alert: int = 10
@@ -222,7 +226,6 @@ class AttendanceCutPoints:
         return "alert"
 
 
-ABSENCE_CUT_POINTS = AttendanceCutPoints(watch=5, alert=10)
 TARDY_CUT_POINTS = AttendanceCutPoints(watch=5, alert=10)
 
 
@@ -243,41 +246,59 @@ class AttendanceMonth:
 class AttendanceSummary:
     """Context of templates/students/profile/_attendance.html (as `attendance`).
 
-    One school year (the latest with events unless asked): counts of days present, absences
-    (excused and unexcused), tardies, each count's level by its cut points ("good", "watch",
-    "alert"), and a calendar of months.
+    One school year (the latest with events unless asked; this one when there are none), by the
+    chronic absence rule (students.attendance) up to today: instructional days enrolled, days
+    absent (excused and unexcused), tardy and present among them, the percent absent, whether
+    that is chronic and the rule in words; the tardies' level by their cut points ("good",
+    "watch", "alert"); and a calendar of months marking every day with an event recorded.
     """
 
-    school_year: int | None
-    days_recorded: int
+    school_year: int
+    days_recorded: int  # days with any event recorded in the year, counted or not
     present: int
     excused: int
     unexcused: int
     tardies: int
-    absence_level: str
     tardy_level: str
-    absence_cut_points: AttendanceCutPoints
     tardy_cut_points: AttendanceCutPoints
     months: list[AttendanceMonth]
     school_years: list[int]
+    instructional_days: int  # enrolled so far this year
+    absent_percent: Decimal | None  # None before the first instructional day enrolled
+    is_chronic: bool
+    chronic_rule: str
+    days_estimated: bool  # instructional days counted Monday to Friday, for want of a calendar
 
     @property
     def absences(self) -> int:
         return self.excused + self.unexcused
 
+    @property
+    def absent_percent_text(self) -> str:
+        return "" if self.absent_percent is None else format_percent(self.absent_percent)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to show: no event recorded, and no school calendar to count days present by
+        (without one, no events more likely means no import than a perfect record)."""
+        return not self.days_recorded and (self.days_estimated or not self.instructional_days)
+
 
 def student_attendance(access: StudentView, *, school_year: int | None = None) -> AttendanceSummary:
-    """The student's attendance for a school year, counted and laid out as a calendar."""
-    events = AttendanceEvent.objects.filter(student=access.student, is_active=True)
-    school_years = sorted(
-        {y for y in events.values_list("school_year", flat=True).distinct() if y}, reverse=True
-    )
-    year = school_year or (school_years[0] if school_years else None)
-    rows = list(
-        (events.filter(school_year=year) if year else events)
+    """The student's attendance for a school year, counted by the chronic absence rule and laid
+    out as a calendar: three queries (the student's events of every year, read once for the list
+    of years, the calendar and the counts; then attendance_rates' other two)."""
+    student_id = access.student.pk
+    events = list(
+        AttendanceEvent.objects.filter(student_id=student_id, is_active=True)
         .order_by("event_date", "id")
-        .values_list("event_date", "category")
+        .values_list("school_year", "event_date", "category", "section_id")
     )
+    # Events without a school year fall in the one their date does.
+    school_years = sorted({y or school_year_of(when) for y, when, _, _ in events}, reverse=True)
+    this_year = school_year_of(timezone.localdate())
+    year = school_year or (school_years[0] if school_years else this_year)
+    rows = [(when, c) for y, when, c, _ in events if (y or school_year_of(when)) == year]
     # One mark per day: the most notable event of the day (an absence before a tardy).
     precedence: dict[str, int] = {
         AttendanceCategory.UNEXCUSED_ABSENCE: 5,
@@ -291,9 +312,6 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
     for when, category in rows:
         if when not in by_day or precedence[category] > precedence[by_day[when]]:
             by_day[when] = category
-    counts = {category: 0 for category in AttendanceCategory.values}
-    for category in by_day.values():
-        counts[category] += 1
     labels = dict(AttendanceCategory.choices)
     months: list[AttendanceMonth] = []
     if by_day:
@@ -324,22 +342,30 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
             cursor_month += 1
             if cursor_month == 13:
                 cursor_year, cursor_month = cursor_year + 1, 1
-    excused = counts[AttendanceCategory.EXCUSED_ABSENCE]
-    unexcused = counts[AttendanceCategory.UNEXCUSED_ABSENCE]
-    tardies = counts[AttendanceCategory.TARDY]
+    # The counts are the rule's: of days enrolled and instructional, by date (not by the events'
+    # school year), of the day's events (not a class period's; the calendar shows both), with
+    # days present from the calendar rather than from PRESENT rows.
+    rate = attendance_rates(
+        [student_id],
+        school_year=year,
+        events=((student_id, when, c) for _, when, c, section in events if section is None),
+    )[student_id]
     return AttendanceSummary(
         school_year=year,
         days_recorded=len(by_day),
-        present=counts[AttendanceCategory.PRESENT],
-        excused=excused,
-        unexcused=unexcused,
-        tardies=tardies,
-        absence_level=ABSENCE_CUT_POINTS.level(excused + unexcused),
-        tardy_level=TARDY_CUT_POINTS.level(tardies),
-        absence_cut_points=ABSENCE_CUT_POINTS,
+        present=rate.days_present,
+        excused=rate.days_excused,
+        unexcused=rate.days_unexcused,
+        tardies=rate.days_tardy,
+        tardy_level=TARDY_CUT_POINTS.level(rate.days_tardy),
         tardy_cut_points=TARDY_CUT_POINTS,
         months=months,
         school_years=school_years,
+        instructional_days=rate.instructional_days,
+        absent_percent=rate.absent_percent,
+        is_chronic=rate.is_chronic,
+        chronic_rule=rate.rule,
+        days_estimated=rate.days_estimated,
     )
 
 

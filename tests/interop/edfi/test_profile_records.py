@@ -49,24 +49,56 @@ def _attendance(world: World, absences: int, tardies: int) -> None:
     sm.AttendanceEvent.objects.bulk_create(rows)
 
 
-@pytest.mark.parametrize(("absences", "level"), [(3, "good"), (7, "watch"), (12, "alert")])
-def test_attendance_counts_are_coloured_by_cut_points(
-    world: World, absences: int, level: str, django_assert_max_num_queries
+@pytest.mark.parametrize(
+    ("absences", "counted", "tardies", "chronic", "percent"),
+    # 30 instructional days from Tuesday 1 September; events fall on consecutive days from
+    # then, so those on the weekend (5 and 6 September) are not instructional and do not count.
+    [(2, 2, 2, False, "6.6"), (3, 3, 1, True, "10"), (7, 5, 2, True, "16.6")],
+)
+def test_attendance_counts_are_judged_by_the_chronic_absence_rule(
+    world: World,
+    absences: int,
+    counted: int,
+    tardies: int,
+    chronic: bool,
+    percent: str,
+    django_assert_max_num_queries,
 ) -> None:
+    day, weekdays = dt.date(2026, 9, 1), []
+    while len(weekdays) < 30:
+        if day.weekday() < 5:
+            weekdays.append(day)
+        day += dt.timedelta(days=1)
+    sm.CalendarDate.objects.bulk_create(
+        sm.CalendarDate(
+            district=world.district, school=world.school, date=d, event="Instructional day"
+        )
+        for d in weekdays
+    )
     _attendance(world, absences=absences, tardies=2)
     access = student_for_user(world.teacher, world.student.pk)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         summary = student_attendance(access)
     assert summary.school_year == 2027
-    assert summary.absences == absences
-    assert summary.excused + summary.unexcused == absences
-    assert summary.tardies == 2 and summary.tardy_level == "good"
-    assert summary.absence_level == level
+    assert (summary.absences, summary.instructional_days) == (counted, 30)
+    assert summary.excused + summary.unexcused == counted
+    # Present days come from the calendar, not from the PRESENT rows recorded.
+    assert summary.present == 30 - counted
+    assert summary.tardies == tardies and summary.tardy_level == "good"
+    assert summary.is_chronic is chronic
+    assert summary.absent_percent == Decimal(percent)
+    assert not summary.days_estimated
     assert summary.days_recorded == 20
     assert [m.title for m in summary.months] == ["September 2026"]
     html = render_to_string("students/profile/_attendance.html", {"attendance": summary})
-    assert f"attendance-count level-{level}" in html
-    assert f'<span class="count">{absences}</span> absences' in html
+    assert (
+        f'Absent <span class="count">{counted}</span> of 30 instructional days enrolled so far'
+        f" ({percent}%)"
+    ) in html
+    assert ("<strong>Chronically absent</strong>" in html) is chronic
+    assert ("Not chronically absent" in html) is not chronic
+    assert f"attendance-count level-{'alert' if chronic else 'good'}" in html
+    assert summary.chronic_rule in html and "10% or more" in summary.chronic_rule
     assert "<caption>September 2026</caption>" in html
     assert "Unexcused absence" in html or absences < 2
 
@@ -248,7 +280,7 @@ def test_the_student_page_shows_attendance_to_all_and_discipline_only_to_those_a
         client.force_login(user)
         page = client.get(url, {"tab": "attendance"}).content.decode()
         assert 'id="attendance-heading"' in page, user
-        assert "7</span> absences" in page, user
+        assert 'Absent <span class="count">5</span> of' in page, user
         assert ("Rita Reporter" in page) is sees_discipline, user
         grades = client.get(f"/students/{world.student.pk}/tabs/grades/").content.decode()
         assert 'id="grades-heading"' in grades, user
