@@ -31,6 +31,7 @@ from assessments.models import (
 )
 from assessments.services import ScoreInput, scores_record
 from interop.edfi.records import Contact, Rec, Ref
+from interop.guardians import guardian_language_default
 from interop.report import ImportReport
 from interop.upsert import sourced_upsert
 from students import models as sm
@@ -209,6 +210,8 @@ class Loader:
         # Mastery estimates the imported scores touched: recomputed once each, after commit.
         self.estimate_ids: set[int] = set()
         self.rows = 0
+        # Guardians given their child's home language (their source named no language).
+        self.languages_defaulted = 0
         self._lengths: dict[type[models.Model], dict[str, int]] = {}
 
     # --- reporting -------------------------------------------------------------------------
@@ -845,7 +848,15 @@ class Loader:
             self.upsert("student_program", programs)
 
     def _load_parent(self, recs: list[Rec]) -> None:
-        saved = self.upsert("parent", [(rec, rec.values) for rec in recs])
+        rows = []
+        for rec in recs:
+            values = dict(rec.values)
+            if not values.get("language"):
+                # Named by no source: the language Trellis holds is kept (or defaulted to a
+                # child's home language when linked), never blanked.
+                values.pop("language", None)
+            rows.append((rec, values))
+        saved = self.upsert("parent", rows)
         self._contacts("guardian", saved)
 
     def _load_student_parent(self, recs: list[Rec]) -> None:
@@ -883,6 +894,12 @@ class Loader:
                 )
         # Portal access is granted by the district in Trellis, never by an import.
         self.upsert("student_parent", rows)
+        # Guardians with no language get their first child's home language: one UPDATE for
+        # the batch's guardians.
+        self.languages_defaulted += guardian_language_default(
+            district_id=self.district.pk,
+            guardian_ids={values["guardian_id"] for _rec, values in rows},
+        )
 
     def _load_student_school(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)

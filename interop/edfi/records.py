@@ -52,6 +52,92 @@ def school_year_end(value: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
+# Common languages by their ISO 639 codes (639-1, 639-2/B and /T, and 639-3 where families
+# name a variety): a code reads as the language's English name, as sources that name languages
+# write them ("Spanish"). Ed-Fi recommends ISO 639-2 codes for its LanguageDescriptor values.
+_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Albanian": ("sq", "alb", "sqi"),
+    "American Sign Language": ("ase",),
+    "Amharic": ("am", "amh"),
+    "Arabic": ("ar", "ara"),
+    "Armenian": ("hy", "arm", "hye"),
+    "Bengali": ("bn", "ben"),
+    "Bosnian": ("bs", "bos"),
+    "Burmese": ("my", "bur", "mya"),
+    "Cantonese": ("yue",),
+    "Cebuano": ("ceb",),
+    "Chinese": ("zh", "chi", "zho"),
+    "Chuukese": ("chk",),
+    "Croatian": ("hr", "hrv"),
+    "Czech": ("cs", "cze", "ces"),
+    "Dari": ("prs",),
+    "Dutch": ("nl", "dut", "nld"),
+    "English": ("en", "eng"),
+    "Filipino": ("fil",),
+    "French": ("fr", "fre", "fra"),
+    "German": ("de", "ger", "deu"),
+    "Greek": ("el", "gre", "ell"),
+    "Gujarati": ("gu", "guj"),
+    "Haitian Creole": ("ht", "hat"),
+    "Hebrew": ("he", "heb"),
+    "Hindi": ("hi", "hin"),
+    "Hmong": ("hmn",),
+    "Hungarian": ("hu", "hun"),
+    "Igbo": ("ig", "ibo"),
+    "Ilocano": ("ilo",),
+    "Indonesian": ("id", "ind"),
+    "Italian": ("it", "ita"),
+    "Japanese": ("ja", "jpn"),
+    "Karen": ("kar",),
+    "Khmer": ("km", "khm"),
+    "Kinyarwanda": ("rw", "kin"),
+    "Korean": ("ko", "kor"),
+    "Kurdish": ("ku", "kur"),
+    "Lao": ("lo", "lao"),
+    "Malayalam": ("ml", "mal"),
+    "Mandarin": ("cmn",),
+    "Marathi": ("mr", "mar"),
+    "Marshallese": ("mh", "mah"),
+    "Navajo": ("nv", "nav"),
+    "Nepali": ("ne", "nep"),
+    "Pashto": ("ps", "pus"),
+    "Persian": ("fa", "per", "fas"),
+    "Polish": ("pl", "pol"),
+    "Portuguese": ("pt", "por"),
+    "Punjabi": ("pa", "pan"),
+    "Romanian": ("ro", "rum", "ron"),
+    "Russian": ("ru", "rus"),
+    "Samoan": ("sm", "smo"),
+    "Serbian": ("sr", "srp"),
+    "Somali": ("so", "som"),
+    "Spanish": ("es", "spa"),
+    "Swahili": ("sw", "swa"),
+    "Tagalog": ("tl", "tgl"),
+    "Tamil": ("ta", "tam"),
+    "Telugu": ("te", "tel"),
+    "Thai": ("th", "tha"),
+    "Tigrinya": ("ti", "tir"),
+    "Tongan": ("to", "ton"),
+    "Turkish": ("tr", "tur"),
+    "Ukrainian": ("uk", "ukr"),
+    "Urdu": ("ur", "urd"),
+    "Uzbek": ("uz", "uzb"),
+    "Vietnamese": ("vi", "vie"),
+    "Yoruba": ("yo", "yor"),
+}
+_LANGUAGE_CODES = {code: name for name, codes in _LANGUAGES.items() for code in codes}
+
+
+def language_name(value: str) -> str:
+    """A language as sources name it: 'uri://ed-fi.org/LanguageDescriptor#spa', 'spa' or 'es'
+    → 'Spanish'. A code not listed here (or a name) is kept as given, the descriptor's code
+    value without its namespace."""
+    value = value.strip()
+    if value.startswith("uri://") and "#" in value:
+        value = value.rsplit("#", 1)[1].strip()
+    return _LANGUAGE_CODES.get(value.lower(), value)
+
+
 @dataclass(frozen=True)
 class Ref:
     """A reference by natural key. `create`: the values to create missing reference data from

@@ -410,6 +410,11 @@ def _summarize(loader: Loader, report: ImportReport) -> None:
             f"not kept as records: {loader.other_not_kept} elements of kinds not listed here "
             f"(the report names {len(loader.not_kept)} kinds)"
         )
+    if loader.languages_defaulted:
+        report.notes.append(
+            f"guardians: {loader.languages_defaulted} with no language of their own given "
+            "their first child's home language"
+        )
     for message, count in sorted(loader.warnings.items()):
         report.notes.append(f"warning: {message}" + (f" (x{count})" if count > 1 else ""))
     if loader.other_warnings:

@@ -8,7 +8,15 @@ from collections.abc import Callable
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
-from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
+from interop.edfi.records import (
+    Contact,
+    Rec,
+    Ref,
+    fmt_date,
+    grade_code,
+    language_name,
+    school_year_end,
+)
 from interop.edfi.xml import Node, RecordError
 
 # --- references by natural key -------------------------------------------------------------
@@ -420,7 +428,7 @@ def student(node: Node) -> list[Rec]:
                 "student_number": node.text("StudentIdentificationCode/ID") or student_id,
                 "birth_date": node.date("BirthData/BirthDate") or node.date("BirthDate"),
                 "sex": _sex(node.text("Sex")),
-                "home_language": languages[0] if languages else "",
+                "home_language": language_name(languages[0]) if languages else "",
                 "races": races,
                 "hispanic_or_latino": node.boolean("HispanicLatinoEthnicity"),
             },
@@ -430,7 +438,9 @@ def student(node: Node) -> list[Rec]:
 
 
 def parent(node: Node) -> list[Rec]:
-    return common.parent(node, node.required("ParentUniqueStateId"), _contacts(node))
+    # 1.x's Parent (SLC-Parent in SLI-Ed-Fi-Core.xsd) names no language: a parent is given
+    # their child's home language when linked (Loader._load_student_parent).
+    return common.parent(node, node.required("ParentUniqueStateId"), _contacts(node), language="")
 
 
 def student_parent(node: Node) -> list[Rec]:

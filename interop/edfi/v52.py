@@ -18,7 +18,15 @@ from decimal import Decimal, InvalidOperation
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
-from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
+from interop.edfi.records import (
+    Contact,
+    Rec,
+    Ref,
+    fmt_date,
+    grade_code,
+    language_name,
+    school_year_end,
+)
 from interop.edfi.xml import Node, RecordError
 
 
@@ -303,7 +311,15 @@ def student(node: Node) -> list[Rec]:
 
 
 def contact(node: Node) -> list[Rec]:
-    return common.parent(node, node.required("ContactUniqueId"), _contacts(node))
+    # Contact/Language/Language: a LanguageDescriptor (ISO 639-2 codes recommended), the first
+    # one named. 5.2 defines no preferred contact method or time: those keep Trellis's defaults.
+    languages = node.texts("Language/Language")
+    return common.parent(
+        node,
+        node.required("ContactUniqueId"),
+        _contacts(node),
+        language=language_name(languages[0]) if languages else "",
+    )
 
 
 def student_contact(node: Node) -> list[Rec]:

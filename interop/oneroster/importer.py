@@ -11,7 +11,8 @@ recomputation is enqueued (once per affected student and standard) when the impo
 Mapping: orgs → District (type district) and School (type school); academicSessions →
 AcademicSession; courses → Course; classes → Section; users by role → Student, Staff or
 Guardian, their orgs → StudentSchoolMembership / StaffSchoolAssignment, email/phone/sms →
-ContactDetail (encrypted), agentSourcedIds → GuardianRelationship; roles (1.2) → the users'
+ContactDetail (encrypted), agentSourcedIds → GuardianRelationship (and a guardian with no
+language gets their first child's home language: OneRoster names none); roles (1.2) → the users'
 roles and schools with dates; demographics → the student's birth date, sex, races and
 ethnicity; enrollments → Enrollment (students) and SectionAssignment (teachers and other
 staff); categories → the assessment's category; lineItems → Assessment (gradebook, in the
@@ -45,6 +46,7 @@ from assessments.models import (
     StandardKind,
 )
 from assessments.services import ScoreInput, mastery_recompute_enqueue, scores_record_bulk
+from interop.guardians import guardian_language_default
 from interop.oneroster import schema
 from interop.oneroster.reader import (
     TRUE_VALUES,
@@ -866,6 +868,7 @@ class OneRosterImport:
             self.upsert_memberships(people, bulk=memberships_bulk)
         self.upsert_contacts(people, bulk=bulk)
         self.upsert_relationships(people, bulk=bulk)
+        self.guardian_languages()
 
     def user_roles(self, row: Row) -> tuple[str, list[RoleEntry]]:
         """The user's primary role and its org roles, from users.csv (1.1) or roles.csv (1.2)."""
@@ -1105,6 +1108,19 @@ class OneRosterImport:
             rows,
             bulk=bulk,
         )
+
+    def guardian_languages(self) -> None:
+        """OneRoster names no language for parents, guardians or relatives: those linked by this
+        source's relationships with no language in Trellis get their first child's home
+        language (one UPDATE; a language Trellis holds is kept, users.csv never writes it)."""
+        if self.district_id is None:
+            return
+        given = guardian_language_default(district_id=self.district_id, source_system=SOURCE_SYSTEM)
+        if given:
+            self.report.notes.append(
+                f"guardians: {given} with no language of their own given their first child's "
+                "home language"
+            )
 
     def import_demographics(self) -> None:
         demographics = self.file("demographics")
