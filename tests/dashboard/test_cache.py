@@ -189,7 +189,8 @@ def test_a_recompute_retires_the_version_only_after_commit(
 def test_a_write_in_another_section_keeps_this_sections_grid(
     client, world: World, django_capture_on_commit_callbacks
 ) -> None:
-    record([score(world, world.student, "9", 3)])
+    with django_capture_on_commit_callbacks(execute=True):  # committed before the page is read
+        record([score(world, world.student, "9", 3)])
     client.force_login(world.teacher)
     url = overview_url(world)
     client.get(url)
@@ -274,3 +275,27 @@ def test_a_write_that_cannot_read_its_sections_after_commit_still_succeeds(
         # The score's own assessment is in world.section: that section is retired regardless.
         scores_record(scores=[score(world, world.student, "5", 1)], enqueue=False)
     assert dashboard_cache.section_versions(world.section)[1] != version[1]
+
+
+def test_a_transactions_writes_retire_their_sections_once(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Many recompute batches in one transaction (a bulk load) send one mastery_changed for the
+    union of their sections, not one per batch."""
+    from assessments.signals import mastery_changed, mastery_changed_for_students_on_commit
+
+    sent: list[set[int]] = []
+
+    def receiver(section_ids: set[int], **_: object) -> None:
+        sent.append(set(section_ids))
+
+    mastery_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            mastery_changed_for_students_on_commit([world.student.pk])
+            mastery_changed_for_students_on_commit([world.other_section_student.pk])
+            mastery_changed_for_students_on_commit([], [world.section.pk])
+    finally:
+        mastery_changed.disconnect(receiver)
+    assert len(callbacks) == 3
+    assert sent == [{world.section.pk, world.other_section.pk}]
