@@ -100,6 +100,8 @@ class AttendanceRate:
     days_tardy: int
     threshold_percent: Decimal
     days_estimated: bool
+    # The instructional days enrolled, in order: only when asked (with_days), for a calendar.
+    days: tuple[date, ...] = ()
 
     @property
     def days_absent(self) -> int:
@@ -190,6 +192,7 @@ def attendance_rates(
     school_year: int,
     as_of: date | None = None,
     events: Iterable[Event] | None = None,
+    with_days: bool = False,
 ) -> dict[int, AttendanceRate]:
     """Each student's AttendanceRate for `school_year` up to and including `as_of` (today by
     default), by student id; ids of no student are left out.
@@ -197,7 +200,8 @@ def attendance_rates(
     At most three queries whatever the number of students (students with their district's
     threshold, year bounds and active memberships; the calendars; the events), two when the
     caller has read the students' active day events (section null) already and passes them as
-    `events` (rows of other categories or students are ignored).
+    `events` (rows of other categories or students are ignored). `with_days` keeps each
+    student's enrolled instructional days on the rate (for one student's calendar).
     Each membership counts its own school's calendar over its own dates, so a student who moved
     mid-year counts each school's days while there; overlapping memberships count a day once.
     """
@@ -307,5 +311,6 @@ def attendance_rates(
             days_tardy=len(tardy),
             threshold_percent=percent,
             days_estimated=estimated,
+            days=tuple(sorted(enrolled)) if with_days else (),
         )
     return rates

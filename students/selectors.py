@@ -232,8 +232,19 @@ TARDY_CUT_POINTS = AttendanceCutPoints(watch=5, alert=10)
 @dataclass(frozen=True)
 class AttendanceDay:
     day: int
-    category: str  # an AttendanceCategory value, or "" when nothing was recorded
+    category: str  # an AttendanceCategory value, or "" on a day without school (or not enrolled)
     label: str
+    mark: str  # the letter the calendar shows, so that no day is told by its colour alone
+
+
+DAY_MARKS: dict[str, str] = {
+    AttendanceCategory.PRESENT: "P",
+    AttendanceCategory.EXCUSED_ABSENCE: "E",
+    AttendanceCategory.UNEXCUSED_ABSENCE: "A",
+    AttendanceCategory.TARDY: "T",
+    AttendanceCategory.EARLY_DEPARTURE: "L",
+    AttendanceCategory.OTHER: "O",
+}
 
 
 @dataclass(frozen=True)
@@ -312,6 +323,19 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
     for when, category in rows:
         if when not in by_day or precedence[category] > precedence[by_day[when]]:
             by_day[when] = category
+    # The counts are the rule's: of days enrolled and instructional, by date (not by the events'
+    # school year), of the day's events (not a class period's; the calendar shows both), with
+    # days present from the calendar rather than from PRESENT rows.
+    rate = attendance_rates(
+        [student_id],
+        school_year=year,
+        events=((student_id, when, c) for _, when, c, section in events if section is None),
+        with_days=True,
+    )[student_id]
+    # The calendar: every month from the first day enrolled (or recorded) to the last, each
+    # instructional day enrolled marked present unless an event says otherwise.
+    for day in rate.days:
+        by_day.setdefault(day, AttendanceCategory.PRESENT)
     labels = dict(AttendanceCategory.choices)
     months: list[AttendanceMonth] = []
     if by_day:
@@ -327,7 +351,8 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
                         AttendanceDay(
                             day=d.day,
                             category=by_day.get(d, ""),
-                            label=labels.get(by_day.get(d, ""), "No record"),
+                            label=labels.get(by_day.get(d, ""), "No school"),
+                            mark=DAY_MARKS.get(by_day.get(d, ""), ""),
                         )
                         if d.month == cursor_month
                         else None
@@ -342,17 +367,9 @@ def student_attendance(access: StudentView, *, school_year: int | None = None) -
             cursor_month += 1
             if cursor_month == 13:
                 cursor_year, cursor_month = cursor_year + 1, 1
-    # The counts are the rule's: of days enrolled and instructional, by date (not by the events'
-    # school year), of the day's events (not a class period's; the calendar shows both), with
-    # days present from the calendar rather than from PRESENT rows.
-    rate = attendance_rates(
-        [student_id],
-        school_year=year,
-        events=((student_id, when, c) for _, when, c, section in events if section is None),
-    )[student_id]
     return AttendanceSummary(
         school_year=year,
-        days_recorded=len(by_day),
+        days_recorded=len({when for when, _ in rows}),
         present=rate.days_present,
         excused=rate.days_excused,
         unexcused=rate.days_unexcused,

@@ -64,7 +64,7 @@ def test_attendance_counts_are_judged_by_the_chronic_absence_rule(
     percent: str,
     django_assert_max_num_queries,
 ) -> None:
-    day, weekdays = dt.date(2026, 9, 1), []
+    day, weekdays = dt.date(2026, 9, 1), list[dt.date]()
     while len(weekdays) < 30:
         if day.weekday() < 5:
             weekdays.append(day)
@@ -89,7 +89,13 @@ def test_attendance_counts_are_judged_by_the_chronic_absence_rule(
     assert summary.absent_percent == Decimal(percent)
     assert not summary.days_estimated
     assert summary.days_recorded == 20
-    assert [m.title for m in summary.months] == ["September 2026"]
+    # The calendar covers every instructional day enrolled: each is present unless an event
+    # says otherwise, and shows its letter (not its colour alone).
+    assert [m.title for m in summary.months] == ["September 2026", "October 2026"]
+    october = [d for week in summary.months[1].weeks for d in week if d]
+    assert (october[0].category, october[0].mark) == ("present", "P")  # Thursday 1 October
+    assert (october[2].category, october[2].mark) == ("", "")  # Saturday 3 October
+    assert october[-1].category == ""  # 31 October: after the 30 days the calendar holds
     html = render_to_string("students/profile/_attendance.html", {"attendance": summary})
     assert (
         f'Absent <span class="count">{counted}</span> of 30 instructional days enrolled so far'
@@ -114,8 +120,10 @@ def test_attendance_calendar_marks_the_most_notable_event_of_a_day(world: World)
             school_year=2027,
         )
     summary = student_attendance(student_for_user(world.teacher, world.student.pk))
-    days = [d for week in summary.months[0].weeks for d in week if d and d.day == 5]
+    (october,) = [m for m in summary.months if m.title == "October 2026"]
+    days = [d for week in october.weeks for d in week if d and d.day == 5]
     assert days[0].category == sm.AttendanceCategory.EXCUSED_ABSENCE
+    assert days[0].mark == "E"
     assert (summary.absences, summary.tardies) == (1, 0)
 
 
