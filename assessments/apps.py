@@ -53,3 +53,6 @@ class AssessmentsConfig(AppConfig):
         # Every score row: whole-assessment, item and objective scores.
         register_count("scores", lambda: models.Score.objects.all())
         register_count("mastery_estimates", lambda: models.MasteryEstimate.objects.all())
+        register_count(
+            "mastery_history_points", lambda: models.MasteryEstimateHistory.objects.all()
+        )

@@ -10,5 +10,7 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         from demo.district import seed_step_register
         from demo.mastery import seed_assessments
+        from demo.records import seed_records
 
         seed_step_register("assessments", seed_assessments)
+        seed_step_register("records", seed_records)

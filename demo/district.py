@@ -48,6 +48,8 @@ from students.models import (
     AcademicSession,
     ContactDetail,
     ContactKind,
+    ContactMethod,
+    ContactTime,
     Course,
     District,
     Enrollment,
@@ -79,7 +81,8 @@ DEMO_LOGINS = {
     "parent": "parent@example.org",
     "district": "district@example.org",
 }
-DEFAULT_STUDENTS = 600
+# Enough for the principal's (middle) school to hold 400 students: school pages show groups.
+DEFAULT_STUDENTS = 1800
 DEFAULT_SEED = 2026
 MIN_STUDENTS = 50
 
@@ -388,6 +391,9 @@ class DemoBuild:
     # Per student slot: school index and grade index (slots are numbered school by school).
     slot_school: array = field(default_factory=lambda: array("i"))
     slot_grade: bytearray = field(default_factory=bytearray)
+    # Per slot: the day the student entered the school this year, in days after the first day
+    # (0 for nearly everyone; mid-year transfers in have more).
+    slot_entry: array = field(default_factory=lambda: array("H"))
     # Per subject, per slot: the section the student sits in (0: none).
     slot_sections: list[array] = field(default_factory=list)
     teacher_ids: dict[tuple, int] = field(default_factory=dict)
@@ -395,6 +401,8 @@ class DemoBuild:
     principal_ids: dict[int, int] = field(default_factory=dict)
     district_login_staff_id: int = 0
     demo_school: int = 0
+    # Large districts: the high school of about ROLLUP_SCHOOL_STUDENTS (the rollup benchmark's).
+    rollup_school: int | None = None
     demo_teacher_staff_id: int = 0
     demo_teacher_slots: list[int] = field(default_factory=list)
     demo_parent_guardian_id: int = 0
@@ -423,6 +431,11 @@ class DemoBuild:
             "source_system": DEMO_SOURCE,
             "source_id": f"{prefix}-{number:06d}",
         }
+
+    def entry_day(self, slot: int) -> date:
+        """The day the student in `slot` entered their school this school year."""
+        assert self.first_day is not None  # noqa: S101 - the district step runs first
+        return self.first_day + timedelta(days=self.slot_entry[slot])
 
     def progress(self, message: str) -> None:
         if self.stderr is not None:
@@ -627,6 +640,8 @@ def schools_step(build: DemoBuild) -> None:
                 )
             )
 
+    _rollup_school_weight(build, high)
+
     # Sections first, sizes within the band, then grades and schools take whole sections.
     total_sections = max(len(GRADES), round(build.students / SECTION_TARGET))
     sizes = section_sizes_plan(build.students, total_sections, rng)
@@ -676,6 +691,23 @@ def schools_step(build: DemoBuild) -> None:
         f"{len(build.schools)} schools ({elementary} elementary, {middle} middle, {high} high), "
         f"{total_sections} class groups of {SECTION_MIN}-{SECTION_MAX} students"
     )
+
+
+ROLLUP_SCHOOL_STUDENTS = 2000
+
+
+def _rollup_school_weight(build: DemoBuild, high_schools: int) -> None:
+    """In a district with several high schools, weight the first so that it holds about
+    ROLLUP_SCHOOL_STUDENTS students: a large comprehensive high school, as most big districts
+    have one, for the school rollups (and their benchmark) at that size."""
+    high = [plan for plan in build.schools if plan.level == SchoolLevel.HIGH]
+    grades = len(LEVEL_GRADES[SchoolLevel.HIGH])
+    high_students = build.students * grades / len(GRADES)
+    if high_schools < 4 or high_students < 3 * ROLLUP_SCHOOL_STUDENTS:
+        return
+    others = sum(plan.weight for plan in high[1:])
+    high[0].weight = others * ROLLUP_SCHOOL_STUDENTS / (high_students - ROLLUP_SCHOOL_STUDENTS)
+    build.rollup_school = high[0].index
 
 
 def _teachers_needed(build: DemoBuild, school: SchoolPlan) -> dict[tuple, str]:
@@ -964,7 +996,7 @@ class _PeopleBatch:
                     student_id=student_id,
                     school_id=build.schools[build.slot_school[slot]].pk,
                     grade_level=GRADES[build.slot_grade[slot]],
-                    begin_date=build.first_day,
+                    begin_date=build.entry_day(slot),
                     **build.sourced("ssm", slot + 1),
                 )
             )
@@ -974,7 +1006,7 @@ class _PeopleBatch:
                         Enrollment(
                             student_id=student_id,
                             section_id=sections[slot],
-                            begin_date=build.first_day,
+                            begin_date=build.entry_day(slot),
                             district=build.district,
                             source_system=DEMO_SOURCE,
                             source_id=f"enr-{slot + 1:06d}-{subject_index}",
@@ -1049,6 +1081,7 @@ class _FamilyMaker:
         self.rng = build.rng("families")
         self.fake = build.faker("families")
         self.programs_rng = build.rng("programs")
+        self.preferences_rng = build.rng("guardian-preferences")
 
     def first_name(self, language: str, sex: str, *, child: bool) -> str:
         pool = NAME_POOLS.get(language)
@@ -1200,6 +1233,7 @@ class _FamilyMaker:
                 )
             )
             guardian = len(batch.guardians) - 1
+            self.preferences(batch.guardians[guardian], language)
             restricted = fields.get("contact_restricted", False)
             if not restricted:
                 priority += 1
@@ -1224,8 +1258,28 @@ class _FamilyMaker:
             if household is not None and rng.random() < 0.85:
                 email = self.email(person.first, person.last)
                 contacts.append((guardian, ContactKind.EMAIL, "personal", email, True))
+            else:
+                batch.guardians[guardian].contact_method = ContactMethod.TEXT  # no email
             if household is not None and rng.random() < 0.3:
                 contacts.append((guardian, ContactKind.PHONE, "work", build.phone(rng), False))
+
+    def preferences(self, guardian: Guardian, family_language: str) -> None:
+        """The language a guardian reads (the family's; now and then English, in a bilingual
+        family) and how and when they like to be contacted, from a stream of their own."""
+        rng = self.preferences_rng
+        bilingual = family_language != "English" and rng.random() < 0.08
+        guardian.language = "English" if bilingual else family_language
+        guardian.contact_method = ContactMethod.TEXT if rng.random() < 0.4 else ContactMethod.EMAIL
+        guardian.contact_time = _weighted(
+            rng,
+            [
+                (ContactTime.ANY, 45.0),
+                (ContactTime.EVENING, 25.0),
+                (ContactTime.MORNING, 10.0),
+                (ContactTime.SCHOOL_DAY, 10.0),
+                (ContactTime.WEEKEND, 10.0),
+            ],
+        )
 
     def child(
         self, slot: int, surname: str, language: str, races: list[str], hispanic: bool | None
@@ -1343,6 +1397,7 @@ def families_step(build: DemoBuild) -> None:
     enrollments, written every BATCH_SIZE students."""
     rng = build.rng("family-slots")
     build.student_ids = array("q", bytes(8 * build.students))
+    _entry_days_draw(build)
     maker = _FamilyMaker(build)
     batch = _PeopleBatch(build)
 
@@ -1353,6 +1408,8 @@ def families_step(build: DemoBuild) -> None:
     sibling = sibling_cohort.first_slot + rng.randrange(sibling_cohort.students)
     demo_slots = [rng.choice(build.demo_teacher_slots), sibling]
     build.demo_parent_slots = demo_slots
+    for slot in demo_slots:  # the demo parent's children have been there all year
+        build.slot_entry[slot] = 0
     maker.make(batch, demo_slots, demo=True)
 
     taken = set(demo_slots)
@@ -1369,6 +1426,24 @@ def families_step(build: DemoBuild) -> None:
             build.progress(f"{position + len(demo_slots)}/{build.students} students")
     batch.flush()
     build.progress(f"{build.students}/{build.students} students with families")
+
+
+MID_YEAR_ENTRY_RATE = 0.05
+
+
+def _entry_days_draw(build: DemoBuild) -> None:
+    """About 5% of students transfer in after the first day, on a school day at least two weeks
+    before today (from their own stream, so the rest of the district does not change)."""
+    assert build.first_day is not None  # noqa: S101 - the district step runs first
+    rng = build.rng("entry")
+    latest = (min(build.today, build.school_year_end or build.today) - build.first_day).days - 14
+    build.slot_entry = array("H", bytes(2 * build.students))
+    if latest < 10:
+        return
+    for slot in range(build.students):
+        if rng.random() < MID_YEAR_ENTRY_RATE:
+            day = build.first_day + timedelta(days=rng.randint(7, latest))
+            build.slot_entry[slot] = (_weekday_on_or_after(day) - build.first_day).days
 
 
 def _siblings_in_distinct_grades(
@@ -1542,6 +1617,30 @@ def demo_district_result(build: DemoBuild) -> DemoDistrict:
             ),
         ],
     )
+
+
+def demo_tables_analyze(*, stderr: Writer | None = None) -> list[str]:
+    """Refresh the planner's statistics of every table the seed filled (after it commits): a
+    planner that still believes them empty picks nested loops over hundreds of thousands of
+    rows. Returns the tables analysed."""
+    from django.db import connection
+
+    tables = sorted(
+        {
+            model._meta.db_table
+            for app in ("students", "assessments", "accounts", "guardian")
+            for model in apps.get_app_config(app).get_models(include_auto_created=True)
+            if not model._meta.proxy and model._meta.managed
+        }
+    )
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    if stderr is not None:
+        elapsed = time.monotonic() - started
+        stderr.write(f"seed_demo: analysed {len(tables)} tables in {elapsed:.1f}s\n")
+    return tables
 
 
 def _district_foreign_keys() -> list[tuple[type[models.Model], str]]:

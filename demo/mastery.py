@@ -5,37 +5,48 @@ the logins. Everything is drawn from the step's own random streams, so the same 
 `today` give the same rows.
 
 - Standards: a Common Core subset (framework "CCSS", source_system "demo") for Mathematics and
-  English Language Arts, K-12, as domain -> cluster -> standard rows (5-6 standards per grade and
-  subject, real codes, paraphrased descriptions, a short family-friendly description).
-- Assessments: for every Mathematics and ELA section, a quiz or task every one or two weeks from
-  the first day of school to today (or the last day), aligned to 1-3 standards of its grade. The
-  standards are taught one after another across the year and revisited later; each unit ends with
-  a summative unit test. Per grade and subject one district-wide interim (no section), with four
-  performance levels. Science and Social Studies sections get none (no standards seeded for them).
+  English Language Arts, K-12, NGSS for Science and the C3 Framework for Social Studies (grades
+  6-12), as domain -> cluster -> standard rows (real codes, paraphrased descriptions, a short
+  family-friendly description).
+- Assessments: for every section, a quiz or task every one or two weeks from the first day of
+  school to today (or the last day), aligned to 1-3 standards of its grade. The standards are
+  taught one after another across the year and revisited later; each unit ends with a summative
+  unit test. Per grade, in Mathematics and ELA, one district-wide interim (no section), with four
+  performance levels.
 - Scores: each student has an ability and, per standard, a learning rate (fast, medium or
   stalling); the chance of a point rises with the practice the student had on the standard.
-  About 3% of scores are missing and 0.7% exempt. Written only through `scores_record`, one batch
-  per section, then the estimates are computed directly with `estimates_recompute`.
-- Scale: at most SCORE_ROWS_CAP scores are written (about 1,400 students over a whole school year;
-  the default 600 students write ~16k scores in November and ~45k in May). Sections past the cap
-  (large --students runs; sections are taken school by school) still get their assessments but
-  no scores or estimates, so the extra seeding time stays bounded (about a minute on SQLite).
+  About 3% of scores are missing and 0.7% exempt. Mid-year arrivals are scored from the day they
+  entered.
+- Replay: the year is lived a fortnight at a time in date order through the production path
+  (`scores_record`, then `estimates_recompute` on the estimates touched, as the mastery task
+  does); the learned model is fitted once a month of evidence exists and every estimate rebuilt
+  under it. So each estimate's history has dated points, and "levels as of a date" shows the
+  levels that held then.
+- Scale: at most about SCORE_ROWS_CAP scores. The default 1,800 students write ~80k by December,
+  all of them. Past the cap (`--students 86000`), the demo logins' sections (the teacher's, the
+  parent's children's, every section of the principal's school) and the large high school's get
+  all their scores, and every other section the same number of its assessments, spread over the
+  year, so that every heatmap at that size is a real one.
 """
 
 import math
 import random
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from django.db import reset_queries
 
 from assessments.engine import estimates_recompute
 from assessments.models import (
     Assessment,
     AssessmentKind,
     AssessmentPurpose,
+    MasteryEstimate,
+    MasteryEstimateHistory,
     PerformanceLevel,
     ScoreSource,
     ScoreStatus,
@@ -53,8 +64,9 @@ DEMO_SOURCE = "demo"
 FRAMEWORK = "CCSS"
 MATH, ELA = "Mathematics", "English Language Arts"
 SCIENCE, SOCIAL_STUDIES = "Science", "Social Studies"
-SCORE_ROWS_CAP = 100_000
+SCORE_ROWS_CAP = 300_000
 RECOMPUTE_BATCH = 500
+REPLAY_WEEKS = 2  # the replay records and recomputes a fortnight's scores at a time
 MISSING_RATE, EXEMPT_RATE = 0.03, 0.007
 
 MATH_DOMAINS = {
@@ -1083,6 +1095,7 @@ def _section_plan(
 ) -> list[_Planned]:
     """Quizzes and tasks every week or two; standard i is taught in unit i of the year, revisited
     afterwards; each unit ends with a summative test."""
+    assert build.first_day is not None  # noqa: S101 - the district step runs first
     planned: list[_Planned] = []
     units = len(codes)
     cadence = rng.choice([1, 1, 2])
@@ -1094,6 +1107,7 @@ def _section_plan(
         if index % cadence and not unit_ends:
             continue
         day = monday + timedelta(days=rng.randrange(5) if not unit_ends else 4)
+        day = max(day, build.first_day)  # the first week starts mid-week
         if day > build.today:
             continue
         current = codes[unit]
@@ -1180,7 +1194,6 @@ def seed_assessments(build: "DemoBuild") -> None:
     """The seed step: standards, assessments, scores and mastery estimates of the demo district."""
     assert build.district is not None  # noqa: S101 - the district step runs first
     rng = build.rng("assessments")
-    score_rng = build.rng("scores")
     standard_ids, taught = _standards_create(build)
     weeks, year_weeks = _school_weeks(build)
     difficulty = {code: rng.uniform(-0.4, 0.6) for code in sorted(standard_ids)}
@@ -1190,7 +1203,7 @@ def seed_assessments(build: "DemoBuild") -> None:
             district=build.district, subject__in=[MATH, ELA, SCIENCE, SOCIAL_STUDIES]
         )
         .order_by("pk")
-        .values("pk", "subject", "grade_levels")
+        .values("pk", "subject", "grade_levels", "school_id")
     )
     subject_index = {MATH: 0, ELA: 1, SCIENCE: 2, SOCIAL_STUDIES: 3}
     roster: dict[int, list[int]] = defaultdict(list)
@@ -1260,28 +1273,133 @@ def seed_assessments(build: "DemoBuild") -> None:
             )
     PerformanceLevel.objects.bulk_create(levels)
 
-    learners = _Learners(build)
-    estimate_ids: set[int] = set()
-    written = 0
-    interim_scores: list[ScoreInput] = []
+    build.progress(f"{len(standard_ids)} standards, {len(every)} assessments")
+    scored = _scored_assessments(build, sections, plans, roster, interims)
+    _replay(build, scored, roster, difficulty)
+    _performance_levels_set(list(interims.values()))
+
+
+def _priority_sections(build: "DemoBuild", sections: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Sections whose scores matter most, in order: the demo teacher's, the demo parent's
+    children's, every section of the principal's school, then the rollup high school's."""
+    from students.models import SectionAssignment
+
+    ordered: list[int] = list(
+        SectionAssignment.objects.filter(staff_id=build.demo_teacher_staff_id)
+        .order_by("section_id")
+        .values_list("section_id", flat=True)
+    )
+    for slot in build.demo_parent_slots:
+        ordered.extend(pk for pk in (column[slot] for column in build.slot_sections) if pk)
+    for school_index in (build.demo_school, build.rollup_school):
+        if school_index is None:
+            continue
+        school_pk = build.schools[school_index].pk
+        ordered.extend(s["pk"] for s in sections if s["school_id"] == school_pk)
+    return list(dict.fromkeys(ordered))
+
+
+def _scored_assessments(
+    build: "DemoBuild",
+    sections: Sequence[Mapping[str, Any]],
+    plans: dict[int, list[_Planned]],
+    roster: dict[int, list[int]],
+    interims: dict[tuple[str, str], _Planned],
+) -> dict[int, list[_Planned]]:
+    """Per section, the assessments that get scores, in date order, within SCORE_ROWS_CAP.
+
+    Every section with a plan gets scores. When the whole district does not fit (large
+    --students runs), the priority sections get all of theirs, and every other section gets the
+    same number of its assessments, evenly spread over the year (and the interim), so that every
+    heatmap at that size is a real one with history over months."""
+    events: dict[int, list[_Planned]] = {}
     for section in sections:
         plan = plans.get(section["pk"])
-        students = sorted(roster.get(section["pk"], []))
-        if not plan or not students or written >= SCORE_ROWS_CAP:
+        if not plan or not roster.get(section["pk"]):
             continue
+        ordered = sorted(plan, key=lambda p: (p.assessment.due_on, p.assessment.pk))
         interim = interims.get((section["grade_levels"][0], section["subject"]))
-        events = sorted(plan, key=lambda p: (p.assessment.due_on, p.assessment.pk))
         if interim is not None:
-            events.append(interim)
-            events.sort(key=lambda p: (p.assessment.due_on, p.assessment.section_id is None))
-        inputs: list[ScoreInput] = []
+            ordered.append(interim)
+            ordered.sort(key=lambda p: (p.assessment.due_on, p.assessment.section_id is None))
+        events[section["pk"]] = ordered
+
+    def need(pk: int) -> int:
+        return len(events[pk]) * len(roster[pk])
+
+    if sum(need(pk) for pk in events) <= SCORE_ROWS_CAP:
+        return events
+    budget = SCORE_ROWS_CAP
+    full: set[int] = set()
+    for pk in _priority_sections(build, sections):
+        if pk in events and need(pk) <= budget * 0.6:
+            full.add(pk)
+            budget -= need(pk)
+    rest = [pk for pk in events if pk not in full]
+    seats = sum(len(roster[pk]) for pk in rest)
+    per_section = max(1, budget // max(1, seats))
+    for pk in rest:
+        ordered = events[pk]
+        keep = min(len(ordered), per_section)
+        if keep < len(ordered):
+            # Evenly spaced over the year, the latest always in.
+            step = (len(ordered) - 1) / max(1, keep - 1)
+            picks = {len(ordered) - 1 - round(i * step) for i in range(keep)}
+            events[pk] = [ordered[i] for i in sorted(picks)]
+    return events
+
+
+def _replay(
+    build: "DemoBuild",
+    scored: dict[int, list[_Planned]],
+    roster: dict[int, list[int]],
+    difficulty: dict[str, float],
+) -> None:
+    """Live the year a fortnight at a time, in date order, through the production path: each
+    fortnight's scores are recorded with scores_record and the estimates they touch recomputed
+    (what the mastery task does after commit), so every estimate's history has a point for each
+    fortnight it moved in, dated by its newest score. (Week by week doubles the demo's seeding
+    time for history points a few days apart.)
+    Until a month of evidence exists, estimates use the fallback method (as in a new district);
+    the learned model is fitted then, and every estimate rebuilt under its parameters, as the
+    fit's recompute does. (Production refits nightly; refitting on later evidence moves the
+    parameters little and would cost the demo a rebuild of every estimate each time.)"""
+    assert build.district is not None  # noqa: S101 - the district step runs first
+    score_rng = build.rng("scores")
+    learners = _Learners(build)
+    entry_of = {pk: build.entry_day(slot) for slot, pk in enumerate(build.student_ids)}
+    assert build.first_day is not None  # noqa: S101
+    first_monday = build.first_day - timedelta(days=build.first_day.weekday())
+    by_period: dict[date, list[tuple[int, _Planned]]] = defaultdict(list)
+    for section_pk, events in scored.items():
         for planned in events:
+            due = planned.assessment.due_on
+            assert due is not None  # noqa: S101 - every planned assessment has its due date
+            weeks = (due - first_monday).days // 7
+            period = first_monday + timedelta(weeks=weeks - weeks % REPLAY_WEEKS)
+            by_period[period].append((section_pk, planned))
+    written = recomputed = fits = 0
+    first_month: tuple[int, int] | None = None
+    for monday in sorted(by_period):
+        month = (monday.year, monday.month)
+        first_month = first_month or month
+        if not fits and month != first_month and _refit(build):
+            fits += 1
+            recomputed += _recompute_all(build.district.pk)
+        entered: list[ScoreInput] = []
+        imported: list[ScoreInput] = []
+        batch = sorted(
+            by_period[monday],
+            key=lambda e: (e[1].assessment.due_on, e[1].assessment.section_id is None, e[0]),
+        )
+        for section_pk, planned in batch:
             assessment = planned.assessment
-            # Every planned assessment has its due date and max points.
             assert assessment.max_points is not None  # noqa: S101
             assert assessment.due_on is not None  # noqa: S101
             points = int(assessment.max_points)
-            for student in students:
+            for student in roster[section_pk]:
+                if entry_of[student] > assessment.due_on:
+                    continue  # not enrolled yet
                 chance = sum(
                     learners.chance(student, code, difficulty[code])
                     for code in planned.standard_codes
@@ -1294,31 +1412,53 @@ def seed_assessments(build: "DemoBuild") -> None:
                     points=earned,
                     status=status,
                 )
-                (interim_scores if assessment.section_id is None else inputs).append(entry)
+                (imported if assessment.section_id is None else entered).append(entry)
                 for code in planned.standard_codes:
                     learners.practice[(student, code)] += 1
-        result = scores_record(scores=inputs, source=ScoreSource.ENTERED, enqueue=False)
-        estimate_ids.update(result.estimate_ids)
-        written += len(inputs)
-    if interim_scores:
-        result = scores_record(scores=interim_scores, source=ScoreSource.IMPORTED, enqueue=False)
-        estimate_ids.update(result.estimate_ids)
-        written += len(interim_scores)
-        _performance_levels_set(list(interims.values()))
-
-    build.progress(f"{written} scores written, fitting the learned mastery model")
-    fit = mastery_model_fit(district_id=build.district.pk, enqueue=False)
+        touched: set[int] = set()
+        for inputs, source in ((entered, ScoreSource.ENTERED), (imported, ScoreSource.IMPORTED)):
+            if inputs:
+                touched.update(
+                    scores_record(scores=inputs, source=source, enqueue=False).estimate_ids
+                )
+        recomputed += _recompute(sorted(touched))
+        written += len(entered) + len(imported)
+        reset_queries()
+        build.progress(f"from {monday}: {written} scores, {recomputed} estimate updates")
+    history = MasteryEstimateHistory.objects.filter(standard__district=build.district).count()
     build.progress(
-        f"fitted on {fit.responses} scores of {fit.students} students"
-        + (f" (held-out AUC {fit.holdout_auc:.3f})" if fit.holdout_auc is not None else "")
-        + ", computing mastery estimates"
+        f"replayed {len(by_period)} fortnights: {written} scores, {fits} model fits, "
+        f"{recomputed} estimate updates, {history} history points"
     )
-    ordered = sorted(estimate_ids)
-    for start in range(0, len(ordered), RECOMPUTE_BATCH):
-        estimates_recompute(ordered[start : start + RECOMPUTE_BATCH])
+
+
+def _refit(build: "DemoBuild") -> bool:
+    assert build.district is not None  # noqa: S101
+    fit = mastery_model_fit(district_id=build.district.pk, enqueue=False)
+    if fit.fit_id is None:
+        return False
     build.progress(
-        f"{len(standard_ids)} standards, {len(every)} assessments, {written} scores, "
-        f"{len(ordered)} mastery estimates"
+        f"fitted the learned model on {fit.responses} scores of {fit.students} students"
+        + (f" (held-out AUC {fit.holdout_auc:.3f})" if fit.holdout_auc is not None else "")
+    )
+    return True
+
+
+def _recompute(estimate_ids: list[int]) -> int:
+    """What the mastery task does with each batch it receives."""
+    changed = 0
+    for start in range(0, len(estimate_ids), RECOMPUTE_BATCH):
+        changed += estimates_recompute(estimate_ids[start : start + RECOMPUTE_BATCH])
+    return changed
+
+
+def _recompute_all(district_id: int) -> int:
+    return _recompute(
+        list(
+            MasteryEstimate.objects.filter(standard__district_id=district_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     )
 
 

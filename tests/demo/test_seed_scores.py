@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from assessments.models import (
     Assessment,
@@ -19,12 +19,6 @@ from students.models import Section
 
 TODAY = date(2030, 3, 2)
 STUDENTS = 260
-
-
-def _fingerprint(district) -> tuple:
-    scores = Score.objects.filter(district=district)
-    totals = scores.aggregate(points=Sum("points"), n=Count("id"))
-    return totals["points"], totals["n"], scores.filter(status="missing").count()
 
 
 @pytest.mark.django_db(transaction=False)
@@ -89,8 +83,4 @@ def test_the_demo_district_has_standards_assessments_scores_and_estimates() -> N
     assert not estimates.filter(pending_since__isnull=False).exists()
     levels = dict(estimates.values_list("level").annotate(n=Count("id")).values_list("level", "n"))
     assert len([level for level, n in levels.items() if level and n >= 20]) >= 3, levels
-
-    first = _fingerprint(district)
-    assert demo.demo_district_delete()
-    again = demo.build_demo_district(students=STUDENTS, seed=7, today=TODAY)
-    assert _fingerprint(again.district) == first
+    # The same seed gives the same scores and estimates: tests/demo/test_demo_year.py.

@@ -14,6 +14,7 @@ from demo.district import (
     build_demo_district,
     demo_district_delete,
     demo_district_get,
+    demo_tables_analyze,
 )
 
 
@@ -55,6 +56,7 @@ class Command(BaseCommand):
                 )
         except ValidationError as exc:
             raise CommandError(f"Could not create the demo logins: {exc}") from exc
+        demo_tables_analyze(stderr=self.stderr)
 
         width = max(len(login.email) for login in demo.logins)
         self.stdout.write(f"Demo district: {demo.district.name}")
