@@ -9,7 +9,7 @@ symbol, which keeps a 150 × 40 section well under 100 KB.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from assessments.methods import Level, Policy
@@ -281,6 +281,25 @@ def _threshold_line(policy: Policy) -> dict[str, Any]:
     }
 
 
+DAY_MS = 24 * 60 * 60 * 1000
+# Told apart by shape as well as colour (and named at the line's end): never by colour alone.
+TRACE_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "pentagon", "cross"]
+
+
+def date_axis(days: list[str]) -> dict[str, Any]:
+    """A date x axis. Plotly spans a single date with millisecond ticks: give it a week around
+    the day, a tick per day, written as a date."""
+    axis: dict[str, Any] = {"type": "date"}
+    if days and min(days) == max(days):
+        day = date.fromisoformat(min(days))
+        axis.update(
+            range=[(day - timedelta(days=3)).isoformat(), (day + timedelta(days=3)).isoformat()],
+            dtick=DAY_MS,
+            tickformat="%b %-d",
+        )
+    return axis
+
+
 def trend_figure(history: StudentStandardHistory) -> dict[str, Any]:
     """One student's estimate on one standard over time, over the scale's bands; the scores that
     fed it as points; a teacher's override as a marked line."""
@@ -348,7 +367,10 @@ def trend_figure(history: StudentStandardHistory) -> dict[str, Any]:
             "margin": {"l": 56, "r": 16, "t": 28, "b": 40},
             "font": FONT,
             "yaxis": {"title": {"text": "Chance of mastery (%)"}, "range": [0, 100]},
-            "xaxis": {"type": "date"},
+            "xaxis": date_axis(
+                [h.as_of.isoformat() for h in points]
+                + [e.observed_on.isoformat() for e in history.evidence]
+            ),
             "shapes": shapes,
             "annotations": annotations,
             "legend": {"orientation": "h", "y": -0.18},
@@ -368,7 +390,8 @@ def profile_trend_figures(mastery: StudentMastery) -> list[tuple[str, dict[str, 
         ]
         if not points:
             continue
-        by_subject.setdefault(item.standard.subject or "Other", []).append(
+        traces = by_subject.setdefault(item.standard.subject or "Other", [])
+        traces.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
@@ -376,12 +399,25 @@ def profile_trend_figures(mastery: StudentMastery) -> list[tuple[str, dict[str, 
                 "x": [d.isoformat() for d, _, _ in points],
                 "y": [round(p * 100, 1) for _, p, _ in points],
                 "text": [policy.level_named(lv).name for _, _, lv in points],
-                "marker": {"size": 5},
+                "marker": {"size": 7, "symbol": TRACE_SYMBOLS[len(traces) % len(TRACE_SYMBOLS)]},
                 "hovertemplate": item.short_code + " %{x}: %{y:.0f}% (%{text})<extra></extra>",
             }
         )
     figures = []
     for subject, traces in sorted(by_subject.items()):
+        # Each line named at its last point, besides its legend entry and marker shape.
+        labels = [
+            {
+                "x": trace["x"][-1],
+                "y": trace["y"][-1],
+                "text": trace["name"],
+                "showarrow": False,
+                "xanchor": "left",
+                "xshift": 6,
+                "font": {"size": 11},
+            }
+            for trace in traces
+        ]
         figures.append(
             (
                 subject,
@@ -389,11 +425,12 @@ def profile_trend_figures(mastery: StudentMastery) -> list[tuple[str, dict[str, 
                     "data": traces,
                     "layout": {
                         "height": 320,
-                        "margin": {"l": 56, "r": 16, "t": 16, "b": 40},
+                        "margin": {"l": 56, "r": 96, "t": 16, "b": 40},
                         "font": FONT,
                         "yaxis": {"title": {"text": "Chance of mastery (%)"}, "range": [0, 100]},
-                        "xaxis": {"type": "date"},
+                        "xaxis": date_axis([x for trace in traces for x in trace["x"]]),
                         "shapes": [_threshold_line(policy)],
+                        "annotations": labels,
                         "legend": {"orientation": "h", "y": -0.2},
                     },
                     "config": CHART_CONFIG,

@@ -4,7 +4,7 @@ the export): pure functions of selector output, so that table, chart and CSV can
 import csv
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -447,11 +447,21 @@ def score_history_body(scores: Sequence[ScoreLine]) -> SafeString:
     return mark_safe("".join(lines))  # noqa: S308 - every value is escaped or fixed markup
 
 
-def profile_standards_body(rows: Sequence[tuple[ProfileStandard, Level, str]]) -> SafeString:
+def profile_standards_body(
+    rows: Sequence[tuple[ProfileStandard, Level, str]],
+    history: Mapping[int, Sequence[tuple[date, float | None, int]]] | None = None,
+) -> SafeString:
     """The profile's table of mastery on every standard: code (linked when the viewer may open
-    the standard in a section), subject, level, chance of mastery, scores, trend."""
+    the standard in a section), subject, level, chance of mastery, scores, trend, and the history
+    the trend charts draw (each dated chance), so that the table twin holds what they show."""
+    history = history or {}
     lines = []
     for item, level, url in rows:
+        points = [
+            f"{day:%b} {day.day}: {round(p * 100)}%"
+            for day, p, _ in history.get(item.standard.pk, [])
+            if p is not None
+        ]
         description = escape(item.standard.description)
         code = escape(item.short_code)
         label = (
@@ -470,6 +480,7 @@ def profile_standards_body(rows: Sequence[tuple[ProfileStandard, Level, str]]) -
             f'<td><span class="swatch lv-{int(level.value)}" aria-hidden="true">'
             f"{escape(level.symbol)}</span> {escape(level.name)}{override}</td>"
             f'<td class="num">{chance}</td><td class="num">{int(cell.evidence_count)}</td>'
-            f"<td>{escape(capfirst(cell.trend))}</td></tr>"
+            f"<td>{escape(capfirst(cell.trend))}</td>"
+            f"<td>{escape(' · '.join(points)) if points else '—'}</td></tr>"
         )
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int

@@ -1,6 +1,7 @@
 """Chart builders are pure: selector output in, figure dict out. No database here."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -228,3 +229,59 @@ def test_people_csvs_never_carry_a_formula(cell: object, written: str) -> None:
     text = csv_text(["name"], [[cell]])
     [header, [value]] = list(csv.reader(io.StringIO(text)))
     assert header == ["name"] and value == written
+
+
+def test_a_chart_of_one_date_shows_days_not_milliseconds() -> None:
+    one_day = charts.date_axis(["2026-10-08", "2026-10-08"])
+    assert one_day["range"] == ["2026-10-05", "2026-10-11"]
+    assert one_day["dtick"] == 24 * 60 * 60 * 1000 and one_day["tickformat"] == "%b %-d"
+    # Several dates: plotly's own date ticks, which are days at the finest.
+    assert charts.date_axis(["2026-10-01", "2026-10-08"]) == {"type": "date"}
+
+
+def test_profile_trend_lines_differ_by_shape_and_are_named_at_their_ends() -> None:
+    from dashboard.selectors.student import StudentMastery
+
+    p = policy()
+    standards = [
+        Standard(pk=10 + n, code=f"CCSS.MATH.CONTENT.4.NF.A.{n}", subject="Mathematics")
+        for n in (1, 2, 3)
+    ]
+    items = [
+        SimpleNamespace(standard=s, short_code=s.code.removeprefix("CCSS.MATH.CONTENT."))
+        for s in standards
+    ]
+    mastery = StudentMastery(
+        policy=p,
+        standards=items,  # type: ignore[arg-type]  # the figure reads .standard and .short_code
+        history={
+            s.pk: [(dt.date(2026, 10, 1), 0.4, 1), (dt.date(2026, 11, 1), 0.7 + s.pk / 100, 3)]
+            for s in standards
+        },
+        scores=[],
+        test_results=[],
+        section_titles={},
+    )
+    ((subject, figure),) = charts.profile_trend_figures(mastery)
+    assert subject == "Mathematics"
+    symbols = [trace["marker"]["symbol"] for trace in figure["data"]]
+    assert len(set(symbols)) == 3
+    labels = figure["layout"]["annotations"]
+    assert [label["text"] for label in labels] == ["4.NF.A.1", "4.NF.A.2", "4.NF.A.3"]
+    assert all(label["x"] == "2026-11-01" for label in labels)
+
+
+def test_the_profile_table_twin_carries_the_history_the_charts_draw() -> None:
+    p = policy()
+    standard = Standard(pk=10, code="CCSS.MATH.CONTENT.4.NF.A.1", subject="Mathematics")
+    item = SimpleNamespace(
+        standard=standard,
+        short_code="4.NF.A.1",
+        cell=Cell(level=3, probability=0.71, evidence_count=4),
+    )
+    html = tables.profile_standards_body(
+        [(item, p.level_named(3), "")],  # type: ignore[list-item]  # the table reads attributes
+        {10: [(dt.date(2026, 10, 1), 0.4, 1), (dt.date(2026, 11, 3), 0.71, 3)]},
+    )
+    assert "<td>Oct 1: 40% · Nov 3: 71%</td>" in html
+    assert html.count("<td") == 6  # subject, level, chance, scores, trend, history

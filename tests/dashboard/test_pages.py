@@ -823,3 +823,27 @@ def test_the_roster_counts_current_programs_and_shows_when_each_student_joined(
     assert roster[world.student.pk].program_count == 1  # the ended one does not count
     assert roster[world.classmate.pk].program_count == 0  # nor an inactive one
     assert roster[world.student.pk].begin_date == dt.date(2026, 8, 20)
+
+
+def test_only_the_sections_teachers_are_offered_score_entry(client, world: World) -> None:
+    """Principals and district staff see the section's assessments, read-only: the page offers
+    them no score entry (which would answer 403), and the assessments list no "Enter scores"."""
+    url = overview_url(world)
+    assessments_url = reverse("assessments:section_assessments", kwargs={"pk": world.section.pk})
+    grid_url = reverse(
+        "assessments:score_grid",
+        kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+    )
+    for user, teaches in (
+        (world.teacher, True),
+        (world.principal, False),
+        (world.district_staff, False),
+    ):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert ("Assessments and score entry" in page) is teaches, user
+        assert assessments_url in page, user
+        listing = client.get(assessments_url)
+        assert listing.status_code == 200, user
+        assert (grid_url in listing.content.decode()) is teaches, user
+        assert client.get(grid_url).status_code == (200 if teaches else 403), user

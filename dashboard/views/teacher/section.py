@@ -188,6 +188,8 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "section": access.section,
             "role": access.role,
+            # Only the section's teachers enter scores: others see the assessments, read-only.
+            "teaches": access.teaches,
             "teachers": section_teachers(access.section),
             "filters": filters,
             "grid": grid,

@@ -96,7 +96,7 @@ def _assessments_tab(
     return {
         "mastery": mastery,
         "standard_rows": standard_rows,
-        "standard_rows_html": tables.profile_standards_body(standard_rows),
+        "standard_rows_html": tables.profile_standards_body(standard_rows, mastery.history),
         "score_rows_html": tables.score_history_body(mastery.scores),
         "trend_figures": [
             (f"trend-figure-{index}", subject, serialized(figure))
