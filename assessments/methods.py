@@ -19,6 +19,15 @@ class Level:
 
 
 @dataclass(frozen=True)
+class AttentionThresholds:
+    """The district's needs-attention thresholds (MasteryPolicy.attention_*)."""
+
+    recent_days: int = 21
+    missing_days: int = 42
+    shown: int = 5
+
+
+@dataclass(frozen=True)
 class Policy:
     """A district's mastery scale and default method, read once per recompute batch."""
 
@@ -31,6 +40,7 @@ class Policy:
     fitted_parameters: dict[str, Any] | None = field(default=None, compare=False)
     fit_id: int | None = None
     fitted_at: Any = None
+    attention: AttentionThresholds = field(default_factory=AttentionThresholds)
 
     @property
     def tracer(self) -> estimators.LogisticTracer | None:
@@ -98,6 +108,13 @@ def policy_for_district(district_id: int, *, with_fit: bool = True) -> Policy:
         fitted_parameters=fit["parameters"] if fit else None,
         fit_id=fit["pk"] if fit else None,
         fitted_at=fit["fitted_at"] if fit else None,
+        attention=AttentionThresholds(
+            recent_days=stored.attention_recent_days,
+            missing_days=stored.attention_missing_days,
+            shown=stored.attention_shown,
+        )
+        if stored
+        else AttentionThresholds(),
     )
 
 

@@ -91,6 +91,17 @@ class MasteryPolicy(models.Model):
     mastery_level = models.PositiveSmallIntegerField(
         default=3, help_text="The level value from which a student counts as having mastered."
     )
+    # The section page's "needs attention": which standards count as recently taught, how far
+    # back missing work is listed, and how many students show before "show all".
+    attention_recent_days = models.PositiveSmallIntegerField(
+        default=21, help_text="A standard measured this many days back counts as recently taught."
+    )
+    attention_missing_days = models.PositiveSmallIntegerField(
+        default=42, help_text="Missing work is listed from this many days back."
+    )
+    attention_shown = models.PositiveSmallIntegerField(
+        default=5, help_text="Students listed before the rest of the needs-attention list."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

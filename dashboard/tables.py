@@ -331,20 +331,33 @@ def roster_table_body(roster: Sequence[RosterEntry], student_url: str) -> SafeSt
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int
 
 
-def attention_list_html(flags: Sequence[AttentionFlag], student_url: str) -> SafeString:
-    """The needs-attention list: each student linked, then their reasons (a URL reversed per
-    flagged student through the template engine cost more than the rest of the page's markup).
-    Every text is escaped; `student_url` holds `{student}` where the student's id goes."""
-    lines = ['<ul class="attention-list">']
-    for flag in flags:
-        student = flag.student
-        reasons = "".join(f"<li>{escape(reason)}</li>" for reason in flag.reasons)
-        lines.append(
-            f'<li><a href="{escape(student_url.replace("{student}", str(int(student.pk))))}">'
-            f"<strong>{escape(student.sort_name)}</strong></a>\n"
-            f"<ul>{reasons}</ul></li>"
-        )
-    lines.append("</ul>")
+def attention_list_html(
+    flags: Sequence[AttentionFlag], student_url: str, *, shown: int | None = None
+) -> SafeString:
+    """The needs-attention list, the most pressing first: each student linked, then their
+    reasons; past the first `shown`, the rest behind "Show all" (a URL reversed per flagged
+    student through the template engine cost more than the rest of the page's markup). Every
+    text is escaped; `student_url` holds `{student}` where the student's id goes."""
+
+    def items(part: Sequence[AttentionFlag]) -> list[str]:
+        return [
+            f'<li><a href="{escape(student_url.replace("{student}", str(int(f.student.pk))))}">'
+            f"<strong>{escape(f.student.sort_name)}</strong></a>\n"
+            f"<ul>{''.join(f'<li>{escape(reason)}</li>' for reason in f.reasons)}</ul></li>"
+            for f in part
+        ]
+
+    first = flags if shown is None else flags[:shown]
+    rest = flags[len(first) :]
+    lines = ['<ol class="attention-list">', *items(first), "</ol>"]
+    if rest:
+        lines += [
+            '<details class="attention-more">',
+            f"<summary>Show all {len(flags)} students (the other {len(rest)})</summary>",
+            f'<ol class="attention-list" start="{len(first) + 1}">',
+            *items(rest),
+            "</ol></details>",
+        ]
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped or an int
 
 

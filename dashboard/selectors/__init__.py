@@ -35,9 +35,8 @@ from dashboard.selectors.school import (
 )
 from dashboard.selectors.section import (
     CHANGES_OVERLAP,
-    MISSING_DAYS,
-    RECENT_DAYS,
     AttentionFlag,
+    AttentionReasons,
     CellChange,
     MissingWork,
     SectionChanges,
@@ -73,8 +72,6 @@ from dashboard.selectors.student import (
 
 __all__ = [
     "CHANGES_OVERLAP",
-    "MISSING_DAYS",
-    "RECENT_DAYS",
     "STANDARD_SORTS",
     "STUDENT_SORTS",
     "AttentionFlag",
@@ -99,6 +96,7 @@ __all__ = [
     "StudentMastery",
     "StudentStandardHistory",
     "TestResult",
+    "AttentionReasons",
     "attention_flags",
     "attention_list",
     "attention_reasons",

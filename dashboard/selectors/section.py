@@ -11,7 +11,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments.methods import Policy, policy_for_district
+from assessments.methods import AttentionThresholds, Policy, policy_for_district
 from assessments.models import (
     Assessment,
     AssessmentItem,
@@ -37,13 +37,13 @@ from privacy.services import StudentRef
 from students.models import Enrollment, Section, Student
 from students.selectors import RosterEntry, section_roster
 
-# A standard counts as "recently taught" when the section measured it this many days before the
-# reference date (today, or the "as of" date of the filters).
-RECENT_DAYS = 21
-
-
-# Missing work is listed from this many days back unless the filters give a date range.
-MISSING_DAYS = 42
+# The needs-attention thresholds (recently taught, how far back missing work is listed, how many
+# students show first) are the district's: Policy.attention, from its MasteryPolicy.
+# How much each kind of reason weighs in ranking the list (the gap below mastery on a recently
+# taught standard counts in chances, 0 to 1, doubled for a standard measured today).
+FALLING_WEIGHT = 0.1  # per standard whose recent scores fall
+MISSING_WEIGHT = 0.08  # per missing assessment, up to MISSING_COUNTED
+MISSING_COUNTED = 5
 
 
 # Live updates look back this far past the client's last check: the engine stamps computed_at
@@ -223,13 +223,20 @@ class MissingWork:
 class AttentionFlag:
     student: Student
     reasons: list[str]
+    # How much the reasons matter, for the order of the list: the larger, the sooner.
+    severity: float = 0.0
 
 
 def missing_work(
-    section: Section, student_ids: list[int], filters: OverviewFilters
+    section: Section,
+    student_ids: list[int],
+    filters: OverviewFilters,
+    *,
+    missing_days: int = AttentionThresholds.missing_days,
 ) -> list[MissingWork]:
     """Scores marked missing on the section's assessments, in the filters' date range (without
-    one, the last MISSING_DAYS days: the work a teacher can still chase). Two queries: the
+    one, the last `missing_days` days, the district's setting: the work a teacher can still
+    chase). Two queries: the
     section's assessments, then the students' missing scores in the window through the
     (student, scored_on) index (joined to the assessments, PostgreSQL would scan every result)."""
     assessments = Assessment.objects.filter(section=section, is_active=True)
@@ -241,7 +248,7 @@ def missing_work(
         Score.objects.filter(
             student_id__in=student_ids,
             status=ScoreStatus.MISSING,
-            scored_on__gte=filters.date_from or until - timedelta(days=MISSING_DAYS),
+            scored_on__gte=filters.date_from or until - timedelta(days=missing_days),
             scored_on__lte=until,
         )
         .order_by("scored_on", "pk")
@@ -255,36 +262,58 @@ def missing_work(
 
 
 def attention_list(mastery: SectionMastery, missing: list[MissingWork]) -> list[AttentionFlag]:
-    """Students to look at, each with the reasons in words; most reasons first. No queries."""
+    """Students to look at, each with the reasons in words, the most pressing first. No
+    queries."""
     return attention_flags(mastery.students, attention_reasons(mastery), missing)
 
 
-def attention_reasons(mastery: SectionMastery) -> dict[int, list[str]]:
-    """The reasons that come from the levels (far below mastery on a recent standard, a falling
-    trend), per student id: the part of the attention list the section page caches."""
+@dataclass(frozen=True)
+class AttentionReasons:
+    severity: float
+    reasons: tuple[str, ...]
+
+
+def attention_reasons(mastery: SectionMastery) -> dict[int, AttentionReasons]:
+    """The reasons that come from the levels, per student id, with how much they matter: far
+    below mastery on a recently taught standard (weighed by how far below, and more the more
+    recently the standard was taught) and a falling trend. The part of the list the section
+    page caches."""
     policy = mastery.policy
-    recent_since = mastery.reference_date - timedelta(days=RECENT_DAYS)
+    recent_days = policy.attention.recent_days
+    reference = mastery.reference_date
+    recent_since = reference - timedelta(days=recent_days)
     recent = [c for c in mastery.columns if c.last_measured and recent_since <= c.last_measured]
     # Flag the levels of the reteach group (two or more below mastery), not those just below:
     # mid-unit, most of a class is near mastery, and a list of everyone helps nobody.
     below_mastery = sorted(v.value for v in policy.levels if v.value < policy.mastery_level)
     flagged_levels = set(below_mastery[:-1] or below_mastery)
+    mastery_min = policy.level_named(policy.mastery_level).min
+    recency = {
+        c.standard.pk: 1 + max(0, recent_days - (reference - c.last_measured).days) / recent_days
+        for c in recent
+        if c.last_measured
+    }
     recent_columns = [(c.standard.pk, c.short_code) for c in recent]
     all_columns = [(c.standard.pk, c.short_code) for c in mastery.columns]
-    found: dict[int, list[str]] = {}
+    found: dict[int, AttentionReasons] = {}
     for student in mastery.students:
         student_id = student.pk
         reasons = []
+        severity = 0.0
         below = []
         for standard_id, code in recent_columns:
             cell = mastery.cells.get((student_id, standard_id))
             if cell is not None and cell.level in flagged_levels:
-                below.append(code)
+                gap = mastery_min - (cell.probability if cell.probability is not None else 0)
+                severity += max(0.05, gap) * recency[standard_id]
+                chance = f" ({round(cell.probability * 100)}%)" if cell.probability else ""
+                below.append(f"{code}{chance}")
         if below:
             names = " or ".join(policy.level_named(v).name for v in sorted(flagged_levels))
+            weeks = max(1, recent_days // 7)
             reasons.append(
                 f"{names} on {_count(len(below), 'standard')} taught in the last "
-                f"{RECENT_DAYS // 7} weeks: {', '.join(below)}"
+                f"{_count(weeks, 'week')}: {', '.join(below)}"
             )
         falling = [
             code
@@ -293,22 +322,27 @@ def attention_reasons(mastery: SectionMastery) -> dict[int, list[str]]:
             and cell.trend == Trend.FALLING
         ]
         if falling:
+            severity += FALLING_WEIGHT * len(falling)
             reasons.append(f"Falling trend in recent scores on {', '.join(falling)}")
         if reasons:
-            found[student_id] = reasons
+            found[student_id] = AttentionReasons(severity, tuple(reasons))
     return found
 
 
 def attention_flags(
-    students: list[Student], reasons_by_student: dict[int, list[str]], missing: list[MissingWork]
+    students: list[Student],
+    reasons_by_student: dict[int, AttentionReasons],
+    missing: list[MissingWork],
 ) -> list[AttentionFlag]:
-    """The attention list: the level reasons, then missing work; most reasons first."""
+    """The attention list: the level reasons, then missing work; the most severe first."""
     missing_by_student: dict[int, list[MissingWork]] = defaultdict(list)
     for row in missing:
         missing_by_student[row.student_id].append(row)
     flags = []
     for student in students:
-        reasons = list(reasons_by_student.get(student.pk, ()))
+        found = reasons_by_student.get(student.pk)
+        reasons = list(found.reasons) if found else []
+        severity = found.severity if found else 0.0
         work = missing_by_student.get(student.pk, [])
         if work:
             listed = ", ".join(
@@ -317,9 +351,10 @@ def attention_flags(
             )
             more = f" and {len(work) - 4} more" if len(work) > 4 else ""
             reasons.append(f"Missing work ({_count(len(work), 'assessment')}): {listed}{more}")
+            severity += MISSING_WEIGHT * min(len(work), MISSING_COUNTED)
         if reasons:
-            flags.append(AttentionFlag(student, reasons))
-    flags.sort(key=lambda f: (-len(f.reasons), f.student.sort_name))
+            flags.append(AttentionFlag(student, reasons, round(severity, 4)))
+    flags.sort(key=lambda f: (-f.severity, -len(f.reasons), f.student.sort_name))
     return flags
 
 

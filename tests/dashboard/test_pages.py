@@ -847,3 +847,32 @@ def test_only_the_sections_teachers_are_offered_score_entry(client, world: World
         assert listing.status_code == 200, user
         assert (grid_url in listing.content.decode()) is teaches, user
         assert client.get(grid_url).status_code == (200 if teaches else 403), user
+
+
+@pytest.mark.parametrize(
+    ("recent_days", "missing_days", "flagged"), [(21, 42, True), (2, 1, False)]
+)
+def test_needs_attention_follows_the_districts_thresholds(
+    client, world: World, recent_days: int, missing_days: int, flagged: bool
+) -> None:
+    """The district's mastery policy says what counts as recently taught and how far back
+    missing work is listed: the same scores flag a student under one and not the other."""
+    from assessments.models import MasteryPolicy
+
+    MasteryPolicy.objects.update_or_create(
+        district=world.district,
+        defaults={"attention_recent_days": recent_days, "attention_missing_days": missing_days},
+    )
+    Assessment.objects.filter(pk=world.assessment.pk).update(due_on=TODAY - dt.timedelta(days=3))
+    record(
+        [
+            score(world, world.classmate, "1", 3),
+            score(world, world.student, "", 3, status=ScoreStatus.MISSING),
+        ]
+    )
+    client.force_login(world.teacher)
+    response = client.get(overview_url(world))
+    attention = dict(response.context["attention"])
+    assert (world.classmate.pk in attention) is flagged
+    assert (world.student.pk in attention) is flagged
+    assert f"measured in the last {recent_days} days" in response.content.decode()

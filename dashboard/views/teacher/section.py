@@ -101,7 +101,7 @@ class OverviewGrid:
     roster_body: SafeString
     student_count: int
     column_count: int
-    attention: tuple[tuple[int, tuple[str, ...]], ...]  # (student id, reasons), most first
+    attention: tuple[tuple[int, tuple[str, ...]], ...]  # (student id, reasons), most pressing first
     attention_list: SafeString
 
 
@@ -134,7 +134,12 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
     # do), and the roster and the assessments are part of the key.
     attention = selectors.attention_list(
         mastery,
-        selectors.missing_work(inputs.section, [s.pk for s in mastery.students], inputs.filters),
+        selectors.missing_work(
+            inputs.section,
+            [s.pk for s in mastery.students],
+            inputs.filters,
+            missing_days=inputs.policy.attention.missing_days,
+        ),
     )
     return OverviewGrid(
         figure_json=figure_json,
@@ -148,7 +153,9 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
         student_count=len(mastery.students),
         column_count=len(mastery.columns),
         attention=tuple((f.student.pk, tuple(f.reasons)) for f in attention),
-        attention_list=tables.attention_list_html(attention, student_url),
+        attention_list=tables.attention_list_html(
+            attention, student_url, shown=inputs.policy.attention.shown
+        ),
     )
 
 
@@ -199,8 +206,8 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "mastery_name": policy.level_named(policy.mastery_level).name,
             "filter_fields": _filter_fields(request.GET, inputs.choices),
             "figure_json": grid.figure_json,
-            "recent_days": selectors.RECENT_DAYS,
-            "missing_days": selectors.MISSING_DAYS,
+            "recent_days": policy.attention.recent_days,
+            "missing_days": policy.attention.missing_days,
             "query": query,
             "is_filtered": bool(query.replace("students=need", "").strip("&")),
             # The script puts a cell's student and standard ids in place of the placeholders.
