@@ -236,9 +236,9 @@ def test_past_the_score_cap_the_logins_sections_get_all_and_every_school_some(
     for school_id in built.school_ids:
         assert Section.objects.filter(school_id=school_id, pk__in=scored_sections).exists()
     # The demo teacher's sections have all their assessments scored.
-    for section_id in SectionAssignment.objects.filter(
-        staff_id=built.teacher_staff_id
-    ).values_list("section_id", flat=True):
+    for section_id in SectionAssignment.objects.filter(staff_id=built.teacher_staff_id).values_list(
+        "section_id", flat=True
+    ):
         section = Section.objects.get(pk=section_id)
         scored = (
             scores.filter(student_assessment__assessment__section_id=section_id)
