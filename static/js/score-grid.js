@@ -3,6 +3,9 @@
 (function () {
   "use strict";
   document.querySelectorAll("[data-score-grid]").forEach(function (table) {
+    // After a refused save the page comes back with the errors: start at the first one.
+    var invalid = table.querySelector('[aria-invalid="true"]');
+    if (invalid) { invalid.focus(); if (invalid.select) invalid.select(); }
     table.addEventListener("keydown", function (event) {
       var input = event.target;
       if (!input.classList || !input.classList.contains("score-input")) return;

@@ -381,3 +381,28 @@ def test_every_chart_offers_only_on_site_actions(
         assert not offered, f"{name} offers {sorted(offered)}"
         assert not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()]
     assert page_problems.found() == {}
+
+
+def test_a_refused_save_puts_the_keyboard_on_the_first_error(
+    page: Page, log_in, world: World, page_problems
+) -> None:
+    log_in(world.teacher)
+    page.goto(f"/sections/{world.section.pk}/assessments/{world.assessment.pk}/scores/")
+    inputs = page.locator(".score-input")
+    expect(inputs.first).to_be_visible()
+    count = inputs.count()
+    assert count >= 2
+    # The second student's cell gets a word, not a number: the save is refused.
+    inputs.nth(1).fill("eleven")
+    page.get_by_role("button", name="Save scores").click()
+    expect(page.locator("#grid-errors")).to_be_visible()
+    invalid = page.locator('.score-input[aria-invalid="true"]')
+    expect(invalid).to_have_count(1)
+    expect(invalid).to_be_focused()
+    described = invalid.get_attribute("aria-describedby")
+    assert described and page.locator(f"#{described}").is_visible()
+    # The refused save answers 400 (and the browser logs it); nothing else went wrong.
+    problems = page_problems.found()
+    assert [r.split()[0] for r in problems.pop("error_responses")] == ["400"]
+    assert len(problems.pop("console_errors")) == 1
+    assert problems == {}
