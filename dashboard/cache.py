@@ -32,7 +32,7 @@ VERSIONS = "dashboard_versions"
 # A lost version change (a cache outage at the wrong moment) shows old levels at most this long.
 FRAGMENT_TIMEOUT_S = 600
 # Part of every key: a deploy that changes what is cached never reads an older layout.
-LAYOUT = 4  # 4: charts carry CHART_CONFIG (no share or cloud action)
+LAYOUT = 5  # 5: the attention list ranked; the grid says whether it has any level
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from dashboard.templatetags.dashboard_tags import json_bytes_script
 from dashboard.views.teacher.common import STUDENT_PLACEHOLDER
 from students.models import Student
 from tests.conftest import World
-from tests.dashboard.test_pages import overview_url
+from tests.dashboard.test_pages import overview_url, record, score
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,7 @@ def test_attention_list_is_the_templates_markup_escaped_alike() -> None:
 
 
 def test_the_page_shows_the_built_parts(client, world: World) -> None:
+    record([score(world, world.student, "9", 3)])  # levels to draw (without, the next step shows)
     client.force_login(world.teacher)
     response = client.get(overview_url(world, "kind=quiz"))
     page = response.content.decode()

@@ -24,6 +24,7 @@ from assessments.models import (
     MasteryEstimateHistory,
     MasteryOverride,
     PerformanceLevel,
+    Score,
     ScoreStatus,
     Standard,
     StandardKind,
@@ -876,3 +877,22 @@ def test_needs_attention_follows_the_districts_thresholds(
     assert (world.classmate.pk in attention) is flagged
     assert (world.student.pk in attention) is flagged
     assert f"measured in the last {recent_days} days" in response.content.decode()
+
+
+def test_a_section_without_scores_says_what_to_do_next(client, world: World) -> None:
+    assert not Score.objects.filter(student_assessment__assessment__section=world.section).exists()
+    create = (
+        reverse("assessments:section_assessments", kwargs={"pk": world.section.pk})
+        + "#new-assessment"
+    )
+    client.force_login(world.teacher)
+    page = client.get(overview_url(world)).content.decode()
+    assert "No scores yet." in page and create in page
+    assert 'id="overview-chart"' not in page  # no blank chart
+    filtered = client.get(overview_url(world, "kind=quiz")).content.decode()
+    assert "No levels in this section with these filters" in filtered
+    assert "Show every standard" in filtered
+    client.force_login(world.principal)
+    page = client.get(overview_url(world)).content.decode()
+    assert "No scores yet." not in page and create not in page
+    assert "once its teachers score an assessment" in page

@@ -101,6 +101,7 @@ class OverviewGrid:
     roster_body: SafeString
     student_count: int
     column_count: int
+    has_levels: bool  # any cell with evidence (or an override): else the page says what to do
     attention: tuple[tuple[int, tuple[str, ...]], ...]  # (student id, reasons), most pressing first
     attention_list: SafeString
 
@@ -152,6 +153,9 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
         roster_body=tables.roster_table_body(inputs.roster, student_url),
         student_count=len(mastery.students),
         column_count=len(mastery.columns),
+        has_levels=any(
+            cell.level != mastery.policy.no_evidence.value for cell in mastery.cells.values()
+        ),
         attention=tuple((f.student.pk, tuple(f.reasons)) for f in attention),
         attention_list=tables.attention_list_html(
             attention, student_url, shown=inputs.policy.attention.shown
