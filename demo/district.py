@@ -1619,24 +1619,30 @@ def demo_district_result(build: DemoBuild) -> DemoDistrict:
     )
 
 
-def demo_tables_analyze(*, stderr: Writer | None = None) -> list[str]:
-    """Refresh the planner's statistics of every table the seed filled (after it commits): a
-    planner that still believes them empty picks nested loops over hundreds of thousands of
-    rows. Returns the tables analysed."""
+def tables_analyze(models_: Sequence[type[models.Model]]) -> list[str]:
+    """ANALYZE these models' tables: a planner that still believes them empty (their rows not
+    committed yet, or not analysed since) picks nested loops over hundreds of thousands of rows.
+    Returns the tables analysed."""
     from django.db import connection
 
-    tables = sorted(
-        {
-            model._meta.db_table
-            for app in ("students", "assessments", "accounts", "guardian")
-            for model in apps.get_app_config(app).get_models(include_auto_created=True)
-            if not model._meta.proxy and model._meta.managed
-        }
-    )
-    started = time.monotonic()
+    tables = sorted({model._meta.db_table for model in models_})
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return tables
+
+
+def demo_tables_analyze(*, stderr: Writer | None = None) -> list[str]:
+    """Refresh the statistics of every table the seed filled, after it commits."""
+    started = time.monotonic()
+    tables = tables_analyze(
+        [
+            model
+            for app in ("students", "assessments", "accounts", "guardian")
+            for model in apps.get_app_config(app).get_models(include_auto_created=True)
+            if not model._meta.proxy and model._meta.managed
+        ]
+    )
     if stderr is not None:
         elapsed = time.monotonic() - started
         stderr.write(f"seed_demo: analysed {len(tables)} tables in {elapsed:.1f}s\n")

@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, reset_queries
+from django.db import reset_queries
 
 from assessments.engine import estimates_recompute
 from assessments.models import (
@@ -1484,11 +1484,11 @@ def _statistics_refresh(written: int, analysed_at: int) -> int:
     """ANALYZE the replay's tables each time they have doubled since (returns the count they
     were analysed at): without it, PostgreSQL plans the recompute's reads of a million
     evidence rows as if the tables were empty."""
+    from demo.district import tables_analyze
+
     if written < 2 * max(analysed_at, 5000):
         return analysed_at
-    with connection.cursor() as cursor:
-        for model in REPLAY_TABLES:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    tables_analyze(REPLAY_TABLES)
     return written
 
 

@@ -363,3 +363,11 @@ def test_the_school_year_follows_the_given_day_and_later_steps_plug_in(monkeypat
     )
     assert set(built.login_user_ids) == set(DEMO_LOGINS)
     assert len(built.parent_student_ids) == 2
+
+
+def test_the_seed_ends_by_analysing_the_tables_it_filled() -> None:
+    output = seed(students=300, seed=SEED)
+    assert "seed_demo: analysed" in output.stderr
+    analysed = demo.demo_tables_analyze()
+    for table in ("students_student", "students_enrollment", "assessments_score"):
+        assert table in analysed
