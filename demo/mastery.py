@@ -1396,9 +1396,12 @@ def _replay(
     fortnight it moved in, dated by its newest score. (Week by week doubles the demo's seeding
     time for history points a few days apart.)
     Until a month of evidence exists, estimates use the fallback method (as in a new district);
-    the learned model is fitted then, and every estimate rebuilt under its parameters, as the
-    fit's recompute does. (Production refits nightly; refitting on later evidence moves the
-    parameters little and would cost the demo a rebuild of every estimate each time.)"""
+    the learned model is fitted then, refitted at the start of every later month and once more
+    at the end (last night's), each fit followed by a rebuild of every estimate under its
+    parameters, as the fit's recompute does.
+    (Production refits nightly. One fit on September's evidence alone extrapolated its count
+    weights to December's longer histories: 73% of estimates read Exceeds Mastery, some for
+    students whose last five scores were all below 40%.)"""
     assert build.district is not None  # noqa: S101 - the district step runs first
     score_rng = build.rng("scores")
     learners = _Learners(build)
@@ -1414,13 +1417,13 @@ def _replay(
             period = first_monday + timedelta(weeks=weeks - weeks % REPLAY_WEEKS)
             by_period[period].append((section_pk, planned))
     written = recomputed = fits = analysed_at = 0
-    first_month: tuple[int, int] | None = None
+    months_seen: set[tuple[int, int]] = set()
     for monday in sorted(by_period):
         month = (monday.year, monday.month)
-        first_month = first_month or month
-        if not fits and month != first_month and _refit(build):
+        if months_seen and month not in months_seen and _refit(build):
             fits += 1
             recomputed += _recompute_all(build.district.pk)
+        months_seen.add(month)  # entering each month after the first refits
         entered: list[ScoreInput] = []
         imported: list[ScoreInput] = []
         batch = sorted(
@@ -1461,6 +1464,10 @@ def _replay(
         recomputed += _recompute(sorted(touched))
         reset_queries()
         build.progress(f"from {monday}: {written} scores, {recomputed} estimate updates")
+    # Last night's refit: today's estimates read under a fit that has seen the whole year.
+    if months_seen and _refit(build):
+        fits += 1
+        recomputed += _recompute_all(build.district.pk)
     history = MasteryEstimateHistory.objects.filter(standard__district=build.district).count()
     build.progress(
         f"replayed {len(by_period)} fortnights: {written} scores, {fits} model fits, "
