@@ -397,6 +397,54 @@ def schools_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[Sc
     return School.objects.filter(visible, is_active=True)
 
 
+# --- Finding students by name: those who see rosters (teachers, principals, district staff).
+
+# Shorter text matches too much to be worth a query; longer is not a name or a number.
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 100
+# Each word is its own condition on the names: a handful is a full name.
+SEARCH_MAX_WORDS = 6
+
+
+def may_search_students(user: AnyUser) -> bool:
+    """Whether the user may look students up by name today: whoever holds a grant that reaches
+    a roster (a section, school or district). A guardian or a one-student grant knows their
+    students already, and a search would only confirm who else exists (no query)."""
+    return any(reach.scope != "student" for reach in _bases_for(viewer_for(user), None))
+
+
+def students_matching(user: AnyUser, text: str) -> QuerySet[Student]:
+    """The students the user may see today whose name or student number matches `text`, ignoring
+    case: every word of it within a first, preferred or last name ("ada love" and "Lovelace, Ada"
+    find Ada Lovelace), or the whole of it at the start of the student number. Ordered by last
+    and first name, each row annotated with the bases that reach it (`found_student_access`
+    reads them). One query whatever the district's size; nothing for a user who may not search
+    (`may_search_students`) or a text outside SEARCH_MIN_LENGTH..SEARCH_MAX_LENGTH."""
+    text = " ".join(text.split())
+    words = text.replace(",", " ").split()[:SEARCH_MAX_WORDS]
+    if (
+        not may_search_students(user)
+        or not words
+        or not SEARCH_MIN_LENGTH <= len(text) <= SEARCH_MAX_LENGTH
+    ):
+        return Student.objects.none()
+    names = functools.reduce(
+        operator.and_,
+        (
+            Q(first_name__icontains=word)
+            | Q(preferred_first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            for word in words
+        ),
+    )
+    return (
+        students_visible_to(user)
+        .filter(names | Q(student_number__istartswith=text))
+        .annotate(**_reached_by(viewer_for(user)))
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 def districts_administered_by(user: AnyUser) -> QuerySet[District]:
     """The districts the user is district staff of today (imports, district pages)."""
     return District.objects.filter(pk__in=viewer_for(user).ids(Basis.DISTRICT_STAFF))
@@ -542,6 +590,14 @@ def student_for_user(user: AnyUser, pk: int) -> StudentAccess:
     )
     reaches = _reaches_of(student) if student is not None else []
     if student is None or not reaches:
+        raise Http404("No such student.")
+    return StudentAccess(basis=reaches[0].basis, student=student)
+
+
+def found_student_access(student: Student) -> StudentAccess:
+    """The access to a student that students_matching found (its rows carry their bases)."""
+    reaches = _reaches_of(student)
+    if not reaches:
         raise Http404("No such student.")
     return StudentAccess(basis=reaches[0].basis, student=student)
 

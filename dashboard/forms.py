@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from accounts.access import SEARCH_MAX_LENGTH, SEARCH_MIN_LENGTH
 from accounts.models import User
 from assessments.methods import Policy
 from assessments.models import AssessmentKind
@@ -201,3 +202,28 @@ class SubstituteForm(forms.Form):
 
 class SubstituteEndForm(forms.Form):
     membership = forms.IntegerField(min_value=1)
+
+
+class StudentSearchForm(forms.Form):
+    """The top bar's search (GET ?q=): a name or a student number."""
+
+    q = forms.CharField(
+        required=False,
+        min_length=SEARCH_MIN_LENGTH,
+        max_length=SEARCH_MAX_LENGTH,
+        label="Search students",
+        error_messages={
+            "min_length": (
+                f"Type at least {SEARCH_MIN_LENGTH} characters of a name or student number."
+            ),
+            "max_length": (
+                f"Search for at most {SEARCH_MAX_LENGTH} characters: a name or a student number "
+                "(this was %(show_value)d)."
+            ),
+            "null_characters_not_allowed": "Search for letters and digits: a name or a number.",
+        },
+    )
+
+    def clean_q(self) -> str:
+        # Runs of spaces (or a pasted tab) count as one.
+        return " ".join(self.cleaned_data["q"].split())

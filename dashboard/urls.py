@@ -4,7 +4,7 @@ whichever module serves them."""
 
 from django.urls import include, path
 
-from dashboard.views import district, home, school
+from dashboard.views import district, home, school, search
 from dashboard.views.teacher import scores, section, standard, student
 
 records = (
@@ -45,6 +45,7 @@ imports = (
 )
 dashboard = (
     [
+        path("search/", search.student_search, name="search"),
         path("sections/<int:pk>/mastery.csv", section.section_csv, name="section_csv"),
         path(
             "sections/<int:pk>/distribution.csv",

@@ -49,6 +49,10 @@ class ReadGrant(Protocol):
     def purpose(self) -> str: ...
 
 
+# Set on a request by log_shown: the ids of the students its response has logged.
+LOGGED_STUDENT_IDS = "_trellis_logged_student_ids"
+
+
 def log_shown(
     request: object,
     grant: ReadGrant,
@@ -59,9 +63,16 @@ def log_shown(
 ) -> int:
     """The one way a response logs a read: one row per student whose data it shows (never those
     it only counted), with the actor, the grant's role and purpose, the page and what it was.
-    The response is then marked never to be stored (privacy.middleware.NoStoreMiddleware)."""
+    The response is then marked never to be stored (privacy.middleware.NoStoreMiddleware), and
+    the request remembers whom it logged (`students_logged_for`)."""
+    students = list(students)
     if request is not None:
         setattr(request, SHOWS_STUDENT_DATA, True)
+        logged: set[int] | None = getattr(request, LOGGED_STUDENT_IDS, None)
+        if logged is None:
+            logged = set()
+            setattr(request, LOGGED_STUDENT_IDS, logged)
+        logged.update(student.id for student in students)
     return access_log_record(
         actor=getattr(request, "user", None),
         role=grant.role,
@@ -70,6 +81,12 @@ def log_shown(
         path=getattr(request, "path", "") if path is None else path,
         purpose=grant.purpose,
     )
+
+
+def students_logged_for(request: object) -> frozenset[int]:
+    """The ids of the students whose reads log_shown has logged for this request so far: a part
+    of the page that shows one of them again (the top bar's children) need not log them twice."""
+    return frozenset(getattr(request, LOGGED_STUDENT_IDS, ()))
 
 
 def access_log_record(

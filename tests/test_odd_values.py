@@ -43,6 +43,7 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "invitation_accept": (set(), {"password1", "password2"}),
     "mfa_enrolment_accept": (set(), {"password1", "password2"}),
     "mfa_enrolment_needed": (set(), set()),
+    "dashboard:search": ({"q"}, set()),
     "dashboard:section_csv": (FILTERS, set()),
     "dashboard:section_distribution_csv": (FILTERS, set()),
     "dashboard:section_changes": ({"since"}, set()),
@@ -187,6 +188,8 @@ def test_odd_values_never_reach_a_server_error(world: World, data: st.DataObject
         ("dashboard:section_csv", {"as_of": "0001-01-01"}, "as_of: “Levels as of” must be 1900"),
         ("dashboard:section_changes", {"since": "0001-01-01T00:00:00"}, "since="),
         ("dashboard:section_changes", {"since": "2024-02-30T00:00"}, "since="),
+        ("dashboard:search", {"q": "x"}, "Type at least 2 characters"),
+        ("dashboard:search", {"q": "x" * 5000}, "Search for at most 100 characters"),
     ],
 )
 def test_the_odd_values_found_answer_400_naming_the_parameter(

@@ -199,6 +199,12 @@ CASES: dict[str, Case] = {
     "mfa_enrolment_needed": Case(
         no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
     ),
+    # The top bar's student search: whoever sees rosters; a guardian has only their children
+    # (tests/dashboard/test_search.py tries who finds whom).
+    "dashboard:search": Case(
+        no_object_roles=["teacher", "principal", "district_staff"],
+        others=lambda w: {"guardian": None, "outsider": None},
+    ),
     # The teacher dashboard (tests/dashboard has the roles' details): the section's audience.
     "dashboard:section_csv": SECTION_CASE,
     "dashboard:section_distribution_csv": SECTION_CASE,

@@ -1,8 +1,9 @@
 """Reads behind the pages, by page family: `levels` (what the section pages share), `section`,
-`standard`, `student` (the profile's mastery), `school` and `home`. Access is checked by
-accounts.access (section_for_user, student_for_user, ...) before any of these run; the functions
-here add the pages' own 404s (a student not in the section now, a standard the section never
-measured). The names below are the pages' whole surface."""
+`standard`, `student` (the profile's mastery), `school`, `home` and `search` (the top bar's).
+Access is checked by accounts.access (section_for_user, student_for_user, students_matching, ...)
+before or inside any of these; the functions here add the pages' own 404s (a student not in the
+section now, a standard the section never measured). The names below are the pages' whole
+surface."""
 
 from dashboard.selectors.home import (
     ChildOverview,
@@ -32,6 +33,12 @@ from dashboard.selectors.school import (
     SchoolOverview,
     school_overview,
     school_substitutes,
+)
+from dashboard.selectors.search import (
+    SEARCH_RESULTS_SHOWN,
+    FoundStudent,
+    StudentSearch,
+    student_search,
 )
 from dashboard.selectors.section import (
     CHANGES_OVERLAP,
@@ -78,6 +85,9 @@ __all__ = [
     "Cell",
     "CellChange",
     "ChildOverview",
+    "FoundStudent",
+    "SEARCH_RESULTS_SHOWN",
+    "StudentSearch",
     "EvidenceRow",
     "FilterChoices",
     "GradeLevelCount",
@@ -122,6 +132,7 @@ __all__ = [
     "standard_in_section",
     "standard_short_code",
     "student_mastery",
+    "student_search",
     "student_standard_history",
     "teacher_sections",
 ]
