@@ -15,14 +15,14 @@ from assessments.models import (
 )
 from assessments.selectors import ScoreGrid
 from assessments.services import ScoreInput
+from assessments.widgets import StandardPickerField
 
 
 class AssessmentForm(forms.ModelForm):
-    standards = forms.ModelMultipleChoiceField(
-        queryset=Standard.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+    standards = StandardPickerField(
         required=True,
-        help_text="The standards this assessment measures.",
+        help_text="The standards this assessment measures. Search by code or by words from "
+        "the description; those taught in this section lately come first.",
     )
 
     class Meta:
@@ -30,10 +30,17 @@ class AssessmentForm(forms.ModelForm):
         fields = ["title", "kind", "purpose", "due_on", "max_points", "standards"]
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
 
-    def __init__(self, *args: Any, standards: list[Standard], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        standards: list[Standard],
+        recent_standard_ids: Sequence[int] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        standards_field = cast(forms.ModelMultipleChoiceField, self.fields["standards"])
-        standards_field.queryset = Standard.objects.filter(pk__in=[s.pk for s in standards])
+        cast(StandardPickerField, self.fields["standards"]).offer(
+            standards, recent_ids=recent_standard_ids
+        )
         cast(forms.ChoiceField, self.fields["kind"]).choices = AssessmentKind.choices
         cast(forms.ChoiceField, self.fields["purpose"]).choices = AssessmentPurpose.choices
         self.fields["due_on"].required = True

@@ -57,6 +57,14 @@ class Standard(SourcedRecord):
         return self.code
 
 
+def standard_short_code(code: str) -> str:
+    """CCSS.MATH.CONTENT.4.NF.A.1 → 4.NF.A.1: the part a teacher reads."""
+    for prefix in ("CCSS.MATH.CONTENT.", "CCSS.ELA-LITERACY.", "CCSS.MATH.PRACTICE."):
+        if code.startswith(prefix):
+            return code[len(prefix) :]
+    return code
+
+
 class NoEvidenceLevel(TypedDict):
     """The shape of :attr:`MasteryPolicy.NO_EVIDENCE`."""
 

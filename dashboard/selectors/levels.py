@@ -21,6 +21,7 @@ from assessments.models import (
     MasteryOverride,
     Standard,
     Trend,
+    standard_short_code,
 )
 from students.models import Section, Student
 from students.selectors import RosterEntry
@@ -127,14 +128,6 @@ class SectionMastery:
                 counts.setdefault(cell.level if cell else no_evidence, []).append(student)
             by_standard[standard_id] = counts
         return by_standard
-
-
-def standard_short_code(code: str) -> str:
-    """CCSS.MATH.CONTENT.4.NF.A.1 → 4.NF.A.1: the part a teacher reads."""
-    for prefix in ("CCSS.MATH.CONTENT.", "CCSS.ELA-LITERACY.", "CCSS.MATH.PRACTICE."):
-        if code.startswith(prefix):
-            return code[len(prefix) :]
-    return code
 
 
 def levels_of(policy: Policy) -> list[Level]:

@@ -23,8 +23,15 @@ from privacy.services import log_shown
 def section_assessments(request: HttpRequest, pk: int) -> HttpResponse:
     access = section_for_user(request.user, pk)
     can_create = access.teaches
-    standards = selectors.standards_for_section(access.section) if can_create else []
-    form = AssessmentForm(request.POST or None, standards=standards) if can_create else None
+    form = (
+        AssessmentForm(
+            request.POST or None,
+            standards=selectors.standards_for_section(access.section),
+            recent_standard_ids=selectors.recently_taught_standard_ids(access.section),
+        )
+        if can_create
+        else None
+    )
     if request.method == "POST":
         if not can_create or form is None:
             raise PermissionDenied("Only the section's teachers create its assessments.")
