@@ -1,14 +1,14 @@
 """The section page's cached grid, and the versions (per district, per section) that retire it.
 
-The grid (chart, levels table, distribution, roster table, the attention list with its missing
-work) is the same for every user who may see the section. It is cached per worker process under a
-key made of everything the page reads fresh on each request (dashboard.selectors.SectionInputs:
-roster, alignments, standards, policy, filters, date) and two versions, which writes replace after
-they commit (on the signal assessments.signals.mastery_changed): the district's, replaced by bulk
-writes (imports), and the section's own, replaced by a write of scores, estimates or overrides of
-its students or its assessments. A busy district's other sections keep their grids. The versions
-are read before the levels, so a grid read during a write is stored under a version that the
-write then retires.
+The grid (the levels grid, the bars' figure, distribution, roster table, the attention list with
+its missing work) is the same for every user who may see the section. It is cached per worker
+process under a key made of everything the page reads fresh on each request
+(dashboard.selectors.SectionInputs: roster, alignments, standards, policy, filters, date) and two
+versions, which writes replace after they commit (on the signal
+assessments.signals.mastery_changed): the district's, replaced by bulk writes (imports), and the
+section's own, replaced by a write of scores, estimates or overrides of its students or its
+assessments. A busy district's other sections keep their grids. The versions are read before the
+levels, so a grid read during a write is stored under a version that the write then retires.
 
 Versions live in a cache every process shares (the `dashboard_versions` alias: Redis, or files on
 one host); the grids in the `dashboard` alias (memory of each process). Permission checks and
@@ -32,7 +32,7 @@ VERSIONS = "dashboard_versions"
 # A lost version change (a cache outage at the wrong moment) shows old levels at most this long.
 FRAGMENT_TIMEOUT_S = 600
 # Part of every key: a deploy that changes what is cached never reads an older layout.
-LAYOUT = 5  # 5: the attention list ranked; the grid says whether it has any level
+LAYOUT = 6  # 6: the levels as an HTML grid, the figure the class's bars only
 
 T = TypeVar("T")
 

@@ -1,18 +1,18 @@
 """Plotly figure dicts, built by pure functions from selector output (no queries, no requests).
 
 The page embeds each figure once (orjson, `json_script`) and static/js/dashboard.js draws it with
-our own copy of plotly.js. Levels are told apart by the district's colours and by a symbol in
-every cell, so that the chart reads without colour too. Figures carry what the script needs to
-turn a click into a page (the ids behind each row and column) but no per-cell strings beyond the
-symbol, which keeps a 150 × 40 section well under 100 KB.
+our own copy of plotly.js. Levels are told apart by the district's colours and by their names
+and symbols, so that a chart reads without colour too. Figures carry what the script needs to
+turn a click into a page (the ids behind each column) but no per-student strings: the section's
+levels themselves are an HTML grid (dashboard.tables.heatmap_body), and its figure only the
+class's bars, which keeps a 150 × 40 section well under 100 KB.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from assessments.methods import Level, Policy
+from assessments.methods import Policy
 from dashboard.selectors import (
     SectionMastery,
     StandardInSection,
@@ -24,11 +24,11 @@ from dashboard.selectors import (
 )
 
 OVERRIDE_MARK = "✎"
-ROW_PX = 24
-COLUMN_PX = 30
+# The class's bars: their own height, one column per standard (30 to 90 px each, as wide as the
+# card allows: static/js/dashboard.js fits them), and room below for the codes at an angle.
 BARS_PX = 150
-GAP_PX = 56
-MARGIN = {"l": 190, "r": 16, "t": 16, "b": 16}
+COLUMN_PX = 30
+BARS_MARGIN = {"l": 56, "r": 16, "t": 28, "b": 72}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 12}
 MODEBAR = ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]
 # Every chart's Plotly config: charts stay on the site. No share, cloud or edit action (plotly.js
@@ -48,108 +48,39 @@ CHART_CONFIG: dict[str, Any] = {
 }
 
 
-def discrete_colorscale(levels: Sequence[Level]) -> tuple[list[list[Any]], float, float]:
-    """A stepped colourscale with one band per integer level value, and (zmin, zmax) so that each
-    value sits in the middle of its band. Values the scale lacks get a neutral grey."""
-    values = [level.value for level in levels]
-    low, high = min(values), max(values)
-    by_value = {level.value: level.color for level in levels}
-    steps = high - low + 1
-    scale: list[list[Any]] = []
-    for index, value in enumerate(range(low, high + 1)):
-        color = by_value.get(value, "#bdbdbd")
-        scale.append([index / steps, color])
-        scale.append([(index + 1) / steps, color])
-    return scale, low - 0.5, high + 0.5
-
-
-def level_symbol(policy: Policy, level: int, *, overridden: bool = False) -> str:
-    symbol = policy.level_named(level).symbol
-    return f"{symbol}{OVERRIDE_MARK}" if overridden else symbol
-
-
-def row_labels(names: Sequence[str]) -> list[str]:
-    """Category labels must be unique, or Plotly merges two students of the same name."""
-    seen: dict[str, int] = {}
-    labels = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        labels.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return labels
-
-
 def section_overview_figure(mastery: SectionMastery) -> dict[str, Any]:
-    """Heatmap of students × standards, with the class distribution of levels stacked above each
-    column and the share at or above mastery over each stack: one figure, one shared x axis."""
+    """The class's levels per standard: a stacked bar per standard (how many students are at each
+    level) with the share at or above mastery over it. Each student's own level is in the page's
+    grid (dashboard.tables.heatmap_body), in the same column order; the script recounts these
+    bars from the grid when a level changes live, and lists a bar's students from it. Columns
+    are positions (x 0, 1, ...) labelled with codes: two standards of the same short code stay
+    two bars."""
     policy = mastery.policy
     levels = levels_of(policy)
     columns = mastery.columns
-    students = mastery.students
+    positions = list(range(len(columns)))
     codes = [column.short_code for column in columns]
-    names = row_labels([student.sort_name for student in students])
-    symbols = {level.value: level.symbol for level in levels}
-    standard_ids = [column.standard.pk for column in columns]
-    empty = mastery.empty_cell
-    z: list[list[int]] = []
-    text: list[list[str]] = []
-    for student in students:
-        student_id = student.pk
-        row_cells = [mastery.cells.get((student_id, sid), empty) for sid in standard_ids]
-        z.append([cell.level for cell in row_cells])
-        text.append(
-            [
-                symbols.get(cell.level, "?") + (OVERRIDE_MARK if cell.overridden else "")
-                for cell in row_cells
-            ]
-        )
-    colorscale, zmin, zmax = discrete_colorscale(levels)
-    heatmap_px = max(1, len(students)) * ROW_PX
-    height = MARGIN["t"] + BARS_PX + GAP_PX + heatmap_px + MARGIN["b"]
-    plot_px = height - MARGIN["t"] - MARGIN["b"]
-    bars_bottom = 1 - BARS_PX / plot_px
-    heatmap_top = heatmap_px / plot_px
-    traces: list[dict[str, Any]] = [
-        {
-            "type": "heatmap",
-            "name": "Levels",
-            "x": codes,
-            "y": names,
-            "z": z,
-            "text": text,
-            "texttemplate": "%{text}",
-            "textfont": {"size": 13},
-            "colorscale": colorscale,
-            "zmin": zmin,
-            "zmax": zmax,
-            "showscale": False,
-            "xgap": 2,
-            "ygap": 2,
-            "hovertemplate": "<b>%{y}</b><br>%{x}: %{text}<extra></extra>",
-            "xaxis": "x",
-            "yaxis": "y",
-        }
-    ]
+    traces: list[dict[str, Any]] = []
     for level in levels:
         counts = [len(level_counts(mastery, c.standard.pk)[level.value]) for c in columns]
         traces.append(
             {
                 "type": "bar",
                 "name": f"{level.symbol} {level.name}",
-                "x": codes,
+                "x": positions,
                 "y": counts,
+                "customdata": codes,
                 "marker": {"color": level.color, "line": {"color": "#ffffff", "width": 1}},
                 "meta": {"level": level.value},
-                "hovertemplate": f"%{{x}}: %{{y}} {level.name}<extra></extra>",
-                "xaxis": "x",
-                "yaxis": "y2",
+                "hovertemplate": f"%{{customdata}}: %{{y}} {level.name}<extra></extra>",
             }
         )
     annotations = []
-    for code, column in zip(codes, columns, strict=True):
+    for position, column in zip(positions, columns, strict=True):
         share = share_at_mastery(mastery, column.standard.pk)
         annotations.append(
             {
-                "x": code,
+                "x": position,
                 "y": 1,
                 "xref": "x",
                 "yref": "paper",
@@ -159,36 +90,28 @@ def section_overview_figure(mastery: SectionMastery) -> dict[str, Any]:
                 "font": {"size": 11},
             }
         )
+    margin = BARS_MARGIN
     return {
         "data": traces,
         "layout": {
-            "height": height,
-            "width": MARGIN["l"] + MARGIN["r"] + max(1, len(columns)) * COLUMN_PX,
-            "margin": {**MARGIN, "t": MARGIN["t"] + 12},
+            "height": margin["t"] + BARS_PX + margin["b"],
+            "width": margin["l"] + margin["r"] + max(1, len(columns)) * COLUMN_PX,
+            "margin": margin,
             "font": FONT,
             "barmode": "stack",
             "showlegend": False,
             "hoverlabel": {"bgcolor": "#ffffff"},
             "xaxis": {
-                "side": "top",
-                "tickangle": -60,
-                "type": "category",
+                "type": "linear",
+                "tickmode": "array",
+                "tickvals": positions,
+                "ticktext": codes,
+                "tickangle": -50,
+                "range": [-0.5, max(1, len(columns)) - 0.5],
                 "fixedrange": True,
                 "automargin": False,
-                "anchor": "y",
             },
             "yaxis": {
-                "domain": [0, heatmap_top],
-                "autorange": "reversed",
-                "type": "category",
-                "tickmode": "array",
-                "tickvals": names,
-                "ticktext": names,
-                "fixedrange": True,
-                "automargin": False,
-            },
-            "yaxis2": {
-                "domain": [bars_bottom, 1],
                 "title": {"text": "Students", "font": {"size": 11}},
                 "fixedrange": True,
                 "rangemode": "tozero",
@@ -199,7 +122,6 @@ def section_overview_figure(mastery: SectionMastery) -> dict[str, Any]:
         },
         "config": CHART_CONFIG,
         "meta": {
-            "student_ids": [s.pk for s in students],
             "standard_ids": [c.standard.pk for c in columns],
             "level_names": {str(level.value): level.name for level in levels},
             "level_symbols": {str(level.value): level.symbol for level in levels},
@@ -222,8 +144,9 @@ def distribution_figure(view: StandardInSection) -> dict[str, Any]:
         "data": [
             {
                 "type": "bar",
-                # Names wrap at spaces, so that the labels lie flat under narrow bars.
-                "x": [f"{level.symbol} {level.name}".replace(" ", "<br>", 1) for level in levels],
+                # Names wrap at every space, so that the labels lie flat and apart under the
+                # narrow bars of a phone's screen.
+                "x": ["<br>".join([level.symbol, *level.name.split()]) for level in levels],
                 "y": [counts[level.value] for level in levels],
                 "text": [str(counts[level.value]) for level in levels],
                 "textposition": "outside",
@@ -233,8 +156,8 @@ def distribution_figure(view: StandardInSection) -> dict[str, Any]:
             }
         ],
         "layout": {
-            "height": 300,
-            "margin": {"l": 48, "r": 16, "t": 24, "b": 48},
+            "height": 316,
+            "margin": {"l": 48, "r": 16, "t": 24, "b": 64},
             "font": FONT,
             "yaxis": {"title": {"text": "Students"}, "rangemode": "tozero", "fixedrange": True},
             "xaxis": {"fixedrange": True, "tickangle": 0},

@@ -241,42 +241,57 @@ def student_mastery_csv(mastery: StudentMastery) -> str:
     return csv_text(header, rows)
 
 
-def grid_table_body(rows: list[GridRow], student_url: str) -> SafeString:
-    """The levels table's rows as HTML. Built here, not in the template: 150 × 40 cells through
-    the template engine cost ~0.4 s a page, this join a few milliseconds (docs/benchmarks.md).
-    Every text is escaped; `student_url` holds `{student}` where the student's id goes."""
-    cell_html: dict[tuple[int, str, str, bool], str] = {}
+def heatmap_body(rows: list[GridRow], student_url: str) -> SafeString:
+    """The levels grid's rows as HTML (templates/dashboard/section_overview.html, a data grid
+    that static/js/dashboard.js moves through with the arrow keys): each student's name, linked
+    to their profile, as the row's header, then per standard a cell with the level's symbol on
+    its colour (`lv-<value>`, templates/dashboard/_level_styles.html) and the level in words as
+    its label. A screen reader reading the table says the row's and column's headers with it;
+    the script names a cell in full as the keyboard reaches it ("Lovelace, Ada, 4.NF.A.1:
+    Mastery"), which here would repeat each name 40 times and each code 150 (a third of the
+    page, gzipped). The first level cell is the grid's one Tab stop; its links are reached with
+    the arrow keys.
+
+    Built here, not in the template: 150 × 40 cells through the template engine cost ~0.4 s a
+    page, this join a few milliseconds (docs/benchmarks.md). Short class names and no inline
+    style keep such a grid small. Every text is escaped; `student_url` holds `{student}` where
+    the student's id goes."""
+    # Per distinct (level, symbol, override): the cell's class, its words and its symbol.
+    parts_by_kind: dict[tuple[int, str, str, bool], tuple[str, str, str]] = {}
     lines = []
-    for row in rows:
-        student_id = row.student.pk
+    for row_index, row in enumerate(rows):
+        student_id = int(row.student.pk)
+        name = escape(row.student.sort_name)
         parts = [
             f'<tr data-student="{student_id}"><th scope="row"><a href="'
-            f'{escape(student_url.replace("{student}", str(student_id)))}">'
-            f"{escape(row.student.sort_name)}</a></th>"
+            f'{escape(student_url.replace("{student}", str(student_id)))}" tabindex="-1">'
+            f"{name}</a></th>"
         ]
-        for cell in row.cells:
+        for column_index, cell in enumerate(row.cells):
             key = (cell.level, cell.symbol, cell.name, cell.overridden)
-            html = cell_html.get(key)
-            if html is None:
+            kind = parts_by_kind.get(key)
+            if kind is None:
                 words = f"{cell.name} (overridden)" if cell.overridden else cell.name
-                css = f"lv-{int(cell.level)}" + (" overridden" if cell.overridden else "")
-                html = cell_html[key] = (
-                    f'<td class="{css}">{escape(cell.symbol)} '
-                    f'<span class="visually-hidden">{escape(words)}</span></td>'
-                )
-            parts.append(html)
+                css = f"lv-{int(cell.level)}" + (" ov" if cell.overridden else "")
+                kind = parts_by_kind[key] = (css, escape(words), escape(cell.symbol))
+            css, words, symbol = kind
+            stop = ' tabindex="0"' if row_index == 0 and column_index == 0 else ""
+            parts.append(f'<td class="{css}"{stop} aria-label="{words}">{symbol}</td>')
         parts.append("</tr>")
         lines.append("".join(parts))
     return mark_safe("\n".join(lines))  # noqa: S308 - every value above is escaped or an int
 
 
-def grid_table_head(columns: list[StandardColumn], standard_url: str) -> SafeString:
-    """The levels table's header cells after "Student": each standard's code, linked."""
-    return mark_safe(  # noqa: S308 - every value is escaped
+def heatmap_head(columns: list[StandardColumn], standard_url: str) -> SafeString:
+    """The levels grid's header cells after "Student": each standard's code, linked to the
+    standard's page in the section (reached in the grid with the arrow keys, not Tab), with its
+    id for the script (a cell's page and live changes) and its description as a tooltip."""
+    return mark_safe(  # noqa: S308 - every value is escaped or an int
         "".join(
-            f'<th scope="col"><a href="'
+            f'<th scope="col" data-standard="{int(column.standard.pk)}"><a href="'
             f'{escape(standard_url.replace("{standard}", str(column.standard.pk)))}" '
-            f'title="{escape(column.standard.description)}">{escape(column.short_code)}</a></th>'
+            f'tabindex="-1" title="{escape(column.standard.description)}">'
+            f"{escape(column.short_code)}</a></th>"
             for column in columns
         )
     )

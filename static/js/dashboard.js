@@ -1,6 +1,7 @@
 // Trellis dashboard: draws the figures the page embeds (<script type="application/json">) with
-// our own plotly.js, turns clicks into pages, runs the profile's tabs and keeps an open section
-// page live by polling its cheap "changed since" endpoint. No inline script anywhere (CSP).
+// our own plotly.js, turns clicks into pages, runs the profile's tabs, moves through a section's
+// levels grid with the keyboard and keeps it live by polling its cheap "changed since" endpoint.
+// No inline script anywhere (CSP).
 (function () {
   "use strict";
 
@@ -29,10 +30,37 @@
     return safe;
   }
 
+  // plotly.js (our own copy, the page's heaviest file) is fetched when the first chart is to be
+  // drawn, after this script has set up the page: the tabs and the levels grid work before it
+  // arrives, and a page that shows no chart never loads it. Its hashed address is this tag's.
+  var plotlySource = document.currentScript ? document.currentScript.dataset.plotly : "";
+  var plotlyRequested = false;
+
+  function loadPlotly() {
+    if (plotlyRequested || !plotlySource) return;
+    plotlyRequested = true;
+    var script = document.createElement("script");
+    script.src = plotlySource;
+    script.addEventListener("load", drawVisible);
+    document.head.appendChild(script);
+  }
+
+  // A chart waiting for plotly.js holds its figure's height already, so that drawing it moves
+  // nothing below it (no layout shift).
+  function holdRoom(element, figure) {
+    var height = figure.layout && figure.layout.height;
+    if (height && !element.style.minHeight) element.style.minHeight = height + "px";
+  }
+
   function draw(element) {
-    if (element.dataset.drawn || !window.Plotly || !isShown(element)) return;
+    if (element.dataset.drawn || !isShown(element)) return;
     var figure = figureFor(element);
     if (!figure) return;
+    if (!window.Plotly) {
+      holdRoom(element, figure);
+      loadPlotly();
+      return;
+    }
     figure.config = siteOnly(figure.config);
     element.dataset.drawn = "1";
     element.trellisFigure = figure;
@@ -48,12 +76,12 @@
     document.querySelectorAll("[data-figure]").forEach(draw);
   }
 
-  // --- the section overview ---------------------------------------------------------------------
+  // --- the section overview: the class's bars ---------------------------------------------------
 
   // Columns share the width there is (30 to 90 px each; narrower scrolls sideways), and their
   // codes lie flat when there is room for them.
   function fitColumns(element, layout) {
-    var columns = Math.max(1, element.trellisFigure.data[0].x.length);
+    var columns = Math.max(1, element.trellisFigure.meta.standard_ids.length);
     var margins = layout.margin.l + layout.margin.r;
     var room = element.parentNode.clientWidth - margins - 2;
     var columnPx = Math.max(30, Math.min(90, Math.floor(room / columns)));
@@ -75,32 +103,20 @@
   }
 
   function overviewReady(element) {
-    var figure = element.trellisFigure;
-    var meta = figure.meta;
-
+    var grid = document.getElementById("heatmap");
     element.on("plotly_click", function (event) {
       var point = event.points && event.points[0];
-      if (!point) return;
-      if (point.data.type === "heatmap") {
-        var row = point.pointIndex[0];
-        var col = point.pointIndex[1];
-        window.location.href = fill(element.dataset.cellUrl, {
-          student: meta.student_ids[row], standard: meta.standard_ids[col]
-        });
-      } else if (point.data.type === "bar") {
-        listBarStudents(element, point.pointIndex, point.data.meta.level, point.data.name);
-      }
+      if (!point || point.data.type !== "bar" || !grid) return;
+      listBarStudents(grid, point.pointIndex, point.data.meta.level, point.data.name);
     });
     linkColumnLabels(element);
     element.on("plotly_afterplot", function () { linkColumnLabels(element); });
-    var seen = document.getElementById("mark-seen");
-    if (seen) seen.addEventListener("click", function () { markSeen(element); });
-    var pollMs = parseInt(element.dataset.pollMs || "0", 10);
-    if (pollMs > 0) schedulePoll(element, pollMs);
     window.addEventListener("resize", function () { refit(element); });
+    // Levels that changed before the bars were drawn.
+    if (grid && grid.querySelector("td.ch")) recount(grid);
   }
 
-  // Column codes above the heatmap open the standard's page.
+  // Column codes under the bars open the standard's page (the grid's codes are links too).
   function linkColumnLabels(element) {
     var meta = element.trellisFigure.meta;
     element.querySelectorAll(".xtick text").forEach(function (label, index) {
@@ -114,32 +130,159 @@
     });
   }
 
+  // --- the section overview: the levels grid ----------------------------------------------------
+  // A data grid (WAI-ARIA APG): one Tab stop, whichever cell was last reached (roving tabindex);
+  // the arrow keys move, Home and End go to a row's ends (with Ctrl, the grid's), Page Up and Down
+  // ten rows; Enter on a level opens that student's history on that standard, on a name or a
+  // code follows its link. Live changes recolour and relabel the cells.
+
+  var PAGE_ROWS = 10;
+
+  function levelOf(cell) {
+    var found = /(?:^|\s)lv-(\d+)/.exec(cell.className);
+    return found ? parseInt(found[1], 10) : null;
+  }
+
+  function overviewMeta() {
+    var source = document.getElementById("overview-figure");
+    return source ? JSON.parse(source.textContent).meta : null;
+  }
+
+  // What takes the focus at a position: a header's link, or the cell itself.
+  function focusTarget(cell) {
+    return cell.querySelector("a") || cell;
+  }
+
+  // A level cell's label in full, as a screen reader says it when the keyboard reaches it:
+  // "Lovelace, Ada, 4.NF.A.1: Mastery" (the page gives the level's words alone).
+  function labelFor(grid, cell, words) {
+    return cell.parentNode.cells[0].textContent + ", " +
+      grid.tHead.rows[0].cells[cell.cellIndex].textContent + ": " + words;
+  }
+
+  function nameInFull(grid, cell) {
+    if (cell.tagName !== "TD" || cell.dataset.named) return;
+    cell.setAttribute("aria-label", labelFor(grid, cell, cell.getAttribute("aria-label")));
+    cell.dataset.named = "1";
+  }
+
+  function cellUrl(grid, cell) {
+    var row = cell.parentNode;
+    var header = grid.tHead.rows[0].cells[cell.cellIndex];
+    return fill(grid.dataset.cellUrl, { student: row.dataset.student, standard: header.dataset.standard });
+  }
+
+  function setUpGrid(grid) {
+    var rows = grid.rows;  // the header row, then a row per student
+    var active = grid.querySelector('[tabindex="0"]');
+
+    function activate(target) {
+      if (active && active !== target) active.tabIndex = -1;
+      nameInFull(grid, target);
+      target.tabIndex = 0;
+      active = target;
+    }
+    if (active) activate(active);
+
+    function moveTo(rowIndex, columnIndex) {
+      var row = rows[Math.max(0, Math.min(rows.length - 1, rowIndex))];
+      var cell = row.cells[Math.max(0, Math.min(row.cells.length - 1, columnIndex))];
+      var target = focusTarget(cell);
+      activate(target);
+      target.focus({ preventScroll: true });
+      // Nearest, past the sticky names and codes (the box's scroll padding is their size).
+      cell.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+
+    grid.addEventListener("keydown", function (event) {
+      var cell = event.target.closest("th, td");
+      if (!cell || !grid.contains(cell) || event.altKey || event.metaKey) return;
+      var r = cell.parentNode.rowIndex;
+      var c = cell.cellIndex;
+      var last = rows[r].cells.length - 1;
+      var to = null;
+      switch (event.key) {
+        case "ArrowRight": to = [r, c + 1]; break;
+        case "ArrowLeft": to = [r, c - 1]; break;
+        case "ArrowDown": to = [r + 1, c]; break;
+        case "ArrowUp": to = [r - 1, c]; break;
+        case "Home": to = event.ctrlKey ? [0, 0] : [r, 0]; break;
+        case "End": to = event.ctrlKey ? [rows.length - 1, last] : [r, last]; break;
+        case "PageDown": to = [r + PAGE_ROWS, c]; break;
+        case "PageUp": to = [r - PAGE_ROWS, c]; break;
+        case "Enter":
+          if (cell.tagName === "TD") {
+            event.preventDefault();
+            window.location.href = cellUrl(grid, cell);
+          }
+          return;  // a name's or a code's link follows itself
+        default: return;
+      }
+      event.preventDefault();
+      moveTo(to[0], to[1]);
+    });
+    // A click (or any focus) on a cell or link makes it the grid's Tab stop.
+    grid.addEventListener("focusin", function (event) {
+      var cell = event.target.closest("th, td");
+      if (cell && grid.contains(cell) && event.target === focusTarget(cell)) activate(event.target);
+    });
+    grid.addEventListener("click", function (event) {
+      var cell = event.target.closest("td");
+      if (cell && grid.contains(cell)) window.location.href = cellUrl(grid, cell);
+    });
+    // The label as a tooltip, and a shortened name in full, once the pointer is on them.
+    grid.addEventListener("mouseover", function (event) {
+      var cell = event.target.closest("td");
+      if (cell && !cell.title) {
+        nameInFull(grid, cell);
+        cell.title = cell.getAttribute("aria-label");
+      }
+      var name = event.target.closest("tbody th a");
+      if (name && !name.title && name.scrollWidth > name.clientWidth) name.title = name.textContent;
+    });
+    padForStickyHeaders(grid);
+    window.addEventListener("resize", function () { padForStickyHeaders(grid); });
+
+    var seen = document.getElementById("mark-seen");
+    if (seen) seen.addEventListener("click", function () { markSeen(grid); });
+    var pollMs = parseInt(grid.dataset.pollMs || "0", 10);
+    if (pollMs > 0) schedulePoll(grid, pollMs);
+  }
+
+  // A cell reached with the keyboard scrolls into view beside the sticky names and codes, not
+  // under them.
+  function padForStickyHeaders(grid) {
+    var box = grid.parentNode;
+    var corner = grid.tHead.rows[0].cells[0];
+    box.style.scrollPaddingTop = corner.offsetHeight + "px";
+    box.style.scrollPaddingLeft = corner.offsetWidth + "px";
+  }
+
   // A bar segment counts students at one level on one standard: say exactly which.
-  function listBarStudents(element, col, level, levelName) {
-    var figure = element.trellisFigure;
-    var heatmap = figure.data[0];
-    var meta = figure.meta;
+  function listBarStudents(grid, col, level, levelName) {
     var panel = document.getElementById("bar-students");
     if (!panel) return;
-    var names = [];
-    heatmap.z.forEach(function (row, index) {
-      if (row[col] === level) names.push(index);
+    var header = grid.tHead.rows[0].cells[col + 1];
+    var found = [];
+    Array.prototype.forEach.call(grid.tBodies[0].rows, function (row) {
+      var cell = row.cells[col + 1];
+      if (cell && levelOf(cell) === level) found.push(cell);
     });
     panel.textContent = "";
     var heading = document.createElement("h3");
-    heading.textContent = heatmap.x[col] + ": " + names.length + " at " + levelName.replace(/^\S+\s/, "");
+    heading.textContent = header.textContent + ": " + found.length + " at " + levelName.replace(/^\S+\s/, "");
     panel.appendChild(heading);
     var list = document.createElement("ul");
     list.className = "plain-list columns";
-    names.forEach(function (row) {
+    found.forEach(function (cell) {
       var item = document.createElement("li");
       var link = document.createElement("a");
-      link.href = fill(element.dataset.cellUrl, { student: meta.student_ids[row], standard: meta.standard_ids[col] });
-      link.textContent = heatmap.y[row];
+      link.href = cellUrl(grid, cell);
+      link.textContent = cell.parentNode.cells[0].textContent;
       item.appendChild(link);
       list.appendChild(item);
     });
-    if (!names.length) {
+    if (!found.length) {
       var none = document.createElement("li");
       none.textContent = "No students.";
       list.appendChild(none);
@@ -158,103 +301,86 @@
 
   // --- live updates -----------------------------------------------------------------------------
 
-  var changed = {};  // "row,col" → true while not yet seen
+  var CHANGED = " (changed)";
 
-  function schedulePoll(element, pollMs) {
-    window.setTimeout(function () { poll(element, pollMs); }, pollMs);
+  function schedulePoll(grid, pollMs) {
+    window.setTimeout(function () { poll(grid, pollMs); }, pollMs);
   }
 
-  function poll(element, pollMs) {
-    if (document.hidden) { schedulePoll(element, pollMs); return; }
-    var url = element.dataset.changesUrl + "?since=" + encodeURIComponent(element.dataset.checkedAt);
+  function poll(grid, pollMs) {
+    if (document.hidden) { schedulePoll(grid, pollMs); return; }
+    var url = grid.dataset.changesUrl + "?since=" + encodeURIComponent(grid.dataset.checkedAt);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
-        if (answer) applyChanges(element, answer);
+        if (answer) applyChanges(grid, answer);
       })
       .catch(function () { /* offline for a moment: try again next time */ })
-      .then(function () { schedulePoll(element, pollMs); });
+      .then(function () { schedulePoll(grid, pollMs); });
   }
 
-  function applyChanges(element, answer) {
-    element.dataset.checkedAt = answer.checked_at;
-    var figure = element.trellisFigure;
-    var meta = figure.meta;
-    var heatmap = figure.data[0];
+  function applyChanges(grid, answer) {
+    grid.dataset.checkedAt = answer.checked_at;
+    var meta = overviewMeta();
+    if (!meta) return;
     var updated = 0;
     answer.changes.forEach(function (change) {
-      var row = meta.student_ids.indexOf(change.student);
+      var row = grid.querySelector('tr[data-student="' + change.student + '"]');
       var col = meta.standard_ids.indexOf(change.standard);
-      if (row < 0 || col < 0) return;
+      var cell = row && col >= 0 ? row.cells[col + 1] : null;
+      if (!cell) return;
       var text = meta.level_symbols[String(change.level)] + (change.overridden ? meta.override_mark : "");
-      if (heatmap.z[row][col] === change.level && heatmap.text[row][col] === text) return;
-      heatmap.z[row][col] = change.level;
-      heatmap.text[row][col] = text;
-      changed[row + "," + col] = true;
-      updateTableCell(row, col, change, text, meta);
+      if (levelOf(cell) === change.level && cell.textContent === text) return;
+      cell.className = "lv-" + change.level + (change.overridden ? " ov" : "") + " ch";
+      cell.textContent = text;
+      cell.setAttribute("aria-label", labelFor(grid, cell,
+        meta.level_names[String(change.level)] + (change.overridden ? " (overridden)" : "") + CHANGED));
+      cell.dataset.named = "1";
+      cell.removeAttribute("title");
       updated += 1;
     });
     var message = document.getElementById("live-message");
     var pending = answer.pending ? " Updating " + answer.pending + " estimate" + (answer.pending === 1 ? "" : "s") + "…" : "";
     if (updated) {
-      recount(figure);
-      markChanged(figure);
-      window.Plotly.react(element, figure.data, figure.layout, figure.config);
+      recount(grid);
       message.textContent = " " + updated + " level" + (updated === 1 ? "" : "s") + " changed (outlined)." + pending;
       document.getElementById("mark-seen").hidden = false;
     } else if (message) {
-      var kept = Object.keys(changed).length;
+      var kept = grid.querySelectorAll("td.ch").length;
       message.textContent = (kept ? " " + kept + " changed level" + (kept === 1 ? "" : "s") + " outlined." : "") + pending;
     }
   }
 
-  function updateTableCell(row, col, change, text, meta) {
-    var tableRow = document.querySelector('#grid-table tr[data-student="' + change.student + '"]');
-    if (!tableRow) return;
-    var cell = tableRow.children[col + 1];
-    if (!cell) return;
-    cell.className = "lv-" + change.level + (change.overridden ? " overridden" : "") + " changed";
-    cell.textContent = text + " ";
-    var words = document.createElement("span");
-    words.className = "visually-hidden";
-    words.textContent = meta.level_names[String(change.level)] + (change.overridden ? " (overridden)" : "") + " (changed)";
-    cell.appendChild(words);
-  }
-
-  // Bars and shares follow the heatmap's levels.
-  function recount(figure) {
-    var heatmap = figure.data[0];
+  // The bars and their shares follow the grid's levels.
+  function recount(grid) {
+    var chart = document.getElementById("overview-chart");
+    var figure = chart && chart.trellisFigure;
+    if (!figure || !chart.classList.contains("is-drawn")) return;
     var meta = figure.meta;
-    figure.data.slice(1).forEach(function (bar) {
-      bar.y = heatmap.x.map(function (_, col) {
-        return heatmap.z.filter(function (row) { return row[col] === bar.meta.level; }).length;
+    var levels = Array.prototype.map.call(grid.tBodies[0].rows, function (row) {
+      return Array.prototype.slice.call(row.cells, 1).map(levelOf);
+    });
+    figure.data.forEach(function (bar) {
+      bar.y = meta.standard_ids.map(function (_, col) {
+        return levels.filter(function (row) { return row[col] === bar.meta.level; }).length;
       });
     });
     figure.layout.annotations.forEach(function (annotation, col) {
-      var measured = heatmap.z.filter(function (row) { return row[col] !== meta.no_evidence; });
+      var measured = levels.filter(function (row) { return row[col] !== meta.no_evidence; });
       var atMastery = measured.filter(function (row) { return row[col] >= meta.mastery_level; });
       annotation.text = measured.length ? Math.round(100 * atMastery.length / measured.length) + "%" : "–";
     });
+    window.Plotly.react(chart, figure.data, figure.layout, figure.config);
   }
 
-  function markChanged(figure) {
-    figure.layout.shapes = Object.keys(changed).map(function (key) {
-      var parts = key.split(",").map(Number);
-      return {
-        type: "rect", xref: "x", yref: "y",
-        x0: parts[1] - 0.5, x1: parts[1] + 0.5, y0: parts[0] - 0.5, y1: parts[0] + 0.5,
-        line: { color: "#1d2430", width: 3 }
-      };
-    });
-  }
-
-  function markSeen(element) {
-    changed = {};
-    var figure = element.trellisFigure;
-    figure.layout.shapes = [];
-    window.Plotly.react(element, figure.data, figure.layout, figure.config);
-    document.querySelectorAll("#grid-table td.changed").forEach(function (cell) {
-      cell.classList.remove("changed");
+  function markSeen(grid) {
+    grid.querySelectorAll("td.ch").forEach(function (cell) {
+      cell.classList.remove("ch");
+      var label = cell.getAttribute("aria-label");
+      if (label && label.slice(-CHANGED.length) === CHANGED) {
+        cell.setAttribute("aria-label", label.slice(0, -CHANGED.length));
+      }
+      cell.removeAttribute("title");
     });
     document.getElementById("mark-seen").hidden = true;
     document.getElementById("live-message").textContent = "";
@@ -326,7 +452,12 @@
     }
 
     tabs.forEach(function (tab, index) {
-      tab.addEventListener("click", function () { select(index, false, true); });
+      // A tab is also a link to the page with its panel (for before this script runs): here
+      // it opens the panel in place instead.
+      tab.addEventListener("click", function (event) {
+        event.preventDefault();
+        select(index, false, true);
+      });
       tab.addEventListener("keydown", function (event) {
         var next = null;
         if (event.key === "ArrowRight") next = (index + 1) % tabs.length;
@@ -368,6 +499,8 @@
       resizeTimer = window.setTimeout(fitWidths, 100);
     });
     document.querySelectorAll("[data-tabs]").forEach(setUpTabs);
+    var grid = document.getElementById("heatmap");
+    if (grid) setUpGrid(grid);
     drawVisible();
     document.querySelectorAll("details").forEach(function (details) {
       details.addEventListener("toggle", drawVisible);

@@ -1,4 +1,5 @@
 """axe-core for the browser tests, from the copy bundled in axe-playwright-python (no CDN).
+Pages are held to `assert_no_axe_violations`: none of any impact.
 
 Playwright injects the script through the DevTools protocol, which the page's CSP does not govern,
 so axe runs without loosening the policy that the tests also check.
@@ -32,6 +33,14 @@ def describe(violations: list[dict]) -> str:
         for node in violation["nodes"][:5]:
             lines.append(f"    {', '.join(map(str, node['target']))}: {node['failureSummary']}")
     return "\n".join(lines)
+
+
+def assert_no_axe_violations(page: Page, where: str) -> None:
+    """Fail on any axe violation, whatever its impact (minor and moderate included): the bar
+    every page is held to, at each width it is checked at."""
+    violations = axe_violations(page)
+    width = page.viewport_size["width"] if page.viewport_size else "?"
+    assert not violations, f"axe on {where} at {width} px ({page.url}):\n{describe(violations)}"
 
 
 def assert_no_serious_axe_violations(page: Page, where: str) -> list[dict]:

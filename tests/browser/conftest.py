@@ -1,14 +1,21 @@
 """Browser fixtures: one Debian Chromium per session (never a downloaded Playwright browser), a
-fresh context and page per test pointed at pytest-django's live server, a login through the real
-form, and screenshots at laptop and tablet sizes under test-artifacts/screenshots/."""
+fresh context and page per test pointed at a live server that serves static files as production
+does (collected by whitenoise's compressed manifest storage, hashed names, far-future caching), a
+login through the real form, and screenshots at laptop (1366 px) and phone (360 px) widths under
+test-artifacts/screenshots/, which CI keeps."""
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.management import call_command
+from django.test.utils import override_settings
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -17,6 +24,7 @@ from playwright.sync_api import (
     ViewportSize,
     sync_playwright,
 )
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from tests.conftest import PASSWORD
@@ -35,7 +43,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}
-TABLET: ViewportSize = {"width": 820, "height": 1180}
+PHONE: ViewportSize = {"width": 360, "height": 780}
+# Every page is checked and screenshotted at both: a teacher's laptop and a phone.
+WIDTHS: tuple[tuple[str, ViewportSize], ...] = (("laptop", LAPTOP), ("phone", PHONE))
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 SCREENSHOT_DIR = BROWSER_TESTS_DIR.parents[1] / "test-artifacts" / "screenshots"
 SKIP_REASON = (
@@ -87,6 +97,68 @@ def browser() -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
+
+
+def production_static_settings(root: Path) -> override_settings:
+    """Static files as production serves them (base settings): whitenoise's
+    CompressedManifestStaticFilesStorage, collected into `root` and served by the whitenoise
+    middleware from there (no finders, no autorefresh): hashed names, gzipped, cached a year."""
+    return override_settings(
+        STATIC_ROOT=root,
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        },
+        WHITENOISE_USE_FINDERS=False,
+        WHITENOISE_AUTOREFRESH=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def collected_static() -> Iterator[Path]:
+    """collectstatic, once a session, into a temporary STATIC_ROOT."""
+    root = Path(tempfile.mkdtemp(prefix="trellis-static-"))
+    try:
+        with production_static_settings(root):
+            call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def production_static(collected_static: Path) -> Iterator[Path]:
+    """While a browser test runs, pages name the collected files (hashed, as in production); the
+    setting is restored after it, so that the rest of a whole-suite run keeps the test settings."""
+    with production_static_settings(collected_static):
+        yield collected_static
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, collected_static: Path) -> Iterator[LiveServer]:
+    """pytest-django's live server (its class, so that its per-test helper still applies), but
+    with static files left to the whitenoise middleware, which reads the production settings
+    when the server starts, instead of Django's development StaticFilesHandler (uncompressed,
+    unhashed, no caching headers): the page-weight budgets measure what production sends."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = WhitenoiseServesStatic
+    with production_static_settings(collected_static):
+        server.start()
+    yield server
+    server.stop()
+
+
+class WhitenoiseServesStatic(StaticFilesHandler):
+    """The live server's static handler, handling nothing: the application's whitenoise
+    middleware serves the static files."""
+
+    def _should_handle(self, path: str) -> bool:
+        return False
 
 
 @pytest.fixture
@@ -142,12 +214,12 @@ def log_in(page: Page) -> Callable[..., None]:
 
 @pytest.fixture
 def screenshot(page: Page) -> Callable[[str], list[Path]]:
-    """Save full-page screenshots of the current page at laptop and tablet sizes."""
+    """Save full-page screenshots of the current page at laptop and phone widths."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> list[Path]:
         paths = []
-        for label, viewport in (("laptop", LAPTOP), ("tablet", TABLET)):
+        for label, viewport in WIDTHS:
             page.set_viewport_size(viewport)
             path = SCREENSHOT_DIR / f"{name}-{label}.png"
             page.screenshot(path=str(path), full_page=True)

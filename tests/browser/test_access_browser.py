@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import RoleMembership
 from tests import factories
-from tests.browser.axe import axe_violations, describe
-from tests.browser.conftest import LAPTOP, SCREENSHOT_DIR
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import LAPTOP, SCREENSHOT_DIR, WIDTHS
 from tests.conftest import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PHONE: ViewportSize = {"width": 360, "height": 780}
 
 
 @pytest.fixture
@@ -27,12 +26,11 @@ def world() -> World:
 
 def assert_no_axe_violations_at_both_widths(page: Page, name: str) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    for label, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+    for label, viewport in WIDTHS:
         page.set_viewport_size(viewport)
-        violations = axe_violations(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"{name} is {width} px wide at {viewport['width']} px"
-        assert not violations, f"axe on {name} at {viewport['width']} px:\n{describe(violations)}"
+        assert_no_axe_violations(page, name)
         page.screenshot(path=str(Path(SCREENSHOT_DIR, f"{name}-{label}.png")), full_page=True)
     page.set_viewport_size(LAPTOP)
 

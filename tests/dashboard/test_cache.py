@@ -5,7 +5,6 @@ student), and never in place of the access check or the access log."""
 import datetime as dt
 from collections.abc import Iterator
 
-import orjson
 import pytest
 from django.db import connection
 from django.test import override_settings
@@ -19,7 +18,7 @@ from dashboard import cache as dashboard_cache
 from privacy.models import AccessLogEntry
 from students.models import Enrollment, Student
 from tests.conftest import World
-from tests.dashboard.test_pages import overview_url, record, score
+from tests.dashboard.test_pages import heatmap_of, overview_url, record, score
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +51,10 @@ def levels_shown(client, world: World) -> dict[int, tuple[int, str]]:
     """Per student id: the level and symbol of their cell on world.standard, as drawn."""
     response = client.get(overview_url(world))
     assert response.status_code == 200
-    figure = orjson.loads(response.context["figure_json"])
-    heatmap = figure["data"][0]
-    column = figure["meta"]["standard_ids"].index(world.standard.pk)
+    heatmap = heatmap_of(response)
     return {
-        student_id: (heatmap["z"][row][column], heatmap["text"][row][column])
-        for row, student_id in enumerate(figure["meta"]["student_ids"])
+        student_id: heatmap.cell(student_id, world.standard.pk)[:2]
+        for student_id in heatmap.student_ids
     }
 
 
@@ -160,8 +157,7 @@ def test_a_renamed_student_shows_under_the_new_name(client, world: World) -> Non
     student.last_name = "Renamedson"
     student.save()
     response = client.get(overview_url(world))
-    heatmap = orjson.loads(response.context["figure_json"])["data"][0]
-    assert any(name.startswith("Renamedson,") for name in heatmap["y"])
+    assert any(name.startswith("Renamedson,") for name in heatmap_of(response).names)
 
 
 def test_a_recompute_retires_the_version_only_after_commit(
@@ -217,7 +213,7 @@ def test_a_past_date_and_a_filter_are_cached_apart(client, world: World) -> None
     past = client.get(
         overview_url(world, "as_of=" + (timezone.localdate() - dt.timedelta(days=30)).isoformat())
     )
-    assert today.context["figure_json"] != past.context["figure_json"]
+    assert today.context["grid"] != past.context["grid"]
     assert reverse("dashboard:section_changes", kwargs={"pk": world.section.pk}) in (
         today.content.decode()
     )

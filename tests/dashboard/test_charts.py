@@ -1,6 +1,7 @@
 """Chart builders are pure: selector output in, figure dict out. No database here."""
 
 import datetime as dt
+import gzip
 from types import SimpleNamespace
 
 import orjson
@@ -62,43 +63,20 @@ def mastery(cells: dict[tuple[int, int], Cell], students=None, columns=None) -> 
     )
 
 
-def test_discrete_colorscale_gives_each_level_its_own_band() -> None:
-    levels = [
-        Level(0, "No Evidence", 0, "#e0e0e0", "–"),
-        Level(1, "Below", 0, "#c51b7d", "!"),
-        Level(3, "Mastery", 0.65, "#5aae61", "✓"),
-    ]
-    scale, zmin, zmax = charts.discrete_colorscale(levels)
-    assert (zmin, zmax) == (-0.5, 3.5)
-    # Four integer values 0..3: four bands, each a pair of stops of one colour.
-    assert scale == [
-        [0.0, "#e0e0e0"],
-        [0.25, "#e0e0e0"],
-        [0.25, "#c51b7d"],
-        [0.5, "#c51b7d"],
-        [0.5, "#bdbdbd"],  # value 2 is not on this scale: neutral grey
-        [0.75, "#bdbdbd"],
-        [0.75, "#5aae61"],
-        [1.0, "#5aae61"],
-    ]
-
-
-def test_overview_figure_has_a_row_per_student_a_symbol_per_cell_and_marks_overrides() -> None:
+def test_overview_figure_is_the_class_bars_per_standard() -> None:
     cells = {
         (1, 10): Cell(level=4),
         (1, 11): Cell(level=1, overridden=True, estimated_level=2),
         (2, 10): Cell(level=3),
     }
     figure = charts.section_overview_figure(mastery(cells))
-    heatmap, *bars = figure["data"]
-    assert heatmap["type"] == "heatmap"
-    assert heatmap["y"] == ["Lovelace, Ada", "Turing, Alan"]
-    assert heatmap["x"] == ["4.NF.A.1", "4.OA.A.3"]
-    assert heatmap["z"] == [[4, 1], [3, 0]]
-    assert heatmap["text"] == [["★", "!✎"], ["✓", "–"]]
-    assert figure["layout"]["yaxis"]["autorange"] == "reversed"
-    assert figure["meta"]["student_ids"] == [1, 2]
+    bars = figure["data"]
+    assert {bar["type"] for bar in bars} == {"bar"}
+    # Columns are positions labelled with the codes (two standards of one code stay two bars).
+    assert figure["layout"]["xaxis"]["ticktext"] == ["4.NF.A.1", "4.OA.A.3"]
+    assert all(bar["x"] == [0, 1] for bar in bars)
     assert figure["meta"]["standard_ids"] == [10, 11]
+    assert "student_ids" not in figure["meta"]  # each student's level is in the grid alone
     # One stacked bar per level, no evidence first, with the count of students per column.
     assert [bar["meta"]["level"] for bar in bars] == [0, 1, 2, 3, 4]
     assert {bar["meta"]["level"]: bar["y"] for bar in bars} == {
@@ -108,7 +86,6 @@ def test_overview_figure_has_a_row_per_student_a_symbol_per_cell_and_marks_overr
         3: [1, 0],
         4: [1, 0],
     }
-    assert all(bar["yaxis"] == "y2" and bar["xaxis"] == "x" for bar in bars)
     assert [bar["marker"]["color"] for bar in bars] == [
         "#e0e0e0",
         "#c51b7d",
@@ -120,24 +97,69 @@ def test_overview_figure_has_a_row_per_student_a_symbol_per_cell_and_marks_overr
     assert [a["text"] for a in figure["layout"]["annotations"]] == ["100%", "0%"]
 
 
-def test_overview_figure_stays_small_for_150_students_by_40_standards() -> None:
-    students = [student(i, f"First{i}", f"Last{i}") for i in range(1, 151)]
-    columns = [column(1000 + j, f"4.NF.A.{j}") for j in range(40)]
+def many(students: int, standards: int) -> SectionMastery:
+    roster = [student(i, f"First{i}", f"Last{i}") for i in range(1, students + 1)]
+    columns = [column(1000 + j, f"4.NF.A.{j}") for j in range(standards)]
     cells = {
-        (s.pk, c.standard.pk): Cell(level=(s.pk + j) % 5)
-        for s in students
+        (s.pk, c.standard.pk): Cell(level=(s.pk + j) % 5, overridden=(s.pk + j) % 17 == 0)
+        for s in roster
         for j, c in enumerate(columns)
     }
-    serialized = orjson.dumps(charts.section_overview_figure(mastery(cells, students, columns)))
-    assert len(serialized) < 100_000
+    return mastery(cells, roster, columns)
 
 
-def test_row_labels_keep_two_students_of_the_same_name_apart() -> None:
-    assert charts.row_labels(["Lee, Kim", "Lee, Kim", "Ng, Al"]) == [
-        "Lee, Kim",
-        "Lee, Kim (2)",
-        "Ng, Al",
-    ]
+def test_overview_figure_stays_small_for_150_students_by_40_standards() -> None:
+    serialized = orjson.dumps(charts.section_overview_figure(many(150, 40)))
+    assert len(serialized) < 20_000  # the bars only: it no longer grows with the roster
+
+
+HEATMAP_URL = "/students/{student}/#assessments"
+
+
+def test_the_levels_grid_gives_each_cell_its_symbol_colour_and_level_in_words() -> None:
+    cells = {
+        (1, 10): Cell(level=4),
+        (1, 11): Cell(level=1, overridden=True, estimated_level=2),
+        (2, 10): Cell(level=3),
+    }
+    section = mastery(cells)
+    body = tables.heatmap_body(tables.grid_rows(section), HEATMAP_URL)
+    head = tables.heatmap_head(section.columns, "/sections/5/standards/{standard}/")
+    first, second = body.split("\n")
+    assert first == (
+        '<tr data-student="1"><th scope="row">'
+        '<a href="/students/1/#assessments" tabindex="-1">Lovelace, Ada</a></th>'
+        '<td class="lv-4" tabindex="0" aria-label="Exceeds Mastery">★</td>'
+        '<td class="lv-1 ov" aria-label="Below Mastery (overridden)">!✎</td></tr>'
+    )
+    # No evidence is a level too: its symbol and its name. Only the first cell is a Tab stop.
+    assert second.endswith('<td class="lv-0" aria-label="No Evidence">–</td></tr>')
+    assert 'tabindex="0"' not in second
+    assert head.startswith(
+        '<th scope="col" data-standard="10"><a href="/sections/5/standards/10/" tabindex="-1"'
+    )
+    assert ">4.OA.A.3</a></th>" in head
+
+
+def test_the_levels_grid_escapes_names_and_codes() -> None:
+    roster = [student(1, "<b>Zoë</b>", 'O\'Brien & "Sons"')]
+    columns = [column(10, "4.NF<A>.1")]
+    section = mastery({(1, 10): Cell(level=3)}, roster, columns)
+    body = tables.heatmap_body(tables.grid_rows(section), HEATMAP_URL)
+    head = tables.heatmap_head(section.columns, "/sections/5/standards/{standard}/")
+    assert "<b>" not in body and "<A>" not in head
+    assert ">O&#x27;Brien &amp; &quot;Sons&quot;, &lt;b&gt;Zoë&lt;/b&gt;</a></th>" in body
+    assert ">4.NF&lt;A&gt;.1</a></th>" in head
+
+
+def test_the_levels_grid_stays_small_for_150_students_by_40_standards() -> None:
+    """Each cell is a class, its level's words and its symbol: no inline style, no per-cell
+    link; smaller than the levels table and heatmap figure it replaces (468 KB and 65 KB)."""
+    section = many(150, 40)
+    body = tables.heatmap_body(tables.grid_rows(section), HEATMAP_URL).encode()
+    assert body.count(b"<td ") == 6000 and b"style=" not in body and body.count(b"<a ") == 150
+    assert len(body) < 350_000
+    assert len(gzip.compress(body)) < 8_000
 
 
 def test_ink_is_readable_on_each_default_level_colour() -> None:

@@ -4,7 +4,9 @@ query counts."""
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass, field
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import orjson
 import pytest
@@ -108,6 +110,90 @@ def figure_of(response) -> dict:
     return orjson.loads(response.context["figure_json"])
 
 
+@dataclass
+class Heatmap:
+    """The section page's levels grid as a reader meets it: per row a student, per column a
+    standard, per cell its level (from its colour class), symbol and spoken label."""
+
+    role: str = ""
+    codes: list[str] = field(default_factory=list)
+    standard_ids: list[int] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    student_ids: list[int] = field(default_factory=list)
+    levels: list[list[int]] = field(default_factory=list)
+    symbols: list[list[str]] = field(default_factory=list)
+    labels: list[list[str]] = field(default_factory=list)
+    tab_stops: list[str] = field(default_factory=list)  # what has tabindex="0"
+
+    def cell(self, student_id: int, standard_id: int) -> tuple[int, str, str]:
+        row = self.student_ids.index(student_id)
+        column = self.standard_ids.index(standard_id)
+        return self.levels[row][column], self.symbols[row][column], self.labels[row][column]
+
+
+class _HeatmapParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heatmap = Heatmap()
+        self.inside = False
+        self.part = ""
+        self.text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "table" and found.get("id") == "heatmap":
+            self.inside = True
+            self.heatmap.role = found.get("role", "")
+        if not self.inside:
+            return
+        if found.get("tabindex") == "0":
+            self.heatmap.tab_stops.append(tag)
+        heatmap = self.heatmap
+        if tag in ("thead", "tbody"):
+            self.part = tag
+        elif tag == "tr" and self.part == "tbody":
+            heatmap.student_ids.append(int(found["data-student"]))
+            heatmap.levels.append([])
+            heatmap.symbols.append([])
+            heatmap.labels.append([])
+        elif tag == "th" and self.part == "thead" and "data-standard" in found:
+            heatmap.standard_ids.append(int(found["data-standard"]))
+            heatmap.codes.append("")
+            self.text = []
+        elif tag == "th" and self.part == "tbody":
+            self.text = []
+        elif tag == "td":
+            level = next(c for c in found["class"].split() if c.startswith("lv-"))
+            heatmap.levels[-1].append(int(level.removeprefix("lv-")))
+            heatmap.labels[-1].append(found["aria-label"])
+            self.text = []
+
+    def handle_data(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.inside:
+            return
+        if tag == "table":
+            self.inside = False
+        elif tag in ("th", "td") and self.text is not None:
+            text = "".join(self.text).strip()
+            if tag == "td":
+                self.heatmap.symbols[-1].append(text)
+            elif self.part == "thead":
+                self.heatmap.codes[-1] = text
+            else:
+                self.heatmap.names.append(text)
+            self.text = None
+
+
+def heatmap_of(response) -> Heatmap:
+    parser = _HeatmapParser()
+    parser.feed(response.content.decode())
+    return parser.heatmap
+
+
 def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode())))
 
@@ -123,16 +209,21 @@ def test_overview_draws_a_row_per_student_for_those_who_see_the_section(
     client.force_login(world.users_by_role()[role])
     response = client.get(overview_url(world))
     assert response.status_code == 200
-    figure = figure_of(response)
-    heatmap = figure["data"][0]
-    assert heatmap["y"] == [world.student.sort_name, world.classmate.sort_name] or heatmap[
-        "y"
-    ] == sorted([world.student.sort_name, world.classmate.sort_name])
-    levels = dict(zip(figure["meta"]["student_ids"], [row[0] for row in heatmap["z"]], strict=True))
+    heatmap = heatmap_of(response)
+    assert heatmap.names == sorted([world.student.sort_name, world.classmate.sort_name])
+    assert heatmap.role == "grid"
+    levels = dict(zip(heatmap.student_ids, [row[0] for row in heatmap.levels], strict=True))
     assert levels[world.student.pk] == 4 and levels[world.classmate.pk] == 1
+    # Each cell says its level in words (a screen reader adds the row's and column's headers);
+    # the symbol shows it without colour.
+    assert heatmap.cell(world.student.pk, world.standard.pk) == (4, "★", "Exceeds Mastery")
+    # The grid is one stop for the Tab key: its first level cell; its links are reached by arrows.
+    assert heatmap.tab_stops == ["td"]
     page = response.content.decode()
     assert 'id="overview-figure" type="application/json"' in page
-    assert "plotly-cartesian-4.1.1.min.js" in page and "cdn" not in page.lower()
+    # The figure is the class's bars only: each student's level is in the grid alone.
+    assert {trace["type"] for trace in figure_of(response)["data"]} == {"bar"}
+    assert "plotly-basic-4.1.1.min.js" in page and "cdn" not in page.lower()
     assert "<script>" not in page  # no inline script: CSP script-src 'self'
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp
@@ -164,8 +255,7 @@ def test_a_student_who_left_the_section_is_404_there_but_keeps_their_profile(
     )
     client.force_login(world.principal)
     assert client.get(student_standard_url(world)).status_code == 404
-    heatmap = figure_of(client.get(overview_url(world)))["data"][0]
-    assert world.student.sort_name not in heatmap["y"]
+    assert world.student.sort_name not in heatmap_of(client.get(overview_url(world))).names
     # Their history stays visible to those still allowed (the principal of their school).
     profile = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
     assert profile.status_code == 200
@@ -192,7 +282,8 @@ def test_filters_subject_cluster_kind_and_dates_choose_the_columns(client, world
     client.force_login(world.teacher)
 
     def columns(query: str) -> list[str]:
-        return figure_of(client.get(overview_url(world, query)))["data"][0]["x"]
+        # The bars' codes: the grid itself is left out when no column has a level yet.
+        return figure_of(client.get(overview_url(world, query)))["layout"]["xaxis"]["ticktext"]
 
     assert columns("") == ["4.NF.A.1", "4.OA.A.3"]
     assert columns(f"cluster={standard2.parent_id}") == ["4.OA.A.3"]
@@ -220,7 +311,7 @@ def test_a_subject_or_cluster_the_section_lacks_falls_back_to_all_and_says_so(
     response = client.get(overview_url(world, "subject=Astrology&cluster=999999&kind=quiz"))
     page = response.content.decode()
     assert response.status_code == 200
-    assert figure_of(response)["data"][0]["x"] == ["4.NF.A.1"]  # the quiz's standard only
+    assert heatmap_of(response).codes == ["4.NF.A.1"]  # the quiz's standard only
     assert "Some filters were not applied" in page
     assert "Subject: Select a valid choice. Astrology is not one of the available choices." in page
     assert "Cluster: Select a valid choice. 999999 is not one of the available choices." in page
@@ -242,12 +333,10 @@ def test_levels_as_of_a_date_come_from_the_estimate_history(client, world: World
     client.force_login(world.teacher)
     as_of = (TODAY - dt.timedelta(days=20)).isoformat()
     response = client.get(overview_url(world, f"as_of={as_of}"))
-    figure = figure_of(response)
-    row = figure["meta"]["student_ids"].index(world.student.pk)
-    assert figure["data"][0]["z"][row][0] == history[0].level
+    assert heatmap_of(response).cell(world.student.pk, world.standard.pk)[0] == history[0].level
     assert response.context["poll_ms"] == 0  # a past date is not live
-    now_row = figure_of(client.get(overview_url(world)))["data"][0]["z"][row][0]
-    assert now_row == MasteryEstimate.objects.get(student=world.student).level
+    now = heatmap_of(client.get(overview_url(world))).cell(world.student.pk, world.standard.pk)
+    assert now[0] == MasteryEstimate.objects.get(student=world.student).level
 
 
 def test_bad_filters_are_named_and_the_page_still_shows(client, world: World) -> None:
@@ -263,8 +352,8 @@ def test_bad_filters_are_named_and_the_page_still_shows(client, world: World) ->
 def test_sort_students_by_need_puts_the_lowest_first(client, world: World) -> None:
     record([score(world, world.student, "10", 3), score(world, world.classmate, "1", 3)])
     client.force_login(world.teacher)
-    by_name = figure_of(client.get(overview_url(world)))["meta"]["student_ids"]
-    by_need = figure_of(client.get(overview_url(world, "students=need")))["meta"]["student_ids"]
+    by_name = heatmap_of(client.get(overview_url(world))).student_ids
+    by_need = heatmap_of(client.get(overview_url(world, "students=need"))).student_ids
     assert by_need[0] == world.classmate.pk
     assert sorted(by_name) == sorted(by_need)
 
@@ -302,7 +391,6 @@ def test_csv_is_exactly_what_is_shown_with_the_filters(client, world: World) -> 
     )
     client.force_login(world.teacher)
     page = client.get(overview_url(world, "kind=test&students=need"))
-    figure = figure_of(page)
     assert 'mastery.csv?kind=test&amp;students=need"' in page.content.decode()
     response = client.get(
         reverse("dashboard:section_csv", kwargs={"pk": world.section.pk})
@@ -311,7 +399,7 @@ def test_csv_is_exactly_what_is_shown_with_the_filters(client, world: World) -> 
     assert response["Content-Type"].startswith("text/csv")
     rows = csv_rows(response)
     assert rows[0] == ["Student", "Student number", "CCSS.MATH.CONTENT.4.OA.A.3"]
-    assert [r[0] for r in rows[1:]] == figure["data"][0]["y"]
+    assert [r[0] for r in rows[1:]] == heatmap_of(page).names
     by_name = {r[0]: r[2] for r in rows[1:]}
     assert by_name[world.classmate.sort_name] == "Below Mastery"
     assert by_name[world.student.sort_name] == "No Evidence"
@@ -377,8 +465,9 @@ def test_overview_queries_do_not_grow_with_roster_or_standards(
     _grow(world, students=30, standards=12)
     with django_assert_max_num_queries(OVERVIEW_QUERIES):
         response = client.get(overview_url(world))
-    assert len(figure_of(response)["data"][0]["y"]) == 32
-    assert len(figure_of(response)["data"][0]["x"]) == 13
+    heatmap = heatmap_of(response)
+    assert len(heatmap.names) == 32 and len(heatmap.codes) == 13
+    assert len(heatmap.levels) == 32 and {len(row) for row in heatmap.levels} == {13}
     with django_assert_max_num_queries(OVERVIEW_QUERIES):
         client.get(overview_url(world, "students=need&standards=mastery&kind=quiz"))
     with django_assert_max_num_queries(15):
@@ -535,10 +624,11 @@ def test_teacher_overrides_a_level_with_a_note_and_it_shows_everywhere(
     page = client.get(url).content.decode()
     assert "Overridden by a teacher" in page and "Explained it well in class" in page
     overview = client.get(overview_url(world))
-    figure = figure_of(overview)
-    row = figure["meta"]["student_ids"].index(world.student.pk)
-    assert figure["data"][0]["text"][row][0] == "✓✎"
-    assert "Mastery (overridden)" in overview.content.decode()
+    assert heatmap_of(overview).cell(world.student.pk, world.standard.pk) == (
+        3,
+        "✓✎",
+        "Mastery (overridden)",
+    )
     csv_by_name = {
         r[0]: r[2]
         for r in csv_rows(
@@ -670,7 +760,7 @@ def test_profile_has_tabs_mastery_scores_and_test_results(client, world: World) 
     response = client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
     page = response.content.decode()
     for tab_label in ("Record", "Attendance &amp; discipline", "Assessments", "Grades"):
-        assert f">{tab_label}</button>" in page
+        assert f">{tab_label}</a>" in page
     assert ">IEP<" in page  # the header's program badges, and the record tab
     assert 'id="record-heading"' in page and world.section.title in page
     # The other tabs come when opened: each says where it is fetched from, and without the
@@ -888,7 +978,7 @@ def test_a_section_without_scores_says_what_to_do_next(client, world: World) -> 
     client.force_login(world.teacher)
     page = client.get(overview_url(world)).content.decode()
     assert "No scores yet." in page and create in page
-    assert 'id="overview-chart"' not in page  # no blank chart
+    assert 'id="overview-chart"' not in page and 'id="heatmap"' not in page  # no blank grid
     filtered = client.get(overview_url(world, "kind=quiz")).content.decode()
     assert "No levels in this section with these filters" in filtered
     assert "Show every standard" in filtered

@@ -28,8 +28,8 @@ def test_todays_estimates_are_calibrated_to_recent_scores() -> None:
         .values_list("student_id", "standard_id", "value")
     ):
         recent[(student, standard)].append(value)
-    pairs = [
-        (probability, recent[(student, standard)][-3:])
+    pairs: list[tuple[float, list[float]]] = [
+        (probability or 0.0, recent[(student, standard)][-3:])
         for student, standard, probability in MasteryEstimate.objects.filter(
             student__district=district, probability__isnull=False
         ).values_list("student_id", "standard_id", "probability")

@@ -6,7 +6,6 @@ import hashlib
 from collections import Counter, defaultdict
 from datetime import date
 
-import orjson
 import pytest
 from django.db.models import Count
 from django.urls import reverse
@@ -24,6 +23,7 @@ from students.models import (
     SectionAssignment,
     StudentSchoolMembership,
 )
+from tests.dashboard.test_pages import heatmap_of
 
 pytestmark = pytest.mark.django_db
 
@@ -141,9 +141,8 @@ def test_the_replayed_year_has_dated_history_that_levels_as_of_a_date_reads(clie
     url = reverse("students:section_detail", kwargs={"pk": section.pk})
     response = client.get(url, {"as_of": middle.isoformat()})
     assert response.status_code == 200
-    figure = orjson.loads(response.context["figure_json"])
-    heatmap = figure["data"][0]
-    student_ids, standard_ids = figure["meta"]["student_ids"], figure["meta"]["standard_ids"]
+    heatmap = heatmap_of(response)
+    student_ids, standard_ids = heatmap.student_ids, heatmap.standard_ids
     expected: dict[tuple[int, int], tuple[date, int]] = {}
     for student, standard, as_of, level in (
         MasteryEstimateHistory.objects.filter(
@@ -163,7 +162,7 @@ def test_the_replayed_year_has_dated_history_that_levels_as_of_a_date_reads(clie
     )
     for row, student in enumerate(student_ids):
         for column, standard in enumerate(standard_ids):
-            shown = heatmap["z"][row][column]
+            shown = heatmap.levels[row][column]
             if (student, standard) in expected:
                 assert shown == expected[(student, standard)][1], (student, standard)
                 differs_from_today += shown != now.get((student, standard))

@@ -1,5 +1,5 @@
-"""The teacher's section pages: the overview (heatmap, distribution, needs attention, roster), its
-CSV exports and its live check."""
+"""The teacher's section pages: the overview (the levels grid, the class's bars, needs attention,
+roster), its CSV exports and its live check."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,10 +93,10 @@ def _section_export(
 class OverviewGrid:
     """The section page's user-independent parts, built once per version (dashboard.cache)."""
 
-    figure_json: bytes
+    figure_json: bytes  # the class's bars per standard
     figure_script: SafeString  # figure_json in its <script type="application/json"> element
-    grid_head: SafeString
-    grid_body: SafeString
+    heatmap_head: SafeString  # the levels grid: a code per standard, then a row per student
+    heatmap_body: SafeString
     distribution_body: SafeString
     roster_body: SafeString
     student_count: int
@@ -145,8 +145,8 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
     return OverviewGrid(
         figure_json=figure_json,
         figure_script=json_bytes_script(figure_json, "overview-figure"),
-        grid_head=tables.grid_table_head(mastery.columns, standard_url),
-        grid_body=tables.grid_table_body(tables.grid_rows(mastery), student_url),
+        heatmap_head=tables.heatmap_head(mastery.columns, standard_url),
+        heatmap_body=tables.heatmap_body(tables.grid_rows(mastery), student_url),
         distribution_body=tables.distribution_table_body(
             tables.distribution_rows(mastery, standard_url)
         ),
@@ -166,7 +166,7 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
 @login_required
 @require_GET
 def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The section's page: heatmap, distribution, needs attention, roster."""
+    """The section's page: the levels grid, the class's bars, needs attention, roster."""
     access = section_for_user(request.user, pk)
     inputs, problems = _section_inputs(request, access.section)
     filters = inputs.filters
