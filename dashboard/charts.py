@@ -357,6 +357,9 @@ def profile_trend_figures(mastery: StudentMastery) -> list[tuple[str, dict[str, 
                         "legend": {"orientation": "h", "y": -0.2},
                     },
                     "config": CHART_CONFIG,
+                    # On a phone the end labels would squeeze the plot to a sliver: the legend
+                    # below, with each line's marker shape, names the lines there.
+                    "narrow": {"margin": {"l": 48, "r": 12, "t": 16, "b": 40}, "annotations": []},
                 },
             )
         )

@@ -47,6 +47,8 @@
 
   // A chart waiting for plotly.js holds its figure's height already, so that drawing it moves
   // nothing below it (no layout shift).
+  var NARROW_PX = 480;
+
   function holdRoom(element, figure) {
     var height = figure.layout && figure.layout.height;
     if (height && !element.style.minHeight) element.style.minHeight = height + "px";
@@ -66,6 +68,8 @@
     element.trellisFigure = figure;
     if (element.id === "overview-chart") fitColumns(element, figure.layout);
     else figure.layout.width = element.clientWidth;
+    // A figure may say how to lay out on a narrow screen (trend lines drop their end labels).
+    if (figure.narrow && element.clientWidth < NARROW_PX) Object.assign(figure.layout, figure.narrow);
     window.Plotly.newPlot(element, figure.data, figure.layout, figure.config).then(function () {
       element.classList.add("is-drawn");
       if (element.id === "overview-chart") overviewReady(element);

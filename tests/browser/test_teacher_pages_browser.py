@@ -345,6 +345,32 @@ def test_a_wide_table_scrolls_from_the_keyboard_on_a_phone(
     assert page_problems.found() == {}
 
 
+def test_trend_lines_keep_their_room_on_a_phone(
+    page: Page, log_in, teacher_class: TeacherClass, page_problems: PageProblems
+) -> None:
+    """At 360 px a trend chart gives up its end labels (the legend names the lines, by marker
+    shape too), so the plot spans most of the chart's width instead of a sliver."""
+    log_in(teacher_class.world.teacher)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/students/{teacher_class.student.pk}/#assessments")
+    settle(page)
+    chart = page.locator("#assessments [data-figure].is-drawn").first
+    expect(chart).to_be_visible()
+    plot = chart.locator(".nsewdrag").first
+    chart_box, plot_box = chart.bounding_box(), plot.bounding_box()
+    assert chart_box and plot_box
+    assert plot_box["width"] >= 0.7 * chart_box["width"], (plot_box, chart_box)
+    assert chart.locator(".annotation").count() == 0
+    assert chart.locator(".legend .traces").count() >= 1
+    page.set_viewport_size(LAPTOP)
+    page.reload()
+    settle(page)
+    laptop_chart = page.locator("#assessments [data-figure].is-drawn").first
+    expect(laptop_chart).to_be_visible()
+    assert laptop_chart.locator(".annotation").count() >= 1  # end labels where there is room
+    assert page_problems.found() == {}
+
+
 # Layout shifts not caused by the reader (a click or a key moves things on purpose for 500 ms),
 # summed from the page's start (buffered) for as long as the page is open.
 RECORD_LAYOUT_SHIFTS = """

@@ -291,6 +291,10 @@ def test_profile_trend_lines_differ_by_shape_and_are_named_at_their_ends() -> No
     labels = figure["layout"]["annotations"]
     assert [label["text"] for label in labels] == ["4.NF.A.1", "4.NF.A.2", "4.NF.A.3"]
     assert all(label["x"] == "2026-11-01" for label in labels)
+    # On a phone the labels give way to the legend (names with the same marker shapes).
+    assert figure["narrow"]["annotations"] == []
+    assert figure["narrow"]["margin"]["r"] < figure["layout"]["margin"]["r"]
+    assert figure["layout"]["legend"] and all(trace["name"] for trace in figure["data"])
 
 
 def test_the_profile_table_twin_carries_the_history_the_charts_draw() -> None:
