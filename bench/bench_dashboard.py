@@ -29,8 +29,9 @@ import gc
 import gzip
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -543,6 +544,135 @@ def application(environ: dict, start_response: Any) -> Any:
     return _handler(environ, start_response)
 
 
+# --- what the dashboard benchmarks share (bench_demo_dashboard measures the demo's sections) ----
+
+
+def section_pages(
+    section_id: int, student_id: int, standard_id: int
+) -> list[tuple[str, str, str | None]]:
+    """A section's teacher pages, each (label, URL, its plain page's URL or None): the overview,
+    one standard, one student's history on it, and that student's profile with its tabs."""
+    base = f"/sections/{section_id}/"
+    plain = f"/bench/plain/dashboard/sections/{section_id}/"
+    profile = f"/students/{student_id}/"
+    plain_profile = f"/bench/plain/dashboard/students/{student_id}/"
+    return [
+        ("section overview", base, plain),
+        ("standard view", f"{base}standards/{standard_id}/", f"{plain}standards/{standard_id}/"),
+        (
+            "student on a standard",
+            f"{base}students/{student_id}/standards/{standard_id}/",
+            f"{plain}students/{student_id}/standards/{standard_id}/",
+        ),
+        ("student profile", profile, plain_profile),
+        (
+            "profile's assessments tab",
+            f"{profile}tabs/assessments/",
+            f"{plain_profile}tabs/assessments/",
+        ),
+        ("profile's attendance tab", f"{profile}tabs/attendance/", None),
+        ("profile's grades tab", f"{profile}tabs/grades/", None),
+    ]
+
+
+def page_figures(client: Any, label: str, url: str, plain_url: str | None) -> dict[str, Any]:
+    """One page and its plain page, fetched in process by a signed-in test client (under
+    `override_settings(ROOT_URLCONF=URLCONF)`): queries, bytes, gzipped bytes, chart JSON bytes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    target: dict[str, Any] = {"label": label, "url": url, "plain_url": plain_url}
+    for kind, address in (("page", url), ("plain", plain_url)):
+        if address is None:
+            continue
+        address = address.replace("NOW", "2099-01-01T00:00:00%2B00:00")
+        client.get(address)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(address)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {address} answered {response.status_code}")
+        target[f"{kind}_queries"] = len(captured)
+        target[f"{kind}_bytes"] = len(response.content)
+        target[f"{kind}_gzip_bytes"] = len(gzip.compress(response.content))
+        if kind == "page" and response.context and "figure_json" in response.context:
+            target["chart_bytes"] = len(response.context["figure_json"])
+        if kind == "page" and response.context and "trend_figures" in response.context:
+            target["chart_bytes"] = sum(len(f) for _, _, f in response.context["trend_figures"])
+    return target
+
+
+@dataclass
+class Measured:
+    """Each URL's loads, one per run: at CLIENTS clients (`runs`) and at 1 client (`single`),
+    keyed by (target index, "page" or "plain")."""
+
+    runs: dict[tuple[int, str], list[Load]] = field(default_factory=dict)
+    single: dict[tuple[int, str], list[Load]] = field(default_factory=dict)
+
+    def has(self, index: int, kind: str) -> bool:
+        return (index, kind) in self.runs
+
+    def figure(self, index: int, kind: str, name: str) -> list[float]:
+        """One figure of each run: "1 client median ...", "1 client p95", "median latency",
+        "p95 latency" or "requests per second"."""
+        if name.startswith("1 client"):
+            loads = self.single[(index, kind)]
+            return [r.median_s if "median" in name else r.p95_s for r in loads]
+        loads = self.runs[(index, kind)]
+        return {
+            "median latency": [r.median_s for r in loads],
+            "p95 latency": [r.p95_s for r in loads],
+            "requests per second": [r.rps for r in loads],
+        }[name]
+
+
+def measure(
+    port: int,
+    targets: list[dict[str, Any]],
+    cookie: str,
+    *,
+    repeat: int,
+    requests: int,
+    single_requests: int = SINGLE_CLIENT_REQUESTS,
+    around: Callable[[dict[str, Any]], AbstractContextManager[object]] | None = None,
+) -> Measured:
+    """Warm every target's page and plain page, then per run load each at CLIENTS clients and at
+    1 client, in ROUNDS rounds whose order is reversed every round (so that a burst of other work
+    lands on page and baseline alike). `around(target)` wraps each of a target's loads."""
+    plan = []
+    for index, target in enumerate(targets):
+        # The client's last check a moment ago: what an open page asks every 4 s.
+        plan.append((index, "page", target["url"].replace("NOW", "2099-01-01T00:00:00%2B00:00")))
+        if target["plain_url"]:
+            plan.append((index, "plain", target["plain_url"]))
+    for _, _, path in plan:
+        warm(port, path, cookie)
+    measured = Measured()
+    for attempt in range(1, repeat + 1):
+        chunks: dict[tuple[int, str], list[Load]] = {}
+        ones: dict[tuple[int, str], list[Load]] = {}
+        for round_number in range(ROUNDS):
+            for index, kind, path in plan if round_number % 2 else list(reversed(plan)):
+                key = (index, kind)
+                with around(targets[index]) if around else nullcontext():
+                    chunks.setdefault(key, []).append(
+                        load(port, path, cookie, clients=CLIENTS, requests=requests // ROUNDS)
+                    )
+                    ones.setdefault(key, []).append(
+                        load(port, path, cookie, clients=1, requests=single_requests // ROUNDS)
+                    )
+        for key in chunks:
+            at_load, one = Load.merge(chunks[key]), Load.merge(ones[key])
+            measured.runs.setdefault(key, []).append(at_load)
+            measured.single.setdefault(key, []).append(one)
+            log(
+                f"run {attempt} {targets[key[0]]['label']} {key[1]}: 1 client median "
+                f"{one.median_s * 1000:.1f} ms p95 {one.p95_s * 1000:.1f} ms; {CLIENTS} clients "
+                f"p95 {at_load.p95_s * 1000:.1f} ms, {at_load.rps:.1f} req/s"
+            )
+    return measured
+
+
 # --- the probe ----------------------------------------------------------------------------------
 
 
@@ -553,9 +683,8 @@ def probe(seeded_path: Path, output: Path) -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.staticfiles import finders
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment
+    from django.test.utils import override_settings, setup_test_environment
 
     from accounts.models import User
 
@@ -566,57 +695,23 @@ def probe(seeded_path: Path, output: Path) -> None:
     client = Client()
     client.force_login(teacher)
     base = f"/sections/{section}/"
-    plain = f"/bench/plain/dashboard/sections/{section}/"
-    pages = [
-        ("section overview", base, plain),
+    pages = section_pages(section, student, standard)
+    # Pages only this benchmark measures: the overview as of a past date and in a busy district
+    # (after the overview), the live check and the CSV (at the end).
+    pages[1:1] = [
         ("section overview, as of a past date", f"{base}?as_of={seeded['as_of']}", None),
         (BUSY_LABEL, base, None),
-        ("standard view", f"{base}standards/{standard}/", f"{plain}standards/{standard}/"),
-        (
-            "student on a standard",
-            f"{base}students/{student}/standards/{standard}/",
-            f"{plain}students/{student}/standards/{standard}/",
-        ),
-        ("student profile", f"/students/{student}/", f"/bench/plain/dashboard/students/{student}/"),
-        (
-            "profile's assessments tab",
-            f"/students/{student}/tabs/assessments/",
-            f"/bench/plain/dashboard/students/{student}/tabs/assessments/",
-        ),
-        ("profile's attendance tab", f"/students/{student}/tabs/attendance/", None),
-        ("profile's grades tab", f"/students/{student}/tabs/grades/", None),
+    ]
+    pages += [
         ("live check (nothing changed)", f"{base}changes.json?since=NOW", None),
         ("levels CSV", f"{base}mastery.csv", None),
     ]
-    found = []
     with override_settings(ROOT_URLCONF=URLCONF):
-        for label, url, plain_url in pages:
-            target: dict[str, Any] = {"label": label, "url": url, "plain_url": plain_url}
-            for kind, address in (("page", url), ("plain", plain_url)):
-                if address is None:
-                    continue
-                address = address.replace("NOW", "2099-01-01T00:00:00%2B00:00")
-                client.get(address)
-                with CaptureQueriesContext(connection) as captured:
-                    response = client.get(address)
-                if response.status_code != 200:
-                    raise SystemExit(f"GET {address} answered {response.status_code}")
-                target[f"{kind}_queries"] = len(captured)
-                target[f"{kind}_bytes"] = len(response.content)
-                target[f"{kind}_gzip_bytes"] = len(gzip.compress(response.content))
-                if kind == "page" and response.context and "figure_json" in response.context:
-                    target["chart_bytes"] = len(response.context["figure_json"])
-                if kind == "page" and response.context and "trend_figures" in response.context:
-                    target["chart_bytes"] = sum(
-                        len(f) for _, _, f in response.context["trend_figures"]
-                    )
-            found.append(target)
+        found = [page_figures(client, label, url, plain_url) for label, url, plain_url in pages]
     statics = {}
     for name in ("css/trellis.css", "css/dashboard.css", "js/dashboard.js"):
         statics[name] = len(gzip.compress(Path(cast(str, finders.find(name))).read_bytes()))
-    plotly = Path(
-        cast(str, finders.find("vendor/plotly/plotly-cartesian-4.1.1.min.js"))
-    ).read_bytes()
+    plotly = Path(cast(str, finders.find("vendor/plotly/plotly-basic-4.1.1.min.js"))).read_bytes()
     output.write_text(
         json.dumps(
             {
@@ -695,75 +790,26 @@ def run(context: Context) -> Section:
     seeded = found["seeded"]
 
     databases.checkpoint()
-    runs: dict[tuple[int, str], list[Load]] = {}
-    single: dict[tuple[int, str], list[Load]] = {}
-    with contextlib.ExitStack() as stack:
-        port = free_port()
-        server = stack.enter_context(
-            Server(
-                gunicorn_args(port, "bench.bench_dashboard:application"),
-                env=child_env(url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
-                log_path=context.workdir / "dashboard-gunicorn.log",
-            )
-        )
+    scores_saved: list[int] = []
+
+    def busy_writer(target: dict[str, Any]) -> AbstractContextManager[object]:
+        if target["label"] == BUSY_LABEL:
+            return writing(url, seeded_path, context.workdir, scores_saved)
+        return nullcontext()
+
+    port = free_port()
+    with Server(
+        gunicorn_args(port, "bench.bench_dashboard:application"),
+        env=child_env(url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
+        log_path=context.workdir / "dashboard-gunicorn.log",
+    ) as server:
         server.wait_until_listening(port)
-        plan = []
-        for index, target in enumerate(targets):
-            address = target["url"]
-            if "since=NOW" in address:
-                # The client's last check a moment ago: what an open page asks every 4 s.
-                address = address.replace("NOW", "2099-01-01T00:00:00%2B00:00")
-            plan.append((index, "page", address))
-            if target["plain_url"]:
-                plan.append((index, "plain", target["plain_url"]))
-        for _, _, path in plan:
-            warm(port, path, cookie)
-        scores_saved: list[int] = []
-        for attempt in range(1, context.repeat + 1):
-            chunks: dict[tuple[int, str], list[Load]] = {}
-            ones: dict[tuple[int, str], list[Load]] = {}
-            for round_number in range(ROUNDS):
-                for index, kind, path in plan if round_number % 2 else list(reversed(plan)):
-                    key = (index, kind)
-                    busy = targets[index]["label"] == BUSY_LABEL
-                    with (
-                        writing(url, seeded_path, context.workdir, scores_saved)
-                        if busy
-                        else nullcontext()
-                    ):
-                        chunks.setdefault(key, []).append(
-                            load(port, path, cookie, clients=CLIENTS, requests=requests // ROUNDS)
-                        )
-                        ones.setdefault(key, []).append(
-                            load(
-                                port,
-                                path,
-                                cookie,
-                                clients=1,
-                                requests=SINGLE_CLIENT_REQUESTS // ROUNDS,
-                            )
-                        )
-            for key in chunks:
-                measured, one = Load.merge(chunks[key]), Load.merge(ones[key])
-                runs.setdefault(key, []).append(measured)
-                single.setdefault(key, []).append(one)
-                log(
-                    f"run {attempt} {targets[key[0]]['label']} {key[1]}: 1 client median "
-                    f"{one.median_s * 1000:.1f} ms p95 {one.p95_s * 1000:.1f} ms; 8 clients "
-                    f"p95 {measured.p95_s * 1000:.1f} ms, {measured.rps:.1f} req/s"
-                )
+        measured = measure(
+            port, targets, cookie, repeat=context.repeat, requests=requests, around=busy_writer
+        )
     databases.release(database)
 
-    def figure(index: int, kind: str, name: str) -> list[float]:
-        if name.startswith("1 client"):
-            loads = single[(index, kind)]
-            return [r.median_s if "median" in name else r.p95_s for r in loads]
-        loads = runs[(index, kind)]
-        return {
-            "median latency": [r.median_s for r in loads],
-            "p95 latency": [r.p95_s for r in loads],
-            "requests per second": [r.rps for r in loads],
-        }[name]
+    figure = measured.figure
 
     names = [
         "1 client median (server time)",
@@ -776,7 +822,7 @@ def run(context: Context) -> Section:
     sizes = []
     summary = []
     for index, target in enumerate(targets):
-        has_plain = (index, "plain") in runs
+        has_plain = measured.has(index, "plain")
         for name in names:
             values = figure(index, "page", name)
             shown = (
@@ -853,7 +899,7 @@ def run(context: Context) -> Section:
             f"- The overview's own requests with plotly.js cached: page "
             f"{overview['page_gzip_bytes']:,} + our CSS and script {own_static:,} = "
             f"{page_total:,} bytes gzipped (goal ≤ {PAGE_GOAL_GZIP_BYTES:,}). plotly.js "
-            f"(cartesian bundle, cached a year by whitenoise's hashed names in production): "
+            f"(basic bundle, cached a year by whitenoise's hashed names in production): "
             f"{found['plotly_bytes']:,} bytes, {found['plotly_gzip_bytes']:,} gzipped, once.\n"
             f"- Chart JSON of the 150 × 40 overview: {overview.get('chart_bytes', 0):,} bytes "
             f"(goal ≤ {CHART_GOAL_BYTES:,}).\n"

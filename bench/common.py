@@ -379,14 +379,17 @@ def child_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def run_child(
-    args: list[str], *, env: dict[str, str], log_path: Path, timeout_s: float | None = None
+    args: list[str],
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    timeout_s: float | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> ChildResult:
     """Run a child to completion: wall time, and its own peak RSS (from wait4, not the sum)."""
     started = time.perf_counter()
     with log_path.open("wb") as output:
-        process = subprocess.Popen(
-            args, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
         timer = threading.Timer(timeout_s, process.kill) if timeout_s else None
         if timer:
             timer.start()

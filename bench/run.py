@@ -86,14 +86,36 @@ def benchmarks_discover() -> dict[str, ModuleType]:
     return dict(sorted(found.items(), key=lambda item: (getattr(item[1], "ORDER", 100), item[0])))
 
 
-def document_read(path: Path) -> tuple[str | None, dict[str, str]]:
-    """The machine block and each section's block (with its markers) of an existing document."""
+def document_update(
+    path: Path, machine_block: str, results: dict[str, str], order: list[str]
+) -> None:
+    """Replace the machine block and each measured section where it stands, keeping the rest of
+    the document as it is (notes written by hand between sections too). A section the document
+    lacks goes before the first section that follows it in ORDER, or at the end."""
     if not path.exists():
-        return None, {}
+        document_write(path, machine_block, results, order)
+        return
     text = path.read_text()
     machine = MACHINE_BLOCK.search(text)
-    sections = {match["name"]: match.group(0) for match in SECTION_BLOCK.finditer(text)}
-    return (machine.group(0) if machine else None), sections
+    if machine:
+        text = text[: machine.start()] + machine_block + text[machine.end() :]
+    else:
+        first = SECTION_BLOCK.search(text)
+        at = first.start() if first else len(text)
+        text = text[:at] + machine_block + "\n" + text[at:]
+    for name, block in results.items():
+        present = {match["name"]: match for match in SECTION_BLOCK.finditer(text)}
+        if name in present:
+            found = present[name]
+            text = text[: found.start()] + block + text[found.end() :]
+            continue
+        later = [present[n] for n in order[order.index(name) + 1 :] if n in present]
+        if later:
+            at = min(match.start() for match in later)
+            text = text[:at] + block + "\n" + text[at:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    path.write_text(text)
 
 
 def section_block(name: str, title: str, measured: str, body: str) -> str:
@@ -268,9 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             print(machine_block)
             print("\n".join(results.values()))
         else:
-            _, sections = document_read(args.output)
-            sections.update(results)
-            document_write(args.output, machine_block, sections, list(modules))
+            document_update(args.output, machine_block, results, list(modules))
             log(f"wrote {', '.join(results)} to {args.output}")
     if failed:
         log(f"failed: {', '.join(failed)}; logs kept in {workdir}")

@@ -6,6 +6,8 @@ own URLs (config/urls.py never sees them). Field keys are fixed and bench-only, 
 runs neither read nor write the demo's keys in var/.
 """
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
@@ -22,10 +24,16 @@ ROOT_URLCONF = "bench.urls"
 # Off for benchmarks that sign in the demo's users (no authenticator); the dashboard benchmark
 # turns it on, as production has it, for a teacher it enrolls.
 TRELLIS_REQUIRE_STAFF_MFA = env.bool("BENCH_REQUIRE_STAFF_MFA", default=False)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+if env.str("BENCH_STATIC_ROOT", default=""):
+    # The Lighthouse benchmark serves static files as production does: collected into its own
+    # STATIC_ROOT, hashed and compressed by whitenoise's manifest storage (the app's STORAGES).
+    STATIC_ROOT = Path(env.str("BENCH_STATIC_ROOT"))
+else:
+    # The others serve no static files and run no collectstatic.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 TRELLIS_FIELD_KEYS = ["5L0PXXGHvs_wnEj-Q8B_pGZdokMVMc_bKp1wXTiYz6U="]
 TRELLIS_HMAC_KEY = "YmVuY2gtaG1hYy1rZXktbm90LXNlY3JldC0wMTIzNDU="
 # Persistent connections only when a benchmark asks for them (the app's settings do not set it).
