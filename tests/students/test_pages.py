@@ -5,7 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from students.models import ContactDetail, Enrollment, ProgramParticipation, StudentSchoolMembership
+from students.models import (
+    ContactDetail,
+    Enrollment,
+    ProgramParticipation,
+    Section,
+    StudentSchoolMembership,
+    in_force,
+)
 from tests import factories
 from tests.conftest import World
 
@@ -129,6 +136,17 @@ def test_district_home_counts_each_schools_teachers(client, world: World) -> Non
     assert schools[world.school.name].teacher_count == 2
     assert schools[world.other_school.name].teacher_count == 1
     assert schools[world.school.name].student_count == 3
+    # Each count on its own: sections and teachers do not multiply the students, nor the reverse.
+    for school in (world.school, world.other_school):
+        shown = schools[school.name]
+        assert shown.section_count == Section.objects.filter(school=school, is_active=True).count()
+        assert shown.student_count == len(
+            set(
+                StudentSchoolMembership.objects.filter(in_force(), school=school).values_list(
+                    "student_id", flat=True
+                )
+            )
+        )
 
 
 def test_inactive_guardian_contacts_are_not_shown(client, world: World) -> None:
