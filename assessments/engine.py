@@ -32,7 +32,10 @@ from assessments.models import (
     Standard,
     Trend,
 )
-from assessments.signals import mastery_changed_for_students_on_commit
+from assessments.signals import (
+    estimates_changed_on_commit,
+    mastery_changed_for_students_on_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -216,9 +219,16 @@ def _recompute_locked(estimates: list[MasteryEstimate]) -> int:
             )
     _rows_save(MasteryEstimate, changed_estimates, ESTIMATE_FIELDS)
     MasteryEstimateHistory.objects.bulk_create(history, batch_size=2000)
-    _overrides_clear(overrides_to_clear)
+    overridden_students = _overrides_clear(overrides_to_clear)
     if changed_estimates:
         mastery_changed_for_students_on_commit({e.student_id for e in changed_estimates})
+    # Shown levels moved where a history point was written (every change of level writes one)
+    # or an override gave way to a newer score; the earliest day changed is the oldest point's.
+    today = timezone.localdate()
+    estimates_changed_on_commit(
+        {row.student_id for row in history} | overridden_students,
+        since=min([today, *(row.as_of for row in history)]),
+    )
     return len(changed_estimates)
 
 
@@ -400,11 +410,11 @@ def _pair_evidence(pair: tuple[int, int]) -> list[EvidenceRow]:
     ]
 
 
-def _overrides_clear(pairs: list[tuple[int, int, int]]) -> None:
+def _overrides_clear(pairs: list[tuple[int, int, int]]) -> set[int]:
     """Clear overrides whose teacher asked that a newer score replace them: evidence newer than
-    what the pair held when the override was set."""
+    what the pair held when the override was set. Returns the students whose were cleared."""
     if not pairs:
-        return
+        return set()
     newest_by_pair = {(s, t): newest for s, t, newest in pairs}
     candidates = MasteryOverride.objects.filter(
         cleared_at__isnull=True,
@@ -412,12 +422,13 @@ def _overrides_clear(pairs: list[tuple[int, int, int]]) -> None:
         student_id__in={p[0] for p in newest_by_pair},
         standard_id__in={p[1] for p in newest_by_pair},
     ).values_list("pk", "student_id", "standard_id", "evidence_watermark")
-    to_clear = [
-        pk
+    to_clear = {
+        pk: student_id
         for pk, student_id, standard_id, watermark in candidates
         if newest_by_pair.get((student_id, standard_id), 0) > (watermark or 0)
-    ]
+    }
     if to_clear:
-        MasteryOverride.objects.filter(pk__in=to_clear).update(
+        MasteryOverride.objects.filter(pk__in=list(to_clear)).update(
             cleared_at=timezone.now(), cleared_reason="newer score"
         )
+    return set(to_clear.values())

@@ -1638,7 +1638,7 @@ def demo_tables_analyze(*, stderr: Writer | None = None) -> list[str]:
     tables = tables_analyze(
         [
             model
-            for app in ("students", "assessments", "accounts", "guardian")
+            for app in ("students", "assessments", "accounts", "guardian", "rollups")
             for model in apps.get_app_config(app).get_models(include_auto_created=True)
             if not model._meta.proxy and model._meta.managed
         ]

@@ -61,6 +61,26 @@ class District(SourcedRecord):
         validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
         help_text="Absent this percent or more of instructional days enrolled: chronically absent.",
     )
+    # School and district rollups (issue 19). A database default too, so that rows written
+    # without Django (bench/bench_seed.py's raw INSERT) get them.
+    min_group_size = models.PositiveSmallIntegerField(
+        default=10,
+        db_default=10,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "The smallest group of students any aggregate cell may describe: a cell of fewer "
+            "students shows “fewer than” this number, never a count, percentage or chart mark."
+        ),
+    )
+    subject_proficiency_percent = models.PositiveSmallIntegerField(
+        default=70,
+        db_default=70,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=(
+            "A student is proficient in a subject when at or above mastery on at least this "
+            "percent of the subject's standards assessed for them."
+        ),
+    )
 
     class Meta:
         constraints = [

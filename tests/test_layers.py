@@ -15,6 +15,7 @@ LAYERS = {
     "assessments": 2,
     "lessons": 2,
     "interop": 2,
+    "rollups": 2,
     "dashboard": 3,
     "demo": 4,
 }

@@ -12,6 +12,7 @@ from assessments.models import (
     MasteryOverride,
 )
 from assessments.signals import (
+    estimates_changed_on_commit,
     mastery_changed_for_students_on_commit,
 )
 
@@ -53,6 +54,7 @@ def mastery_override_set(
     override.full_clean()
     override.save()
     mastery_changed_for_students_on_commit({student_id})
+    estimates_changed_on_commit({student_id}, since=timezone.localdate())
     return override
 
 
@@ -67,4 +69,5 @@ def mastery_override_clear(*, student_id: int, standard_id: int, acting_user: ob
     ).update(cleared_at=timezone.now(), cleared_reason=reason[:100])
     if cleared:
         mastery_changed_for_students_on_commit({student_id})
+        estimates_changed_on_commit({student_id}, since=timezone.localdate())
     return cleared

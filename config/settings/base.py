@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "lessons",
     "dashboard",
     "interop",
+    "rollups",
     "privacy",
     "demo",
 ]
@@ -239,6 +241,13 @@ CELERY_BEAT_SCHEDULE = {
     "mastery-fit": {"task": "assessments.tasks.mastery_model_fit_all", "schedule": 24 * 3600.0},
     # Access reads the records by date; the mirror of derived memberships is tidied nightly.
     "access-mirror": {"task": "accounts.tasks.derived_access_sync_all", "schedule": 24 * 3600.0},
+    # Rollups: students whose estimates' notice was lost are recounted within a minute; every
+    # night everything is rebuilt from the raw data and the drift (should be 0) logged.
+    "rollups-flush": {"task": "rollups.tasks.rollups_flush", "schedule": 60.0},
+    "rollups-rebuild": {
+        "task": "rollups.tasks.rollups_rebuild_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 

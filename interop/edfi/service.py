@@ -18,6 +18,7 @@ from interop.edfi.xml import NAMESPACES, NS_V1, NS_V52, RecordError, iter_top_el
 from interop.progress import Progress
 from interop.registry import ImportContext
 from interop.report import ImportReport
+from interop.signals import records_imported_on_commit
 from interop.sources import CountingReader, ImportSource, RecordTooLarge, max_record_bytes
 from students.models import District
 
@@ -376,6 +377,9 @@ def edfi_run(context: ImportContext) -> None:
         # One recompute per affected (student, standard), enqueued on commit.
         estimate_ids = sorted(loader.estimate_ids)
         context.after_commit.append(lambda: mastery_recompute_enqueue(estimate_ids))
+        context.after_commit.append(
+            lambda: records_imported_on_commit(district_id=target.pk, report=report)
+        )
 
 
 def edfi_import(

@@ -58,6 +58,7 @@ from interop.oneroster.reader import (
     read_failure,
 )
 from interop.registry import ImportContext
+from interop.signals import records_imported_on_commit
 from interop.sources import RecordTooLarge, open_text
 from interop.upsert import UpsertResult, source_id_map, sourced_upsert
 from students.models import (
@@ -264,6 +265,7 @@ class OneRosterImport:
             f"{access.memberships_removed} removed (access follows the records by date)."
         )
         mastery_recompute_enqueue(sorted(self.estimate_ids))
+        records_imported_on_commit(district_id=self.district_id, report=self.report)
 
     # --- manifest
 
