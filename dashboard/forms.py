@@ -1,6 +1,7 @@
 """The pages' forms: the section page's filters (GET), the override form (POST), and the
 school's substitute grants."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -15,7 +16,8 @@ from accounts.models import User
 from assessments.methods import Policy
 from assessments.models import AssessmentKind
 from dashboard.selectors import STANDARD_SORTS, STUDENT_SORTS, FilterChoices, OverviewFilters
-from students.models import Section
+from dashboard.selectors.district import DISTRICT_SORTS
+from students.models import GRADE_LEVELS, Section
 
 # No school record is older: a date before it is a typo or a probe, and date arithmetic on the
 # year 1 overflows.
@@ -227,3 +229,82 @@ class StudentSearchForm(forms.Form):
     def clean_q(self) -> str:
         # Runs of spaces (or a pasted tab) count as one.
         return " ".join(self.cleaned_data["q"].split())
+
+
+class SchoolReportForm(forms.Form):
+    """The school report's filters (GET): a month held by the rollups, a subject, a grade; and,
+    for the export, which table as CSV. Any other value is refused with a message (400)."""
+
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": "Choose a month as YYYY-MM, for example 2026-12."},
+    )
+    subject = forms.CharField(required=False, max_length=100)
+    grade = forms.CharField(required=False, max_length=4)
+    format = forms.ChoiceField(required=False, choices=[("", "page"), ("csv", "CSV")])
+    table = forms.CharField(required=False, max_length=20)
+
+    def __init__(
+        self,
+        data: QueryDict,
+        *,
+        months: list[date],
+        subjects_of: Callable[[date], list[str]],
+        tables: tuple[str, ...],
+    ) -> None:
+        super().__init__(data)
+        self.months = months
+        self.subjects_of = subjects_of
+        self.tables = tables
+
+    def clean_month(self) -> date:
+        text = self.cleaned_data["month"]
+        current = timezone.localdate().replace(day=1)
+        if not text:
+            return current
+        chosen = date(int(text[:4]), int(text[5:7]), 1)
+        if chosen != current and chosen not in self.months:
+            raise forms.ValidationError("There are no counts for that month.")
+        return chosen
+
+    def clean_subject(self) -> str | None:
+        return self.cleaned_data["subject"] or None
+
+    def clean_grade(self) -> str | None:
+        grade = self.cleaned_data["grade"]
+        if not grade:
+            return None
+        if grade not in GRADE_LEVELS:
+            raise forms.ValidationError("That is not a grade level.")
+        return grade
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        month, subject = cleaned.get("month"), cleaned.get("subject")
+        if month is not None and subject is not None and subject not in self.subjects_of(month):
+            self.add_error("subject", "That subject was not measured in the district that month.")
+        if cleaned.get("format") == "csv" and cleaned.get("table") not in self.tables:
+            self.add_error("table", f"Choose a table to export: {', '.join(self.tables)}.")
+        return cleaned
+
+
+class CountedStudentsForm(SchoolReportForm):
+    """Which count of the school report to list: its filters, a standard, proficient or not."""
+
+    standard = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    proficient = forms.BooleanField(required=False)
+
+
+class DistrictReportForm(SchoolReportForm):
+    """The district page's filters: those of the school report, and the column to sort by."""
+
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[("", "name")]
+        + [(column, column) for column in DISTRICT_SORTS]
+        + [(f"-{column}", f"{column}, largest first") for column in DISTRICT_SORTS],
+    )
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or "name"

@@ -46,6 +46,12 @@ imports = (
 dashboard = (
     [
         path("search/", search.student_search, name="search"),
+        path("districts/<int:pk>/schools/", school.district_schools, name="district_schools"),
+        path(
+            "schools/<int:pk>/counted/",
+            school.school_counted_students,
+            name="school_counted_students",
+        ),
         path("sections/<int:pk>/mastery.csv", section.section_csv, name="section_csv"),
         path(
             "sections/<int:pk>/distribution.csv",

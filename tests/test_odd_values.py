@@ -26,7 +26,15 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "home": (set(), set()),
     "students:section_detail": (FILTERS, set()),
     "students:student_detail": ({"tab"}, set()),
-    "students:school_detail": (set(), set()),
+    "students:school_detail": ({"month", "subject", "grade", "format", "table"}, set()),
+    "dashboard:district_schools": (
+        {"month", "subject", "grade", "format", "table", "sort"},
+        set(),
+    ),
+    "dashboard:school_counted_students": (
+        {"month", "subject", "grade", "format", "table", "standard", "proficient"},
+        set(),
+    ),
     "students:school_substitutes": (
         set(),
         {"action", "membership", "section", "email", "begin_date", "end_date", "reason"},

@@ -159,6 +159,29 @@ CASES: dict[str, Case] = {
             "outsider": w.school.pk,
         },
     ),
+    # The school report's drill-down list of the students a count counts: the school's
+    # principal and district staff only (teachers and guardians 404 on every rollup URL).
+    "dashboard:school_counted_students": Case(
+        own=lambda w: {"principal": w.school.pk, "district_staff": w.school.pk},
+        others=lambda w: {
+            "principal": w.other_school.pk,
+            "district_staff": 999_999,
+            "teacher": w.school.pk,
+            "guardian": w.school.pk,
+            "outsider": w.school.pk,
+        },
+    ),
+    # The district's schools side by side: its district staff only.
+    "dashboard:district_schools": Case(
+        own=lambda w: {"district_staff": w.district.pk},
+        others=lambda w: {
+            "district_staff": 999_999,
+            "principal": w.district.pk,
+            "teacher": w.district.pk,
+            "guardian": w.district.pk,
+            "outsider": w.district.pk,
+        },
+    ),
     # Dated exceptions at the school: its principal and district staff only.
     "students:school_substitutes": Case(
         own=lambda w: {"principal": w.school.pk, "district_staff": w.school.pk},

@@ -1,18 +1,54 @@
 """Reads behind a school's pages (its principal and its district's staff): grade levels, sections
 and teachers, and the dated exceptions given at the school."""
 
-from collections.abc import Sequence
+import math
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
+from accounts.access import AnyUser, students_visible_to
 from accounts.models import MembershipSource, Role, RoleMembership
+from rollups.counting import Month as RollupMonth
+from rollups.counting import (
+    _levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
+    month_first,
+    month_last,
+    rules_for,
+    year_start,
+)
+from rollups.models import ALL_SUBJECTS, SchoolStandardMonth, SchoolSubjectMonth
+from rollups.selectors import (
+    Counts,
+    RollupRow,
+    SchoolRollup,
+    rollup_months,
+    rollup_subjects,
+    school_rollup,
+    summed,
+)
+from rollups.subgroups import ALL, subgroup_label, subgroup_sort_key
+from rollups.suppression import (
+    NO_DATA,
+    hidden_text,
+    percent_value,
+    rule_sentence,
+    shown,
+    shown_percent,
+    suppress_tables,
+)
+from rollups.suppression import Cell as SuppressedCell
+from rollups.suppression import Table as SuppressionTable
 from students.models import (
+    GRADE_LEVELS,
     School,
     Section,
     SectionAssignment,
     Staff,
+    Student,
     StudentSchoolMembership,
     grade_label,
     in_force,
@@ -92,3 +128,682 @@ def school_substitutes(school: School) -> list[RoleMembership]:
         .select_related("user", "section", "granted_by")
         .order_by("begin_date", "section__title", "user__email")
     )
+
+
+# --- The school report (issue 19): proficiency and growth read from the rollups, suppressed. ---
+
+# The page's tables, in the order they are shown; `?table=` of the CSV export names one.
+REPORT_TABLES = ("grades", "subjects", "sections", "clusters", "standards")
+# The tables the CSV export offers: those, and the subgroups against the rest of the school.
+EXPORT_TABLES = (*REPORT_TABLES, "subgroups")
+# A cell's numerators: students proficient in the subject (or on the standard), and the
+# (student, standard) estimates measured and at or above mastery behind the proficiency share.
+PROFICIENT_STUDENTS = "proficient_students"
+PAIRS = "pairs"
+PAIRS_PROFICIENT = "pairs_proficient"
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One line of a report table: its cells now and at the start of the term (suppressed)."""
+
+    key: str | int
+    label: str
+    code: str
+    now: SuppressedCell
+    start: SuppressedCell | None
+    detail: str = ""  # a section's teachers, a standard's subject
+    cluster_id: int | None = None
+
+    @property
+    def students(self) -> str:
+        return shown(self.now)
+
+    @property
+    def hidden(self) -> bool:
+        return self.now.hidden
+
+    @property
+    def has_proficient_students(self) -> bool:
+        return PROFICIENT_STUDENTS in self.now.numerators
+
+    @property
+    def proficient_students(self) -> str:
+        if not self.has_proficient_students:
+            return "—"
+        if self.now.hidden:
+            return shown(self.now)
+        return (
+            f"{shown(self.now, PROFICIENT_STUDENTS)} "
+            f"({shown_percent(self.now, PROFICIENT_STUDENTS)})"
+        )
+
+    @property
+    def proficiency(self) -> str:
+        return _share(self.now)
+
+    @property
+    def proficiency_start(self) -> str:
+        return "—" if self.start is None else _share(self.start)
+
+    @property
+    def growth(self) -> str:
+        """The change in proficiency since the term's start, in percentage points."""
+        if self.start is None:
+            return "—"
+        if self.now.hidden or self.start.hidden:
+            return hidden_text(self.now) or hidden_text(self.start)
+        before = share_value(self.start)
+        after = share_value(self.now)
+        if before is None or after is None:
+            return NO_DATA
+        change = after - before
+        return f"{change:+} points" if change else "no change"
+
+
+def share_value(cell: SuppressedCell) -> Decimal | None:
+    if cell.hidden or not cell.numerators.get(PAIRS):
+        return None
+    return percent_value(cell, PAIRS_PROFICIENT, denominator=PAIRS)
+
+
+def _share(cell: SuppressedCell) -> str:
+    if cell.hidden:
+        return hidden_text(cell)
+    if not cell.numerators.get(PAIRS):
+        return NO_DATA
+    return shown_percent(cell, PAIRS_PROFICIENT, denominator=PAIRS)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A subgroup's gap to the rest of the school in students proficient, in percentage points
+    (the rest's share minus the subgroup's), and its standard error."""
+
+    points: float
+    standard_error: float
+
+
+def proportion_gap(
+    group_proficient: int, group_students: int, rest_proficient: int, rest_students: int
+) -> Gap | None:
+    """The gap between two shares and the standard error of their difference: the square root of
+    p1(1 - p1)/n1 + p2(1 - p2)/n2, in percentage points. None when either group is empty."""
+    if group_students <= 0 or rest_students <= 0:
+        return None
+    group_share = group_proficient / group_students
+    rest_share = rest_proficient / rest_students
+    variance = (
+        group_share * (1 - group_share) / group_students
+        + rest_share * (1 - rest_share) / rest_students
+    )
+    return Gap(points=100 * (rest_share - group_share), standard_error=100 * math.sqrt(variance))
+
+
+def gap_change_label(now: Gap, start: Gap) -> str:
+    """Widening or narrowing only when the gap's change exceeds its standard error (the two
+    months' errors combined as independent: the square root of the sum of their squares);
+    steady otherwise."""
+    change = now.points - start.points
+    error = math.sqrt(now.standard_error**2 + start.standard_error**2)
+    if abs(change) <= error or abs(now.points) == abs(start.points):
+        return "steady"
+    return "widening" if abs(now.points) > abs(start.points) else "narrowing"
+
+
+@dataclass(frozen=True)
+class SubgroupRow:
+    """A subgroup against the rest of the school (or grade): its cells now and at the term's
+    start, suppressed, and the gap in students proficient when every cell is shown."""
+
+    key: str
+    label: str
+    group: SuppressedCell
+    rest: SuppressedCell
+    group_start: SuppressedCell | None
+    rest_start: SuppressedCell | None
+
+    @staticmethod
+    def _students_share(cell: SuppressedCell) -> str:
+        if cell.hidden:
+            return hidden_text(cell)
+        if not cell.n:
+            return NO_DATA
+        return f"{shown(cell)} ({shown_percent(cell, PROFICIENT_STUDENTS)} proficient)"
+
+    @property
+    def group_text(self) -> str:
+        return self._students_share(self.group)
+
+    @property
+    def rest_text(self) -> str:
+        return self._students_share(self.rest)
+
+    @staticmethod
+    def _gap(group: SuppressedCell | None, rest: SuppressedCell | None) -> Gap | None:
+        if group is None or rest is None or group.hidden or rest.hidden:
+            return None
+        return proportion_gap(
+            group.numerators.get(PROFICIENT_STUDENTS, 0),
+            group.n,
+            rest.numerators.get(PROFICIENT_STUDENTS, 0),
+            rest.n,
+        )
+
+    @property
+    def gap_now(self) -> Gap | None:
+        return self._gap(self.group, self.rest)
+
+    @property
+    def gap_start(self) -> Gap | None:
+        return self._gap(self.group_start, self.rest_start)
+
+    @property
+    def gap_text(self) -> str:
+        gap = self.gap_now
+        if gap is None:
+            return hidden_text(self.group) or hidden_text(self.rest) or NO_DATA
+        return f"{gap.points:+.0f} points (± {gap.standard_error:.0f})"
+
+    @property
+    def gap_start_text(self) -> str:
+        gap = self.gap_start
+        if gap is None:
+            if self.group_start is None:
+                return "—"
+            return hidden_text(self.group_start) or hidden_text(self.rest_start) or NO_DATA  # type: ignore[arg-type]  # rest_start is set with group_start
+        return f"{gap.points:+.0f} points"
+
+    @property
+    def trend(self) -> str:
+        now, start = self.gap_now, self.gap_start
+        if now is None or start is None:
+            return "—"
+        return gap_change_label(now, start)
+
+
+@dataclass(frozen=True)
+class SchoolReport:
+    """A school's report for a month: every table suppressed together (one fate per cell)."""
+
+    school: School
+    month: date
+    start_month: date | None
+    grade: str | None
+    subject: str | None
+    min_n: int
+    subject_percent: int
+    total: ReportRow
+    tables: dict[str, list[ReportRow]]
+    subgroups: list[SubgroupRow]
+    months: list[date]
+    subjects: list[str]
+    grades: list[tuple[str, str]]
+
+    @property
+    def rule(self) -> str:
+        return rule_sentence(self.min_n)
+
+
+def counts_cell(counts: Counts, ref: Hashable) -> SuppressedCell:
+    numerators = {PAIRS: counts.measured, PAIRS_PROFICIENT: counts.proficient}
+    if counts.students_proficient is not None:
+        numerators[PROFICIENT_STUDENTS] = counts.students_proficient
+    return SuppressedCell(n=counts.students, numerators=numerators, ref=ref)
+
+
+def _column(rows: Sequence[tuple[Hashable, Counts]], period: str, name: str) -> SuppressionTable:
+    keys = tuple(key for key, _ in rows)
+    return SuppressionTable(
+        rows=keys,
+        columns=("students",),
+        cells={(key, "students"): counts_cell(c, (period, name, key)) for key, c in rows},
+    )
+
+
+def _sections_of_grade(rows: list[RollupRow], grade: str | None) -> list[RollupRow]:
+    return [row for row in rows if grade is None or grade in row.grade_levels]
+
+
+def _subgroup_counts(
+    school: School, *, months: list[date], subject: str | None, grade: str | None
+) -> dict[date, dict[str, Counts]]:
+    """Every subgroup's counts (and all students') for the months, on the subject or every
+    standard, in the school or the grade: one query on the rollups."""
+    rows = SchoolSubjectMonth.objects.filter(
+        school=school, month__in=months, subject=subject or ALL_SUBJECTS
+    )
+    if grade is not None:
+        rows = rows.filter(grade_level=grade)
+    found: dict[date, dict[str, Counts]] = {month: {} for month in months}
+    for row in (
+        rows.values("month", "subgroup")
+        .annotate(
+            students=Sum("students_measured"),
+            students_proficient=Sum("students_proficient_in_subject"),
+            measured=Sum("pairs_measured"),
+            proficient=Sum("pairs_proficient"),
+        )
+        .order_by()
+    ):
+        found[row["month"]][row["subgroup"]] = Counts(
+            students=row["students"],
+            students_proficient=row["students_proficient"],
+            measured=row["measured"],
+            proficient=row["proficient"],
+        )
+    return found
+
+
+def _subjects_by_grade(
+    school: School, *, month: date, subject: str | None, period: str
+) -> SuppressionTable:
+    """The school's grades × subjects for a month (all students), each subject's column adding
+    up to the school's subject row: one query on the rollups."""
+    rows = SchoolSubjectMonth.objects.filter(school=school, month=month, subgroup=ALL).exclude(
+        subject=ALL_SUBJECTS
+    )
+    if subject is not None:
+        rows = rows.filter(subject=subject)
+    found: dict[tuple[str, str], Counts] = {}
+    for (
+        grade_level,
+        row_subject,
+        students,
+        students_proficient,
+        measured,
+        proficient,
+    ) in rows.order_by().values_list(
+        "grade_level",
+        "subject",
+        "students_measured",
+        "students_proficient_in_subject",
+        "pairs_measured",
+        "pairs_proficient",
+    ):
+        found[(grade_level, row_subject)] = Counts(
+            students=students,
+            students_proficient=students_proficient,
+            measured=measured,
+            proficient=proficient,
+        )
+    grade_keys = tuple(sorted({g for g, _ in found}, key=_grade_sort_key))
+    subject_keys = tuple(sorted({s for _, s in found}))
+    cells = {
+        (g, s): counts_cell(found.get((g, s), Counts()), (period, "grade-subject", g, s))
+        for g in grade_keys
+        for s in subject_keys
+    }
+    return SuppressionTable(
+        rows=grade_keys,
+        columns=subject_keys,
+        cells=cells,
+        column_totals={
+            s: counts_cell(
+                summed((found.get((g, s), Counts()) for g in grade_keys), disjoint=True),
+                (period, "subjects", s),
+            )
+            for s in subject_keys
+        }
+        if grade_keys
+        else None,
+    )
+
+
+def _standards_by_grade(
+    school: School, *, month: date, subject: str | None, period: str
+) -> SuppressionTable:
+    """The school's grades × standards for a month (all students), each standard's column
+    adding up to the school's standard row: one query on the rollups."""
+    rows = SchoolStandardMonth.objects.filter(school=school, month=month, subgroup=ALL)
+    if subject is not None:
+        rows = rows.filter(standard__subject=subject)
+    found: dict[tuple[str, int], Counts] = {}
+    for grade_level, standard_id, students, proficient in rows.order_by().values_list(
+        "grade_level", "standard_id", "students_measured", "students_proficient"
+    ):
+        found[(grade_level, standard_id)] = Counts(
+            students=students,
+            students_proficient=proficient,
+            measured=students,
+            proficient=proficient,
+        )
+    grade_keys = tuple(sorted({g for g, _ in found}, key=_grade_sort_key))
+    standard_keys = tuple(sorted({k for _, k in found}))
+    return SuppressionTable(
+        rows=grade_keys,
+        columns=standard_keys,
+        cells={
+            (g, k): counts_cell(found.get((g, k), Counts()), (period, "grade-standard", g, k))
+            for g in grade_keys
+            for k in standard_keys
+        },
+        column_totals={
+            k: counts_cell(
+                summed((found.get((g, k), Counts()) for g in grade_keys), disjoint=True),
+                (period, "standards", k),
+            )
+            for k in standard_keys
+        }
+        if grade_keys
+        else None,
+    )
+
+
+def school_report(
+    school: School, *, month: date, subject: str | None = None, grade: str | None = None
+) -> SchoolReport:
+    """The school's proficiency by grade, subject, section, cluster and standard for a month, and
+    at the start of its school year, read from the rollups only; every cell of every table and of
+    both months decided by one run of the suppression rules."""
+    district = school.district
+    min_n = district.min_group_size
+    months = rollup_months(district.pk)
+    month = month_first(month)
+    term_start = month_first(year_start(district.pk, month_last(month)))
+    start_month: date | None = next((m for m in months if term_start <= m < month), None)
+
+    periods = {"now": month, **({"start": start_month} if start_month else {})}
+    whole: dict[str, SchoolRollup] = {}
+    chosen: dict[str, SchoolRollup] = {}
+    for period, when in periods.items():
+        whole[period] = school_rollup(school, month=when, subject=subject)
+        chosen[period] = (
+            whole[period]
+            if grade is None
+            else school_rollup(school, month=when, subject=subject, grade=grade)
+        )
+
+    tables: list[SuppressionTable] = []
+    pairs: list[tuple[Hashable, Hashable]] = []
+    for period in periods:
+        everyone = whole[period]
+        school_ref = (period, "school", "total")
+        grade_rows = [(row.key, row.group) for row in everyone.grades]
+        grades = _column(grade_rows, period, "grades")
+        # The grades partition the school: declare the line, so that one hidden grade cannot be
+        # read off the total.
+        tables.append(
+            SuppressionTable(
+                rows=grades.rows,
+                columns=grades.columns,
+                cells=grades.cells,
+                column_totals={"students": counts_cell(everyone.total.group, school_ref)},
+            )
+            if grade_rows
+            else SuppressionTable(
+                rows=("total",),
+                columns=("students",),
+                cells={("total", "students"): counts_cell(everyone.total.group, school_ref)},
+            )
+        )
+        for code, _counts in grade_rows:
+            pairs.append((school_ref, (period, "grades", code)))
+        view = chosen[period]
+        sections = _sections_of_grade(everyone.sections, grade)
+        grade_n = {row.key: row.group.students for row in everyone.grades}
+        for row in sections:
+            # A section within one grade is part of that grade, else of the school (the
+            # suppression module's pair 4); its count is a lower bound, so only a smaller one
+            # can be a part.
+            only = row.grade_levels[0] if len(row.grade_levels) == 1 else None
+            if only in grade_n and row.group.students <= grade_n[only]:
+                pairs.append(((period, "grades", only), (period, "sections", row.key)))
+            elif row.group.students <= everyone.total.group.students:
+                pairs.append((school_ref, (period, "sections", row.key)))
+        # Subjects by grade, with the school's subjects as their totals: the same family for
+        # the whole school's page and each grade's, so that a grade's subject row and the
+        # school's decide together (a pair, grade within school, and a line per subject).
+        by_grade = _subjects_by_grade(school, month=periods[period], subject=subject, period=period)
+        tables.append(by_grade)
+        pairs.extend(
+            ((period, "subjects", column), (period, "grade-subject", row_key, column))
+            for column in by_grade.columns
+            for row_key in by_grade.rows
+        )
+        standards_by_grade = _standards_by_grade(
+            school, month=periods[period], subject=subject, period=period
+        )
+        tables.append(standards_by_grade)
+        pairs.extend(
+            ((period, "standards", column), (period, "grade-standard", row_key, column))
+            for column in standards_by_grade.columns
+            for row_key in standards_by_grade.rows
+        )
+        for name, rows in (
+            ("sections", sections),
+            ("clusters", view.clusters),
+        ):
+            tables.append(_column([(row.key, row.group) for row in rows], period, name))
+
+    # Subgroups against the rest: a table per month whose rows add up to the school's (or the
+    # grade's) total, so that a hidden subgroup cannot be read off it through its rest.
+    by_subgroup = _subgroup_counts(
+        school, months=list(periods.values()), subject=subject, grade=grade
+    )
+    subgroup_keys = sorted((key for key in by_subgroup[month] if key != ALL), key=subgroup_sort_key)
+    for period, when in periods.items():
+        counts_of = by_subgroup[when]
+        everyone_counts = counts_of.get(ALL, Counts())
+        whole_ref = (period, "school", "total") if grade is None else (period, "grades", grade)
+        keys = [key for key in subgroup_keys if key in counts_of]
+        if not keys or not everyone_counts.students:
+            continue
+        cells = {}
+        for key in keys:
+            group = counts_of[key]
+            rest = everyone_counts.minus(group)
+            cells[(key, "group")] = counts_cell(group, (period, "subgroup", key))
+            cells[(key, "rest")] = counts_cell(rest, (period, "rest", key))
+            pairs.append((whole_ref, (period, "subgroup", key)))
+            pairs.append((whole_ref, (period, "rest", key)))
+        tables.append(
+            SuppressionTable(
+                rows=tuple(keys),
+                columns=("group", "rest"),
+                cells=cells,
+                row_totals={key: counts_cell(everyone_counts, whole_ref) for key in keys},
+            )
+        )
+
+    stamped = suppress_tables(tables, min_n=min_n, pairs=pairs)
+    decided: dict[Hashable, SuppressedCell] = {}
+    for table in stamped:
+        for cell in table.cells.values():
+            decided[cell.ref] = cell
+        for cell in (table.column_totals or {}).values():
+            decided[cell.ref] = cell
+        for cell in (table.row_totals or {}).values():
+            decided[cell.ref] = cell
+
+    def report_rows(name: str, rows: list[RollupRow]) -> list[ReportRow]:
+        made = []
+        for row in rows:
+            detail = ", ".join(row.teachers) if name == "sections" else row.subject
+            ref: tuple[Hashable, ...] = (name, row.key)
+            if name == "subjects" and grade is not None:
+                ref = ("grade-subject", grade, row.key)
+            elif name == "standards" and grade is not None:
+                ref = ("grade-standard", grade, row.key)
+            made.append(
+                ReportRow(
+                    key=row.key,
+                    label=row.label,
+                    code=row.code,
+                    now=decided[("now", *ref)],
+                    start=decided.get(("start", *ref)),
+                    detail=detail,
+                    cluster_id=row.cluster_id,
+                )
+            )
+        return made
+
+    now_whole, now_view = whole["now"], chosen["now"]
+    if grade is None:
+        total_now = decided[("now", "school", "total")]
+        total_start = decided.get(("start", "school", "total"))
+    else:
+        total_now = decided.get(("now", "grades", grade)) or counts_cell(now_view.total.group, None)
+        total_start = decided.get(("start", "grades", grade))
+        if grade not in {row.key for row in now_whole.grades}:
+            # Nobody measured in that grade this month: an empty cell, nothing to hide.
+            total_now = counts_cell(now_view.total.group, None)
+    total = ReportRow(
+        key=grade or "school",
+        label=now_view.total.label,
+        code="",
+        now=total_now,
+        start=total_start,
+    )
+    report_tables = {
+        "grades": report_rows("grades", now_whole.grades),
+        "subjects": report_rows("subjects", now_view.subjects),
+        "sections": report_rows("sections", _sections_of_grade(now_whole.sections, grade)),
+        "clusters": report_rows("clusters", now_view.clusters),
+        "standards": report_rows("standards", now_view.standards),
+    }
+    subgroup_rows = [
+        SubgroupRow(
+            key=key,
+            label=subgroup_label(key),
+            group=decided[("now", "subgroup", key)],
+            rest=decided[("now", "rest", key)],
+            group_start=decided.get(("start", "subgroup", key)),
+            rest_start=decided.get(("start", "rest", key)),
+        )
+        for key in subgroup_keys
+        if ("now", "subgroup", key) in decided
+    ]
+    present_grades = sorted({row.key for row in now_whole.grades} | ({grade} if grade else set()))
+    return SchoolReport(
+        school=school,
+        month=month,
+        start_month=start_month,
+        grade=grade,
+        subject=subject,
+        min_n=min_n,
+        subject_percent=district.subject_proficiency_percent,
+        total=total,
+        tables=report_tables,
+        subgroups=subgroup_rows,
+        months=months,
+        subjects=rollup_subjects(district.pk, month=month),
+        grades=[
+            (str(code), grade_label(str(code)))
+            for code in sorted(present_grades, key=_grade_sort_key)
+        ],
+    )
+
+
+def _grade_sort_key(code: object) -> tuple[int, str]:
+    text = str(code)
+    return (GRADE_LEVELS.index(text) if text in GRADE_LEVELS else len(GRADE_LEVELS), text)
+
+
+def report_csv_rows(report: SchoolReport, table: str) -> list[list[str]]:
+    """A table of the report as the page shows it, hidden cells in words."""
+    if table == "subgroups":
+        subgroup_lines = [
+            [
+                "Subgroup",
+                "Subgroup: students measured (proficient)",
+                "Rest of the school: students measured (proficient)",
+                "Gap now",
+                "Gap at the term's start",
+                "Change",
+            ]
+        ]
+        subgroup_lines += [
+            [row.label, row.group_text, row.rest_text, row.gap_text, row.gap_start_text, row.trend]
+            for row in report.subgroups
+        ]
+        return subgroup_lines
+    header = ["Name", "Code", "Students measured", "Students proficient in the subject"]
+    header += ["Proficiency", "Proficiency at the term's start", "Change"]
+    if table == "sections":
+        header[1] = "Teachers"
+    elif table == "standards":
+        header.append("Subject")
+    lines = [header]
+    for row in report.tables[table]:
+        line = [
+            row.label,
+            row.detail if table == "sections" else row.code,
+            row.students,
+            row.proficient_students,
+            row.proficiency,
+            row.proficiency_start,
+            row.growth,
+        ]
+        if table == "standards":
+            line.append(row.detail)
+        lines.append(line)
+    return lines
+
+
+# --- Drill-down: exactly the students a count counts. ---
+
+
+@dataclass(frozen=True)
+class CountedStudents:
+    """Who a report count counts: the students the user may see among them (by name), and how
+    many the count holds in all (the rest, if any, are not the user's to see)."""
+
+    students: list[Student]
+    counted: int
+
+
+def counted_students(
+    user: AnyUser,
+    school: School,
+    *,
+    month: date,
+    grade: str | None = None,
+    subject: str | None = None,
+    standard_id: int | None = None,
+    proficient: bool = False,
+) -> CountedStudents:
+    """The students behind a count of the school report, counted as the rollups count them
+    (rollups.counting): members of the school (and grade) on the month's day, measured then on
+    the subject's standards (or the standard); with `proficient`, those at or above mastery on
+    at least the district's share of them (on the standard)."""
+    today = timezone.localdate()
+    rules = rules_for(school.district_id, today)
+    first = month_first(month)
+    counted_month = next(
+        (m for m in rules.months if m.first == first),
+        RollupMonth(first, month_last(first), False),
+    )
+    day = counted_month.day
+    members = StudentSchoolMembership.objects.filter(
+        Q(begin_date__isnull=True) | Q(begin_date__lte=day),
+        Q(end_date__isnull=True) | Q(end_date__gte=day),
+        school=school,
+        is_active=True,
+        student__is_active=True,
+    )
+    if grade is not None:
+        members = members.filter(grade_level=grade)
+    member_ids = sorted(set(members.order_by().values_list("student_id", flat=True)))
+    levels = _levels_by_month(member_ids, rules, (counted_month,)) if member_ids else {}
+    chosen: list[int] = []
+    for student_id in member_ids:
+        held = levels.get(student_id)
+        month_levels = held[0] if held else {}
+        relevant = [
+            level
+            for standard, level in month_levels.items()
+            if (standard_id is None or standard == standard_id)
+            and (subject is None or rules.subjects.get(standard, "") == subject)
+        ]
+        if not relevant:
+            continue
+        if proficient:
+            at_mastery = sum(1 for level in relevant if level >= rules.mastery_level)
+            if at_mastery * 100 < rules.subject_percent * len(relevant):
+                continue
+        chosen.append(student_id)
+    visible = list(
+        students_visible_to(user).filter(pk__in=chosen).order_by("last_name", "first_name", "pk")
+    )
+    return CountedStudents(students=visible, counted=len(chosen))

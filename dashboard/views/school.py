@@ -1,27 +1,154 @@
 """The school's pages, for its principal and its district's staff: the school at a glance, and
 its dated exceptions (substitutes given a section between two dates)."""
 
+import csv
+import io
+from typing import TypeVar
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import SignedInRequest, school_for_user
+from accounts.access import (
+    SchoolAccess,
+    SignedInRequest,
+    districts_administered_by,
+    school_for_user,
+)
 from accounts.services import GrantRefused, substitute_end, substitute_grant
-from dashboard.forms import SubstituteEndForm, SubstituteForm
+from dashboard.forms import (
+    CountedStudentsForm,
+    DistrictReportForm,
+    SchoolReportForm,
+    SubstituteEndForm,
+    SubstituteForm,
+)
 from dashboard.selectors import school_overview
 from dashboard.selectors import school_substitutes as school_substitutes_of
+from dashboard.selectors.district import district_csv_rows, district_report
+from dashboard.selectors.school import (
+    EXPORT_TABLES,
+    REPORT_TABLES,
+    counted_students,
+    report_csv_rows,
+    school_report,
+)
+from dashboard.views.teacher.common import csv_response
+from privacy.services import log_shown
+from rollups.selectors import rollup_months, rollup_subjects
 from students.models import Section
+
+ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
+
+
+def _report_form(
+    request: HttpRequest, access: SchoolAccess, form_class: type[ReportForm]
+) -> ReportForm:
+    district_id = access.school.district_id
+    return form_class(
+        request.GET,
+        months=rollup_months(district_id),
+        subjects_of=lambda month: rollup_subjects(district_id, month=month),
+        tables=EXPORT_TABLES,
+    )
+
+
+def _refused(form: SchoolReportForm) -> HttpResponse:
+    """A filter the page cannot take: say which and why (400), never a server error."""
+    problems = "; ".join(
+        f"{field}: {' '.join(str(error) for error in errors)}"
+        for field, errors in form.errors.items()
+    )
+    return HttpResponseBadRequest(
+        f"The school report cannot show that: {problems}", content_type="text/plain"
+    )
 
 
 @login_required
+@require_GET
 def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The school report: proficiency and growth by grade, subject, section, cluster and
+    standard, read from the rollups and suppressed; aggregates only, so nothing is logged."""
     access = school_for_user(request.user, pk)
+    form = _report_form(request, access, SchoolReportForm)
+    if not form.is_valid():
+        return _refused(form)
+    filters = form.cleaned_data
+    report = school_report(
+        access.school, month=filters["month"], subject=filters["subject"], grade=filters["grade"]
+    )
+    if filters["format"] == "csv":
+        table = filters["table"]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([f"{access.school.name}, {table}, {report.month:%B %Y}"])
+        writer.writerow([report.rule])
+        writer.writerows(report_csv_rows(report, table))
+        return csv_response(
+            buffer.getvalue(), f"school-{access.school.pk}-{table}-{report.month:%Y-%m}.csv"
+        )
+    base_query = {
+        "month": f"{report.month:%Y-%m}",
+        **({"subject": report.subject} if report.subject else {}),
+    }
+    query = {**base_query, **({"grade": report.grade} if report.grade else {})}
     return render(
         request,
         "students/school_detail.html",
-        {"overview": school_overview(access.school), "role": access.role},
+        {
+            "overview": school_overview(access.school),
+            "role": access.role,
+            "report": report,
+            "base_query": urlencode(base_query),
+            "query": urlencode(query),
+            "report_tables": [
+                (name, TABLE_TITLES[name], report.tables[name]) for name in REPORT_TABLES
+            ],
+        },
+    )
+
+
+TABLE_TITLES = {
+    "grades": "By grade",
+    "subjects": "By subject",
+    "sections": "By section and teacher",
+    "clusters": "By standard cluster",
+    "standards": "By standard",
+}
+
+
+@login_required
+@require_GET
+def school_counted_students(request: HttpRequest, pk: int) -> HttpResponse:
+    """The students a count of the school report counts, by name: the drill-down's exemption
+    from suppression, for the students the user may see anyway; each of them logged."""
+    access = school_for_user(request.user, pk)
+    form = _report_form(request, access, CountedStudentsForm)
+    if not form.is_valid():
+        return _refused(form)
+    filters = form.cleaned_data
+    counted = counted_students(
+        request.user,
+        access.school,
+        month=filters["month"],
+        grade=filters["grade"],
+        subject=filters["subject"],
+        standard_id=filters["standard"],
+        proficient=filters["proficient"],
+    )
+    log_shown(
+        request,
+        access,
+        what="school report: students counted",
+        students=counted.students,
+    )
+    return render(
+        request,
+        "students/school_counted_students.html",
+        {"school": access.school, "counted": counted, "filters": filters},
     )
 
 
@@ -69,4 +196,65 @@ def school_substitutes(request: SignedInRequest, pk: int) -> HttpResponse:
         "students/school_substitutes.html",
         {"school": school, "form": form, "grants": school_substitutes_of(school)},
         status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def district_schools(request: HttpRequest, pk: int) -> HttpResponse:
+    """The district's schools side by side, by level with the district's total, for its staff:
+    sortable by ?sort= without a script; aggregates only, so nothing is logged."""
+    district = districts_administered_by(request.user).filter(pk=pk).first()
+    if district is None:
+        raise Http404("No such district.")
+    form = DistrictReportForm(
+        request.GET,
+        months=rollup_months(district.pk),
+        subjects_of=lambda month: rollup_subjects(district.pk, month=month),
+        tables=("schools",),
+    )
+    if not form.is_valid():
+        return _refused(form)
+    filters = form.cleaned_data
+    report = district_report(
+        district, month=filters["month"], subject=filters["subject"], sort=filters["sort"]
+    )
+    if filters["format"] == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([f"{district.name}, schools, {report.month:%B %Y}"])
+        writer.writerow([report.rule])
+        writer.writerows(district_csv_rows(report))
+        return csv_response(buffer.getvalue(), f"district-{district.pk}-{report.month:%Y-%m}.csv")
+    base_query = {
+        "month": f"{report.month:%Y-%m}",
+        **({"subject": report.subject} if report.subject else {}),
+    }
+    sorts = []
+    for column, title in (
+        ("name", "School"),
+        ("students", "Students measured"),
+        ("proficiency", "Proficiency"),
+        ("growth", "Growth"),
+    ):
+        # A header's link sorts by its column, or the other way round when it already does.
+        next_sort = f"-{column}" if report.sort == column else column
+        state = {column: "ascending", f"-{column}": "descending"}.get(report.sort, "none")
+        sorts.append(
+            {
+                "title": title,
+                "url": "?" + urlencode({**base_query, "sort": next_sort}),
+                "state": state,
+                "numeric": column != "name",
+            }
+        )
+    return render(
+        request,
+        "dashboard/district_schools.html",
+        {
+            "report": report,
+            "base_query": urlencode(base_query),
+            "query": urlencode({**base_query, "sort": report.sort}),
+            "sorts": sorts,
+        },
     )
