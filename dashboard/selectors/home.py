@@ -15,7 +15,7 @@ from accounts.access import (
     students_visible_to,
 )
 from accounts.models import Role
-from dashboard.selectors.school import SchoolOverview, school_overview
+from dashboard.selectors.school import SchoolOverview, counts_shown, school_overview
 from students.models import (
     Enrollment,
     School,
@@ -59,8 +59,9 @@ def _per_school(rows: QuerySet, school_field: str, counted: str) -> Coalesce:
 
 
 def district_schools(user: AnyUser) -> list[School]:
-    """Every school of the user's districts, with student, section and teacher counts."""
-    return list(
+    """Every school of the user's districts, with student, section and teacher counts; a school
+    with fewer students than its district's minimum group size reads "fewer than 10"."""
+    schools: list[School] = list(
         schools_visible_to(user, role=Role.DISTRICT_STAFF)
         .annotate(
             student_count=_per_school(
@@ -73,8 +74,17 @@ def district_schools(user: AnyUser) -> list[School]:
                 "staff",
             ),
         )
+        .select_related("district")
         .order_by("level", "name")
     )
+    for school in schools:
+        # An annotation beside the counts: what the template prints.
+        (shown_count,) = counts_shown(
+            [school.student_count],  # type: ignore[attr-defined]  # annotated above
+            school.district.min_group_size,
+        )
+        setattr(school, "student_count_shown", shown_count)  # noqa: B010
+    return schools
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class GradeLevelCount:
     code: str
     label: str
     students: int
+    # The count as it reads: "fewer than 10" below the district's minimum group size.
+    students_shown: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ def school_overview(school: School) -> SchoolOverview:
         .order_by("last_name", "first_name")
         .distinct()
     )
+    # Enrolment counts are aggregate cells too: below the minimum group size they read "fewer
+    # than 10" (no totals are shown beside them, so nothing else needs hiding).
+    min_n = school.district.min_group_size
+    grade_rows = list(counts)
+    grade_counts = counts_shown([row["students"] for row in grade_rows], min_n)
+    for section, shown_count in zip(
+        sections, counts_shown([s.student_count for s in sections], min_n), strict=True
+    ):
+        setattr(section, "student_count_shown", shown_count)  # noqa: B010  # beside the annotation
     return SchoolOverview(
         school=school,
         grade_levels=[
@@ -107,12 +118,28 @@ def school_overview(school: School) -> SchoolOverview:
                 code=row["grade_level"],
                 label=grade_label(row["grade_level"]),
                 students=row["students"],
+                students_shown=shown_count,
             )
-            for row in counts
+            for row, shown_count in zip(grade_rows, grade_counts, strict=True)
         ],
         sections=sections,
         teachers=teachers,
     )
+
+
+def counts_shown(counts: Sequence[int], min_n: int) -> list[str]:
+    """Each count as a page shows it, through the rollups' suppression (primary rule only: the
+    counts stand alone, without a total)."""
+    if not counts:
+        return []
+    rows = tuple(range(len(counts)))
+    table = SuppressionTable(
+        rows=rows,
+        columns=("students",),
+        cells={(row, "students"): SuppressedCell(n=count) for row, count in enumerate(counts)},
+    )
+    (stamped,) = suppress_tables([table], min_n=min_n)
+    return [shown(stamped.cells[row, "students"]) for row in rows]
 
 
 def school_substitutes(school: School) -> list[RoleMembership]:

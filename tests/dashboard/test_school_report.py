@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import MasteryEstimate, MasteryEstimateHistory, Standard
-from dashboard.selectors.school import Gap, gap_change_label, proportion_gap
+from dashboard.selectors.school import Gap, gap_change_label, proportion_gap, school_overview
 from privacy.models import AccessLogEntry
 from rollups.services import rollups_rebuild
 from rollups.suppression import rule_sentence
@@ -383,3 +383,38 @@ def test_a_grades_subject_row_and_the_schools_decide_together(client: Client, wo
     assert ">21<" in _row(school_page, "MATH.1")
     standard_row = _row(grade_page, "MATH.1")
     assert "not shown" in standard_row and ">12<" not in standard_row
+
+
+def _enrol(world: World, school: School, grade: str, count: int) -> None:
+    for _ in range(count):
+        student = factories.StudentFactory.create(district=world.district)
+        StudentSchoolMembership.objects.create(
+            district=world.district, student=student, school=school, grade_level=grade
+        )
+
+
+def test_enrolment_counts_below_the_minimum_read_fewer_than_10(
+    client: Client, world: World
+) -> None:
+    """The school page's grade counts and the district home's school counts are aggregate cells
+    too: 9 reads "fewer than 10", 10 and 11 read as numbers."""
+    _enrol(world, world.school, "07", 9)
+    _enrol(world, world.school, "08", 10)
+    _enrol(world, world.school, "09", 11)
+    overview = school_overview(world.school)
+    shown_by_grade = {g.code: g.students_shown for g in overview.grade_levels}
+    assert shown_by_grade["07"] == "fewer than 10"
+    assert shown_by_grade["08"] == "10" and shown_by_grade["09"] == "11"
+    client.force_login(world.principal)
+    page = client.get(reverse("students:school_detail", args=[world.school.pk])).content.decode()
+    assert "fewer than 10" in page
+
+    small = factories.SchoolFactory.create(district=world.district, name="Aspen Annex")
+    _enrol(world, small, "05", 9)
+    client.force_login(world.district_staff)
+    schools = {s.name: s for s in client.get(reverse("home")).context["district_schools"]}
+    assert schools["Aspen Annex"].student_count == 9
+    assert schools["Aspen Annex"].student_count_shown == "fewer than 10"
+    home = client.get(reverse("home")).content.decode()
+    row = home[home.index("Aspen Annex") :]
+    assert "fewer than 10" in row[: row.index("</tr>")]
