@@ -32,7 +32,18 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
         set(),
     ),
     "dashboard:school_counted_students": (
-        {"month", "subject", "grade", "format", "table", "standard", "proficient"},
+        {
+            "month",
+            "subject",
+            "grade",
+            "format",
+            "table",
+            "standard",
+            "proficient",
+            "measure",
+            "subgroup",
+            "absent",
+        },
         set(),
     ),
     "students:school_substitutes": (

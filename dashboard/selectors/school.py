@@ -1,17 +1,20 @@
 """Reads behind a school's pages (its principal and its district's staff): grade levels, sections
 and teachers, and the dated exceptions given at the school."""
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.access import AnyUser, students_visible_to
 from accounts.models import MembershipSource, Role, RoleMembership
+from assessments.models import MasteryEstimate, Trend
 from rollups.counting import Month as RollupMonth
 from rollups.counting import (
     _levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
@@ -30,7 +33,16 @@ from rollups.selectors import (
     school_rollup,
     summed,
 )
-from rollups.subgroups import ALL, subgroup_label, subgroup_sort_key
+from rollups.subgroups import (
+    ALL,
+    PROGRAM_SUBGROUPS,
+    ProgramSpan,
+    StudentTraits,
+    races_of,
+    subgroup_label,
+    subgroup_sort_key,
+    subgroups_of,
+)
 from rollups.suppression import (
     NO_DATA,
     hidden_text,
@@ -42,8 +54,15 @@ from rollups.suppression import (
 )
 from rollups.suppression import Cell as SuppressedCell
 from rollups.suppression import Table as SuppressionTable
+from students.attendance import (
+    AttendanceRate,
+    attendance_rates,
+    chronic_absence_rule,
+    school_year_of,
+)
 from students.models import (
     GRADE_LEVELS,
+    ProgramParticipation,
     School,
     Section,
     SectionAssignment,
@@ -830,6 +849,285 @@ def counted_students(
             if at_mastery * 100 < rules.subject_percent * len(relevant):
                 continue
         chosen.append(student_id)
+    visible = list(
+        students_visible_to(user).filter(pk__in=chosen).order_by("last_name", "first_name", "pk")
+    )
+    return CountedStudents(students=visible, counted=len(chosen))
+
+
+# --- Attendance and engagement (issue 19): the school's current students, suppressed. ---
+
+CHRONIC = "chronic"
+
+
+@dataclass(frozen=True)
+class EngagementRow:
+    """A line of the chronic absence tables: the students counted and those chronically absent
+    among them (one suppressed cell: "fewer than 10" for all three below the minimum)."""
+
+    key: str
+    label: str
+    cell: SuppressedCell
+
+    @property
+    def students(self) -> str:
+        return shown(self.cell)
+
+    @property
+    def chronic(self) -> str:
+        return shown(self.cell, CHRONIC)
+
+    @property
+    def share(self) -> str:
+        if self.cell.hidden:
+            return hidden_text(self.cell)
+        if not self.cell.n:
+            return NO_DATA
+        return shown_percent(self.cell, CHRONIC)
+
+
+@dataclass(frozen=True)
+class SchoolEngagement:
+    """Chronic absence by grade and by subgroup, and the students falling in two or more
+    subjects, among the school's current students today."""
+
+    as_of: date
+    rule: str
+    total: EngagementRow
+    grades: list[EngagementRow]
+    subgroups: list[EngagementRow]
+    falling: EngagementRow
+
+
+@dataclass(frozen=True)
+class _EngagementFacts:
+    as_of: date
+    rule: str
+    grade_of: dict[int, str]  # the school's current students, each with one grade
+    rates: dict[int, AttendanceRate]
+    subgroups_of: dict[int, frozenset[str]]
+    falling: set[int]
+
+    def chronic(self, student_id: int) -> bool:
+        rate = self.rates.get(student_id)
+        return rate is not None and rate.is_chronic
+
+
+def _engagement_facts(school: School) -> _EngagementFacts:
+    """Everything the section counts, in five queries whatever the number of students: the
+    current memberships with each student's traits and falling subjects, the programme spans,
+    and attendance_rates' three."""
+    today = timezone.localdate()
+    falling_subjects = (
+        MasteryEstimate.objects.filter(
+            student_id=OuterRef("student_id"), trend=Trend.FALLING, standard__is_active=True
+        )
+        .exclude(standard__subject="")
+        .order_by()
+        .values("student_id")
+        .annotate(subjects=Count("standard__subject", distinct=True))
+        .values("subjects")[:1]
+    )
+    grade_of: dict[int, str] = {}
+    traits: dict[int, StudentTraits] = {}
+    falling: set[int] = set()
+    for student_id, grade_level, sex, races, hispanic, subjects in (
+        StudentSchoolMembership.objects.filter(in_force(), school=school, student__is_active=True)
+        .annotate(falling_subjects=Coalesce(Subquery(falling_subjects), 0))
+        .order_by("student_id", "grade_level")
+        .values_list(
+            "student_id",
+            "grade_level",
+            "student__sex",
+            "student__races",
+            "student__hispanic_or_latino",
+            "falling_subjects",
+        )
+    ):
+        # A student with two memberships in force counts once, in the lower grade code, so
+        # that the grades partition the school.
+        if student_id in grade_of:
+            continue
+        grade_of[student_id] = grade_level
+        traits[student_id] = StudentTraits(
+            sex=sex or "", races=races_of(races), hispanic_or_latino=hispanic
+        )
+        if subjects >= 2:
+            falling.add(student_id)
+    ids = sorted(grade_of)
+    programs: dict[int, list[ProgramSpan]] = {}
+    if ids:
+        # rollups.subgroups.student_traits reads the same spans (and the students again).
+        for student_id, program, begin, end in (
+            ProgramParticipation.objects.filter(
+                student_id__in=ids, is_active=True, program__in=list(PROGRAM_SUBGROUPS)
+            )
+            .order_by()
+            .values_list("student_id", "program", "begin_date", "end_date")
+        ):
+            programs.setdefault(student_id, []).append(ProgramSpan(program, begin, end))
+    rates = attendance_rates(ids, school_year=school_year_of(today), as_of=today)
+    return _EngagementFacts(
+        as_of=today,
+        rule=chronic_absence_rule(school.district.chronic_absence_percent),
+        grade_of=grade_of,
+        rates=rates,
+        subgroups_of={
+            pk: subgroups_of(
+                dataclasses.replace(student, programs=tuple(programs.get(pk, ()))), today
+            )
+            for pk, student in traits.items()
+        },
+        falling=falling,
+    )
+
+
+def _engagement_cell(facts: _EngagementFacts, ids: Sequence[int], ref: Hashable) -> SuppressedCell:
+    return SuppressedCell(
+        n=len(ids), numerators={CHRONIC: sum(1 for pk in ids if facts.chronic(pk))}, ref=ref
+    )
+
+
+def school_engagement(school: School) -> SchoolEngagement:
+    """Chronic absence by grade and subgroup, and the count of students falling in two or more
+    subjects, for the school's current students; suppressed together.
+
+    These cells are their own suppression family, apart from the report's `suppress_tables`
+    call: they count the students enrolled today (by attendance and current trends), while the
+    report counts students measured in a rollup month; no line adds one population up from the
+    other and neither contains the other (month against month is no pair, see
+    rollups.suppression), so combining them would only hide cells for nothing. The enrolment
+    counts of the staff overview are the same population: `overview_decided` gives them this
+    family's decisions.
+    """
+    facts = _engagement_facts(school)
+    everyone = sorted(facts.grade_of)
+    total_ref = ("engagement", "total")
+    by_grade: dict[str, list[int]] = {}
+    for pk in everyone:
+        by_grade.setdefault(facts.grade_of[pk], []).append(pk)
+    grade_keys = tuple(sorted(by_grade, key=_grade_sort_key))
+    tables = [
+        SuppressionTable(
+            rows=grade_keys or ("none",),
+            columns=("students",),
+            cells={
+                (g, "students"): _engagement_cell(facts, by_grade[g], ("engagement", "grade", g))
+                for g in grade_keys
+            }
+            or {("none", "students"): SuppressedCell(n=0, ref=("engagement", "none"))},
+            column_totals={"students": _engagement_cell(facts, everyone, total_ref)},
+        )
+    ]
+    pairs: list[tuple[Hashable, Hashable]] = [
+        (total_ref, ("engagement", "grade", g)) for g in grade_keys
+    ]
+    by_subgroup: dict[str, list[int]] = {}
+    for pk in everyone:
+        for key in facts.subgroups_of.get(pk, ()):
+            if key != ALL:
+                by_subgroup.setdefault(key, []).append(pk)
+    subgroup_keys = tuple(sorted(by_subgroup, key=subgroup_sort_key))
+    if subgroup_keys:
+        # Each subgroup and its rest add up to the school: declared, so that a shown rest
+        # cannot give a hidden subgroup away (the rest is not shown, but its cell decides).
+        cells = {}
+        for key in subgroup_keys:
+            members = set(by_subgroup[key])
+            rest = [pk for pk in everyone if pk not in members]
+            cells[(key, "group")] = _engagement_cell(
+                facts, by_subgroup[key], ("engagement", "subgroup", key)
+            )
+            cells[(key, "rest")] = _engagement_cell(facts, rest, ("engagement", "rest", key))
+            pairs.append((total_ref, ("engagement", "subgroup", key)))
+            pairs.append((total_ref, ("engagement", "rest", key)))
+        tables.append(
+            SuppressionTable(
+                rows=subgroup_keys,
+                columns=("group", "rest"),
+                cells=cells,
+                row_totals={
+                    key: _engagement_cell(facts, everyone, total_ref) for key in subgroup_keys
+                },
+            )
+        )
+    falling_ref = ("engagement", "falling")
+    falling_ids = [pk for pk in everyone if pk in facts.falling]
+    tables.append(
+        SuppressionTable(
+            rows=("falling",),
+            columns=("students",),
+            cells={("falling", "students"): _engagement_cell(facts, falling_ids, falling_ref)},
+        )
+    )
+    # The falling students are some of the school's: the rest of it must not be a small group.
+    pairs.append((total_ref, falling_ref))
+    decided: dict[Hashable, SuppressedCell] = {}
+    for table in suppress_tables(tables, min_n=school.district.min_group_size, pairs=pairs):
+        for cell in (
+            *table.cells.values(),
+            *(table.column_totals or {}).values(),
+            *(table.row_totals or {}).values(),
+        ):
+            decided[cell.ref] = cell
+    return SchoolEngagement(
+        as_of=facts.as_of,
+        rule=facts.rule,
+        total=EngagementRow("total", "The whole school", decided[total_ref]),
+        grades=[
+            EngagementRow(g, grade_label(g), decided[("engagement", "grade", g)])
+            for g in grade_keys
+        ],
+        subgroups=[
+            EngagementRow(key, subgroup_label(key), decided[("engagement", "subgroup", key)])
+            for key in subgroup_keys
+        ],
+        falling=EngagementRow("falling", "Falling in two or more subjects", decided[falling_ref]),
+    )
+
+
+def overview_decided(overview: SchoolOverview, engagement: SchoolEngagement) -> SchoolOverview:
+    """The overview's enrolment counts as the engagement family decided them: a grade hidden
+    there (to protect another through the school's total) is hidden in the overview too."""
+    hidden = {row.key: row.students for row in engagement.grades if row.cell.hidden}
+    return dataclasses.replace(
+        overview,
+        grade_levels=[
+            dataclasses.replace(level, students_shown=hidden[level.code])
+            if level.code in hidden
+            else level
+            for level in overview.grade_levels
+        ],
+    )
+
+
+def engagement_students(
+    user: AnyUser,
+    school: School,
+    *,
+    measure: str,
+    grade: str | None = None,
+    subgroup: str | None = None,
+    chronic: bool = False,
+) -> CountedStudents:
+    """The students behind a count of the section, counted as it counts them: with measure
+    "chronic", the current students (of the grade or subgroup), or with `chronic` those
+    chronically absent; with "falling", those falling in two or more subjects. By name only
+    those the user may see."""
+    facts = _engagement_facts(school)
+    chosen = []
+    for pk in sorted(facts.grade_of):
+        if measure == "falling":
+            if pk in facts.falling:
+                chosen.append(pk)
+            continue
+        if grade is not None and facts.grade_of[pk] != grade:
+            continue
+        if subgroup is not None and subgroup not in facts.subgroups_of.get(pk, ()):
+            continue
+        if chronic and not facts.chronic(pk):
+            continue
+        chosen.append(pk)
     visible = list(
         students_visible_to(user).filter(pk__in=chosen).order_by("last_name", "first_name", "pk")
     )

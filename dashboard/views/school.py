@@ -6,6 +6,7 @@ import io
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -33,13 +34,16 @@ from dashboard.selectors.school import (
     EXPORT_TABLES,
     REPORT_TABLES,
     counted_students,
+    engagement_students,
+    overview_decided,
     report_csv_rows,
+    school_engagement,
     school_report,
 )
 from dashboard.views.teacher.common import csv_response
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
-from students.models import Section
+from students.models import GRADE_LEVELS, Section
 
 ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
 
@@ -56,7 +60,7 @@ def _report_form(
     )
 
 
-def _refused(form: SchoolReportForm) -> HttpResponse:
+def _refused(form: forms.Form) -> HttpResponse:
     """A filter the page cannot take: say which and why (400), never a server error."""
     problems = "; ".join(
         f"{field}: {' '.join(str(error) for error in errors)}"
@@ -95,11 +99,18 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **({"subject": report.subject} if report.subject else {}),
     }
     query = {**base_query, **({"grade": report.grade} if report.grade else {})}
+    engagement = school_engagement(access.school)
     return render(
         request,
         "students/school_detail.html",
         {
-            "overview": school_overview(access.school),
+            "overview": overview_decided(school_overview(access.school), engagement),
+            "engagement": engagement,
+            "engagement_tables": [
+                ("Chronic absence in the whole school", "School", [engagement.total], "total"),
+                ("Chronic absence by grade", "Grade", engagement.grades, "grade"),
+                ("Chronic absence by subgroup", "Subgroup", engagement.subgroups, "subgroup"),
+            ],
             "role": access.role,
             "report": report,
             "base_query": urlencode(base_query),
@@ -126,6 +137,8 @@ def school_counted_students(request: HttpRequest, pk: int) -> HttpResponse:
     """The students a count of the school report counts, by name: the drill-down's exemption
     from suppression, for the students the user may see anyway; each of them logged."""
     access = school_for_user(request.user, pk)
+    if "measure" in request.GET:
+        return _engagement_counted(request, access)
     form = _report_form(request, access, CountedStudentsForm)
     if not form.is_valid():
         return _refused(form)
@@ -149,6 +162,43 @@ def school_counted_students(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "students/school_counted_students.html",
         {"school": access.school, "counted": counted, "filters": filters},
+    )
+
+
+class EngagementCountedForm(forms.Form):
+    """Which count of the attendance and engagement section to list (`?measure=`): the
+    students counted for chronic absence (of a grade or subgroup; `absent` those chronically
+    absent), or those falling in two or more subjects."""
+
+    measure = forms.ChoiceField(choices=[("chronic", "chronic"), ("falling", "falling")])
+    grade = forms.ChoiceField(required=False, choices=[("", "")] + [(g, g) for g in GRADE_LEVELS])
+    subgroup = forms.CharField(required=False, max_length=120)
+    absent = forms.BooleanField(required=False)
+
+
+def _engagement_counted(request: HttpRequest, access: SchoolAccess) -> HttpResponse:
+    form = EngagementCountedForm(request.GET)
+    if not form.is_valid():
+        return _refused(form)
+    filters = form.cleaned_data
+    counted = engagement_students(
+        request.user,
+        access.school,
+        measure=filters["measure"],
+        grade=filters["grade"] or None,
+        subgroup=filters["subgroup"] or None,
+        chronic=filters["absent"],
+    )
+    log_shown(
+        request,
+        access,
+        what=f"school report: students counted ({filters['measure']})",
+        students=counted.students,
+    )
+    return render(
+        request,
+        "students/school_counted_students.html",
+        {"school": access.school, "counted": counted, "engagement": filters},
     )
 
 
