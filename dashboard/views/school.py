@@ -43,6 +43,7 @@ from dashboard.selectors.school import (
 from dashboard.views.teacher.common import csv_response
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
+from rollups.subgroups import subgroup_label
 from students.models import GRADE_LEVELS, Section
 
 ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
@@ -198,7 +199,12 @@ def _engagement_counted(request: HttpRequest, access: SchoolAccess) -> HttpRespo
     return render(
         request,
         "students/school_counted_students.html",
-        {"school": access.school, "counted": counted, "engagement": filters},
+        {
+            "school": access.school,
+            "counted": counted,
+            "engagement": filters,
+            "subgroup_name": subgroup_label(filters["subgroup"]) if filters["subgroup"] else "",
+        },
     )
 
 

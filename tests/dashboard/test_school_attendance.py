@@ -123,6 +123,9 @@ def test_a_subgroup_of_9_is_hidden_and_one_of_10_is_shown(client: Client, world:
     assert "fewer than 10" in iep and ">9<" not in iep
     plan = _row(html, "504 plan", "Chronic absence by subgroup")
     assert ">10<" in plan and ">5<" in plan and "50%" in plan
+    # Its list names the subgroup in words, not by its key.
+    listed = _list(client, world, measure="chronic", subgroup="504").content.decode()
+    assert "504 plan" in listed and "subgroup 504" not in listed
 
 
 def test_each_chronic_count_lists_exactly_its_students_and_logs_only_them(
