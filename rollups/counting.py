@@ -71,7 +71,8 @@ def month_last(day: date) -> date:
 
 
 def end_of(day: date) -> datetime:
-    """The day's last instant in the site's time zone (as the section page reads overrides)."""
+    """The day's last instant in the site's time zone: overrides in force "as of" a day, here and on
+    the section page (dashboard.selectors.levels)."""
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
@@ -271,7 +272,7 @@ def school_count(
     counter = _Counter(rules, months)
     for start in range(0, len(student_ids), STUDENT_CHUNK):
         chunk = student_ids[start : start + STUDENT_CHUNK]
-        levels = _levels_by_month(chunk, rules, months)
+        levels = levels_by_month(chunk, rules, months)
         traits = student_traits(chunk)
         for student_id in chunk:
             student = traits.get(student_id)
@@ -289,7 +290,7 @@ def school_count(
     return counted
 
 
-def _levels_by_month(
+def levels_by_month(
     student_ids: Sequence[int], rules: Rules, months: Sequence[Month]
 ) -> dict[int, list[dict[int, int]]]:
     """Each student's shown level on each standard in each month (index as `months`): history

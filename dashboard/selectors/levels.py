@@ -5,12 +5,11 @@ each one query)."""
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 
 from django.db import connection
 from django.db.models import CharField, Q, Value
-from django.utils import timezone
 
 from assessments.methods import Level, Policy
 from assessments.models import (
@@ -23,6 +22,7 @@ from assessments.models import (
     Trend,
     standard_short_code,
 )
+from rollups.counting import end_of
 from students.models import Section, Student
 from students.selectors import RosterEntry
 
@@ -275,7 +275,7 @@ def cells_read(
     if as_of is None:
         overrides = overrides.filter(cleared_at__isnull=True)
     else:
-        end_of_day = _end_of(as_of)
+        end_of_day = end_of(as_of)
         overrides = overrides.filter(set_at__lte=end_of_day).filter(
             Q(cleared_at__isnull=True) | Q(cleared_at__gt=end_of_day)
         )
@@ -342,7 +342,3 @@ def _history_as_of(
     for row in history.order_by("as_of", "recorded_at", "id").values_list(*columns):
         newest[(row[0], row[1])] = row
     return [(*row, Trend.FLAT) for row in newest.values()]
-
-
-def _end_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.max.time()))

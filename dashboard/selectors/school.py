@@ -17,7 +17,7 @@ from accounts.models import MembershipSource, Role, RoleMembership
 from assessments.models import MasteryEstimate, Trend
 from rollups.counting import Month as RollupMonth
 from rollups.counting import (
-    _levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
+    levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
     month_first,
     month_last,
     rules_for,
@@ -831,7 +831,7 @@ def counted_students(
     if grade is not None:
         members = members.filter(grade_level=grade)
     member_ids = sorted(set(members.order_by().values_list("student_id", flat=True)))
-    levels = _levels_by_month(member_ids, rules, (counted_month,)) if member_ids else {}
+    levels = levels_by_month(member_ids, rules, (counted_month,)) if member_ids else {}
     chosen: list[int] = []
     for student_id in member_ids:
         held = levels.get(student_id)
