@@ -308,3 +308,14 @@ class DistrictReportForm(SchoolReportForm):
 
     def clean_sort(self) -> str:
         return self.cleaned_data["sort"] or "name"
+
+
+class EngagementCountedForm(forms.Form):
+    """Which count of the attendance and engagement section to list (`?measure=`): the
+    students counted for chronic absence (of a grade or subgroup; `absent` those chronically
+    absent), or those falling in two or more subjects."""
+
+    measure = forms.ChoiceField(choices=[("chronic", "chronic"), ("falling", "falling")])
+    grade = forms.ChoiceField(required=False, choices=[("", "")] + [(g, g) for g in GRADE_LEVELS])
+    subgroup = forms.CharField(required=False, max_length=120)
+    absent = forms.BooleanField(required=False)

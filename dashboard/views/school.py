@@ -23,6 +23,7 @@ from accounts.services import GrantRefused, substitute_end, substitute_grant
 from dashboard.forms import (
     CountedStudentsForm,
     DistrictReportForm,
+    EngagementCountedForm,
     SchoolReportForm,
     SubstituteEndForm,
     SubstituteForm,
@@ -44,7 +45,7 @@ from dashboard.views.teacher.common import csv_response
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
 from rollups.subgroups import subgroup_label
-from students.models import GRADE_LEVELS, Section
+from students.models import Section
 
 ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
 
@@ -164,17 +165,6 @@ def school_counted_students(request: HttpRequest, pk: int) -> HttpResponse:
         "students/school_counted_students.html",
         {"school": access.school, "counted": counted, "filters": filters},
     )
-
-
-class EngagementCountedForm(forms.Form):
-    """Which count of the attendance and engagement section to list (`?measure=`): the
-    students counted for chronic absence (of a grade or subgroup; `absent` those chronically
-    absent), or those falling in two or more subjects."""
-
-    measure = forms.ChoiceField(choices=[("chronic", "chronic"), ("falling", "falling")])
-    grade = forms.ChoiceField(required=False, choices=[("", "")] + [(g, g) for g in GRADE_LEVELS])
-    subgroup = forms.CharField(required=False, max_length=120)
-    absent = forms.BooleanField(required=False)
 
 
 def _engagement_counted(request: HttpRequest, access: SchoolAccess) -> HttpResponse:
