@@ -176,7 +176,7 @@ def _in_force(span: _Span, on: date) -> bool:
     return (span.begin is None or span.begin <= on) and (span.end is None or span.end >= on)
 
 
-def _overlapping(first_day: date, last_day: date, prefix: str = "") -> Q:
+def overlapping(first_day: date, last_day: date, prefix: str = "") -> Q:
     """Rows in force on some day between the two (active or not: callers add is_active)."""
     return (
         Q(**{f"{prefix}begin_date__isnull": True}) | Q(**{f"{prefix}begin_date__lte": last_day})
@@ -231,7 +231,7 @@ def school_count(
     first_day, last_day = months[0].day, months[-1].day
 
     memberships = StudentSchoolMembership.objects.filter(
-        _overlapping(first_day, last_day),
+        overlapping(first_day, last_day),
         school_id=school_id,
         is_active=True,
         student__is_active=True,
@@ -258,7 +258,7 @@ def school_count(
     if standards_of_section:
         for student_id, section_id, begin, end in (
             Enrollment.objects.filter(
-                _overlapping(first_day, last_day),
+                overlapping(first_day, last_day),
                 section_id__in=list(standards_of_section),
                 is_active=True,
                 student__is_active=True,

@@ -25,7 +25,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assessments.models import MasteryEstimate
-from rollups.counting import Counted, Month, month_first, rules_for, school_count
+from rollups.counting import (
+    Counted,
+    Month,
+    month_first,
+    overlapping,
+    rules_for,
+    school_count,
+)
 from rollups.models import (
     RollupPending,
     RollupRebuild,
@@ -330,14 +337,12 @@ def _plan_for(
     Memberships and enrollments whatever their active flag, so that a row just deactivated
     still has its old group recounted."""
     first_day, last_day = months[0].day, months[-1].day
-    overlapping = (Q(begin_date__isnull=True) | Q(begin_date__lte=last_day)) & (
-        Q(end_date__isnull=True) | Q(end_date__gte=first_day)
-    )
+    in_span = overlapping(first_day, last_day)
     plan: dict[int, tuple[set[str], set[int]]] = defaultdict(lambda: (set(), set()))
     for chunk in _chunks(student_ids):
         for school_id, grade in (
             StudentSchoolMembership.objects.filter(
-                overlapping,
+                in_span,
                 student_id__in=chunk,
                 school__district_id=district_id,
                 school__is_active=True,
@@ -349,7 +354,7 @@ def _plan_for(
             plan[school_id][0].add(grade)
         for school_id, section_id in (
             Enrollment.objects.filter(
-                overlapping,
+                in_span,
                 student_id__in=chunk,
                 section__district_id=district_id,
                 section__is_active=True,
