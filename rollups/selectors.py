@@ -40,6 +40,8 @@ from students.models import (
 )
 
 LEVEL_FIELDS = ("level_1", "level_2", "level_3", "level_4")
+# Each level's count summed over rows, as l1..l4 (what Counts reads back).
+LEVEL_SUMS = {f"l{value}": Sum(name) for value, name in enumerate(LEVEL_FIELDS, start=1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +293,7 @@ def school_rollup(
         .annotate(
             measured=Sum("students_measured"),
             proficient=Sum("students_proficient"),
-            l1=Sum("level_1"),
-            l2=Sum("level_2"),
-            l3=Sum("level_3"),
-            l4=Sum("level_4"),
+            **LEVEL_SUMS,
         )
         .order_by()
     ):
@@ -368,10 +367,7 @@ def school_rollup(
             students=Max("students_measured"),
             measured=Sum("students_measured"),
             proficient=Sum("students_proficient"),
-            l1=Sum("level_1"),
-            l2=Sum("level_2"),
-            l3=Sum("level_3"),
-            l4=Sum("level_4"),
+            **LEVEL_SUMS,
         )
         .order_by()
     }
@@ -467,10 +463,7 @@ def _subject_sums(rows: QuerySet) -> QuerySet:
         students_proficient=Sum("students_proficient_in_subject"),
         measured=Sum("pairs_measured"),
         proficient=Sum("pairs_proficient"),
-        l1=Sum("level_1"),
-        l2=Sum("level_2"),
-        l3=Sum("level_3"),
-        l4=Sum("level_4"),
+        **LEVEL_SUMS,
     ).order_by()
 
 
