@@ -626,6 +626,28 @@ class Measured:
         }[name]
 
 
+def measure_served(
+    database_url: str,
+    log_path: Path,
+    targets: list[dict[str, Any]],
+    cookie: str,
+    *,
+    repeat: int,
+    requests: int,
+    around: Callable[[dict[str, Any]], AbstractContextManager[object]] | None = None,
+) -> Measured:
+    """`measure` against this module's application under gunicorn (the staff MFA check on, as in
+    production), started on a free port for the measurement and stopped after it."""
+    port = free_port()
+    with Server(
+        gunicorn_args(port, "bench.bench_dashboard:application"),
+        env=child_env(database_url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
+        log_path=log_path,
+    ) as server:
+        server.wait_until_listening(port)
+        return measure(port, targets, cookie, repeat=repeat, requests=requests, around=around)
+
+
 def measure(
     port: int,
     targets: list[dict[str, Any]],
@@ -797,16 +819,15 @@ def run(context: Context) -> Section:
             return writing(url, seeded_path, context.workdir, scores_saved)
         return nullcontext()
 
-    port = free_port()
-    with Server(
-        gunicorn_args(port, "bench.bench_dashboard:application"),
-        env=child_env(url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
-        log_path=context.workdir / "dashboard-gunicorn.log",
-    ) as server:
-        server.wait_until_listening(port)
-        measured = measure(
-            port, targets, cookie, repeat=context.repeat, requests=requests, around=busy_writer
-        )
+    measured = measure_served(
+        url,
+        context.workdir / "dashboard-gunicorn.log",
+        targets,
+        cookie,
+        repeat=context.repeat,
+        requests=requests,
+        around=busy_writer,
+    )
     databases.release(database)
 
     figure = measured.figure

@@ -31,19 +31,17 @@ from bench.bench_dashboard import (
     SINGLE_CLIENT_REQUESTS,
     URLCONF,
     Measured,
-    measure,
+    measure_served,
     page_figures,
     section_pages,
 )
-from bench.bench_roster import CLIENTS, WORKERS, gunicorn_args
+from bench.bench_roster import CLIENTS, WORKERS
 from bench.common import (
     Context,
     Section,
-    Server,
     child_env,
     fmt_ms,
     fmt_s,
-    free_port,
     log,
     manage,
     median,
@@ -253,14 +251,14 @@ def run(context: Context) -> Section:
         )
 
     databases.checkpoint()
-    port = free_port()
-    with Server(
-        gunicorn_args(port, "bench.bench_dashboard:application"),
-        env=child_env(url, BENCH_CONN_MAX_AGE="60", BENCH_REQUIRE_STAFF_MFA="1"),
-        log_path=context.workdir / "demo-dashboard-gunicorn.log",
-    ) as server:
-        server.wait_until_listening(port)
-        measured = measure(port, targets, cookie, repeat=context.repeat, requests=requests)
+    measured = measure_served(
+        url,
+        context.workdir / "demo-dashboard-gunicorn.log",
+        targets,
+        cookie,
+        repeat=context.repeat,
+        requests=requests,
+    )
     databases.release(database)
     return _section(context, found, measured, students, seed, seeded.wall_s, vacuum_s, requests)
 
