@@ -45,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     staff_record = models.OneToOneField(
         "students.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
     )
+    # The language pages and emails use for this person (settings.LANGUAGES); a guardian's is
+    # preselected in the portal.
+    language = models.CharField(max_length=10, default="en", db_default="en")
     guardian_record = models.OneToOneField(
         "students.Guardian", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
     )

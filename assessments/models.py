@@ -33,7 +33,11 @@ class Standard(SourcedRecord):
     )
     description = models.TextField(blank=True, default="")
     parent_description = models.TextField(
-        blank=True, default="", help_text="The same in words a family understands."
+        blank=True, default="", help_text="The same in words a family understands (English)."
+    )
+    # One field per portal language besides English (settings.LANGUAGES); imports may fill them.
+    parent_description_es = models.TextField(
+        blank=True, default="", help_text="The same in words a family understands, in Spanish."
     )
     subject = models.CharField(max_length=100, blank=True, default="")
     grade_levels = models.JSONField(default=list, blank=True)

@@ -76,6 +76,10 @@ class StandardPicker(forms.CheckboxSelectMultiple):
         return super().render(name, value, attrs, renderer=self.project_renderer)
 
 
+# The largest id a standard can have (a 32-bit integer column).
+MAX_ID = 2**31 - 1
+
+
 class StandardPickerField(forms.ModelMultipleChoiceField):
     """Standards chosen with the picker. Only the standards given to offer() are valid: any other
     id is refused with a message that names it."""
@@ -91,6 +95,19 @@ class StandardPickerField(forms.ModelMultipleChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Standard.objects.none())
         super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Any:
+        # An id the database cannot hold (say, 100 digits) is refused here, by name, before the
+        # query that would overflow on it.
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            text = str(pk)
+            if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": text if len(text) <= 20 else f"{text[:20]}…"},
+                )
+        return super().clean(value)
 
     def offer(self, standards: Iterable[Standard], *, recent_ids: Sequence[int] = ()) -> None:
         """Offer these standards, the recently taught ones (recent_ids, the most recent first)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # Every page, by audience (dashboard.views): teacher, school, district, home.
     path("", include("dashboard.urls")),
+    # Families' pages (portal.views).
+    path("family/", include("portal.urls")),
 ]

@@ -17,6 +17,8 @@ from assessments.methods import Policy
 from assessments.models import AssessmentKind
 from dashboard.selectors import STANDARD_SORTS, STUDENT_SORTS, FilterChoices, OverviewFilters
 from dashboard.selectors.district import DISTRICT_SORTS
+from dashboard.selectors.periods import Term, month_as_of
+from rollups.counting import month_first, month_last
 from students.models import GRADE_LEVELS, Section
 
 # No school record is older: a date before it is a typo or a probe, and date arithmetic on the
@@ -232,14 +234,20 @@ class StudentSearchForm(forms.Form):
 
 
 class SchoolReportForm(forms.Form):
-    """The school report's filters (GET): a month held by the rollups, a subject, a grade; and,
-    for the export, which table as CSV. Any other value is refused with a message (400)."""
+    """The school report's filters (GET): an as-of date (or a month, as links carry it) held by
+    the rollups, a term, a subject, a grade; and, for the export, which table as CSV. Any other
+    value is refused with a message (400). `month` is cleaned to the month the report reads."""
 
     month = forms.RegexField(
         regex=r"^\d{4}-(0[1-9]|1[0-2])$",
         required=False,
         error_messages={"invalid": "Choose a month as YYYY-MM, for example 2026-12."},
     )
+    as_of = forms.DateField(
+        required=False,
+        error_messages={"invalid": "Give the as-of date as YYYY-MM-DD, for example 2026-12-01."},
+    )
+    term = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     subject = forms.CharField(required=False, max_length=100)
     grade = forms.CharField(required=False, max_length=4)
     format = forms.ChoiceField(required=False, choices=[("", "page"), ("csv", "CSV")])
@@ -252,21 +260,41 @@ class SchoolReportForm(forms.Form):
         months: list[date],
         subjects_of: Callable[[date], list[str]],
         tables: tuple[str, ...],
+        terms: list[Term] | None = None,
     ) -> None:
         super().__init__(data)
         self.months = months
         self.subjects_of = subjects_of
         self.tables = tables
+        self.terms = terms or []
+
+    def _held(self, month: date) -> date:
+        if month != timezone.localdate().replace(day=1) and month not in self.months:
+            raise forms.ValidationError("There are no counts for that month.")
+        return month
 
     def clean_month(self) -> date:
         text = self.cleaned_data["month"]
-        current = timezone.localdate().replace(day=1)
         if not text:
-            return current
-        chosen = date(int(text[:4]), int(text[5:7]), 1)
-        if chosen != current and chosen not in self.months:
-            raise forms.ValidationError("There are no counts for that month.")
-        return chosen
+            return timezone.localdate().replace(day=1)
+        return self._held(date(int(text[:4]), int(text[5:7]), 1))
+
+    def clean_as_of(self) -> date | None:
+        as_of = self.cleaned_data["as_of"]
+        if as_of is None:
+            return None
+        if as_of < EARLIEST_DAY or as_of > timezone.localdate():
+            raise forms.ValidationError("Choose a day between 1900 and today.")
+        return as_of
+
+    def clean_term(self) -> Term | None:
+        term_id = self.cleaned_data["term"]
+        if term_id is None:
+            return None
+        for term in self.terms:
+            if term.pk == term_id:
+                return term
+        raise forms.ValidationError("That is not one of the district's terms with counts.")
 
     def clean_subject(self) -> str | None:
         return self.cleaned_data["subject"] or None
@@ -281,7 +309,21 @@ class SchoolReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        month, subject = cleaned.get("month"), cleaned.get("subject")
+        as_of, term = cleaned.get("as_of"), cleaned.get("term")
+        if as_of is not None:
+            # The date, where given, says which month to read (links carry the month alone).
+            try:
+                cleaned["month"] = self._held(month_as_of(as_of, self.months))
+            except forms.ValidationError as error:
+                self.add_error("as_of", error)
+        month = cleaned.get("month")
+        if term is not None and month is not None and month_last(month) < term.start:
+            self.add_error("term", f"That term starts after {month_last(month):%-d %B %Y}.")
+        elif term is not None and month is not None and month_last(month) > term.end:
+            cleaned["month"] = month = month_first(term.end)  # the term's end: start to end
+            if month not in self.months:
+                self.add_error("term", "There are no counts for that term's last month.")
+        subject = cleaned.get("subject")
         if month is not None and subject is not None and subject not in self.subjects_of(month):
             self.add_error("subject", "That subject was not measured in the district that month.")
         if cleaned.get("format") == "csv" and cleaned.get("table") not in self.tables:

@@ -129,8 +129,22 @@ def subgroup_label(key: str) -> str:
         code = key[len(SEX_PREFIX) :]
         return str(dict(Sex.choices).get(code, code))
     if key.startswith(RACE_PREFIX):
-        return key[len(RACE_PREFIX) :]
+        race = key[len(RACE_PREFIX) :]
+        # The federal categories by name; any other code as words ("two_or_more" reads "Two or
+        # more"), never the raw code.
+        return RACE_LABELS.get(race) or race.replace("_", " ").strip().capitalize() or race
     return key
+
+
+# The race codes records carry (OneRoster's columns as the importers store them), as pages name
+# them.
+RACE_LABELS = {
+    "american_indian_or_alaska_native": "American Indian or Alaska Native",
+    "asian": "Asian",
+    "black_or_african_american": "Black or African American",
+    "native_hawaiian_or_other_pacific_islander": "Native Hawaiian or Other Pacific Islander",
+    "white": "White",
+}
 
 
 def subgroup_sort_key(key: str) -> tuple[int, str]:

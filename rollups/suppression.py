@@ -115,6 +115,20 @@ What is *not* a pair, and why:
   subtracting one standard leaves the other standards' results over a larger population, not a
   small group's results.
 
+Families nested in families: fates decided above
+-------------------------------------------------
+Running every page of a district as one family would cost each page the whole district. Instead the
+families nest, each deciding its own level with the levels above fixed: the district's family
+(every school's total with the level and district totals) decides each school's total; a school's
+family decides its grades with the school's total fixed as the district decided it; the report's
+tables decide the rest with both fixed. `suppress(..., decided=...)` takes those fates: a ref
+decided hidden starts hidden (with its reason), and a ref decided shown is never chosen to be
+hidden here (another term of the line is). So a number reads the same on every page that shows
+it, and each page computes only its own level plus the levels above it, which are small.
+A decided-shown cell can be left as the only way to a hidden cell only when that hidden cell is a
+combination of decided-shown numbers alone, which the level above has already shown (its value is
+public there) and protected (its small groups are hidden there).
+
 The exemption
 -------------
 The issue's only exemption is a drill-down list of names, for a user who may see those students
@@ -125,10 +139,12 @@ Rendering
 ---------
 `shown`, `shown_percent`, `count_value`, `percent_value` and `explanation` give the words and
 values; a hidden cell always answers with its hidden text (or None for a chart), so a template, a
-CSV row and a chart cannot disagree. A cell hidden by the primary rule reads "fewer than 10"; one
-hidden only to protect another reads "not shown" (it describes 10 or more students, so "fewer than
-10" would be false on a board report), with `explanation` for a footnote or label and
-`rule_sentence` for the page. Counts are plain digits (no thousands separator), so a CSV cell
+CSV row and a chart cannot disagree. The students a cell hidden by the primary rule describes read
+"fewer than 10"; a cell hidden only to protect another reads "not shown" (it describes 10 or more
+students, so "fewer than 10" would be false on a board report). Every other number of a hidden
+cell (a count among its students, a share, a gap) reads "not shown": "fewer than 10" in a
+percentage's column would read like a value under 10%. `explanation` gives a footnote or label and
+`rule_sentence` the page's sentence. Counts are plain digits (no thousands separator), so a CSV cell
 reads as a number; percentages round half up, the same in text and chart.
 """
 
@@ -273,12 +289,14 @@ def suppress(
     min_n: int = DEFAULT_MIN_N,
     lines: Iterable[Line] = (),
     pairs: Iterable[tuple[Hashable, Hashable]] = (),
+    decided: Mapping[Key, Reason | None] | None = None,
 ) -> dict[Hashable, Reason]:
     """Which refs to hide, and why, for one family of views.
 
     `counts` gives n for every ref that any line or pair names (and may hold more: every ref with
     1 to min_n - 1 students is hidden). `lines` are the tables' equations, `pairs` the nested views
-    (whole, part). Deterministic: the same arguments in the same order give the same answer.
+    (whole, part). `decided` fixes refs a family above has decided (a reason: hidden; None: shown,
+    so never chosen here). Deterministic: the same arguments in the same order give the same answer.
     """
     _check_min_n(min_n)
     for ref, n in counts.items():
@@ -288,11 +306,18 @@ def suppress(
         _check_line(line, counts)
     nested = _closed_pairs(pairs, counts)
 
+    fixed: dict[Hashable, Reason | None] = dict(decided or {})
     hidden: dict[Hashable, Reason] = {
         ref: Reason.SMALL for ref, n in counts.items() if 0 < n < min_n
     }
+    for ref, reason in fixed.items():
+        if reason is not None:
+            hidden[ref] = reason
+        elif ref in hidden:
+            raise ValueError(f"{ref!r} was decided shown above, but it describes a small group")
     for part in _difference_parts(nested, counts, min_n, hidden):
-        hidden[part] = Reason.DIFFERENCE
+        if part not in fixed:
+            hidden[part] = Reason.DIFFERENCE
 
     lines_of: dict[Hashable, list[Line]] = {}
     for line in line_list:
@@ -300,8 +325,8 @@ def suppress(
             lines_of.setdefault(term, []).append(line)
 
     while True:
-        _close_lines(line_list, counts, hidden, min_n, lines_of)
-        extra = _protect_determined(line_list, counts, hidden, lines_of)
+        _close_lines(line_list, counts, hidden, min_n, lines_of, fixed)
+        extra = _protect_determined(line_list, counts, hidden, lines_of, fixed)
         if extra is None:
             return hidden
         hidden[extra] = Reason.COMPLEMENTARY
@@ -336,11 +361,14 @@ def suppress_tables(
     min_n: int = DEFAULT_MIN_N,
     pairs: Iterable[tuple[Hashable, Hashable]] = (),
     other_counts: Mapping[Key, int] | None = None,
+    decided: Iterable[Cell] = (),
 ) -> list[Table]:
     """The tables of one family with every hidden cell stamped; cells keep everything else.
 
     A cell with a `ref` is the same number wherever it appears (it must have the same n). `pairs`
     may name these refs and refs of views that are not tables here, whose n go in `other_counts`.
+    `decided` are stamped cells of the families above (see "Families nested in families"): their
+    refs keep those fates here.
     """
     counts: dict[Hashable, int] = dict(other_counts or {})
     lines: list[Line] = []
@@ -358,7 +386,17 @@ def suppress_tables(
         lines.extend(_table_lines(table, refs))
         positions.append(refs)
 
-    hidden = suppress(counts, min_n=min_n, lines=lines, pairs=pairs)
+    fates: dict[Hashable, Reason | None] = {}
+    for cell in decided:
+        if cell.ref is None:
+            raise ValueError("a decided cell needs the ref it is known by")
+        if cell.ref in counts and counts[cell.ref] != cell.n:
+            raise ValueError(
+                f"{cell.ref!r} describes {counts[cell.ref]} students here and {cell.n} above"
+            )
+        counts.setdefault(cell.ref, cell.n)
+        fates[cell.ref] = None if cell.suppression is None else cell.suppression.reason
+    hidden = suppress(counts, min_n=min_n, lines=lines, pairs=pairs, decided=fates)
 
     def stamp(cell: Cell, ref: Hashable) -> Cell:
         reason = hidden.get(ref)
@@ -458,18 +496,20 @@ def percent_value(
 
 
 def shown(cell: Cell, numerator: str | None = None) -> str:
-    """The count as it reads on a page, in a CSV and in print: "fewer than 10" when hidden."""
+    """The count as it reads on a page, in a CSV and in print: when hidden, "fewer than 10" (or
+    "not shown") for the students it describes, and "not shown" for any count among them (which
+    "fewer than 10" beside a share or a gap would make read like a value)."""
     if cell.hidden:
-        return hidden_text(cell)
+        return hidden_text(cell) if numerator is None else NOT_SHOWN
     return str(cell.n if numerator is None else _numerator(cell, numerator))
 
 
 def shown_percent(
     cell: Cell, numerator: str, *, denominator: str | None = None, digits: int = 0
 ) -> str:
-    """A share as it reads everywhere: "73%", "fewer than 10", "not shown" or "no data"."""
+    """A share as it reads everywhere: "73%", "not shown" (hidden) or "no data"."""
     if cell.hidden:
-        return hidden_text(cell)
+        return NOT_SHOWN
     value = percent_value(cell, numerator, denominator=denominator, digits=digits)
     return NO_DATA if value is None else f"{value}%"
 
@@ -622,6 +662,7 @@ def _close_lines(
     hidden: dict[Hashable, Reason],
     min_n: int,
     lines_of: Mapping[Hashable, Sequence[Line]],
+    fixed: Mapping[Hashable, Reason | None],
 ) -> None:
     """Hide complementary cells until every line keeps its hidden cells underivable."""
     changed = True
@@ -629,13 +670,17 @@ def _close_lines(
         changed = False
         for line in lines:
             while _line_needs_more(line, counts, hidden, min_n):
-                candidates = [p for p in line.parts if p not in hidden and counts[p] > 0]
+                candidates = [
+                    p for p in line.parts if p not in hidden and p not in fixed and counts[p] > 0
+                ]
                 if candidates:
                     choice = _pick(candidates, counts, hidden, lines_of, line)
-                elif line.total not in hidden and counts[line.total] > 0:
+                elif (
+                    line.total not in hidden and line.total not in fixed and counts[line.total] > 0
+                ):
                     choice = line.total
                 else:
-                    break  # nothing left to hide in this line (cannot happen with valid lines)
+                    break  # nothing left to hide here: only numbers decided above remain
                 hidden[choice] = Reason.COMPLEMENTARY
                 changed = True
 
@@ -645,16 +690,18 @@ def _protect_determined(
     counts: Mapping[Hashable, int],
     hidden: Mapping[Hashable, Reason],
     lines_of: Mapping[Hashable, Sequence[Line]],
+    fixed: Mapping[Hashable, Reason | None],
 ) -> Hashable | None:
     """One more cell to hide when the lines together still pin down a hidden cell, else None.
 
     The cell is taken from the combination of lines that pins it down: a shown term that does not
     cancel out of it, so that hiding it breaks that combination (another may remain; the caller
     asks again). Such a term always exists: were there none, the hidden cell would be 0, and cells
-    of 0 are never hidden.
+    of 0 are never hidden. Terms decided above are not taken; a combination of those alone is a
+    number the level above shows already.
     """
     for _ref, exposing in _determined(lines, hidden):
-        candidates = [term for term in exposing if counts[term] > 0]
+        candidates = [term for term in exposing if counts[term] > 0 and term not in fixed]
         if candidates:
             return _pick(candidates, counts, hidden, lines_of, None)
     return None

@@ -82,6 +82,24 @@ class District(SourcedRecord):
         ),
     )
 
+    # What families see in the portal (issue 20); a later issue builds the page that edits them.
+    guardians_see_mastery = models.CharField(
+        max_length=20,
+        choices=[
+            ("always", "As soon as it is estimated"),
+            ("released", "Once the teacher releases the section's levels to families"),
+        ],
+        default="always",
+        db_default="always",
+    )
+    access_log_names = models.CharField(
+        "who families see in the access log",
+        max_length=20,
+        choices=[("names", "Staff names and roles"), ("roles", "Roles only")],
+        default="names",
+        db_default="names",
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -189,6 +207,9 @@ class Section(SourcedRecord):
     subject = models.CharField(max_length=100, blank=True, default="")
     grade_levels = models.JSONField(default=list, blank=True)
     room = models.CharField(max_length=60, blank=True, default="")
+    # When the district shows families mastery only once released: levels as of this moment are
+    # released (a teacher's action); None: nothing released yet.
+    mastery_released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
@@ -236,6 +257,8 @@ class Staff(SourcedRecord, PersonName):
     staff_number = models.CharField(max_length=60, blank=True, default="")
     kind = models.CharField(max_length=20, choices=StaffKind.choices, default=StaffKind.TEACHER)
     title = models.CharField(max_length=100, blank=True, default="")
+    # The school's choice: families see this person's work phone in the portal (email always).
+    publish_phone_to_families = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -17,6 +17,7 @@ LAYERS = {
     "interop": 2,
     "rollups": 2,
     "dashboard": 3,
+    "portal": 3,
     "demo": 4,
 }
 RECORDS_MAY_IMPORT = {"privacy": set(), "students": {"privacy"}}

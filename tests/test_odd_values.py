@@ -26,14 +26,19 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "home": (set(), set()),
     "students:section_detail": (FILTERS, set()),
     "students:student_detail": ({"tab"}, set()),
-    "students:school_detail": ({"month", "subject", "grade", "format", "table"}, set()),
+    "students:school_detail": (
+        {"month", "as_of", "term", "subject", "grade", "format", "table"},
+        set(),
+    ),
     "dashboard:district_schools": (
-        {"month", "subject", "grade", "format", "table", "sort"},
+        {"month", "as_of", "term", "subject", "grade", "format", "table", "sort"},
         set(),
     ),
     "dashboard:school_counted_students": (
         {
             "month",
+            "as_of",
+            "term",
             "subject",
             "grade",
             "format",

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "assessments",
     "lessons",
     "dashboard",
+    "portal",
     "interop",
     "rollups",
     "privacy",
@@ -116,7 +117,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The portal's languages (issue 20); a language added here needs its catalog under locale/ and a
+# parent_description_<code> field on assessments.Standard.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TRELLIS_TIME_ZONE", default="America/Denver")
 USE_I18N = True
 USE_TZ = True

@@ -2,25 +2,23 @@
 proficiency and growth from the rollups, grouped by level with the district's total, every cell
 suppressed together."""
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
-from dashboard.selectors.school import ReportRow, counts_cell, share_value
-from rollups.counting import month_first, month_last, year_start
-from rollups.selectors import (
-    Counts,
-    DistrictRollup,
-    RollupRow,
-    district_rollup,
-    rollup_months,
-    rollup_subjects,
-    summed,
+from dashboard.selectors.periods import ReportPeriods
+from dashboard.selectors.school import ReportRow, TrendRow, share_value, trend_rows
+from dashboard.selectors.totals import (
+    SchoolOfDistrict,
+    district_ref,
+    district_totals,
+    level_ref,
+    school_ref,
 )
-from rollups.suppression import Cell as SuppressedCell
-from rollups.suppression import Table as SuppressionTable
-from rollups.suppression import rule_sentence, suppress_tables
+from rollups.selectors import rollup_subjects
+from rollups.suppression import rule_sentence
 from students.models import District, SchoolLevel
 
 # ?sort= of the district page: a column, "-" before it for the largest first.
@@ -42,6 +40,8 @@ class DistrictReport:
     district: District
     month: date
     start_month: date | None
+    last_year_month: date | None
+    periods: ReportPeriods
     subject: str | None
     sort: str
     min_n: int
@@ -49,6 +49,7 @@ class DistrictReport:
     levels: list[LevelGroup]
     months: list[date]
     subjects: list[str]
+    trend: list[TrendRow]
 
     @property
     def rule(self) -> str:
@@ -72,79 +73,36 @@ def _sort_key(row: ReportRow, column: str) -> tuple[int, Decimal | int, str]:
 
 
 def district_report(
-    district: District, *, month: date, subject: str | None = None, sort: str = "name"
+    district: District, *, periods: ReportPeriods, subject: str | None = None, sort: str = "name"
 ) -> DistrictReport:
-    """Every school of the district for a month and at the term's start, by level with the
-    district's total; the schools add up to their level, the levels to the district."""
-    months = rollup_months(district.pk)
-    month = month_first(month)
-    term_start = month_first(year_start(district.pk, month_last(month)))
-    start_month = next((m for m in months if term_start <= m < month), None)
-    periods: dict[str, date] = {"now": month, **({"start": start_month} if start_month else {})}
-    rollups: dict[str, DistrictRollup] = {
-        period: district_rollup(district, month=when, subject=subject)
-        for period, when in periods.items()
-    }
+    """Every school of the district for a month, at the term's start and a year before, by level
+    with the district's total; the schools add up to their level, the levels to the district,
+    each decided by the district's family of totals (the same cells as the schools' pages)."""
+    every = periods.by_period()
+    trend_months = sorted({m for m in periods.months if m <= periods.month} | set(every.values()))
+    totals = district_totals(district, months=trend_months, subject=subject)
     level_labels = dict(SchoolLevel.choices)
 
-    tables: list[SuppressionTable] = []
-    pairs: list[tuple[Hashable, Hashable]] = []
-    for period, rollup in rollups.items():
-        district_ref = (period, "district")
-        by_level: dict[str, list[RollupRow]] = {}
-        for row in rollup.schools:
-            by_level.setdefault(row.level, []).append(row)
-        level_cells: dict[tuple[str, str], SuppressedCell] = {}
-        for level, rows in by_level.items():
-            level_ref = (period, "level", level)
-            parts = {
-                (row.key, "students"): counts_cell(row.group, (period, "school", row.key))
-                for row in rows
-            }
-            level_total = _level_counts(rows)
-            tables.append(
-                SuppressionTable(
-                    rows=tuple(row.key for row in rows),
-                    columns=("students",),
-                    cells=parts,
-                    column_totals={"students": counts_cell(level_total, level_ref)},
-                )
-            )
-            level_cells[(level, "students")] = counts_cell(level_total, level_ref)
-            pairs.append((district_ref, level_ref))
-            pairs.extend((level_ref, (period, "school", row.key)) for row in rows)
-        if level_cells:
-            tables.append(
-                SuppressionTable(
-                    rows=tuple(level for level, _ in level_cells),
-                    columns=("students",),
-                    cells=level_cells,
-                    column_totals={"students": counts_cell(rollup.total.group, district_ref)},
-                )
-            )
-    stamped = suppress_tables(tables, min_n=district.min_group_size, pairs=pairs)
-    decided: dict[Hashable, SuppressedCell] = {}
-    for table in stamped:
-        for cell in (*table.cells.values(), *(table.column_totals or {}).values()):
-            decided[cell.ref] = cell
-
-    def row_of(key: Hashable, label: str, ref_tail: tuple) -> ReportRow:
+    def row_of(key: str | int, label: str, ref_of: Callable[[date], Hashable]) -> ReportRow:
+        start, last_year = every.get("start"), every.get("last_year")
         return ReportRow(
-            key=key if isinstance(key, (str, int)) else str(key),
+            key=key,
             label=label,
             code="",
-            now=decided[("now", *ref_tail)],
-            start=decided.get(("start", *ref_tail)),
+            now=totals.cell(ref_of(periods.month)),
+            start=None if start is None else totals.cell(ref_of(start)),
+            last_year=None if last_year is None else totals.cell(ref_of(last_year)),
         )
 
     column = sort.removeprefix("-")
     levels = []
-    now_rollup = rollups["now"]
-    seen: dict[str, list[RollupRow]] = {}
-    for row in now_rollup.schools:
-        seen.setdefault(row.level, []).append(row)
-    for level, rows in seen.items():
-        schools = [row_of(row.key, row.label, ("school", row.key)) for row in rows]
+    by_level: dict[str, list[SchoolOfDistrict]] = {}
+    for school in totals.schools:
+        by_level.setdefault(school.level, []).append(school)
+    for level, members in by_level.items():
+        schools = [
+            row_of(s.school_id, s.name, partial(school_ref, school_id=s.school_id)) for s in members
+        ]
         schools.sort(key=lambda r: _sort_key(r, column))
         if sort.startswith("-"):
             shown_rows = [r for r in schools if _sort_key(r, column)[0] == 0]
@@ -153,26 +111,31 @@ def district_report(
             LevelGroup(
                 level=level,
                 label=level_labels.get(level, level or "Other"),
-                total=row_of(level, level_labels.get(level, "Other"), ("level", level)),
+                total=row_of(
+                    level,
+                    level_labels.get(level, "Other"),
+                    partial(level_ref, level=level),
+                ),
                 schools=schools,
             )
         )
     return DistrictReport(
         district=district,
-        month=month,
-        start_month=start_month,
+        month=periods.month,
+        start_month=periods.start_month,
+        last_year_month=periods.last_year_month,
+        periods=periods,
         subject=subject,
         sort=sort,
         min_n=district.min_group_size,
-        total=row_of("district", district.name, ("district",)),
+        total=row_of("district", district.name, district_ref),
         levels=levels,
-        months=months,
-        subjects=rollup_subjects(district.pk, month=month),
+        months=periods.months,
+        subjects=rollup_subjects(district.pk, month=periods.month),
+        trend=trend_rows(
+            totals.decided, [m for m in trend_months if m <= periods.month], ("district",)
+        ),
     )
-
-
-def _level_counts(rows: list[RollupRow]) -> Counts:
-    return summed((row.group for row in rows), disjoint=True)
 
 
 def district_csv_rows(report: DistrictReport) -> list[list[str]]:
@@ -186,6 +149,7 @@ def district_csv_rows(report: DistrictReport) -> list[list[str]]:
             "Proficiency",
             "Proficiency at the term's start",
             "Change",
+            "Proficiency last year",
         ]
     ]
     for group in report.levels:
@@ -200,6 +164,7 @@ def district_csv_rows(report: DistrictReport) -> list[list[str]]:
                     row.proficiency,
                     row.proficiency_start,
                     row.growth,
+                    row.proficiency_last_year,
                 ]
             )
     total = report.total
@@ -212,6 +177,7 @@ def district_csv_rows(report: DistrictReport) -> list[list[str]]:
             total.proficiency,
             total.proficiency_start,
             total.growth,
+            total.proficiency_last_year,
         ]
     )
     return lines

@@ -15,20 +15,29 @@ from django.utils import timezone
 from accounts.access import AnyUser, students_visible_to
 from accounts.models import MembershipSource, Role, RoleMembership
 from assessments.models import MasteryEstimate, Trend
+from dashboard.selectors.periods import ReportPeriods
+from dashboard.selectors.totals import (
+    PAIRS,
+    PAIRS_PROFICIENT,
+    PROFICIENT_STUDENTS,
+    counts_cell,
+    grade_ref,
+    grade_table,
+    school_ref,
+    school_totals,
+)
 from rollups.counting import Month as RollupMonth
 from rollups.counting import (
     levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
     month_first,
     month_last,
     rules_for,
-    year_start,
 )
 from rollups.models import ALL_SUBJECTS, SchoolStandardMonth, SchoolSubjectMonth
 from rollups.selectors import (
     Counts,
     RollupRow,
     SchoolRollup,
-    rollup_months,
     rollup_subjects,
     school_rollup,
     summed,
@@ -45,6 +54,7 @@ from rollups.subgroups import (
 )
 from rollups.suppression import (
     NO_DATA,
+    NOT_SHOWN,
     hidden_text,
     percent_value,
     rule_sentence,
@@ -182,11 +192,6 @@ def school_substitutes(school: School) -> list[RoleMembership]:
 REPORT_TABLES = ("grades", "subjects", "sections", "clusters", "standards")
 # The tables the CSV export offers: those, and the subgroups against the rest of the school.
 EXPORT_TABLES = (*REPORT_TABLES, "subgroups")
-# A cell's numerators: students proficient in the subject (or on the standard), and the
-# (student, standard) estimates measured and at or above mastery behind the proficiency share.
-PROFICIENT_STUDENTS = "proficient_students"
-PAIRS = "pairs"
-PAIRS_PROFICIENT = "pairs_proficient"
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,7 @@ class ReportRow:
     code: str
     now: SuppressedCell
     start: SuppressedCell | None
+    last_year: SuppressedCell | None = None  # the same month a year before, where held
     detail: str = ""  # a section's teachers, a standard's subject
     cluster_id: int | None = None
 
@@ -218,7 +224,7 @@ class ReportRow:
         if not self.has_proficient_students:
             return "—"
         if self.now.hidden:
-            return shown(self.now)
+            return NOT_SHOWN
         return (
             f"{shown(self.now, PROFICIENT_STUDENTS)} "
             f"({shown_percent(self.now, PROFICIENT_STUDENTS)})"
@@ -233,18 +239,27 @@ class ReportRow:
         return "—" if self.start is None else _share(self.start)
 
     @property
+    def proficiency_last_year(self) -> str:
+        return "—" if self.last_year is None else _share(self.last_year)
+
+    @property
     def growth(self) -> str:
         """The change in proficiency since the term's start, in percentage points."""
         if self.start is None:
             return "—"
         if self.now.hidden or self.start.hidden:
-            return hidden_text(self.now) or hidden_text(self.start)
+            return NOT_SHOWN
         before = share_value(self.start)
         after = share_value(self.now)
         if before is None or after is None:
             return NO_DATA
         change = after - before
-        return f"{change:+} points" if change else "no change"
+        return points_text(change) if change else "no change"
+
+
+def points_text(change: Decimal | int) -> str:
+    """A signed change in percentage points: "+1 point", "-12 points", "+0 points"."""
+    return f"{change:+} point{'' if abs(change) == 1 else 's'}"
 
 
 def share_value(cell: SuppressedCell) -> Decimal | None:
@@ -255,7 +270,7 @@ def share_value(cell: SuppressedCell) -> Decimal | None:
 
 def _share(cell: SuppressedCell) -> str:
     if cell.hidden:
-        return hidden_text(cell)
+        return NOT_SHOWN
     if not cell.numerators.get(PAIRS):
         return NO_DATA
     return shown_percent(cell, PAIRS_PROFICIENT, denominator=PAIRS)
@@ -348,8 +363,8 @@ class SubgroupRow:
     def gap_text(self) -> str:
         gap = self.gap_now
         if gap is None:
-            return hidden_text(self.group) or hidden_text(self.rest) or NO_DATA
-        return f"{gap.points:+.0f} points (± {gap.standard_error:.0f})"
+            return NOT_SHOWN if self.group.hidden or self.rest.hidden else NO_DATA
+        return f"{points_text(round(gap.points))} (± {gap.standard_error:.0f})"
 
     @property
     def gap_start_text(self) -> str:
@@ -357,8 +372,9 @@ class SubgroupRow:
         if gap is None:
             if self.group_start is None:
                 return "—"
-            return hidden_text(self.group_start) or hidden_text(self.rest_start) or NO_DATA  # type: ignore[arg-type]  # rest_start is set with group_start
-        return f"{gap.points:+.0f} points"
+            hidden = self.group_start.hidden or (self.rest_start and self.rest_start.hidden)
+            return NOT_SHOWN if hidden else NO_DATA
+        return points_text(round(gap.points))
 
     @property
     def trend(self) -> str:
@@ -369,12 +385,46 @@ class SubgroupRow:
 
 
 @dataclass(frozen=True)
+class TrendRow:
+    """A month of a total's trend (the school's, a grade's, the district's), decided as every
+    page decides that total for that month."""
+
+    month: date
+    cell: SuppressedCell
+
+    @property
+    def students(self) -> str:
+        return shown(self.cell)
+
+    @property
+    def proficiency(self) -> str:
+        return _share(self.cell)
+
+    @property
+    def share(self) -> Decimal | None:
+        return share_value(self.cell)
+
+
+def trend_rows(
+    decided: dict[Hashable, SuppressedCell], months: Sequence[date], ref: tuple[Hashable, ...]
+) -> list[TrendRow]:
+    """The total named by `ref` month by month, where it was counted."""
+    return [
+        TrendRow(month=month, cell=decided[(month, *ref)])
+        for month in months
+        if (month, *ref) in decided
+    ]
+
+
+@dataclass(frozen=True)
 class SchoolReport:
     """A school's report for a month: every table suppressed together (one fate per cell)."""
 
     school: School
     month: date
     start_month: date | None
+    last_year_month: date | None
+    periods: ReportPeriods
     grade: str | None
     subject: str | None
     min_n: int
@@ -385,20 +435,21 @@ class SchoolReport:
     months: list[date]
     subjects: list[str]
     grades: list[tuple[str, str]]
+    trend: list[TrendRow]
 
     @property
     def rule(self) -> str:
         return rule_sentence(self.min_n)
 
-
-def counts_cell(counts: Counts, ref: Hashable) -> SuppressedCell:
-    numerators = {PAIRS: counts.measured, PAIRS_PROFICIENT: counts.proficient}
-    if counts.students_proficient is not None:
-        numerators[PROFICIENT_STUDENTS] = counts.students_proficient
-    return SuppressedCell(n=counts.students, numerators=numerators, ref=ref)
+    @property
+    def subgroups_hidden(self) -> bool:
+        """Every subgroup row hidden (a grade's, often): the page says why."""
+        return bool(self.subgroups) and all(row.group.hidden for row in self.subgroups)
 
 
-def _column(rows: Sequence[tuple[Hashable, Counts]], period: str, name: str) -> SuppressionTable:
+def _column(
+    rows: Sequence[tuple[Hashable, Counts]], period: Hashable, name: str
+) -> SuppressionTable:
     keys = tuple(key for key, _ in rows)
     return SuppressionTable(
         rows=keys,
@@ -411,19 +462,17 @@ def _sections_of_grade(rows: list[RollupRow], grade: str | None) -> list[RollupR
     return [row for row in rows if grade is None or grade in row.grade_levels]
 
 
-def _subgroup_counts(
-    school: School, *, months: list[date], subject: str | None, grade: str | None
-) -> dict[date, dict[str, Counts]]:
-    """Every subgroup's counts (and all students') for the months, on the subject or every
-    standard, in the school or the grade: one query on the rollups."""
-    rows = SchoolSubjectMonth.objects.filter(
-        school=school, month__in=months, subject=subject or ALL_SUBJECTS
-    )
-    if grade is not None:
-        rows = rows.filter(grade_level=grade)
-    found: dict[date, dict[str, Counts]] = {month: {} for month in months}
+def _subgroup_counts_by_grade(
+    school: School, *, months: Sequence[date], subject: str | None
+) -> dict[date, dict[str, dict[str, Counts]]]:
+    """Every subgroup's counts (and all students') in each grade for the months, on the subject
+    or every standard: {month: {grade: {subgroup: counts}}}, one query on the rollups."""
+    found: dict[date, dict[str, dict[str, Counts]]] = {month: {} for month in months}
     for row in (
-        rows.values("month", "subgroup")
+        SchoolSubjectMonth.objects.filter(
+            school=school, month__in=list(months), subject=subject or ALL_SUBJECTS
+        )
+        .values("month", "grade_level", "subgroup")
         .annotate(
             students=Sum("students_measured"),
             students_proficient=Sum("students_proficient_in_subject"),
@@ -432,7 +481,7 @@ def _subgroup_counts(
         )
         .order_by()
     ):
-        found[row["month"]][row["subgroup"]] = Counts(
+        found[row["month"]].setdefault(row["grade_level"], {})[row["subgroup"]] = Counts(
             students=row["students"],
             students_proficient=row["students_proficient"],
             measured=row["measured"],
@@ -441,8 +490,67 @@ def _subgroup_counts(
     return found
 
 
+def subgroup_ref(when: date, grade: str | None, key: str) -> tuple[date, str, str | None, str]:
+    return (when, "subgroup", grade, key)
+
+
+def rest_ref(when: date, grade: str | None, key: str) -> tuple[date, str, str | None, str]:
+    return (when, "rest", grade, key)
+
+
+def _subgroup_family(
+    school: School, when: date, by_grade: dict[str, dict[str, Counts]], keys: Sequence[str]
+) -> tuple[list[SuppressionTable], list[tuple[Hashable, Hashable]]]:
+    """Each subgroup against the rest, grade by grade, with the school's subgroup and rest as
+    column totals and the grades' totals as row totals: the same family on the school's page and
+    on each grade's, so that a grade's small subgroup cannot be read off the school's."""
+    tables: list[SuppressionTable] = []
+    pairs: list[tuple[Hashable, Hashable]] = []
+    grades = [code for code in sorted(by_grade, key=_grade_sort_key) if ALL in by_grade[code]]
+    if not grades:
+        return tables, pairs
+    school_total = summed((by_grade[code][ALL] for code in grades), disjoint=True)
+    the_school = school_ref(when, school.pk)
+    for key in keys:
+        cells: dict[tuple[Hashable, Hashable], SuppressedCell] = {}
+        groups: list[Counts] = []
+        for code in grades:
+            everyone = by_grade[code][ALL]
+            group = by_grade[code].get(key, Counts())
+            groups.append(group)
+            cells[(code, "group")] = counts_cell(group, subgroup_ref(when, code, key))
+            cells[(code, "rest")] = counts_cell(everyone.minus(group), rest_ref(when, code, key))
+            the_grade = grade_ref(when, school.pk, code)
+            pairs.append((the_grade, subgroup_ref(when, code, key)))
+            pairs.append((the_grade, rest_ref(when, code, key)))
+            pairs.append((subgroup_ref(when, None, key), subgroup_ref(when, code, key)))
+            pairs.append((rest_ref(when, None, key), rest_ref(when, code, key)))
+        school_group = summed(groups, disjoint=True)
+        pairs.append((the_school, subgroup_ref(when, None, key)))
+        pairs.append((the_school, rest_ref(when, None, key)))
+        tables.append(
+            SuppressionTable(
+                rows=tuple(grades),
+                columns=("group", "rest"),
+                cells=cells,
+                row_totals={
+                    code: counts_cell(by_grade[code][ALL], grade_ref(when, school.pk, code))
+                    for code in grades
+                },
+                column_totals={
+                    "group": counts_cell(school_group, subgroup_ref(when, None, key)),
+                    "rest": counts_cell(
+                        school_total.minus(school_group), rest_ref(when, None, key)
+                    ),
+                },
+                grand_total=counts_cell(school_total, the_school),
+            )
+        )
+    return tables, pairs
+
+
 def _subjects_by_grade(
-    school: School, *, month: date, subject: str | None, period: str
+    school: School, *, month: date, subject: str | None, period: Hashable
 ) -> SuppressionTable:
     """The school's grades × subjects for a month (all students), each subject's column adding
     up to the school's subject row: one query on the rollups."""
@@ -497,7 +605,7 @@ def _subjects_by_grade(
 
 
 def _standards_by_grade(
-    school: School, *, month: date, subject: str | None, period: str
+    school: School, *, month: date, subject: str | None, period: Hashable
 ) -> SuppressionTable:
     """The school's grades × standards for a month (all students), each standard's column
     adding up to the school's standard row: one query on the rollups."""
@@ -537,22 +645,33 @@ def _standards_by_grade(
 
 
 def school_report(
-    school: School, *, month: date, subject: str | None = None, grade: str | None = None
+    school: School,
+    *,
+    periods: ReportPeriods,
+    subject: str | None = None,
+    grade: str | None = None,
 ) -> SchoolReport:
-    """The school's proficiency by grade, subject, section, cluster and standard for a month, and
-    at the start of its school year, read from the rollups only; every cell of every table and of
-    both months decided by one run of the suppression rules."""
+    """The school's proficiency by grade, subject, section, cluster, standard and subgroup for a
+    month, at the start of the term and a year before, read from the rollups only. The district's
+    and the school's totals come decided from their own families (dashboard.selectors.totals);
+    every other cell of every table and month is decided by one run of the suppression rules with
+    those fixed, the same run on the school's page and on each grade's."""
     district = school.district
     min_n = district.min_group_size
-    months = rollup_months(district.pk)
-    month = month_first(month)
-    term_start = month_first(year_start(district.pk, month_last(month)))
-    start_month: date | None = next((m for m in months if term_start <= m < month), None)
+    month = periods.month
+    start_month = periods.start_month
+    # The report's own tables for now and the term's start; a year before, the totals, grades and
+    # subjects (sections, clusters and standards change from year to year).
+    full = {"now": month, **({"start": start_month} if start_month else {})}
+    every = periods.by_period()
+    when_list = list(dict.fromkeys(every.values()))
+    # The total's trend: every month held up to the one read (decided as each month's own page).
+    trend_months = sorted({m for m in periods.months if m <= month} | set(when_list))
+    totals = school_totals(school, months=trend_months, subject=subject)
 
-    periods = {"now": month, **({"start": start_month} if start_month else {})}
     whole: dict[str, SchoolRollup] = {}
     chosen: dict[str, SchoolRollup] = {}
-    for period, when in periods.items():
+    for period, when in full.items():
         whole[period] = school_rollup(school, month=when, subject=subject)
         chosen[period] = (
             whole[period]
@@ -562,112 +681,83 @@ def school_report(
 
     tables: list[SuppressionTable] = []
     pairs: list[tuple[Hashable, Hashable]] = []
-    for period in periods:
-        everyone = whole[period]
-        school_ref = (period, "school", "total")
-        grade_rows = [(row.key, row.group) for row in everyone.grades]
-        grades = _column(grade_rows, period, "grades")
-        # The grades partition the school: declare the line, so that one hidden grade cannot be
-        # read off the total.
-        tables.append(
-            SuppressionTable(
-                rows=grades.rows,
-                columns=grades.columns,
-                cells=grades.cells,
-                column_totals={"students": counts_cell(everyone.total.group, school_ref)},
-            )
-            if grade_rows
-            else SuppressionTable(
-                rows=("total",),
-                columns=("students",),
-                cells={("total", "students"): counts_cell(everyone.total.group, school_ref)},
-            )
+    for when in when_list:
+        tables.append(grade_table(school.pk, when, totals.grades[when]))
+        the_school = school_ref(when, school.pk)
+        pairs.extend((the_school, grade_ref(when, school.pk, code)) for code in totals.grades[when])
+        # Subjects by grade, with the school's subjects as their totals: the same family for
+        # the whole school's page and each grade's, so that a grade's subject row and the
+        # school's decide together (a pair, grade within school, and a line per subject).
+        by_grade = _subjects_by_grade(school, month=when, subject=subject, period=when)
+        tables.append(by_grade)
+        pairs.extend(
+            ((when, "subjects", column), (when, "grade-subject", row_key, column))
+            for column in by_grade.columns
+            for row_key in by_grade.rows
         )
-        for code, _counts in grade_rows:
-            pairs.append((school_ref, (period, "grades", code)))
-        view = chosen[period]
-        sections = _sections_of_grade(everyone.sections, grade)
-        grade_n = {row.key: row.group.students for row in everyone.grades}
-        for row in sections:
+    for period, when in full.items():
+        everyone = whole[period]
+        the_school = school_ref(when, school.pk)
+        grade_n = {code: c.students for code, c in totals.grades[when].items()}
+        for row in everyone.sections:
             # A section within one grade is part of that grade, else of the school (the
             # suppression module's pair 4); its count is a lower bound, so only a smaller one
             # can be a part.
             only = row.grade_levels[0] if len(row.grade_levels) == 1 else None
             if only in grade_n and row.group.students <= grade_n[only]:
-                pairs.append(((period, "grades", only), (period, "sections", row.key)))
+                pairs.append((grade_ref(when, school.pk, only), (when, "sections", row.key)))
             elif row.group.students <= everyone.total.group.students:
-                pairs.append((school_ref, (period, "sections", row.key)))
-        # Subjects by grade, with the school's subjects as their totals: the same family for
-        # the whole school's page and each grade's, so that a grade's subject row and the
-        # school's decide together (a pair, grade within school, and a line per subject).
-        by_grade = _subjects_by_grade(school, month=periods[period], subject=subject, period=period)
-        tables.append(by_grade)
-        pairs.extend(
-            ((period, "subjects", column), (period, "grade-subject", row_key, column))
-            for column in by_grade.columns
-            for row_key in by_grade.rows
-        )
-        standards_by_grade = _standards_by_grade(
-            school, month=periods[period], subject=subject, period=period
-        )
+                pairs.append((the_school, (when, "sections", row.key)))
+        standards_by_grade = _standards_by_grade(school, month=when, subject=subject, period=when)
         tables.append(standards_by_grade)
         pairs.extend(
-            ((period, "standards", column), (period, "grade-standard", row_key, column))
+            ((when, "standards", column), (when, "grade-standard", row_key, column))
             for column in standards_by_grade.columns
             for row_key in standards_by_grade.rows
         )
-        for name, rows in (
-            ("sections", sections),
-            ("clusters", view.clusters),
-        ):
-            tables.append(_column([(row.key, row.group) for row in rows], period, name))
-
-    # Subgroups against the rest: a table per month whose rows add up to the school's (or the
-    # grade's) total, so that a hidden subgroup cannot be read off it through its rest.
-    by_subgroup = _subgroup_counts(
-        school, months=list(periods.values()), subject=subject, grade=grade
-    )
-    subgroup_keys = sorted((key for key in by_subgroup[month] if key != ALL), key=subgroup_sort_key)
-    for period, when in periods.items():
-        counts_of = by_subgroup[when]
-        everyone_counts = counts_of.get(ALL, Counts())
-        whole_ref = (period, "school", "total") if grade is None else (period, "grades", grade)
-        keys = [key for key in subgroup_keys if key in counts_of]
-        if not keys or not everyone_counts.students:
-            continue
-        cells = {}
-        for key in keys:
-            group = counts_of[key]
-            rest = everyone_counts.minus(group)
-            cells[(key, "group")] = counts_cell(group, (period, "subgroup", key))
-            cells[(key, "rest")] = counts_cell(rest, (period, "rest", key))
-            pairs.append((whole_ref, (period, "subgroup", key)))
-            pairs.append((whole_ref, (period, "rest", key)))
         tables.append(
-            SuppressionTable(
-                rows=tuple(keys),
-                columns=("group", "rest"),
-                cells=cells,
-                row_totals={key: counts_cell(everyone_counts, whole_ref) for key in keys},
-            )
+            _column([(row.key, row.group) for row in everyone.sections], when, "sections")
+        )
+        tables.append(
+            _column([(row.key, row.group) for row in chosen[period].clusters], when, "clusters")
         )
 
-    stamped = suppress_tables(tables, min_n=min_n, pairs=pairs)
-    decided: dict[Hashable, SuppressedCell] = {}
+    # Subgroups against the rest, grade by grade (see _subgroup_family).
+    by_subgroup = _subgroup_counts_by_grade(school, months=list(full.values()), subject=subject)
+    # The school's subgroups, on its page and on each grade's alike (one family for both).
+    subgroup_keys = sorted(
+        {key for counts_of in by_subgroup[month].values() for key in counts_of if key != ALL},
+        key=subgroup_sort_key,
+    )
+    for when in full.values():
+        family, family_pairs = _subgroup_family(school, when, by_subgroup[when], subgroup_keys)
+        tables.extend(family)
+        pairs.extend(family_pairs)
+
+    stamped = suppress_tables(tables, min_n=min_n, pairs=pairs, decided=totals.decided.values())
+    decided: dict[Hashable, SuppressedCell] = dict(totals.decided)
     for table in stamped:
-        for cell in table.cells.values():
-            decided[cell.ref] = cell
-        for cell in (table.column_totals or {}).values():
-            decided[cell.ref] = cell
-        for cell in (table.row_totals or {}).values():
-            decided[cell.ref] = cell
+        for cell in (
+            *table.cells.values(),
+            *(table.column_totals or {}).values(),
+            *(table.row_totals or {}).values(),
+            *([table.grand_total] if table.grand_total else []),
+        ):
+            if cell.ref is not None:
+                decided[cell.ref] = cell
+
+    def at(period: str, ref: tuple[Hashable, ...]) -> SuppressedCell | None:
+        when = every.get(period)
+        return None if when is None else decided.get((when, *ref))
 
     def report_rows(name: str, rows: list[RollupRow]) -> list[ReportRow]:
         made = []
         for row in rows:
             detail = ", ".join(row.teachers) if name == "sections" else row.subject
             ref: tuple[Hashable, ...] = (name, row.key)
-            if name == "subjects" and grade is not None:
+            if name == "grades":
+                ref = ("grade", school.pk, row.key)
+            elif name == "subjects" and grade is not None:
                 ref = ("grade-subject", grade, row.key)
             elif name == "standards" and grade is not None:
                 ref = ("grade-standard", grade, row.key)
@@ -676,8 +766,9 @@ def school_report(
                     key=row.key,
                     label=row.label,
                     code=row.code,
-                    now=decided[("now", *ref)],
-                    start=decided.get(("start", *ref)),
+                    now=decided[(month, *ref)],  # every row shown now was decided now
+                    start=at("start", ref),
+                    last_year=at("last_year", ref) if name in ("grades", "subjects") else None,
                     detail=detail,
                     cluster_id=row.cluster_id,
                 )
@@ -685,21 +776,20 @@ def school_report(
         return made
 
     now_whole, now_view = whole["now"], chosen["now"]
-    if grade is None:
-        total_now = decided[("now", "school", "total")]
-        total_start = decided.get(("start", "school", "total"))
-    else:
-        total_now = decided.get(("now", "grades", grade)) or counts_cell(now_view.total.group, None)
-        total_start = decided.get(("start", "grades", grade))
-        if grade not in {row.key for row in now_whole.grades}:
-            # Nobody measured in that grade this month: an empty cell, nothing to hide.
-            total_now = counts_cell(now_view.total.group, None)
+    total_ref: tuple[Hashable, ...] = ("school", school.pk)
+    if grade is not None:
+        total_ref = ("grade", school.pk, grade)
+    total_now = at("now", total_ref)
+    if total_now is None:
+        # Nobody measured in that grade this month: an empty cell, nothing to hide.
+        total_now = counts_cell(now_view.total.group, None)
     total = ReportRow(
         key=grade or "school",
         label=now_view.total.label,
         code="",
         now=total_now,
-        start=total_start,
+        start=at("start", total_ref),
+        last_year=at("last_year", total_ref),
     )
     report_tables = {
         "grades": report_rows("grades", now_whole.grades),
@@ -708,23 +798,30 @@ def school_report(
         "clusters": report_rows("clusters", now_view.clusters),
         "standards": report_rows("standards", now_view.standards),
     }
-    subgroup_rows = [
-        SubgroupRow(
-            key=key,
-            label=subgroup_label(key),
-            group=decided[("now", "subgroup", key)],
-            rest=decided[("now", "rest", key)],
-            group_start=decided.get(("start", "subgroup", key)),
-            rest_start=decided.get(("start", "rest", key)),
+    subgroup_rows = []
+    for key in subgroup_keys:
+        group_now = decided.get(subgroup_ref(month, grade, key))
+        if group_now is None or not group_now.n:
+            continue  # nobody of the subgroup here (in the chosen grade)
+        subgroup_rows.append(
+            SubgroupRow(
+                key=key,
+                label=subgroup_label(key),
+                group=group_now,
+                rest=decided[rest_ref(month, grade, key)],
+                group_start=decided.get(subgroup_ref(start_month, grade, key))
+                if start_month
+                else None,
+                rest_start=decided.get(rest_ref(start_month, grade, key)) if start_month else None,
+            )
         )
-        for key in subgroup_keys
-        if ("now", "subgroup", key) in decided
-    ]
     present_grades = sorted({row.key for row in now_whole.grades} | ({grade} if grade else set()))
     return SchoolReport(
         school=school,
         month=month,
         start_month=start_month,
+        last_year_month=periods.last_year_month,
+        periods=periods,
         grade=grade,
         subject=subject,
         min_n=min_n,
@@ -732,12 +829,13 @@ def school_report(
         total=total,
         tables=report_tables,
         subgroups=subgroup_rows,
-        months=months,
+        months=periods.months,
         subjects=rollup_subjects(district.pk, month=month),
         grades=[
             (str(code), grade_label(str(code)))
             for code in sorted(present_grades, key=_grade_sort_key)
         ],
+        trend=trend_rows(totals.decided, [m for m in trend_months if m <= month], total_ref),
     )
 
 
@@ -766,6 +864,9 @@ def report_csv_rows(report: SchoolReport, table: str) -> list[list[str]]:
         return subgroup_lines
     header = ["Name", "Code", "Students measured", "Students proficient in the subject"]
     header += ["Proficiency", "Proficiency at the term's start", "Change"]
+    with_last_year = table in ("grades", "subjects")
+    if with_last_year:
+        header.append("Proficiency last year")
     if table == "sections":
         header[1] = "Teachers"
     elif table == "standards":
@@ -781,6 +882,8 @@ def report_csv_rows(report: SchoolReport, table: str) -> list[list[str]]:
             row.proficiency_start,
             row.growth,
         ]
+        if with_last_year:
+            line.append(row.proficiency_last_year)
         if table == "standards":
             line.append(row.detail)
         lines.append(line)
@@ -879,9 +982,7 @@ class EngagementRow:
 
     @property
     def share(self) -> str:
-        if self.cell.hidden:
-            return hidden_text(self.cell)
-        if not self.cell.n:
+        if not self.cell.hidden and not self.cell.n:
             return NO_DATA
         return shown_percent(self.cell, CHRONIC)
 

@@ -28,12 +28,15 @@ from dashboard.forms import (
     SubstituteEndForm,
     SubstituteForm,
 )
+from dashboard.rollup_charts import district_chart, grade_chart, subject_chart, trend_chart
 from dashboard.selectors import school_overview
 from dashboard.selectors import school_substitutes as school_substitutes_of
-from dashboard.selectors.district import district_csv_rows, district_report
+from dashboard.selectors.district import DistrictReport, district_csv_rows, district_report
+from dashboard.selectors.periods import ReportPeriods, report_periods, report_terms
 from dashboard.selectors.school import (
     EXPORT_TABLES,
     REPORT_TABLES,
+    SchoolReport,
     counted_students,
     engagement_students,
     overview_decided,
@@ -41,7 +44,7 @@ from dashboard.selectors.school import (
     school_engagement,
     school_report,
 )
-from dashboard.views.teacher.common import csv_response
+from dashboard.views.teacher.common import csv_response, school_url_template
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
 from rollups.subgroups import subgroup_label
@@ -51,15 +54,38 @@ ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
 
 
 def _report_form(
-    request: HttpRequest, access: SchoolAccess, form_class: type[ReportForm]
+    request: HttpRequest, district_id: int, form_class: type[ReportForm], tables: tuple[str, ...]
 ) -> ReportForm:
-    district_id = access.school.district_id
+    months = rollup_months(district_id)
     return form_class(
         request.GET,
-        months=rollup_months(district_id),
+        months=months,
         subjects_of=lambda month: rollup_subjects(district_id, month=month),
-        tables=EXPORT_TABLES,
+        tables=tables,
+        terms=report_terms(district_id, months),
     )
+
+
+def _periods(district_id: int, form: SchoolReportForm) -> ReportPeriods:
+    filters = form.cleaned_data
+    return report_periods(
+        district_id,
+        months=form.months,
+        month=filters["month"],
+        as_of=filters["as_of"],
+        term=filters["term"],
+        terms=form.terms,
+    )
+
+
+def _filter_query(report: SchoolReport | DistrictReport) -> dict[str, str]:
+    """The filters a page's links keep: the month read, the term chosen, the subject."""
+    periods = report.periods
+    return {
+        "month": f"{report.month:%Y-%m}",
+        **({"term": str(periods.term.pk)} if periods.term.pk else {}),
+        **({"subject": report.subject} if report.subject else {}),
+    }
 
 
 def _refused(form: forms.Form) -> HttpResponse:
@@ -79,12 +105,16 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The school report: proficiency and growth by grade, subject, section, cluster and
     standard, read from the rollups and suppressed; aggregates only, so nothing is logged."""
     access = school_for_user(request.user, pk)
-    form = _report_form(request, access, SchoolReportForm)
+    district_id = access.school.district_id
+    form = _report_form(request, district_id, SchoolReportForm, EXPORT_TABLES)
     if not form.is_valid():
         return _refused(form)
     filters = form.cleaned_data
     report = school_report(
-        access.school, month=filters["month"], subject=filters["subject"], grade=filters["grade"]
+        access.school,
+        periods=_periods(district_id, form),
+        subject=filters["subject"],
+        grade=filters["grade"],
     )
     if filters["format"] == "csv":
         table = filters["table"]
@@ -96,10 +126,7 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return csv_response(
             buffer.getvalue(), f"school-{access.school.pk}-{table}-{report.month:%Y-%m}.csv"
         )
-    base_query = {
-        "month": f"{report.month:%Y-%m}",
-        **({"subject": report.subject} if report.subject else {}),
-    }
+    base_query = _filter_query(report)
     query = {**base_query, **({"grade": report.grade} if report.grade else {})}
     engagement = school_engagement(access.school)
     return render(
@@ -120,6 +147,11 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report_tables": [
                 (name, TABLE_TITLES[name], report.tables[name]) for name in REPORT_TABLES
             ],
+            "grade_chart": grade_chart(report),
+            "subject_chart": subject_chart(report),
+            "trend_chart": trend_chart(
+                report.trend, report.total.label if report.grade else "the whole school"
+            ),
         },
     )
 
@@ -141,7 +173,7 @@ def school_counted_students(request: HttpRequest, pk: int) -> HttpResponse:
     access = school_for_user(request.user, pk)
     if "measure" in request.GET:
         return _engagement_counted(request, access)
-    form = _report_form(request, access, CountedStudentsForm)
+    form = _report_form(request, access.school.district_id, CountedStudentsForm, EXPORT_TABLES)
     if not form.is_valid():
         return _refused(form)
     filters = form.cleaned_data
@@ -253,17 +285,15 @@ def district_schools(request: HttpRequest, pk: int) -> HttpResponse:
     district = districts_administered_by(request.user).filter(pk=pk).first()
     if district is None:
         raise Http404("No such district.")
-    form = DistrictReportForm(
-        request.GET,
-        months=rollup_months(district.pk),
-        subjects_of=lambda month: rollup_subjects(district.pk, month=month),
-        tables=("schools",),
-    )
+    form = _report_form(request, district.pk, DistrictReportForm, ("schools",))
     if not form.is_valid():
         return _refused(form)
     filters = form.cleaned_data
     report = district_report(
-        district, month=filters["month"], subject=filters["subject"], sort=filters["sort"]
+        district,
+        periods=_periods(district.pk, form),
+        subject=filters["subject"],
+        sort=filters["sort"],
     )
     if filters["format"] == "csv":
         buffer = io.StringIO()
@@ -272,10 +302,7 @@ def district_schools(request: HttpRequest, pk: int) -> HttpResponse:
         writer.writerow([report.rule])
         writer.writerows(district_csv_rows(report))
         return csv_response(buffer.getvalue(), f"district-{district.pk}-{report.month:%Y-%m}.csv")
-    base_query = {
-        "month": f"{report.month:%Y-%m}",
-        **({"subject": report.subject} if report.subject else {}),
-    }
+    base_query = _filter_query(report)
     sorts = []
     for column, title in (
         ("name", "School"),
@@ -302,5 +329,9 @@ def district_schools(request: HttpRequest, pk: int) -> HttpResponse:
             "base_query": urlencode(base_query),
             "query": urlencode({**base_query, "sort": report.sort}),
             "sorts": sorts,
+            "school_chart": district_chart(report),
+            "trend_chart": trend_chart(report.trend, "the district"),
+            # A bar's school opens as the table's link does (dashboard.js fills in the key).
+            "school_url": school_url_template(urlencode(base_query)),
         },
     )

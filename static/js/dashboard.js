@@ -73,7 +73,31 @@
     window.Plotly.newPlot(element, figure.data, figure.layout, figure.config).then(function () {
       element.classList.add("is-drawn");
       if (element.id === "overview-chart") overviewReady(element);
+      if (element.dataset.barUrl) linkBars(element);
     });
+  }
+
+  // A bar whose customdata holds a key opens the page that the chart's URL template makes of it
+  // (data-bar-url, "{key}" filled in, as the overview's codes open theirs). Bars take no focus:
+  // the table beside the chart holds the same links for the keyboard.
+  function linkBars(element) {
+    // The pointer over a linked bar (Plotly redraws its drag layer on a resize: found each time).
+    function pointer(cursor) {
+      var dragLayer = element.querySelector(".nsewdrag");
+      if (dragLayer) dragLayer.style.cursor = cursor;
+    }
+    function linked(event) {
+      var point = event.points && event.points[0];
+      return point && point.customdata !== null && point.customdata !== undefined ? point : null;
+    }
+    element.on("plotly_click", function (event) {
+      var point = linked(event);
+      if (point) window.location.href = fill(element.dataset.barUrl, { key: encodeURIComponent(point.customdata) });
+    });
+    element.on("plotly_hover", function (event) {
+      if (linked(event)) pointer("pointer");
+    });
+    element.on("plotly_unhover", function () { pointer(""); });
   }
 
   function drawVisible() {

@@ -808,6 +808,11 @@ def test_subgroups_follow_programmes_by_date_and_demographics() -> None:
         "Female",
         "Asian",
     ]
+    # Race codes as the importers store them read as words, never as codes.
+    assert [
+        subgroup_label(f"race:{code}")
+        for code in ("american_indian_or_alaska_native", "black_or_african_american", "two_or_more")
+    ] == ["American Indian or Alaska Native", "Black or African American", "Two or more"]
 
 
 def test_student_subgroups_read_the_records(world: World) -> None:

@@ -20,6 +20,7 @@ from rollups.suppression import (
     NOT_SHOWN,
     Cell,
     Reason,
+    Suppression,
     Table,
     count_value,
     explanation,
@@ -160,8 +161,9 @@ def test_a_group_of_fewer_than_ten_is_hidden_and_ten_or_more_shown(
     assert result.link == "/schools/1/grades/6/"  # kept for the names-list exemption
     if hidden:
         assert shown(result) == "fewer than 10"
-        assert shown(result, "proficient") == "fewer than 10"
-        assert shown_percent(result, "proficient") == "fewer than 10"
+        # Its other numbers read "not shown": "fewer than 10" would read as their value.
+        assert shown(result, "proficient") == NOT_SHOWN
+        assert shown_percent(result, "proficient") == NOT_SHOWN
         assert count_value(result) is None and count_value(result, "proficient") is None
         assert percent_value(result, "proficient") is None  # no chart mark
         assert "Fewer than 10 students" in explanation(result)
@@ -530,3 +532,72 @@ def test_no_two_shown_nested_groups_differ_by_a_small_group(
             if ref not in hidden and whole not in hidden:
                 difference = counts[whole] - n
                 assert not 0 < difference < min_n, f"{whole} - {ref} = {difference} is readable"
+
+
+# --- Families nested in families: fates decided above ---------------------------------------------
+
+
+def test_a_total_decided_shown_above_is_never_the_cell_hidden_below() -> None:
+    """Grades of 5, 12 and 30 under a school total of 47 that the district showed: the 5 is
+    hidden, and the cell hidden to protect it is the grade of 12, never the total."""
+    school = Cell(n=47, ref="school")
+    (stamped,) = suppress_tables(
+        [
+            Table(
+                rows=("03", "04", "05"),
+                columns=("n",),
+                cells={
+                    ("03", "n"): Cell(n=5, ref="g3"),
+                    ("04", "n"): Cell(n=12, ref="g4"),
+                    ("05", "n"): Cell(n=30, ref="g5"),
+                },
+                column_totals={"n": school},
+            )
+        ],
+        decided=[school],
+    )
+    assert [stamped.cells[g, "n"].hidden for g in ("03", "04", "05")] == [True, True, False]
+    assert not stamped.column_totals["n"].hidden  # type: ignore[index]
+
+
+def test_a_total_hidden_above_stays_hidden_and_its_parts_cannot_give_it_away() -> None:
+    """The district hid a school of 50 (to protect a smaller school): its grades of 20 and 30
+    would add up to it, so one of them is hidden too; with no line, nothing else is."""
+    assert suppress(
+        {"school": 50, "g3": 20, "g4": 30}, decided={"school": Reason.COMPLEMENTARY}
+    ) == {"school": Reason.COMPLEMENTARY}
+    hidden_above = Cell(
+        n=50, ref="school", suppression=Suppression(reason=Reason.COMPLEMENTARY, min_n=10)
+    )
+    (stamped,) = suppress_tables(
+        [
+            Table(
+                rows=("03", "04"),
+                columns=("n",),
+                cells={("03", "n"): Cell(n=20, ref="g3"), ("04", "n"): Cell(n=30, ref="g4")},
+                column_totals={"n": Cell(n=50, ref="school")},
+            )
+        ],
+        decided=[hidden_above],
+    )
+    assert stamped.column_totals["n"].hidden  # type: ignore[index]
+    assert [stamped.cells[g, "n"].hidden for g in ("03", "04")] == [True, False]
+
+
+def test_a_small_cell_cannot_have_been_decided_shown() -> None:
+    with pytest.raises(ValueError, match="decided shown above"):
+        suppress({"school": 5}, decided={"school": None})
+
+
+def test_a_decided_cell_must_be_the_same_number() -> None:
+    with pytest.raises(ValueError, match="describes 40 students here and 47 above"):
+        suppress_tables(
+            [
+                Table(
+                    rows=("a",),
+                    columns=("n",),
+                    cells={("a", "n"): Cell(n=40, ref="school")},
+                )
+            ],
+            decided=[Cell(n=47, ref="school")],
+        )

@@ -10,6 +10,7 @@ STUDENT_PLACEHOLDER = 987_654_321
 
 
 STANDARD_PLACEHOLDER = 987_654_322
+SCHOOL_PLACEHOLDER = 987_654_323
 
 
 def serialized(figure: dict) -> bytes:
@@ -34,3 +35,10 @@ def student_url_template() -> str:
     teacher comes from the class's levels to see this student's (the record is a tab away)."""
     url = reverse("students:student_detail", kwargs={"pk": STUDENT_PLACEHOLDER})
     return url.replace(str(STUDENT_PLACEHOLDER), "{student}") + "#assessments"
+
+
+def school_url_template(query: str) -> str:
+    """A school's report with the district page's filters, its id left as {key} for the
+    chart's bars to fill in."""
+    url = reverse("students:school_detail", kwargs={"pk": SCHOOL_PLACEHOLDER})
+    return url.replace(str(SCHOOL_PLACEHOLDER), "{key}") + f"?{query}"
