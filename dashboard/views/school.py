@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import (
@@ -20,6 +21,7 @@ from accounts.access import (
     school_for_user,
 )
 from accounts.services import GrantRefused, substitute_end, substitute_grant
+from dashboard.cache import cached, mastery_version
 from dashboard.forms import (
     CountedStudentsForm,
     DistrictReportForm,
@@ -36,6 +38,8 @@ from dashboard.selectors.periods import ReportPeriods, report_periods, report_te
 from dashboard.selectors.school import (
     EXPORT_TABLES,
     REPORT_TABLES,
+    SchoolEngagement,
+    SchoolOverview,
     SchoolReport,
     counted_students,
     engagement_students,
@@ -48,7 +52,7 @@ from dashboard.views.teacher.common import csv_response, school_url_template
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
 from rollups.subgroups import subgroup_label
-from students.models import Section
+from students.models import School, Section
 
 ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
 
@@ -128,12 +132,12 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     base_query = _filter_query(report)
     query = {**base_query, **({"grade": report.grade} if report.grade else {})}
-    engagement = school_engagement(access.school)
+    overview, engagement = _school_facts(access.school)
     return render(
         request,
         "students/school_detail.html",
         {
-            "overview": overview_decided(school_overview(access.school), engagement),
+            "overview": overview,
             "engagement": engagement,
             "engagement_tables": [
                 ("Chronic absence in the whole school", "School", [engagement.total], "total"),
@@ -153,6 +157,22 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 report.trend, report.total.label if report.grade else "the whole school"
             ),
         },
+    )
+
+
+def _school_facts(school: School) -> tuple[SchoolOverview, SchoolEngagement]:
+    """The school's sections, staff and enrolment, and its attendance and engagement today: read
+    from the raw records (not rollups), so kept per process for the day under the district's
+    version, which every import and bulk write replaces (dashboard.cache); at most
+    FRAGMENT_TIMEOUT_S old otherwise."""
+
+    def build() -> tuple[SchoolOverview, SchoolEngagement]:
+        engagement = school_engagement(school)
+        return overview_decided(school_overview(school), engagement), engagement
+
+    return cached(
+        ("school-facts", school.pk, timezone.localdate(), mastery_version(school.district_id)),
+        build,
     )
 
 

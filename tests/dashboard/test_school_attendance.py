@@ -5,6 +5,7 @@ the share checked against a plain count; the students falling in two or more sub
 only them; teachers and guardians 404; the queries do not grow with the students."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -263,3 +264,29 @@ def test_a_total_hides_one_more_grade_here_and_in_the_enrolment_counts(
     overview = html.split('id="staff-heading"')[1]
     grade_7_enrolled = overview.split("Grade 7")[1].split("</tr>")[0]
     assert "not shown" in grade_7_enrolled and ">10<" not in grade_7_enrolled
+
+
+def test_the_cached_attendance_is_retired_by_an_import(client: Client, world: World) -> None:
+    """The school page keeps its attendance and enrolment facts per process for the day (they
+    read raw records); an import of the district retires them, so the next load counts anew."""
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from interop.report import ImportReport
+    from interop.signals import records_imported
+    from tests.dashboard.test_cache import CACHED
+
+    with override_settings(CACHES=CACHED):
+        caches["dashboard"].clear()
+        caches["dashboard_versions"].clear()
+        _enrolled(world, "04", 12, chronic=0)
+        before = _row(_page(client, world), "Grade 4", "Chronic absence by grade")
+        counted, absent = (int(n) for n in re.findall(r">(\d+)</a>", before))
+        assert counted >= 12 and absent == 0
+        _enrolled(world, "04", 10, chronic=10)  # written without an import: not seen yet
+        assert _row(_page(client, world), "Grade 4", "Chronic absence by grade") == before
+        records_imported.send(sender=None, district_id=world.district.pk, report=ImportReport())
+        after = _row(_page(client, world), "Grade 4", "Chronic absence by grade")
+        assert [int(n) for n in re.findall(r">(\d+)</a>", after)] == [counted + 10, 10]
+        caches["dashboard"].clear()
+        caches["dashboard_versions"].clear()
