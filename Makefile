@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench install migrate clean-demo
+.PHONY: demo test lint format bench install migrate clean-demo messages messages-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The Spanish catalog of what families read (needs GNU gettext): after changing a marked string,
+# run this, translate the new entries in locale/es/LC_MESSAGES/django.po, and run it again. The
+# compiled .mo is committed, so that `make demo` needs only Python.
+messages: install
+	$(BIN)/python manage.py makemessages -l es
+	$(BIN)/python manage.py compilemessages -l es --ignore '.*' --ignore var
+# CI: the committed .mo is compiled from its .po, and every marked string is translated in it.
+messages-check: install
+	TRELLIS_REQUIRE_GETTEXT=1 $(BIN)/python -m pytest -p no:cacheprovider tests/portal/test_catalogs.py
 
 # Exactly what `make demo` made, under var/: the demo database, its generated field keys, the
 # collected static files, uploads and caches. .venv and everything else stay.

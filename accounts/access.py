@@ -397,6 +397,27 @@ def schools_visible_to(user: AnyUser, *, role: str | None = None) -> QuerySet[Sc
     return School.objects.filter(visible, is_active=True)
 
 
+# Who invites families to the portal: those who run the child's school or its district.
+INVITING_BASES = (Basis.PRINCIPAL, Basis.DISTRICT_STAFF)
+
+
+def students_whose_guardians_user_may_invite(user: AnyUser) -> QuerySet[Student]:
+    """The active students whose guardians the user may invite to the portal today: at a school
+    they lead (principal) or in their district (district staff). Teachers and guardians: none."""
+    viewer = viewer_for(user)
+    visible = _any_of(
+        REACH[basis].students(viewer.ids(basis)) for basis in INVITING_BASES if viewer.ids(basis)
+    )
+    if visible is None:
+        return Student.objects.none()
+    return Student.objects.filter(visible, is_active=True)
+
+
+def may_invite_guardians_of(user: AnyUser, student: Student) -> bool:
+    """Whether the user may send this student's guardians a portal invitation today."""
+    return students_whose_guardians_user_may_invite(user).filter(pk=student.pk).exists()
+
+
 # --- Finding students by name: those who see rosters (teachers, principals, district staff).
 
 # Shorter text matches too much to be worth a query; longer is not a name or a number.
@@ -600,6 +621,19 @@ def found_student_access(student: Student) -> StudentAccess:
     if not reaches:
         raise Http404("No such student.")
     return StudentAccess(basis=reaches[0].basis, student=student)
+
+
+def child_for_guardian(user: AnyUser, pk: int) -> StudentAccess:
+    """A child the user follows as their parent or guardian today (the family portal's pages),
+    in one query; 404 otherwise, also for staff who see the student on another basis: the
+    portal is the family's. The guardian grants already leave out contact-restricted
+    relationships and those without portal access (viewer_for)."""
+    if pk not in viewer_for(user).ids(Basis.GUARDIAN):
+        raise Http404("No such child.")
+    student = Student.objects.filter(pk=pk, is_active=True).select_related("district").first()
+    if student is None:
+        raise Http404("No such child.")
+    return StudentAccess(basis=Basis.GUARDIAN, student=student)
 
 
 def section_for_user(user: AnyUser, pk: int) -> SectionAccess:

@@ -160,8 +160,24 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["guardian", "email", "created_at", "expires_at", "accepted_at", "revoked_at"]
-    readonly_fields = ["token_hash", "created_at", "accepted_at", "accepted_user"]
+    list_display = [
+        "guardian",
+        "email",
+        "language",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    readonly_fields = [
+        "token_hash",
+        "code_hash",
+        "created_at",
+        "sent_at",
+        "accepted_at",
+        "accepted_user",
+    ]
     raw_id_fields = ["guardian", "created_by", "accepted_user"]
 
 

@@ -115,8 +115,9 @@ class TopBar:
             students=[student for student in students if student.pk not in logged],
         )
         return [
+            # Their child's pages in the family portal (the profile's address sends them there).
             self._link(
-                student.display_name, reverse("students:student_detail", kwargs={"pk": student.pk})
+                student.display_name, reverse("portal:child_progress", kwargs={"pk": student.pk})
             )
             for student in students
         ]

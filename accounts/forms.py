@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
@@ -14,12 +15,12 @@ class NewPasswordForm(forms.Form):
     an enrolment link's page when the login has none)."""
 
     password1 = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Type it again",
+        label=_("Type it again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -29,10 +30,30 @@ class NewPasswordForm(forms.Form):
         cleaned = super().clean() or {}
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            raise forms.ValidationError("The two passwords differ.")
+            raise forms.ValidationError(_("The two passwords differ."))
         if first:
             validate_password(first, user=self.user)
         return cleaned
+
+
+class InvitationCodeForm(NewPasswordForm):
+    """A letter's invitation code, the email address the guardian will sign in with, and a new
+    password (the code's page, accounts.views.invitation_redeem_view)."""
+
+    code = forms.CharField(
+        label=_("Invitation code"),
+        max_length=40,
+        help_text=_("As printed in the school's letter, for example ABCD-EFGH-JKMN."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("You will sign in with it, and a forgotten password is reset through it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    field_order = ("code", "email", "password1", "password2")
 
 
 class MFAEnrolmentForm(NewPasswordForm):

@@ -243,17 +243,47 @@ class OneTimeLink(models.Model):
 
 
 class Invitation(OneTimeLink):
-    """A single-use, expiring invitation for one guardian record to create a login."""
+    """A single-use, expiring invitation for one guardian record to create a login: a link
+    emailed to the family, or for a family without email a short code printed in a letter
+    (`code_hash` set, `email` empty until the guardian gives theirs when redeeming it)."""
 
+    # A letter's invitation has no address yet: the guardian types theirs with the code.
+    email = models.EmailField(blank=True, default="")
     guardian = models.ForeignKey(
         "students.Guardian", on_delete=models.CASCADE, related_name="invitations"
     )
     accepted_user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The language of the email or letter (settings.LANGUAGES); the login starts in it.
+    language = models.CharField(max_length=10, default="en", db_default="en")
+    # A letter's short code, hashed like the token (None: an emailed link).
+    code_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # When the email left (None: a letter, or the mail could not be sent).
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    # Letters: the short code's alphabet (no 0/O, 1/I/L) and length, typed by hand from paper.
+    CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    CODE_LENGTH = 12
 
     def __str__(self) -> str:
-        return f"Invitation for {self.guardian} ({self.email})"
+        return f"Invitation for {self.guardian} ({self.email or 'letter'})"
+
+    @classmethod
+    def new_code(cls) -> tuple[str, str]:
+        """A letter's code, as printed (groups of four) and its hash (of the bare code)."""
+        bare = "".join(secrets.choice(cls.CODE_ALPHABET) for _ in range(cls.CODE_LENGTH))
+        return "-".join(bare[i : i + 4] for i in range(0, len(bare), 4)), cls.hash_code(bare)
+
+    @classmethod
+    def hash_code(cls, code: str) -> str:
+        """The hash of a code as typed: case, spaces and dashes do not matter."""
+        bare = "".join(ch for ch in code.upper() if ch.isalnum())
+        return _hash_token(f"code:{bare}")
+
+    @property
+    def is_letter(self) -> bool:
+        return self.code_hash is not None
 
 
 class MFAEnrolmentInvitation(OneTimeLink):

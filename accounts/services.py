@@ -10,12 +10,13 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.access import schools_visible_to
 from accounts.models import (
@@ -273,28 +274,74 @@ class InvitationError(ValidationError):
     pass
 
 
+# How the districts' systems name the languages of settings.LANGUAGES (Guardian.language holds
+# the source's word: "Spanish", "es", "Español"...).
+_LANGUAGE_NAMES = {
+    "en": ("en", "eng", "english", "inglés", "ingles"),
+    "es": ("es", "spa", "spanish", "español", "espanol", "castellano"),
+}
+
+
+def language_code(value: str | None) -> str:
+    """A language of settings.LANGUAGES for a code or a name as a source writes it; the site's
+    default for anything else."""
+    known = dict(settings.LANGUAGES)
+    text = (value or "").strip().lower()
+    if text in known:
+        return text
+    base = text.split("-")[0].split("_")[0]
+    if base in known:
+        return base
+    for code, names in _LANGUAGE_NAMES.items():
+        if code in known and text in names:
+            return code
+    return settings.LANGUAGE_CODE.split("-")[0]
+
+
+def guardian_language(guardian: Guardian) -> str:
+    """The language to write to a guardian in: their login's, else their record's."""
+    user = getattr(guardian, "user", None)
+    if isinstance(user, User):
+        return language_code(user.language)
+    return language_code(guardian.language)
+
+
+def _check_invitable(guardian: Guardian) -> None:
+    """Only guardians with portal access to at least one child, and no contact restriction on
+    any, can be invited: a guardian who must not be contacted is never sent anything."""
+    relationships = list(guardian.relationships.filter(is_active=True))
+    if any(rel.contact_restricted for rel in relationships):
+        raise InvitationError(_("This guardian is contact-restricted and cannot be invited."))
+    if not any(rel.portal_access for rel in relationships):
+        raise InvitationError(
+            _("This guardian has no portal access to any student; grant it before inviting.")
+        )
+    if User.objects.filter(guardian_record=guardian).exists():
+        raise InvitationError(_("This guardian already has a login."))
+
+
+def _replace_pending(guardian: Guardian) -> None:
+    """A new invitation replaces any pending one, emailed or printed."""
+    Invitation.objects.filter(
+        guardian=guardian, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+
+
 @transaction.atomic
 def invitation_create(
-    *, guardian: Guardian, email: str, acting_user: User | None = None
+    *,
+    guardian: Guardian,
+    email: str,
+    acting_user: User | None = None,
+    language: str | None = None,
 ) -> tuple[Invitation, str]:
     """Invite a guardian to create a login. Returns the invitation and its one-time token.
 
     Only guardians with portal access to at least one child, and no contact restriction on any,
-    can be invited: a guardian who must not be contacted is never sent anything.
+    can be invited (see _check_invitable). `language` defaults to the guardian's record's.
     """
-    relationships = list(guardian.relationships.filter(is_active=True))
-    if any(rel.contact_restricted for rel in relationships):
-        raise InvitationError("This guardian is contact-restricted and cannot be invited.")
-    if not any(rel.portal_access for rel in relationships):
-        raise InvitationError(
-            "This guardian has no portal access to any student; grant it before inviting."
-        )
-    if hasattr(guardian, "user"):
-        raise InvitationError("This guardian already has a login.")
-    # A new invitation replaces any pending one.
-    Invitation.objects.filter(
-        guardian=guardian, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    _check_invitable(guardian)
+    _replace_pending(guardian)
     token, token_hash = Invitation.new_token()
     invitation = Invitation(
         guardian=guardian,
@@ -302,7 +349,10 @@ def invitation_create(
         token_hash=token_hash,
         created_by=acting_user,
         expires_at=timezone.now() + Invitation.VALID_FOR,
+        language=language_code(language) if language else guardian_language(guardian),
     )
+    if not invitation.email:
+        raise InvitationError(_("Give the guardian's email address."))
     invitation.full_clean()
     invitation.save()
     logger.info(
@@ -313,10 +363,106 @@ def invitation_create(
     return invitation, token
 
 
+def invitation_link(token: str, base_url: str | None = None) -> str:
+    return site_url(base_url) + reverse("invitation_accept", kwargs={"token": token})
+
+
+def _send_invitation_mail(invitation: Invitation, link: str) -> bool:
+    """The invitation's email, in its language; False when it could not leave."""
+    with translation.override(invitation.language):
+        context = {
+            "invitation": invitation,
+            "guardian": invitation.guardian,
+            "link": link,
+            "valid_until": timezone.localtime(invitation.expires_at).date(),
+        }
+        subject = render_to_string("portal/emails/invitation_subject.txt", context)
+        body = render_to_string("portal/emails/invitation_message.txt", context)
+    message = EmailMessage(
+        " ".join(subject.split()),
+        body,
+        None,
+        [invitation.email],
+        headers={"Content-Language": invitation.language},
+    )
+    try:
+        message.send()
+    except OSError:  # smtplib's errors included: staff see it was not sent and send again
+        logger.warning(
+            "guardian invitation mail not sent guardian=%s invitation=%s",
+            invitation.guardian_id,
+            invitation.pk,
+            exc_info=True,
+        )
+        return False
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["sent_at"])
+    return True
+
+
+@transaction.atomic
+def invitation_send(
+    *,
+    guardian: Guardian,
+    email: str,
+    acting_user: User | None = None,
+    language: str | None = None,
+    base_url: str | None = None,
+) -> tuple[Invitation, str]:
+    """Invite a guardian by email: a single-use link that expires (Invitation.VALID_FOR), in the
+    invitation's language, replacing any pending invitation (a resend is a new link). The
+    invitation's `sent_at` stays empty when the mail could not leave. Returns the invitation
+    and its token (the command prints the link; pages never show it)."""
+    invitation, token = invitation_create(
+        guardian=guardian, email=email, acting_user=acting_user, language=language
+    )
+    sent = _send_invitation_mail(invitation, invitation_link(token, base_url))
+    logger.info(
+        "guardian invitation emailed guardian=%s invitation=%s by=%s sent=%s",
+        guardian.pk,
+        invitation.pk,
+        getattr(acting_user, "pk", None),
+        sent,
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_letter_create(
+    *, guardian: Guardian, acting_user: User | None = None, language: str | None = None
+) -> tuple[Invitation, str]:
+    """An invitation for a family without email: a short single-use code that expires, to print
+    in a letter (the code is returned once; only its hash is kept). The guardian enters it at
+    the invitation_redeem page with an email address of theirs and a password."""
+    _check_invitable(guardian)
+    _replace_pending(guardian)
+    code, code_hash = Invitation.new_code()
+    # The link's token exists (the field is required) but is never shown: the code is the key.
+    _, token_hash = Invitation.new_token()
+    invitation = Invitation(
+        guardian=guardian,
+        email="",
+        token_hash=token_hash,
+        code_hash=code_hash,
+        created_by=acting_user,
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+        language=language_code(language) if language else guardian_language(guardian),
+    )
+    invitation.full_clean()
+    invitation.save()
+    logger.info(
+        "guardian invitation letter created guardian=%s invitation=%s by=%s",
+        guardian.pk,
+        invitation.pk,
+        getattr(acting_user, "pk", None),
+    )
+    return invitation, code
+
+
 def invitation_for_token(token: str) -> Invitation | None:
     invitation = (
         Invitation.objects.select_related("guardian")
-        .filter(token_hash=Invitation.hash_token(token))
+        .filter(token_hash=Invitation.hash_token(token), code_hash__isnull=True)
         .first()
     )
     if invitation is None or not invitation.is_usable:
@@ -324,29 +470,77 @@ def invitation_for_token(token: str) -> Invitation | None:
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
-    """Create the guardian's login from a usable invitation; the token then stops working."""
-    invitation = invitation_for_token(token)
-    if invitation is None:
-        raise InvitationError("This invitation is not valid: it was used, revoked or has expired.")
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.is_usable:
-        raise InvitationError("This invitation has already been used.")
-    if User.objects.filter(email=invitation.email).exists():
-        raise InvitationError("An account with this email already exists; sign in instead.")
+def invitation_for_code(code: str) -> Invitation | None:
+    """The usable letter invitation with this code (typed in any case, with or without dashes)."""
+    if not code or len(code) > 40:
+        return None
+    invitation = (
+        Invitation.objects.select_related("guardian")
+        .filter(code_hash=Invitation.hash_code(code))
+        .first()
+    )
+    if invitation is None or not invitation.is_usable:
+        return None
+    return invitation
+
+
+def _guardian_login_create(invitation: Invitation, *, email: str, password: str) -> User:
+    """The guardian's login from a usable invitation (locked by the caller); it is then used."""
+    if User.objects.filter(email=email).exists():
+        raise InvitationError(_("An account with this email already exists; sign in instead."))
     guardian = invitation.guardian
+    if User.objects.filter(guardian_record=guardian).exists():
+        raise InvitationError(_("This guardian already has a login; sign in instead."))
     user = User.objects.create_user(
-        email=invitation.email, password=password, full_name=guardian.display_name
+        email=email,
+        password=password,
+        full_name=guardian.display_name,
+        language=invitation.language,
     )
     user.guardian_record = guardian
     user.save(update_fields=["guardian_record"])
-    _verified_email(user)
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
     derived_access_sync(user_ids=[user.pk])
     logger.info("guardian invitation accepted guardian=%s user=%s", guardian.pk, user.pk)
+    return user
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> User:
+    """Create the guardian's login from a usable invitation; the token then stops working."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise InvitationError(
+            _("This invitation is not valid: it was used, revoked or has expired.")
+        )
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_usable:
+        raise InvitationError(_("This invitation has already been used."))
+    user = _guardian_login_create(invitation, email=invitation.email, password=password)
+    # The link came to this address: opening it proves the mailbox.
+    _verified_email(user)
+    return user
+
+
+@transaction.atomic
+def invitation_redeem_code(*, code: str, email: str, password: str) -> User:
+    """Create the guardian's login from a letter's code, with the email address they give (not
+    yet verified: allauth asks them to confirm it); the code then stops working."""
+    found = invitation_for_code(code)
+    if found is None:
+        raise InvitationError(_("This code is not valid: it was used, replaced or has expired."))
+    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    if not invitation.is_usable:
+        raise InvitationError(_("This code has already been used."))
+    email = email.strip().lower()
+    invitation.email = email
+    invitation.save(update_fields=["email"])
+    user = _guardian_login_create(invitation, email=email, password=password)
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": False, "primary": True}
+    )
     return user
 
 

@@ -1,5 +1,6 @@
 import time
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -7,14 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import SignedInRequest
 from accounts.backends import MODEL_BACKEND
-from accounts.forms import MFAEnrolmentForm, NewPasswordForm
+from accounts.forms import InvitationCodeForm, MFAEnrolmentForm, NewPasswordForm
 from accounts.middleware import (
     MFA_ENROLMENT_GRANT_KEY,
     MFA_ENROLMENT_GRANT_SECONDS,
@@ -26,28 +28,71 @@ from accounts.services import (
     InvitationError,
     invitation_accept,
     invitation_for_token,
+    invitation_redeem_code,
     mfa_enrolment_accept,
     mfa_enrolment_for_token,
 )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """An emailed invitation's link: the guardian chooses a password, in the invitation's
+    language (the login keeps it)."""
     invitation = invitation_for_token(token)
     if invitation is None:
         raise Http404("This invitation is not valid: it was used, revoked or has expired.")
-    form = NewPasswordForm(request.POST or None)
+    with translation.override(invitation.language):
+        form = NewPasswordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = invitation_accept(token=token, password=form.cleaned_data["password1"])
+            except InvitationError as error:
+                form.add_error(None, error.message)
+            else:
+                login(request, user, backend=MODEL_BACKEND)
+                messages.success(request, _("Welcome to Trellis. Your account is ready."))
+                return redirect("home")
+        return render(
+            request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+        )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_redeem_view(request: HttpRequest) -> HttpResponse:
+    """Where a guardian types the code of a school's letter (families without email): with an
+    email address of theirs and a password it becomes their login. A code works once and
+    expires; allauth then asks them to confirm the address."""
+    form = InvitationCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = invitation_accept(token=token, password=form.cleaned_data["password1"])
+            user = invitation_redeem_code(
+                code=form.cleaned_data["code"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
         except InvitationError as error:
-            form.add_error(None, error.message)
+            form.add_error("code", error.message)
         else:
             login(request, user, backend=MODEL_BACKEND)
-            messages.success(request, "Welcome to Trellis. Your account is ready.")
+            with translation.override(user.language):
+                address = EmailAddress.objects.filter(user=user, email=user.email).first()
+                if address is not None:
+                    address.send_confirmation(request)
+                messages.success(
+                    request,
+                    _(
+                        "Welcome to Trellis. Your account is ready; we sent you an email to "
+                        "confirm your address."
+                    ),
+                )
             return redirect("home")
     return render(
-        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+        request,
+        "accounts/invitation_redeem.html",
+        {"form": form},
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 

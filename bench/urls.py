@@ -11,5 +11,17 @@ urlpatterns = [
         views.plain_section_detail,
         name="bench_plain_section_detail",
     ),
+    path("bench/plain/schools/<int:pk>/", views.plain_school, name="bench_plain_school"),
+    path(
+        "bench/plain/schools/<int:pk>/rollups/",
+        views.plain_school_rollups,
+        name="bench_plain_school_rollups",
+    ),
+    path("bench/plain/districts/<int:pk>/", views.plain_district, name="bench_plain_district"),
+    path(
+        "bench/plain/districts/<int:pk>/rollups/",
+        views.plain_district_rollups,
+        name="bench_plain_district_rollups",
+    ),
     *app_urlpatterns,
 ]

@@ -4,7 +4,7 @@ whichever module serves them."""
 
 from django.urls import include, path
 
-from dashboard.views import district, home, school, search
+from dashboard.views import district, home, invitations, school, search
 from dashboard.views.teacher import scores, section, standard, student
 
 records = (
@@ -16,6 +16,12 @@ records = (
             "schools/<int:pk>/substitutes/",
             school.school_substitutes,
             name="school_substitutes",
+        ),
+        # Families and the portal: invitations by email or printed letter (issue 20).
+        path(
+            "schools/<int:pk>/invitations/",
+            invitations.school_invitations,
+            name="school_invitations",
         ),
     ],
     "students",
@@ -59,6 +65,11 @@ dashboard = (
             name="section_distribution_csv",
         ),
         path("sections/<int:pk>/changes.json", section.section_changes, name="section_changes"),
+        path(
+            "sections/<int:pk>/release-levels/",
+            section.section_release_levels,
+            name="section_release_levels",
+        ),
         path(
             "sections/<int:pk>/standards/<int:standard_id>/",
             standard.standard_detail,

@@ -61,6 +61,7 @@ from assessments.models import (
     StudentAssessment,
 )
 from assessments.services import ScoreInput, mastery_model_fit, scores_record
+from demo.parent_descriptions import SPANISH
 from students.models import Section
 
 if TYPE_CHECKING:
@@ -1057,6 +1058,7 @@ def _standards_create(
                 kind=row.kind,
                 description=row.description,
                 parent_description=row.parent_description,
+                parent_description_es=SPANISH.get(row.parent_description, ""),
                 subject=row.subject,
                 grade_levels=sorted(row.grade_levels),
                 parent_id=ids[row.parent_code] if row.parent_code else None,

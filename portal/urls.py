@@ -6,3 +6,30 @@ from django.urls import path  # noqa: F401  # the pages' modules add their paths
 app_name = "portal"
 
 urlpatterns: list = []
+
+# The guardian's children, and each child's pages (portal.views.children, progress, record).
+from portal.views import children, progress, record  # noqa: E402
+
+urlpatterns += [
+    path("", children.children, name="children"),
+    path("children/<int:pk>/", progress.progress, name="child_progress"),
+    path("children/<int:pk>/grades/", record.grades, name="child_grades"),
+    path("children/<int:pk>/attendance/", record.attendance, name="child_attendance"),
+    path("children/<int:pk>/teachers/", record.teachers, name="child_teachers"),
+]
+
+# The guardian's own preferences, and an alert email's signed unsubscribe link
+# (portal.views.preferences).
+from portal.views import preferences  # noqa: E402
+
+urlpatterns += [
+    path("preferences/", preferences.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", preferences.unsubscribe, name="unsubscribe"),
+]
+
+# Who has seen the child's record (portal.views.seen).
+from portal.views import seen  # noqa: E402
+
+urlpatterns += [
+    path("children/<int:pk>/seen/", seen.seen, name="child_seen"),
+]

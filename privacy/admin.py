@@ -8,9 +8,9 @@ from privacy.models import AccessLogEntry
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "role", "what", "student_id", "student_key"]
+    list_display = ["at", "actor_name", "actor_label", "role", "what", "student_id", "student_key"]
     list_filter = ["role", "what"]
-    search_fields = ["student_key", "actor_label"]
+    search_fields = ["student_key", "actor_label", "actor_name"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -31,7 +31,19 @@ class AccessLogEntry(models.Model):
     )
     # Later: an OAuth2 application acting for the district.
     actor_app = models.CharField(max_length=200, blank=True, default="")
-    actor_label = models.CharField(max_length=254, help_text="Who, as shown to a parent.")
+    actor_label = models.CharField(
+        max_length=254, help_text="Who, as an audit names them: the account's email or the app."
+    )
+    # A snapshot, as the row is written, of the name a family reads: the staff (or guardian)
+    # record's name, else the account's name, else its email. Kept in the row so that it outlives
+    # the account and a later change of name (privacy.services.access_log_record).
+    actor_name = models.CharField(
+        max_length=254,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Who, as shown to a family, when the row was written.",
+    )
     role = models.CharField(max_length=40)
     what = models.CharField(max_length=100, help_text="Page or export name.")
     path = models.CharField(max_length=500, blank=True, default="")
@@ -59,7 +71,8 @@ class AccessLogEntry(models.Model):
         verbose_name_plural = "access log entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} ({self.role}): {self.what}"
+        who = self.actor_name or self.actor_label
+        return f"{self.at:%Y-%m-%d %H:%M} {who} ({self.role}): {self.what}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

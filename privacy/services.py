@@ -6,8 +6,11 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Coalesce, Concat, NullIf
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from privacy.crypto import pseudonymous_key
@@ -102,11 +105,14 @@ def access_log_record(
     """Append one row per distinct student shown; returns how many rows were written.
 
     `students` holds Student instances or StudentRef values (anything with .id and .uuid).
+    Each row keeps the actor's email (or application) as its label and a snapshot of the name a
+    family reads and of the role (`_actor_name`: resolved inside the same INSERT).
     On PostgreSQL one INSERT ... SELECT FROM unnest() of two arrays (no model instances: a page
     of 150 students spent more on them than on the rest of its write); elsewhere bulk_create.
     """
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
     actor_label = actor_app or (str(getattr(actor_user, "email", "")) if actor_user else "")
+    role = str(role)
     hmac_key = settings.TRELLIS_HMAC_KEY
     seen: set[int] = set()
     student_ids: list[int] = []
@@ -126,7 +132,8 @@ def access_log_record(
         "actor_user_id": getattr(actor_user, "pk", None),
         "actor_app": _as_text(actor_app),
         "actor_label": actor_label,
-        "role": _as_text(role),
+        "actor_name": _actor_name(actor_user, role) if actor_user else actor_app,
+        "role": role,
         "what": _as_text(what),
         "path": path[:500],
         "purpose": _as_text(purpose),
@@ -137,6 +144,56 @@ def access_log_record(
     else:
         _access_log_bulk_create(shared, student_ids, student_keys)
     return len(student_ids)
+
+
+# The records a person's name comes from, as the user model's (settings.AUTH_USER_MODEL) links to
+# students.Staff and students.Guardian, in the order they are asked (privacy imports neither app).
+NAME_RECORDS = ("staff_record", "guardian_record")
+# accounts.models.Role.GUARDIAN: a guardian's own reads ask their guardian record first.
+GUARDIAN_ROLE = "guardian"
+
+
+def _record_name() -> Concat:
+    """A staff or guardian record's display_name (students.PersonName), in SQL."""
+    return Concat(
+        Coalesce(NullIf("preferred_first_name", models.Value("")), "first_name"),
+        models.Value(" "),
+        "last_name",
+        output_field=models.CharField(),
+    )
+
+
+def _actor_name(actor_user: Any, role: str) -> str | BaseExpression:
+    """The name a family reads for a signed-in actor, as the row is written: their staff record's
+    name (their guardian record's first when they read as a guardian), else the account's full
+    name, else its email. Text when the linked record is already loaded (or there is none);
+    otherwise an expression the row's INSERT evaluates, a sub-select of the record by its primary
+    key, so that the snapshot costs no query of its own."""
+    fallback = str(getattr(actor_user, "full_name", "") or getattr(actor_user, "email", ""))
+    names: list[BaseExpression] = []
+    for field_name in NAME_RECORDS[::-1] if role == GUARDIAN_ROLE else NAME_RECORDS:
+        record_id = getattr(actor_user, f"{field_name}_id", None)
+        if record_id is None:
+            continue
+        field = actor_user._meta.get_field(field_name)
+        if field.is_cached(actor_user):
+            record = field.get_cached_value(actor_user)
+            if record is not None:
+                names.append(models.Value(record.display_name))
+            continue
+        names.append(
+            models.Subquery(
+                field.related_model._base_manager.filter(pk=record_id)
+                .order_by()
+                .values(name=_record_name())[:1],
+                output_field=models.CharField(),
+            )
+        )
+    if not names:
+        return fallback
+    if isinstance(names[0], models.Value):
+        return str(names[0].value)
+    return Coalesce(*names, models.Value(fallback), output_field=models.CharField())
 
 
 def _as_text(value: object) -> object:
@@ -176,7 +233,18 @@ def _access_log_insert_unnest(
     quote = connection.ops.quote_name
     column_of = {field.attname: field.column for field in meta.concrete_fields}
     columns = [quote(column_of[attname]) for attname in [*shared, "student_id", "student_key"]]
-    shared_values = [f"%s::{_SHARED_CASTS.get(attname, 'text')}" for attname in shared]
+    shared_values: list[str] = []
+    params: list[Any] = []
+    for attname, value in shared.items():
+        cast = _SHARED_CASTS.get(attname, "text")
+        if isinstance(value, BaseExpression):
+            # The actor's name as a sub-select (_actor_name): compiled by Django, evaluated once.
+            sql, expression_params = _compiled(connection, value)
+            shared_values.append(f"({sql})::{cast}")
+            params.extend(expression_params)
+        else:
+            shared_values.append(f"%s::{cast}")
+            params.append(value)
     # Names come from the model's own metadata, quoted; every value is a parameter.
     statement = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
@@ -185,7 +253,15 @@ def _access_log_insert_unnest(
         "AS shown(student_id, student_key, n) ORDER BY shown.n"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*shared.values(), student_ids, student_keys])
+        cursor.execute(statement, [*params, student_ids, student_keys])
+
+
+def _compiled(connection: BaseDatabaseWrapper, expression: BaseExpression) -> tuple[str, list]:
+    """An expression's SQL and parameters, as an INSERT of an access-log row would write it."""
+    query = Query(AccessLogEntry)
+    resolved = expression.resolve_expression(query, allow_joins=False, for_save=True)
+    sql, params = query.get_compiler(connection=connection).compile(resolved)
+    return sql, list(params)
 
 
 _SHARED_CASTS = {"at": "timestamptz", "actor_user_id": "bigint"}

@@ -16,6 +16,7 @@ LAYERS = {
     "lessons": 2,
     "interop": 2,
     "rollups": 2,
+    "alerts": 2,
     "dashboard": 3,
     "portal": 3,
     "demo": 4,

@@ -65,6 +65,22 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "interop:import_run": (set(), set()),
     "interop:import_run_status": (set(), set()),
     "invitation_accept": (set(), {"password1", "password2"}),
+    "invitation_redeem": (set(), {"code", "email", "password1", "password2"}),
+    "students:school_invitations": ({"state", "page"}, {"action", "guardian", "email", "language"}),
+    "portal:preferences": (
+        set(),
+        {
+            "language",
+            "same_day_absences",
+            "digest",
+            "level_threshold",
+            "contact_method",
+            "contact_time",
+        },
+    ),
+    "portal:unsubscribe": (set(), set()),
+    # Django's set_language reads "next" from the form or the address.
+    "set_language": ({"next"}, {"language", "next"}),
     "mfa_enrolment_accept": (set(), {"password1", "password2"}),
     "mfa_enrolment_needed": (set(), set()),
     "dashboard:search": ({"q"}, set()),
@@ -77,6 +93,13 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "dashboard:student_standard_csv": (set(), set()),
     "dashboard:student_mastery_csv": (set(), set()),
     "dashboard:student_profile_tab": (set(), set()),
+    "portal:children": (set(), set()),
+    "portal:child_progress": (set(), set()),
+    "portal:child_grades": (set(), set()),
+    "portal:child_attendance": (set(), set()),
+    "portal:child_teachers": (set(), set()),
+    "portal:child_seen": ({"who", "date_from", "date_to", "before", "after"}, set()),
+    "dashboard:section_release_levels": (set(), set()),
 }
 # Pages that take a POST (the others answer 405 to one, which is not a server error either).
 POSTS = {name for name, (_, fields) in PARAMETERS.items() if fields}
@@ -111,10 +134,12 @@ odd_values = st.one_of(st.sampled_from(ODD), st.text(max_size=40))
 
 def _target(name: str, world: World) -> tuple[str, str | None]:
     """A role that may open the page and its URL (a made-up token for the public links)."""
-    if name in {"invitation_accept", "mfa_enrolment_accept"}:
+    if name in {"invitation_accept", "mfa_enrolment_accept", "portal:unsubscribe"}:
         from django.urls import reverse
 
         return reverse(name, kwargs={"token": "not-a-token"}), None
+    if name == "set_language":
+        return _url(name), None
     case = CASES[name]
     own = case.own(world)
     if own:
@@ -214,6 +239,8 @@ def test_odd_values_never_reach_a_server_error(world: World, data: st.DataObject
         ("dashboard:section_changes", {"since": "2024-02-30T00:00"}, "since="),
         ("dashboard:search", {"q": "x"}, "Type at least 2 characters"),
         ("dashboard:search", {"q": "x" * 5000}, "Search for at most 100 characters"),
+        ("portal:child_seen", {"date_from": "0001-01-01"}, "Enter a date in 1900 or later"),
+        ("portal:child_seen", {"before": "9" * 40}, "This link to a page of the list is damaged"),
     ],
 )
 def test_the_odd_values_found_answer_400_naming_the_parameter(

@@ -129,17 +129,30 @@ IMPORT_RUN_CASE = Case(
 )
 
 
+# A child's pages in the family portal: their guardian only; staff who see the child on another
+# basis get 404 there (tests/portal/test_child_pages.py adds the contact-restricted guardian).
+CHILD_CASE = Case(
+    own=lambda w: {"guardian": w.student.pk},
+    others=lambda w: {
+        "guardian": w.classmate.pk,
+        "teacher": w.student.pk,
+        "principal": w.student.pk,
+        "district_staff": w.student.pk,
+        "outsider": w.student.pk,
+    },
+)
+
+
 CASES: dict[str, Case] = {
-    "home": Case(
-        no_object_roles=["teacher", "principal", "district_staff", "guardian", "outsider"]
-    ),
+    # A guardian who is only a guardian is sent to the portal (tests/portal/test_child_pages.py).
+    "home": Case(no_object_roles=["teacher", "principal", "district_staff", "outsider"]),
     "students:section_detail": SECTION_CASE,
+    # A guardian opening it is sent to the child's portal page (tests/portal/test_child_pages.py).
     "students:student_detail": Case(
         own=lambda w: {
             "teacher": w.student.pk,
             "principal": w.student.pk,
             "district_staff": w.student.pk,
-            "guardian": w.student.pk,
         },
         others=lambda w: {
             "teacher": w.other_section_student.pk,
@@ -215,6 +228,31 @@ CASES: dict[str, Case] = {
     "interop:import_run_status": IMPORT_RUN_CASE,
     # Public by design: the invitation link is the credential. Tested in tests/accounts.
     "invitation_accept": Case(needs_login=False),
+    # Public by design: a letter's code is the credential (tests/accounts/test_invitations.py).
+    "invitation_redeem": Case(needs_login=False, no_object_roles=["outsider"]),
+    # Families and the portal (invitations): the school's principal and district staff only.
+    "students:school_invitations": Case(
+        own=lambda w: {"principal": w.school.pk, "district_staff": w.school.pk},
+        others=lambda w: {
+            "principal": w.other_school.pk,
+            "district_staff": 999_999,
+            "teacher": w.school.pk,
+            "guardian": w.school.pk,
+            "outsider": w.school.pk,
+        },
+    ),
+    # A guardian's own preferences: guardians who follow a child; staff and others 404
+    # (tests/portal/test_preferences.py adds the contact-restricted guardian).
+    "portal:preferences": Case(
+        no_object_roles=["guardian"],
+        others=lambda w: {
+            role: None for role in ("teacher", "principal", "district_staff", "outsider")
+        },
+    ),
+    # Public by design: an alert email's signed link is the credential (tests/alerts).
+    "portal:unsubscribe": Case(needs_login=False),
+    # Anyone may choose the pages' language; POST only (tests/portal/test_language.py).
+    "set_language": Case(needs_login=False),
     # Public by design too: the emailed two-factor enrolment link proves the mailbox
     # (tests/accounts/test_mfa_enrolment.py tries it used, expired, replaced and unknown).
     "mfa_enrolment_accept": Case(needs_login=False),
@@ -237,6 +275,30 @@ CASES: dict[str, Case] = {
     "dashboard:student_standard": STUDENT_STANDARD_CASE,
     "dashboard:student_standard_csv": STUDENT_STANDARD_CASE,
     "dashboard:student_mastery_csv": STUDENT_CASE,
+    # The family portal: the guardian's children, then each child's pages.
+    "portal:children": Case(
+        no_object_roles=["guardian"],
+        others=lambda w: {
+            role: None for role in ("teacher", "principal", "district_staff", "outsider")
+        },
+    ),
+    "portal:child_progress": CHILD_CASE,
+    "portal:child_grades": CHILD_CASE,
+    "portal:child_attendance": CHILD_CASE,
+    "portal:child_teachers": CHILD_CASE,
+    # Who has seen the child's record (tests/portal/test_seen.py: the contact-restricted guardian).
+    "portal:child_seen": CHILD_CASE,
+    # Releasing a section's levels to families: its teachers only (asked first on a GET).
+    "dashboard:section_release_levels": Case(
+        own=lambda w: {"teacher": w.section.pk},
+        others=lambda w: {
+            "teacher": w.other_section.pk,
+            "principal": w.section.pk,
+            "district_staff": w.section.pk,
+            "guardian": w.section.pk,
+            "outsider": w.section.pk,
+        },
+    ),
     # One tab of the profile (tests/dashboard/test_pages.py tries every tab both ways).
     "dashboard:student_profile_tab": Case(
         own=lambda w: {

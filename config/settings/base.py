@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "lessons",
     "dashboard",
     "portal",
+    "alerts",
     "interop",
     "rollups",
     "privacy",
@@ -47,9 +48,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Outermost of what reads the user, so that every response to one is marked no-store.
     "privacy.middleware.NoStoreMiddleware",
+    # The page's language: the cookie or the browser's, before sign-in (then accounts.language).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language (User.language), whatever the browser says.
+    "accounts.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -158,7 +163,8 @@ ACCOUNT_ADAPTER = "accounts.adapters.TrellisAccountAdapter"
 # The client address that rate limits count: REMOTE_ADDR, or behind this many proxies of ours the
 # X-Forwarded-For entry the nearest of them appended; never a header the client wrote itself.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRELLIS_TRUSTED_PROXY_COUNT", default=0)
-# The site's address in emailed links (two-factor enrolment), e.g. https://trellis.district.org
+# The site's address in emailed links (two-factor enrolment, invitations, families' alerts),
+# e.g. https://trellis.district.org
 TRELLIS_BASE_URL = env.str("TRELLIS_BASE_URL", default="")
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -253,7 +259,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rollups.tasks.rollups_rebuild_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Families' alerts (alerts.tasks), in the evening, local time: the day's unexcused absences,
+    # then the digests due (each run records what it sent: a second run sends nothing twice).
+    "alerts-absences": {
+        "task": "alerts.tasks.absence_alerts_evening",
+        "schedule": crontab(hour=18, minute=0),
+    },
+    "alerts-digests": {
+        "task": "alerts.tasks.digests_evening",
+        "schedule": crontab(hour=18, minute=15),
+    },
 }
+# The weekday weekly digests go out on (0 is Monday; 4, Friday).
+TRELLIS_WEEKLY_DIGEST_WEEKDAY = env.int("TRELLIS_WEEKLY_DIGEST_WEEKDAY", default=4)
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Security headers. The CSP allows no inline script; plotly.js needs inline styles and

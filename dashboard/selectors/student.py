@@ -69,10 +69,15 @@ class StudentMastery:
 
 
 def student_mastery(
-    student: Student, section_ids: list[int], section_titles: dict[int, str]
+    student: Student,
+    section_ids: list[int],
+    section_titles: dict[int, str],
+    *,
+    with_test_results: bool = True,
 ) -> StudentMastery:
     """A student's mastery on every standard of their current sections (and any other standard
-    with evidence), its history, their scores and their interim or state results: nine queries."""
+    with evidence), its history, their scores and their interim or state results: nine queries
+    (seven without the results, which the family portal does not show)."""
     policy = policy_for_district(student.district_id, with_fit=False)
     # The standards measured in the student's sections and those the student has an estimate on,
     # in one query: (standard, section) pairs, the section None for an estimate.
@@ -95,10 +100,11 @@ def student_mastery(
         standard_ids.add(standard_id)
         if section_id is not None:
             measured_in[standard_id].add(section_id)
-    # Only what the profile shows of a standard (its grade levels and framework are not).
+    # Only what the profile and the family portal show of a standard (its grade levels and
+    # framework are not).
     standard_list = list(
         Standard.objects.filter(pk__in=standard_ids, is_active=True)
-        .only("code", "description", "subject")
+        .only("code", "description", "parent_description", "parent_description_es", "subject")
         .order_by("subject", "code")
     )
     cells = cells_read(
@@ -141,26 +147,30 @@ def student_mastery(
             "status",
         )
     ]
-    results = [
-        TestResult(
-            administered_on=r.administered_on,
-            assessment_title=r.assessment.title,
-            family=r.assessment.family,
-            purpose=r.assessment.get_purpose_display(),
-            performance_level=r.performance_level.name if r.performance_level else "",
-            performance_rank=r.performance_level.rank if r.performance_level else None,
-            # Prefetched by _whole_scores, to this attribute.
-            points=next((s.points for s in getattr(r, "whole_scores")), None),  # noqa: B009
-            max_points=r.assessment.max_points,
-        )
-        for r in StudentAssessment.objects.filter(
-            student=student,
-            assessment__purpose__in=[AssessmentPurpose.INTERIM, AssessmentPurpose.STATE],
-        )
-        .select_related("assessment", "performance_level")
-        .prefetch_related(_whole_scores())
-        .order_by("-administered_on")
-    ]
+    results = (
+        [
+            TestResult(
+                administered_on=r.administered_on,
+                assessment_title=r.assessment.title,
+                family=r.assessment.family,
+                purpose=r.assessment.get_purpose_display(),
+                performance_level=r.performance_level.name if r.performance_level else "",
+                performance_rank=r.performance_level.rank if r.performance_level else None,
+                # Prefetched by _whole_scores, to this attribute.
+                points=next((s.points for s in getattr(r, "whole_scores")), None),  # noqa: B009
+                max_points=r.assessment.max_points,
+            )
+            for r in StudentAssessment.objects.filter(
+                student=student,
+                assessment__purpose__in=[AssessmentPurpose.INTERIM, AssessmentPurpose.STATE],
+            )
+            .select_related("assessment", "performance_level")
+            .prefetch_related(_whole_scores())
+            .order_by("-administered_on")
+        ]
+        if with_test_results
+        else []
+    )
     return StudentMastery(
         policy=policy,
         standards=[

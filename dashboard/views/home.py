@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from accounts.access import REACH, Basis, viewer_for
 from accounts.models import Role
@@ -12,8 +12,12 @@ from privacy.services import log_shown
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's first page; a person with several roles sees each part."""
+    """Each role's first page; a person with several roles sees each part. Someone who is only
+    a guardian lands in the family portal (staff who are also guardians keep this page, which
+    links it)."""
     viewer = viewer_for(request.user)
+    if Role.GUARDIAN in viewer.roles and not viewer.is_staff_role:
+        return redirect("portal:children")
     children = selectors.guardian_children(request.user)
     if children:
         log_shown(

@@ -121,7 +121,8 @@ def test_a_parent_whose_portal_access_is_removed_in_the_admin_gets_404(
 
     parent_client = Client()
     parent_client.force_login(world.parent)
-    student_url = _url("students:student_detail", world.student.pk)
+    # A guardian reads their child's record in the family portal.
+    student_url = reverse("portal:child_progress", kwargs={"pk": world.student.pk})
     assert parent_client.get(student_url).status_code == 200
 
     relationship = GuardianRelationship.objects.get(guardian=world.guardian, student=world.student)
@@ -363,7 +364,8 @@ def test_each_page_logs_exactly_the_students_it_showed(client, world: World, nam
 
 def test_the_guardians_home_logs_their_children_with_a_purpose(client, world: World) -> None:
     client.force_login(world.parent)
-    client.get(reverse("home"))
+    # A guardian's home is the family portal's list of their children.
+    client.get(reverse("portal:children"))
     row = AccessLogEntry.objects.get()
     assert row.student_id == world.student.pk and row.role == Role.GUARDIAN
     assert row.purpose == access.REACH[access.Basis.GUARDIAN].purpose

@@ -215,8 +215,10 @@ def test_staff_without_mfa_are_sent_to_enrol_when_required(client, settings, wor
     # To the page that says to use the emailed link: a password alone never reaches the set-up
     # (tests/accounts/test_mfa_enrolment.py).
     assert response.status_code == 302 and response["Location"] == reverse("mfa_enrolment_needed")
+    # Guardians are not asked (their home is the family portal).
     client.force_login(world.parent)
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("home"))["Location"] == reverse("portal:children")
+    assert client.get(reverse("portal:children")).status_code == 200
 
 
 def test_enrolled_staff_pass_the_mfa_check_without_a_query_of_its_own(

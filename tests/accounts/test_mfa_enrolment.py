@@ -279,7 +279,9 @@ def test_enrolled_staff_keep_their_factor_and_sign_in_as_before(
 
 def test_a_guardian_is_unaffected(client, mfa_required, world: World, mailoutbox) -> None:
     assert _sign_in(client, world.parent.email) == "/"
-    assert client.get("/").status_code == 200
+    # Home is the family portal, reached without a second factor.
+    assert client.get("/")["Location"] == "/family/"
+    assert client.get("/family/").status_code == 200
     # Two-factor stays theirs to choose, straight from their account.
     _reauthenticate(client)
     assert client.get(ACTIVATE_TOTP).status_code == 200

@@ -200,14 +200,15 @@ def page(browser: Browser, live_server, page_problems: PageProblems) -> Iterator
 
 @pytest.fixture
 def log_in(page: Page) -> Callable[..., None]:
-    """Sign a user in through the real form at /accounts/login/ and wait for the home page."""
+    """Sign a user in through the real form at /accounts/login/ and wait for the home page (a
+    guardian's is the family portal's list of their children)."""
 
     def log_in_as(user: User, password: str = PASSWORD) -> None:
         page.goto("/accounts/login/")
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+        page.wait_for_url(re.compile(r"^https?://[^/]+/(family/)?$"))
 
     return log_in_as
 

@@ -300,7 +300,7 @@ def test_principal_sees_an_override_read_only(
 def test_a_profile_tab_that_fails_to_load_says_so_and_loads_when_opened_again(
     page: Page, log_in, world: World
 ) -> None:
-    log_in(world.parent)
+    log_in(world.teacher)
     page.route("**/tabs/grades/", lambda route: route.fulfill(status=500, body="boom"))
     page.goto(f"/students/{world.student.pk}/")
     page.get_by_role("tab", name="Grades").click()

@@ -153,17 +153,18 @@ def test_district_staff_sees_the_schools_table(
 def test_parent_sees_my_children_and_opens_the_record(
     page: Page, log_in, screenshot: Screenshot, world: World, page_problems
 ) -> None:
+    # A guardian lands in the family portal (tests/browser/test_portal_browser.py walks it).
     log_in(world.parent)
-    children = page.get_by_role("region", name="My children")
-    expect(children.get_by_role("heading", level=2)).to_have_text("My children")
-    child_link = children.get_by_role("link", name=world.student.display_name)
+    expect(page.get_by_role("heading", level=1)).to_have_text("My children")
+    child_link = page.get_by_role("link", name=world.student.display_name)
     expect(child_link).to_be_visible()
-    expect(children).to_contain_text("Grade 4 Math")
+    expect(page.get_by_role("main")).to_contain_text("Maple Elementary")
     expect(page.get_by_text(world.classmate.display_name)).to_have_count(0)
     check_page(page, screenshot, "parent-home")
 
     child_link.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(world.student.display_name)
-    expect(page.get_by_role("region", name="Classes")).to_contain_text("Grade 4 Math")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(world.student.display_name)
+    page.get_by_role("link", name="Teachers").click()
+    expect(page.get_by_role("main")).to_contain_text("Grade 4 Math")
     check_page(page, screenshot, "parent-student-record")
     assert_no_browser_problems(page_problems)

@@ -56,7 +56,7 @@ def test_the_shown_tab_is_selected_and_only_its_panel_visible(
 
 
 def test_without_a_tab_named_the_record_is_shown(client, world: World) -> None:
-    client.force_login(world.parent)
+    client.force_login(world.teacher)
     parsed = tabs_of(client, world)
     assert [slug for slug, tab in parsed.tabs.items() if tab["aria-selected"] == "true"] == [
         "record"

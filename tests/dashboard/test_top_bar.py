@@ -68,9 +68,11 @@ def test_district_staff_see_the_district_and_imports(client: Client, world: Worl
 
 
 def test_a_guardian_sees_their_child_and_no_search(client: Client, world: World) -> None:
-    header = _home_header(client, world.parent)
-    assert f'href="/students/{world.student.pk}/">Ada Lovelace</a>' in header
-    assert f"/students/{world.classmate.pk}/" not in header
+    # A guardian's home is the family portal; the bar of any other page names their child.
+    client.force_login(world.parent)
+    header = _header(client.get("/accounts/2fa/").content.decode())
+    assert f'href="/family/children/{world.student.pk}/">Ada Lovelace</a>' in header
+    assert f"/{world.classmate.pk}/" not in header
     assert 'role="search"' not in header and "/imports/" not in header
 
 
@@ -112,19 +114,20 @@ def test_a_guardians_bar_logs_the_children_it_names_once_per_response(
         portal_access=True,
     )
     client.force_login(world.parent)
-    # The home page names both children and logs each once, not again for the bar.
-    client.get("/")
+    # The portal's list of children names both and logs each once; its bar names none (the
+    # portal's child switcher logs the same way: tests/portal/test_child_pages.py).
+    client.get("/family/")
     assert sorted(AccessLogEntry.objects.values_list("student_id", flat=True)) == sorted(
         [world.student.pk, world.classmate.pk]
     )
-    # The profile logs its child; the bar, the other child only.
-    client.get(f"/students/{world.student.pk}/")
     bar_rows = AccessLogEntry.objects.filter(what="top bar: my children")
-    assert list(bar_rows.values_list("student_id", flat=True)) == [world.classmate.pk]
-    assert bar_rows.get().role == "guardian" and bar_rows.get().purpose
+    assert not bar_rows.exists()
     # A page without students of its own (two-factor settings) logs the bar's two names.
     client.get("/accounts/2fa/")
-    assert bar_rows.count() == 3
+    assert sorted(bar_rows.values_list("student_id", flat=True)) == sorted(
+        [world.student.pk, world.classmate.pk]
+    )
+    assert {row.role for row in bar_rows} == {"guardian"} and all(row.purpose for row in bar_rows)
 
 
 def test_a_profile_tab_fetched_alone_costs_no_top_bar(client: Client, world: World) -> None:
@@ -178,7 +181,14 @@ def _pages(w: World) -> dict[str, list[str]]:
         + [*profile, search],
         "principal": ["/", school, f"{school}substitutes/", *section_pages, *profile, search],
         "district_staff": ["/", school, "/imports/", *section_pages, *profile, search],
-        "guardian": ["/", *profile],
+        # A guardian's pages are the family portal's (home and the profile send them there).
+        "guardian": [
+            "/family/",
+            *(
+                f"/family/children/{w.student.pk}/{tab}"
+                for tab in ("", "grades/", "attendance/", "teachers/")
+            ),
+        ],
     }
 
 
@@ -212,9 +222,11 @@ def test_every_link_on_a_roles_pages_opens_for_that_role(
     assert len(links) > 10 or role == "guardian", (role, sorted(links))
     broken = {}
     for link, page in sorted(links.items()):
-        status = client.get(link).status_code
-        if status != 200:
-            broken[link] = f"{status} (linked from {page})"
+        # Followed through redirects (a guardian's home is the family portal), never to sign-in.
+        response = client.get(link, follow=True)
+        landed = response.redirect_chain[-1][0] if response.redirect_chain else link
+        if response.status_code != 200 or landed.startswith("/accounts/login/"):
+            broken[link] = f"{response.status_code} at {landed} (linked from {page})"
     assert not broken, f"{role} is offered links it cannot open: {broken}"
 
 

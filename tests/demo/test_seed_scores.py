@@ -44,6 +44,8 @@ def test_the_demo_district_has_standards_assessments_scores_and_estimates() -> N
             }[standard.subject]
         )
         assert standard.description and standard.parent_description
+        # In the portal's other language too (demo.parent_descriptions).
+        assert standard.parent_description_es
 
     # Every subject the demo teaches has standards and assessments aligned to them.
     sections = Section.objects.filter(district=district)

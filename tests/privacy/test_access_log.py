@@ -10,11 +10,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_student_page_writes_one_row(client, world: World) -> None:
-    client.force_login(world.parent)
+    client.force_login(world.teacher)
     client.get(reverse("students:student_detail", kwargs={"pk": world.student.pk}))
     entry = AccessLogEntry.objects.get(what="student record")
-    assert entry.actor_user_id == world.parent.pk
-    assert entry.role == "guardian"
+    assert entry.actor_user_id == world.teacher.pk
+    assert entry.role == "teacher"
     assert entry.student_id == world.student.pk
     assert entry.student_key == student_log_key(world.student.uuid)
     assert entry.path == f"/students/{world.student.pk}/"
@@ -43,7 +43,8 @@ def test_denied_page_writes_nothing(client, world: World) -> None:
 
 def test_guardian_home_logs_the_children_shown(client, world: World) -> None:
     client.force_login(world.parent)
-    client.get(reverse("home"))
+    # A guardian's home is the family portal's list of their children.
+    client.get(reverse("portal:children"))
     assert list(AccessLogEntry.objects.values_list("student_id", flat=True)) == [world.student.pk]
 
 

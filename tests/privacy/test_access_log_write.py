@@ -21,6 +21,7 @@ COLUMNS = [
     "actor_user_id",
     "actor_app",
     "actor_label",
+    "actor_name",
     "role",
     "what",
     "path",
@@ -59,6 +60,7 @@ def test_one_row_per_distinct_student_in_the_order_shown(
             "actor_user_id": world.teacher.pk,
             "actor_app": "",
             "actor_label": world.teacher.email,
+            "actor_name": getattr(world.teacher.staff_record, "display_name", None),
             "role": "teacher",  # the choice's value, not its name
             "what": "section roster",
             "path": "/sections/1/",

@@ -94,8 +94,11 @@ def test_student_page_shows_contacts_to_staff_and_guardian_but_not_other_guardia
     client.force_login(world.teacher)
     page = client.get(url).content.decode()
     assert "12 Birch Lane" in page and "720-555-0199" in page and "720-555-0777" in page
+    # A guardian reads the record's tab on its own (the profile's address sends them to the
+    # family portal).
     client.force_login(world.parent)
-    page = client.get(url).content.decode()
+    tab = reverse("dashboard:student_profile_tab", kwargs={"pk": world.student.pk, "tab": "record"})
+    page = client.get(tab).content.decode()
     assert "12 Birch Lane" in page and "720-555-0199" in page
     assert "720-555-0777" not in page
 
@@ -124,9 +127,11 @@ def test_home_for_each_role(client, world: World) -> None:
     client.force_login(world.district_staff)
     page = client.get(reverse("home")).content.decode()
     assert world.school.name in page and world.other_school.name in page
+    # A guardian's home is the family portal's list of their children.
     client.force_login(world.parent)
-    page = client.get(reverse("home")).content.decode()
-    assert world.student.display_name in page and world.section.title in page
+    assert client.get(reverse("home"))["Location"] == reverse("portal:children")
+    page = client.get(reverse("portal:children")).content.decode()
+    assert world.student.display_name in page and world.school.name in page
     assert world.classmate.display_name not in page
 
 

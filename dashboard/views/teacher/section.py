@@ -5,21 +5,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import (
     SectionAccess,
     section_for_user,
 )
+from assessments.services import section_mastery_release
 from dashboard import cache as dashboard_cache
 from dashboard import charts, selectors, tables
 from dashboard.forms import (
@@ -201,6 +203,9 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "role": access.role,
             # Only the section's teachers enter scores: others see the assessments, read-only.
             "teaches": access.teaches,
+            # Where families see levels only once released, its teachers release them here.
+            "releases_levels": access.teaches
+            and access.section.district.guardians_see_mastery == "released",
             "teachers": section_teachers(access.section),
             "filters": filters,
             "grid": grid,
@@ -297,3 +302,19 @@ def section_changes(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {"checked_at": found.checked_at.isoformat(), "pending": found.pending, "changes": changes}
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_release_levels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The section's teachers release its current levels to families (the district's "released"
+    setting shows families levels only as of a release): a POST from the section page, or from
+    this page, which asks first. 404 for anyone who does not teach the section."""
+    access = section_for_user(request.user, pk)
+    if not access.teaches:
+        raise Http404("No such section.")
+    if request.method == "POST":
+        section_mastery_release(section=access.section, acting_user=request.user)
+        messages.success(request, "Levels released: families see this class's levels as of now.")
+        return redirect("students:section_detail", pk=access.section.pk)
+    return render(request, "dashboard/section_release.html", {"section": access.section})

@@ -178,12 +178,20 @@ def _profile_tab_html(
     return render_to_string(tab.template, context, request)
 
 
+# Where a guardian who opens the profile (with a tab named) reads the same in the family portal.
+GUARDIAN_PAGES = {"grades": "portal:child_grades", "attendance": "portal:child_attendance"}
+
+
 @login_required
 @require_GET
 def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's profile: a header, and tabs for the record, attendance and discipline,
     assessments (mastery, tests, scores) and grades."""
     access = student_for_user(request.user, pk)
+    if access.is_guardian:
+        # A family reads their child's record in the portal (the same address keeps working).
+        page = GUARDIAN_PAGES.get(request.GET.get("tab") or "", "portal:child_progress")
+        return redirect(page, pk=access.student.pk)
     shown = _profile_tab_named(request.GET.get("tab") or "record")
     # The header (schools, programs) is the record's: the record tab is always on the page.
     record = student_record(request.user, access)
