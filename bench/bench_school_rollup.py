@@ -89,7 +89,7 @@ TITLE = (
     "--students 86000`, 1 and 8 clients, gunicorn (2 workers), PostgreSQL; a score to the "
     "rollups through a real worker"
 )
-ORDER = 27
+ORDER = 28
 DEFAULT_REPEAT = 2
 DEFAULT_STUDENTS = 86_000
 DEFAULT_SCORES = 20
