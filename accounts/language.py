@@ -31,6 +31,12 @@ def user_language_update(*, user: User, language: str) -> None:
         user.save(update_fields=["language"])
 
 
+def chosen_language(request: HttpRequest) -> str | None:
+    """The language a visitor chose with the switcher (its cookie), if one of the site's."""
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return language if language in site_languages() else None
+
+
 def _user_language(request: HttpRequest) -> str | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -484,8 +484,11 @@ def invitation_for_code(code: str) -> Invitation | None:
     return invitation
 
 
-def _guardian_login_create(invitation: Invitation, *, email: str, password: str) -> User:
-    """The guardian's login from a usable invitation (locked by the caller); it is then used."""
+def _guardian_login_create(
+    invitation: Invitation, *, email: str, password: str, language: str | None = None
+) -> User:
+    """The guardian's login from a usable invitation (locked by the caller); it is then used.
+    Its language is the one the guardian chose on the page, else the invitation's."""
     if User.objects.filter(email=email).exists():
         raise InvitationError(_("An account with this email already exists; sign in instead."))
     guardian = invitation.guardian
@@ -495,7 +498,7 @@ def _guardian_login_create(invitation: Invitation, *, email: str, password: str)
         email=email,
         password=password,
         full_name=guardian.display_name,
-        language=invitation.language,
+        language=language_code(language) if language else invitation.language,
     )
     user.guardian_record = guardian
     user.save(update_fields=["guardian_record"])
@@ -508,7 +511,7 @@ def _guardian_login_create(invitation: Invitation, *, email: str, password: str)
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
+def invitation_accept(*, token: str, password: str, language: str | None = None) -> User:
     """Create the guardian's login from a usable invitation; the token then stops working."""
     invitation = invitation_for_token(token)
     if invitation is None:
@@ -518,14 +521,18 @@ def invitation_accept(*, token: str, password: str) -> User:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_usable:
         raise InvitationError(_("This invitation has already been used."))
-    user = _guardian_login_create(invitation, email=invitation.email, password=password)
+    user = _guardian_login_create(
+        invitation, email=invitation.email, password=password, language=language
+    )
     # The link came to this address: opening it proves the mailbox.
     _verified_email(user)
     return user
 
 
 @transaction.atomic
-def invitation_redeem_code(*, code: str, email: str, password: str) -> User:
+def invitation_redeem_code(
+    *, code: str, email: str, password: str, language: str | None = None
+) -> User:
     """Create the guardian's login from a letter's code, with the email address they give (not
     yet verified: allauth asks them to confirm it); the code then stops working."""
     found = invitation_for_code(code)
@@ -537,7 +544,7 @@ def invitation_redeem_code(*, code: str, email: str, password: str) -> User:
     email = email.strip().lower()
     invitation.email = email
     invitation.save(update_fields=["email"])
-    user = _guardian_login_create(invitation, email=email, password=password)
+    user = _guardian_login_create(invitation, email=email, password=password, language=language)
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": False, "primary": True}
     )

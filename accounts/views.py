@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import SignedInRequest
 from accounts.backends import MODEL_BACKEND
 from accounts.forms import InvitationCodeForm, MFAEnrolmentForm, NewPasswordForm
+from accounts.language import chosen_language
 from accounts.middleware import (
     MFA_ENROLMENT_GRANT_KEY,
     MFA_ENROLMENT_GRANT_SECONDS,
@@ -38,15 +39,18 @@ from accounts.services import (
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     """An emailed invitation's link: the guardian chooses a password, in the invitation's
-    language (the login keeps it)."""
+    language unless they switched the page to another (the login keeps the page's)."""
     invitation = invitation_for_token(token)
     if invitation is None:
         raise Http404("This invitation is not valid: it was used, revoked or has expired.")
-    with translation.override(invitation.language):
+    language = chosen_language(request) or invitation.language
+    with translation.override(language):
         form = NewPasswordForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                user = invitation_accept(token=token, password=form.cleaned_data["password1"])
+                user = invitation_accept(
+                    token=token, password=form.cleaned_data["password1"], language=language
+                )
             except InvitationError as error:
                 form.add_error(None, error.message)
             else:
@@ -71,6 +75,7 @@ def invitation_redeem_view(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
+                language=chosen_language(request),
             )
         except InvitationError as error:
             form.add_error("code", error.message)

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import get_format
-from django.utils.translation import get_language, pgettext_lazy
 
 from accounts.access import students_visible_to
 from accounts.models import Role, User
 from alerts.models import AlertedAbsence, AlertPreference, Digest
-from assessments.methods import Level, policy_for_district
+from assessments.family_words import level_words, parent_description
+from assessments.methods import policy_for_district
 from assessments.models import (
     Assessment,
     MasteryEstimate,
@@ -43,29 +43,6 @@ RELEASED = "released"
 ABSENCE_NEWS_HOURS = 48
 # ...and only about days this recent.
 ABSENCE_NEWS_DAYS = 7
-
-# The default scale's names, in the email's language (the same words the portal shows, under
-# the same context); a district's own names are shown as the district wrote them.
-LEVEL_NAMES = {
-    "Exceeds Mastery": pgettext_lazy("mastery level", "Exceeds Mastery"),
-    "Mastery": pgettext_lazy("mastery level", "Mastery"),
-    "Near Mastery": pgettext_lazy("mastery level", "Near Mastery"),
-    "Below Mastery": pgettext_lazy("mastery level", "Below Mastery"),
-    "No Evidence": pgettext_lazy("mastery level", "Not yet measured"),
-}
-
-
-def level_words(level: Level) -> str:
-    translated = LEVEL_NAMES.get(level.name)
-    return str(translated) if translated is not None else level.name
-
-
-def standard_words(standard: Standard) -> str:
-    """The standard as a family reads it, in the active language: its parent description in
-    that language, else in English, else its description, else its code."""
-    code = (get_language() or "en").split("-")[0].lower()
-    localized = "" if code == "en" else getattr(standard, f"parent_description_{code}", "")
-    return localized or standard.parent_description or standard.description or standard.code
 
 
 def alert_preference_of(user: User) -> AlertPreference:
@@ -292,7 +269,7 @@ def _level_falls(child: Student, threshold: int, since: datetime, now: datetime)
     standards = Standard.objects.in_bulk([standard_id for standard_id, _ in falls])
     lines = [
         LevelFall(
-            standard=standard_words(standards[standard_id]),
+            standard=parent_description(standards[standard_id]),
             code=standards[standard_id].code,
             level=f"{policy.level_named(level).symbol} {level_words(policy.level_named(level))}",
         )

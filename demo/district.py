@@ -1465,6 +1465,9 @@ def _siblings_in_distinct_grades(
 def logins_step(build: DemoBuild) -> None:
     """The four demo logins and their roles, then derived memberships and object permissions."""
     school = School.objects.get(pk=build.schools[build.demo_school].pk)
+    # The demo teacher's school publishes their work phone to families (the portal's teachers
+    # page shows it); every other phone stays unpublished, as is the default.
+    Staff.objects.filter(pk=build.demo_teacher_staff_id).update(publish_phone_to_families=True)
     teacher = staff_login_provision(
         staff=Staff.objects.get(pk=build.demo_teacher_staff_id),
         email=DEMO_LOGINS["teacher"],

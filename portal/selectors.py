@@ -14,16 +14,16 @@ from datetime import date, datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import formats, timezone
-from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from accounts.access import AnyUser, StudentAccess, students_visible_to
 from accounts.models import Role
+from assessments.family_words import level_words, parent_description, subject_words
 from assessments.methods import Level, Policy
 from assessments.models import (
     MasteryEstimateHistory,
     MasteryOverride,
     ScoreStatus,
-    Standard,
 )
 from dashboard.selectors import ScoreLine, student_mastery
 from dashboard.selectors.levels import levels_of
@@ -54,22 +54,6 @@ RECENT_SCORES = 12
 # A level that last changed longer ago than this reads "steady since …", not "improving since …".
 STEADY_AFTER_DAYS = 42
 
-# The default scale's names (MasteryPolicy.DEFAULT_LEVELS and NO_EVIDENCE), in the page's
-# language; a district's own names show as the district wrote them.
-LEVEL_NAMES = {
-    "Exceeds Mastery": pgettext_lazy("mastery level", "Exceeds Mastery"),
-    "Mastery": pgettext_lazy("mastery level", "Mastery"),
-    "Near Mastery": pgettext_lazy("mastery level", "Near Mastery"),
-    "Below Mastery": pgettext_lazy("mastery level", "Below Mastery"),
-    "No Evidence": pgettext_lazy("mastery level", "Not yet measured"),
-}
-# Subjects as districts commonly name them, in the page's language; any other as written.
-SUBJECT_NAMES = {
-    "Mathematics": pgettext_lazy("subject", "Mathematics"),
-    "English Language Arts": pgettext_lazy("subject", "English Language Arts"),
-    "Science": pgettext_lazy("subject", "Science"),
-    "Social Studies": pgettext_lazy("subject", "Social Studies"),
-}
 SCORE_STATUS_WORDS: dict[str, object] = {
     ScoreStatus.EXEMPT: pgettext_lazy("score status", "Excused"),
     ScoreStatus.MISSING: pgettext_lazy("score status", "Missing"),
@@ -87,27 +71,6 @@ def grade_words(code: str) -> str:
     if code.isdigit():
         return pgettext("grade level", "Grade %(number)s") % {"number": int(code)}
     return code
-
-
-def level_words(level: Level) -> str:
-    """A level's name in the page's language (the default scale's), else the district's own."""
-    translated = LEVEL_NAMES.get(level.name)
-    return str(translated) if translated is not None else level.name
-
-
-def subject_words(subject: str) -> str:
-    """A subject's name in the page's language where it is a common one, else as written."""
-    translated = SUBJECT_NAMES.get(subject)
-    return str(translated) if translated is not None else subject
-
-
-def parent_description(standard: Standard, language: str | None = None) -> str:
-    """What the standard asks, in words a family understands, in the page's language: that
-    language's parent description, else the English one, else the standard's own description,
-    else its code."""
-    code = (language or get_language() or "en").split("-")[0].lower()
-    localized = "" if code == "en" else getattr(standard, f"parent_description_{code}", "")
-    return localized or standard.parent_description or standard.description or standard.code
 
 
 # --- The guardian's children

@@ -461,3 +461,63 @@ def test_a_printed_letter_shows_as_invited_by_letter(client, world: World) -> No
     assert row.guardian == guardian
     assert row.invitation is not None and row.invitation.is_letter
     assert "Letter printed on" in response.content.decode()
+
+
+# --- The language switcher on the pages before sign-in.
+
+
+def _switcher(page: str) -> str:
+    found = re.search(r'<form class="language-switcher".*?</form>', page, flags=re.S)
+    assert found, "no language switcher"
+    return found.group(0)
+
+
+@pytest.mark.parametrize("page", ["account_login", "invitation_redeem"])
+def test_the_sign_in_and_join_pages_offer_the_other_language_named_in_it(
+    client, world: World, page: str
+) -> None:
+    url = reverse(page)
+    switcher = _switcher(client.get(url).content.decode())
+    assert f'name="next" value="{url}"' in switcher
+    assert 'value="es" lang="es">Español</button>' in switcher
+    client.post(reverse("set_language"), {"language": "es", "next": url})
+    spanish = client.get(url).content.decode()
+    assert '<html lang="es"' in spanish
+    assert 'value="en" lang="en">English</button>' in _switcher(spanish)
+
+
+def test_a_link_opens_in_the_invitations_language_and_the_guardian_may_switch_it(
+    client, world: World
+) -> None:
+    guardian = _guardian(world, language="Spanish")
+    _, token = invitation_send(guardian=guardian, email="mama@example.test")
+    url = reverse("invitation_accept", kwargs={"token": token})
+    page = client.get(url).content.decode()
+    assert '<html lang="es"' in page and "Crear la cuenta" in page
+    assert 'value="en" lang="en">English</button>' in _switcher(page)
+    # She switches to English: the page, and then her login, are in English.
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    english = client.get(url).content.decode()
+    assert "Create account" in english
+    response = client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert User.objects.get(email="mama@example.test").language == "en"
+
+
+def test_a_code_redeemed_after_choosing_a_language_keeps_that_language(
+    client, world: World
+) -> None:
+    guardian = _guardian(world, email=None, language="English")
+    _, code = invitation_letter_create(guardian=guardian, acting_user=world.principal)
+    client.post(reverse("set_language"), {"language": "es", "next": "/join/"})
+    response = client.post(
+        reverse("invitation_redeem"),
+        {
+            "code": code,
+            "email": "tio@example.test",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="tio@example.test").language == "es"

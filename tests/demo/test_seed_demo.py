@@ -335,6 +335,13 @@ def test_the_demo_logins_sign_in_and_see_their_own(client) -> None:
     assert first_taught is not None
     assert first_taught.student_id in set(students_visible_to(teacher).values_list("pk", flat=True))
 
+    # The teacher's school publishes their work phone to families, and no one else's.
+    assert list(Staff.objects.filter(publish_phone_to_families=True)) == [teacher.staff_record]
+    client.force_login(parent)
+    teachers_page = client.get(f"/family/children/{first_taught.student_id}/teachers/")
+    assert teachers_page.status_code == 200
+    assert 'href="tel:' in teachers_page.content.decode()
+
 
 def test_too_few_students_is_refused() -> None:
     with pytest.raises(CommandError):

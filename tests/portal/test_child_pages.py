@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from assessments.family_words import parent_description
 from assessments.models import (
     Assessment,
     AssessmentPurpose,
@@ -27,7 +28,7 @@ from assessments.models import (
 from assessments.services import ScoreInput, scores_record, section_mastery_release
 from demo.mastery import standards_plan
 from demo.parent_descriptions import SPANISH
-from portal.selectors import parent_description, trend_in_words
+from portal.selectors import trend_in_words
 from privacy.models import AccessLogEntry
 from students.models import (
     AcademicRecord,
