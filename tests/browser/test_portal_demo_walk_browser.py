@@ -27,9 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 STUDENTS = 300
 
 # What the walk reads and clicks, in each language of the portal (locale/es).
-WORDS = {
+WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "switch_to": None,
+        "switch_to": "",  # the login's own language
         "main": "Main",
         "my_children": "My children",
         "progress": "Progress",
@@ -82,7 +82,7 @@ def check_page(page: Page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-{label}.png"), full_page=True)
 
 
-def tabs(page: Page, words: dict, child: Student) -> Locator:
+def tabs(page: Page, words: dict[str, str], child: Student) -> Locator:
     return page.get_by_role("navigation", name=words["about"].format(name=child.display_name))
 
 
