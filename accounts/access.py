@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -235,6 +235,20 @@ def _grant_part(queryset: QuerySet, source: str, role: str | None, **columns: st
     )
 
 
+# Limits that a feature app puts on what a guardian relationship grants, registered by name from
+# its AppConfig.ready() (guardian_grant_limit_register): each returns a Q on GuardianRelationship
+# matching the rows that grant nothing today. The rights app's: a student who holds their own
+# rights (eligible, 34 CFR 99.5) where the district ends parents' portal access then. Read with
+# the rest of a user's grants, in the same query.
+_GUARDIAN_GRANT_LIMITS: dict[str, Callable[[], Q]] = {}
+
+
+def guardian_grant_limit_register(name: str, limit: Callable[[], Q]) -> None:
+    """Add a limit on guardians' grants (a callable returning a Q on GuardianRelationship of the
+    rows that grant nothing); registering a name again replaces its limit."""
+    _GUARDIAN_GRANT_LIMITS[name] = limit
+
+
 def _grant_rows(user: User, today: date) -> QuerySet:
     """Every row that grants the user something today: one UNION ALL over role memberships
     given by hand, section assignments, guardian relationships and one-object grants."""
@@ -278,6 +292,8 @@ def _grant_rows(user: User, today: date) -> QuerySet:
             contact_restricted=False,
             student__is_active=True,
         )
+        for limit in _GUARDIAN_GRANT_LIMITS.values():
+            relationships = relationships.exclude(limit())
         parts.append(
             _grant_part(relationships, "relationship", Role.GUARDIAN, g_student="student_id")
         )
@@ -344,8 +360,9 @@ def viewer_for(user: AnyUser) -> Viewer:
 
 def forget_viewer(user: AnyUser) -> None:
     """Drop the request's cached grants (after a write that changes them)."""
-    if hasattr(user, _VIEWER_ATTRIBUTE):
-        delattr(user, _VIEWER_ATTRIBUTE)
+    for attribute in (_VIEWER_ATTRIBUTE, _PRIVACY_OFFICE_ATTRIBUTE):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
 
 
 def _bases_for(viewer: Viewer, role: str | None) -> list[Reach]:
@@ -848,3 +865,123 @@ def users_who_may_see(student: Student) -> list[tuple[User, list[Explanation]]]:
         if explanations:
             found.append((user, explanations))
     return found
+
+
+# --- The privacy office (FERPA; the rights app): a district-scoped role that is not a Reach.
+#
+# A privacy officer answers families' rights requests (inspection, amendment, consent) and
+# records disclosures for their district. The role opens no student page by itself: it is no
+# Reach, so no profile, roster, search or school page counts it, and Viewer leaves it out. The
+# rights pages ask the functions below, which give any student of the officer's district, active
+# or not (a family's rights outlast enrolment), under the purpose a family reads in the access
+# log. It is held as a role membership over a district given by hand (accounts.services.
+# role_grant), in force between its dates like any other.
+
+PRIVACY_OFFICE_PURPOSE = "Answering a family's rights request or recording a disclosure (FERPA)"
+# Where a request's privacy-office districts are kept, on its user object (read once).
+_PRIVACY_OFFICE_ATTRIBUTE = "_trellis_privacy_office"
+
+
+def _privacy_office_district_ids(user: AnyUser) -> frozenset[int]:
+    """The districts whose privacy office the user holds today (one query, cached)."""
+    if not isinstance(user, User) or not user.is_active:
+        return frozenset()
+    cached: frozenset[int] | None = getattr(user, _PRIVACY_OFFICE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    district_ids = frozenset(
+        RoleMembership.objects.current(timezone.localdate())
+        .filter(user=user, role=Role.PRIVACY_OFFICER, district__isnull=False)
+        .exclude(source__in=DERIVED_SOURCES)
+        .values_list("district_id", flat=True)
+    )
+    setattr(user, _PRIVACY_OFFICE_ATTRIBUTE, district_ids)
+    return district_ids
+
+
+@dataclass(frozen=True)
+class PrivacyOfficeAccess:
+    """The privacy office of one district, as a user holds it today: what its pages' reads and
+    writes are logged under (privacy.services.log_shown takes it as the grant)."""
+
+    district: District
+
+    @property
+    def role(self) -> str:
+        return str(Role.PRIVACY_OFFICER)
+
+    @property
+    def purpose(self) -> str:
+        return PRIVACY_OFFICE_PURPOSE
+
+
+@dataclass(frozen=True)
+class PrivacyOfficeStudentAccess(PrivacyOfficeAccess):
+    """A student of the privacy officer's district, for the rights pages."""
+
+    student: Student
+
+
+def districts_with_privacy_office(user: AnyUser) -> QuerySet[District]:
+    """The active districts whose privacy officer the user is today (empty for anyone else)."""
+    return District.objects.filter(pk__in=_privacy_office_district_ids(user), is_active=True)
+
+
+def may_act_as_privacy_officer(user: AnyUser, district: District | int) -> bool:
+    """Whether the user is the district's privacy officer today (no query once cached)."""
+    district_id = district if isinstance(district, int) else district.pk
+    return district_id in _privacy_office_district_ids(user)
+
+
+def privacy_office_for_user(user: AnyUser, district_pk: int) -> PrivacyOfficeAccess:
+    """A district whose privacy officer the user is today; 404 otherwise."""
+    district_ids = _privacy_office_district_ids(user)
+    district = (
+        District.objects.filter(pk=district_pk, is_active=True).first()
+        if district_pk in district_ids
+        else None
+    )
+    if district is None:
+        raise Http404("No such district.")
+    return PrivacyOfficeAccess(district=district)
+
+
+def students_for_privacy_officer(user: AnyUser) -> QuerySet[Student]:
+    """Every student, active or not, of the districts whose privacy officer the user is today
+    (the rights pages' pickers); none for anyone else."""
+    return Student.objects.filter(district_id__in=_privacy_office_district_ids(user))
+
+
+def student_for_privacy_officer(user: AnyUser, pk: int) -> PrivacyOfficeStudentAccess:
+    """Fetch a student for the rights pages and check together: a student, active or not, of a
+    district whose privacy officer the user is today; 404 otherwise."""
+    district_ids = _privacy_office_district_ids(user)
+    student = (
+        Student.objects.filter(pk=pk, district_id__in=district_ids)
+        .select_related("district")
+        .first()
+        if district_ids
+        else None
+    )
+    if student is None:
+        raise Http404("No such student.")
+    return PrivacyOfficeStudentAccess(district=student.district, student=student)
+
+
+def may_exercise_rights_for(user: AnyUser, student: Student) -> bool:
+    """Whether the user follows the child as a parent or guardian today (child_for_guardian's
+    test) through a relationship that gives them the child's educational rights (FERPA: notice,
+    inspection, amendment, consent, directory opt-out); a guardian without them still sees the
+    child in the portal, but asks for nothing on the child's behalf."""
+    if (
+        not isinstance(user, User)
+        or user.guardian_record_id is None
+        or student.pk not in viewer_for(user).ids(Basis.GUARDIAN)
+    ):
+        return False
+    return GuardianRelationship.objects.filter(
+        guardian_id=user.guardian_record_id,
+        student_id=student.pk,
+        is_active=True,
+        has_educational_rights=True,
+    ).exists()

@@ -75,6 +75,9 @@ class Role(models.TextChoices):
     PRINCIPAL = "principal", "Principal"
     TEACHER = "teacher", "Teacher"
     GUARDIAN = "guardian", "Guardian"
+    # Answers families' rights requests and records disclosures (FERPA; the rights app). Opens
+    # no student page by itself: accounts.access gives it the rights pages' students only.
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
 
 
 STAFF_ROLES = {Role.DISTRICT_STAFF, Role.PRINCIPAL, Role.TEACHER}
@@ -97,6 +100,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "principal": ("school",),
     "teacher": ("section", "school"),
     "guardian": ("student",),
+    "privacy_officer": ("district",),
 }
 SCOPE_FIELDS = ("district", "school", "section", "student")
 

@@ -6,7 +6,35 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from assessments import models
-        from students.inventory import register_count
+        from students.inventory import register_count, register_records
+
+        # What the district teaches and how it measures, and the fits of the learned model
+        # (parameters over many students), hold nothing about one student; results and
+        # mastery do.
+        for label in (
+            "assessments.Standard",
+            "assessments.MasteryPolicy",
+            "assessments.Assessment",
+            "assessments.AssessmentItem",
+            "assessments.PerformanceLevel",
+            "assessments.MasteryModelFit",
+        ):
+            register_records(
+                label,
+                category="curriculum",
+                personal=False,
+                note="About what is taught and measured, not about a student.",
+            )
+        for label, category in (
+            ("assessments.StudentAssessment", "assessments"),
+            ("assessments.Score", "assessments"),
+            ("assessments.MasteryEstimate", "mastery"),
+            ("assessments.MasteryEstimateHistory", "mastery"),
+            ("assessments.MasteryOverride", "mastery"),
+            ("assessments.MasteryEvidence", "mastery"),
+            ("assessments.LearnerState", "mastery"),
+        ):
+            register_records(label, category=category, personal=True, student_lookup="student")
 
         # Learning objectives and gradebook entries share these tables but are counted apart.
         objective = models.StandardKind.OBJECTIVE

@@ -9,3 +9,14 @@ class InteropConfig(AppConfig):
         # the first is the upload page's default format.
         from interop import oneroster  # noqa: F401, I001
         from interop import edfi  # noqa: F401
+        from students.inventory import register_records
+
+        register_records(
+            "interop.ImportRun",
+            category="imports",
+            personal=False,
+            note=(
+                "One import's run: counts by kind and the first errors found; an error may "
+                "quote a line of the file, but no row belongs to one student."
+            ),
+        )

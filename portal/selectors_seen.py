@@ -24,7 +24,15 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
-from accounts.access import ADMIN_PURPOSE, ADMIN_ROLE, REACH, SYSTEM_ROLE, Basis, StudentAccess
+from accounts.access import (
+    ADMIN_PURPOSE,
+    ADMIN_ROLE,
+    PRIVACY_OFFICE_PURPOSE,
+    REACH,
+    SYSTEM_ROLE,
+    Basis,
+    StudentAccess,
+)
 from accounts.models import Role
 from privacy.models import AccessLogEntry
 from students.models import Student
@@ -36,7 +44,14 @@ ROLES_ONLY = "roles"
 # Roles whose people are named where the district shows names: staff (and the Trellis admin). A
 # guardian's reads, a command's and an application's are shown by their role.
 NAMED_ROLES = frozenset(
-    {Role.TEACHER, Role.PRINCIPAL, Role.DISTRICT_STAFF, REACH[Basis.INDIVIDUAL].role, ADMIN_ROLE}
+    {
+        Role.TEACHER,
+        Role.PRINCIPAL,
+        Role.DISTRICT_STAFF,
+        Role.PRIVACY_OFFICER,
+        REACH[Basis.INDIVIDUAL].role,
+        ADMIN_ROLE,
+    }
 )
 # The "who" filter's fixed values; the others are "u<user id>" (a named person) and "r<role>".
 EVERYONE = ""
@@ -53,6 +68,7 @@ ROLE_WORDS: dict[str, Promise] = {
     ),
     ADMIN_ROLE: pgettext_lazy("access log role", "Trellis administrator"),
     SYSTEM_ROLE: pgettext_lazy("access log role", "District IT, on the server"),
+    Role.PRIVACY_OFFICER: pgettext_lazy("access log role", "Privacy officer"),
 }
 
 # What was seen: the access log's words for each read (log_shown(what=...)), as a family reads
@@ -89,6 +105,8 @@ WHAT_WORDS: dict[str, Promise] = {
     ),
     "family portal: teachers": gettext_lazy("Family portal: teachers"),
     "family portal: who has seen": gettext_lazy("Family portal: who has seen the record"),
+    # rights.services.inspection_request_fulfil: the privacy office reads the whole record.
+    "inspection package": gettext_lazy("The copy of the whole record prepared for your request"),
 }
 # Reads logged with a detail after a fixed start ("admin: student", "school report: students
 # counted (absent)").
@@ -109,6 +127,9 @@ PURPOSE_WORDS: dict[str, Promise] = {
     REACH[Basis.GUARDIAN].purpose: gettext_lazy("A parent or guardian following their child"),
     REACH[Basis.INDIVIDUAL].purpose: gettext_lazy("A task the district gave for your child"),
     ADMIN_PURPOSE: gettext_lazy("Looking after the Trellis system"),
+    PRIVACY_OFFICE_PURPOSE: gettext_lazy(
+        "Answering a request about the record, or recording a disclosure"
+    ),
 }
 # accounts.access.CommandAccess.purpose: the command's name follows.
 PURPOSE_PREFIX_WORDS: tuple[tuple[str, Promise], ...] = (

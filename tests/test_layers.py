@@ -17,6 +17,7 @@ LAYERS = {
     "interop": 2,
     "rollups": 2,
     "alerts": 2,
+    "rights": 2,
     "dashboard": 3,
     "portal": 3,
     "demo": 4,

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "dashboard",
     "portal",
     "alerts",
+    "rights",
     "interop",
     "rollups",
     "privacy",
@@ -268,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-digests": {
         "task": "alerts.tasks.digests_evening",
         "schedule": crontab(hour=18, minute=15),
+    },
+    # Families' rights (rights.tasks): students who turned 18 hold their own rights from that
+    # day, flagged early each morning, local time (a second run flags nobody twice).
+    "rights-eligible-students": {
+        "task": "rights.tasks.eligible_students_flag_daily",
+        "schedule": crontab(hour=0, minute=30),
     },
 }
 # The weekday weekly digests go out on (0 is Monday; 4, Friday).

@@ -18,6 +18,7 @@ from demo import district as demo
 from demo.district import DEMO_LOGINS, DEMO_PASSWORD, GRADES
 from privacy.models import AccessLogEntry
 from privacy.services import access_log_record
+from rights.models import AnnualNotice
 from students.models import (
     AcademicSession,
     ContactDetail,
@@ -322,6 +323,12 @@ def test_the_demo_logins_sign_in_and_see_their_own(client) -> None:
     assert RoleMembership.objects.filter(
         user=district_user, role=Role.DISTRICT_STAFF, district__source_system="demo"
     ).exists()
+    # The district login is also the privacy officer, and has published the year's notice.
+    assert RoleMembership.objects.filter(
+        user=district_user, role=Role.PRIVACY_OFFICER, district__source_system="demo"
+    ).exists()
+    notice = AnnualNotice.objects.get()
+    assert notice.published_by == district_user and "inspect and review" in notice.body
 
     # The parent has two children with portal access; the teacher teaches one of them.
     relationships = GuardianRelationship.objects.filter(guardian=parent.guardian_record)
