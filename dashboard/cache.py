@@ -1,4 +1,5 @@
-"""The section page's cached grid, and the versions (per district, per section) that retire it.
+"""The section page's cached grid, the school and district reports, and the versions (per
+district, per section) that retire them.
 
 The grid (the levels grid, the bars' figure, distribution, roster table, the attention list with
 its missing work) is the same for every user who may see the section. It is cached per worker
@@ -13,6 +14,11 @@ levels, so a grid read during a write is stored under a version that the write t
 Versions live in a cache every process shares (the `dashboard_versions` alias: Redis, or files on
 one host); the grids in the `dashboard` alias (memory of each process). Permission checks and
 the access log are not cached: the view runs them on every request.
+
+The school and district reports (what they compute from the rollups, with their charts, rendered
+as HTML without anything of the user's) are kept the same way under `report_versions`: the
+district's rollup version, which rollups.signals.rollups_changed replaces after the rows change,
+and its mastery version.
 """
 
 import hashlib
@@ -41,6 +47,10 @@ def _version_key(district_id: int) -> str:
     return f"dashboard:mastery-version:{district_id}"
 
 
+def _rollup_version_key(district_id: int) -> str:
+    return f"dashboard:rollup-version:{district_id}"
+
+
 def _section_version_key(section_id: int) -> str:
     return f"dashboard:section-version:{section_id}"
 
@@ -65,6 +75,25 @@ def _tokens(*keys: str) -> tuple[str, ...]:
 def mastery_version(district_id: int) -> str:
     """The district's current mastery version: a random token, replaced on every bulk change."""
     return _tokens(_version_key(district_id))[0]
+
+
+def report_versions(district_id: int) -> tuple[str, ...]:
+    """What the school and district reports are kept under: the district's rollup version
+    (replaced whenever its rollup rows change, rollups.signals.rollups_changed) and its mastery
+    version (imports and bulk writes, which change the records the reports name)."""
+    return _tokens(_rollup_version_key(district_id), _version_key(district_id))
+
+
+def rollup_versions_retire(district_ids: Iterable[int] = (), **_: object) -> None:
+    """Retire the reports of these districts: the receiver of rollups.signals.rollups_changed,
+    sent after the rows' write commits."""
+    keys = [_rollup_version_key(pk) for pk in set(district_ids)]
+    if not keys:
+        return
+    try:
+        caches[VERSIONS].set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    except Exception:  # a write must not fail for the cache; FRAGMENT_TIMEOUT_S bounds it
+        logger.exception("dashboard: versions %s not replaced", keys[:10])
 
 
 def section_versions(section: Section) -> tuple[str, ...]:

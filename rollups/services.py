@@ -40,6 +40,7 @@ from rollups.models import (
     SchoolSubjectMonth,
     SectionStandardMonth,
 )
+from rollups.signals import rollups_changed_on_commit
 from students.models import (
     District,
     Enrollment,
@@ -206,6 +207,8 @@ def _apply(
             STANDARD_VALUES,
             {"district_id": district_id},
         )
+    if any(table.total for table in drift.values()):
+        rollups_changed_on_commit(district_id)
     return drift
 
 
@@ -302,6 +305,8 @@ def rollups_rebuild(
                 .delete()
             )
             drift[table].removed += gone
+            if gone:
+                rollups_changed_on_commit(district_id)
         rows = sum(
             model.objects.filter(district_id=district_id, month__in=firsts).count()
             for model in (SchoolStandardMonth, SchoolSubjectMonth, SectionStandardMonth)

@@ -11,7 +11,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import (
@@ -21,7 +23,7 @@ from accounts.access import (
     school_for_user,
 )
 from accounts.services import GrantRefused, substitute_end, substitute_grant
-from dashboard.cache import cached, mastery_version
+from dashboard.cache import cached, mastery_version, report_versions
 from dashboard.forms import (
     CountedStudentsForm,
     DistrictReportForm,
@@ -52,7 +54,7 @@ from dashboard.views.teacher.common import csv_response, school_url_template
 from privacy.services import log_shown
 from rollups.selectors import rollup_months, rollup_subjects
 from rollups.subgroups import subgroup_label
-from students.models import School, Section
+from students.models import District, School, Section
 
 ReportForm = TypeVar("ReportForm", bound=SchoolReportForm)
 
@@ -114,13 +116,11 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(form)
     filters = form.cleaned_data
-    report = school_report(
-        access.school,
-        periods=_periods(district_id, form),
-        subject=filters["subject"],
-        grade=filters["grade"],
-    )
+    periods = _periods(district_id, form)
     if filters["format"] == "csv":
+        report = school_report(
+            access.school, periods=periods, subject=filters["subject"], grade=filters["grade"]
+        )
         table = filters["table"]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -130,33 +130,72 @@ def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return csv_response(
             buffer.getvalue(), f"school-{access.school.pk}-{table}-{report.month:%Y-%m}.csv"
         )
-    base_query = _filter_query(report)
-    query = {**base_query, **({"grade": report.grade} if report.grade else {})}
-    overview, engagement = _school_facts(access.school)
     return render(
         request,
         "students/school_detail.html",
         {
-            "overview": overview,
-            "engagement": engagement,
-            "engagement_tables": [
-                ("Chronic absence in the whole school", "School", [engagement.total], "total"),
-                ("Chronic absence by grade", "Grade", engagement.grades, "grade"),
-                ("Chronic absence by subgroup", "Subgroup", engagement.subgroups, "subgroup"),
-            ],
-            "role": access.role,
-            "report": report,
-            "base_query": urlencode(base_query),
-            "query": urlencode(query),
-            "report_tables": [
-                (name, TABLE_TITLES[name], report.tables[name]) for name in REPORT_TABLES
-            ],
-            "grade_chart": grade_chart(report),
-            "subject_chart": subject_chart(report),
-            "trend_chart": trend_chart(
-                report.trend, report.total.label if report.grade else "the whole school"
+            "school": access.school,
+            "report_body": _school_report_body(
+                request, access.school, periods, filters["subject"], filters["grade"]
             ),
         },
+    )
+
+
+def _school_report_body(
+    request: HttpRequest,
+    school: School,
+    periods: ReportPeriods,
+    subject: str,
+    grade: str,
+) -> SafeString:
+    """The school report's HTML, computed from the rollups and kept until the district's
+    rollups change (dashboard.cache.report_versions): the same for everyone who may see the
+    school, so nothing of the user's is in it."""
+    page_url = request.build_absolute_uri(request.path)
+
+    def build() -> SafeString:
+        report = school_report(school, periods=periods, subject=subject, grade=grade)
+        base_query = _filter_query(report)
+        query = {**base_query, **({"grade": report.grade} if report.grade else {})}
+        overview, engagement = _school_facts(school)
+        return render_to_string(
+            "students/_school_report_body.html",
+            {
+                "page_url": f"{page_url}?{urlencode(query)}",
+                "overview": overview,
+                "engagement": engagement,
+                "engagement_tables": [
+                    ("Chronic absence in the whole school", "School", [engagement.total], "total"),
+                    ("Chronic absence by grade", "Grade", engagement.grades, "grade"),
+                    ("Chronic absence by subgroup", "Subgroup", engagement.subgroups, "subgroup"),
+                ],
+                "report": report,
+                "base_query": urlencode(base_query),
+                "query": urlencode(query),
+                "report_tables": [
+                    (name, TABLE_TITLES[name], report.tables[name]) for name in REPORT_TABLES
+                ],
+                "grade_chart": grade_chart(report),
+                "subject_chart": subject_chart(report),
+                "trend_chart": trend_chart(
+                    report.trend, report.total.label if report.grade else "the whole school"
+                ),
+            },
+        )
+
+    return cached(
+        (
+            "school-report",
+            school.pk,
+            repr(periods),
+            subject,
+            grade,
+            page_url,
+            timezone.localdate(),
+            report_versions(school.district_id),
+        ),
+        build,
     )
 
 
@@ -309,49 +348,79 @@ def district_schools(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(form)
     filters = form.cleaned_data
-    report = district_report(
-        district,
-        periods=_periods(district.pk, form),
-        subject=filters["subject"],
-        sort=filters["sort"],
-    )
+    periods = _periods(district.pk, form)
     if filters["format"] == "csv":
+        report = district_report(
+            district, periods=periods, subject=filters["subject"], sort=filters["sort"]
+        )
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([f"{district.name}, schools, {report.month:%B %Y}"])
         writer.writerow([report.rule])
         writer.writerows(district_csv_rows(report))
         return csv_response(buffer.getvalue(), f"district-{district.pk}-{report.month:%Y-%m}.csv")
-    base_query = _filter_query(report)
-    sorts = []
-    for column, title in (
-        ("name", "School"),
-        ("students", "Students measured"),
-        ("proficiency", "Proficiency"),
-        ("growth", "Growth"),
-    ):
-        # A header's link sorts by its column, or the other way round when it already does.
-        next_sort = f"-{column}" if report.sort == column else column
-        state = {column: "ascending", f"-{column}": "descending"}.get(report.sort, "none")
-        sorts.append(
-            {
-                "title": title,
-                "url": "?" + urlencode({**base_query, "sort": next_sort}),
-                "state": state,
-                "numeric": column != "name",
-            }
-        )
     return render(
         request,
         "dashboard/district_schools.html",
         {
-            "report": report,
-            "base_query": urlencode(base_query),
-            "query": urlencode({**base_query, "sort": report.sort}),
-            "sorts": sorts,
-            "school_chart": district_chart(report),
-            "trend_chart": trend_chart(report.trend, "the district"),
-            # A bar's school opens as the table's link does (dashboard.js fills in the key).
-            "school_url": school_url_template(urlencode(base_query)),
+            "district": district,
+            "report_body": _district_report_body(
+                district, periods, filters["subject"], filters["sort"]
+            ),
         },
+    )
+
+
+def _district_report_body(
+    district: District, periods: ReportPeriods, subject: str, sort: str
+) -> SafeString:
+    """The district report's HTML, kept until the district's rollups change, as the school
+    report's is (_school_report_body)."""
+
+    def build() -> SafeString:
+        report = district_report(district, periods=periods, subject=subject, sort=sort)
+        base_query = _filter_query(report)
+        sorts = []
+        for column, title in (
+            ("name", "School"),
+            ("students", "Students measured"),
+            ("proficiency", "Proficiency"),
+            ("growth", "Growth"),
+        ):
+            # A header's link sorts by its column, or the other way round when it already does.
+            next_sort = f"-{column}" if report.sort == column else column
+            state = {column: "ascending", f"-{column}": "descending"}.get(report.sort, "none")
+            sorts.append(
+                {
+                    "title": title,
+                    "url": "?" + urlencode({**base_query, "sort": next_sort}),
+                    "state": state,
+                    "numeric": column != "name",
+                }
+            )
+        return render_to_string(
+            "dashboard/_district_report_body.html",
+            {
+                "report": report,
+                "base_query": urlencode(base_query),
+                "query": urlencode({**base_query, "sort": report.sort}),
+                "sorts": sorts,
+                "school_chart": district_chart(report),
+                "trend_chart": trend_chart(report.trend, "the district"),
+                # A bar's school opens as the table's link does (dashboard.js fills in the key).
+                "school_url": school_url_template(urlencode(base_query)),
+            },
+        )
+
+    return cached(
+        (
+            "district-report",
+            district.pk,
+            repr(periods),
+            subject,
+            sort,
+            timezone.localdate(),
+            report_versions(district.pk),
+        ),
+        build,
     )
