@@ -328,10 +328,15 @@ def viewer_for(user: AnyUser) -> Viewer:
     if cached is not None:
         return cached
     grants = []
+    # The same rows hold the privacy office's memberships (no Reach): kept for
+    # _privacy_office_district_ids, so that asking it after this costs no query.
+    privacy_office: set[int] = set()
     for source, role, *scope_ids, begin, end, row_id in _grant_rows(user, timezone.localdate()):
         scopes = [(name, pk) for name, pk in zip(_SCOPE_NAMES, scope_ids, strict=True) if pk]
         if len(scopes) != 1:
             continue
+        if source == "membership" and role == Role.PRIVACY_OFFICER and scopes[0][0] == "district":
+            privacy_office.add(int(scopes[0][1]))
         basis = _basis_of(source, role, scopes[0][0])
         if basis is not None:
             grants.append(ScopeGrant(basis, int(scopes[0][1]), begin, end, source, row_id))
@@ -355,6 +360,8 @@ def viewer_for(user: AnyUser) -> Viewer:
         ]
     viewer = Viewer(user_id=user.pk, grants=tuple(grants))
     setattr(user, _VIEWER_ATTRIBUTE, viewer)
+    if getattr(user, _PRIVACY_OFFICE_ATTRIBUTE, None) is None:
+        setattr(user, _PRIVACY_OFFICE_ATTRIBUTE, frozenset(privacy_office))
     return viewer
 
 
@@ -925,6 +932,12 @@ class PrivacyOfficeStudentAccess(PrivacyOfficeAccess):
 def districts_with_privacy_office(user: AnyUser) -> QuerySet[District]:
     """The active districts whose privacy officer the user is today (empty for anyone else)."""
     return District.objects.filter(pk__in=_privacy_office_district_ids(user), is_active=True)
+
+
+def holds_privacy_office(user: AnyUser) -> bool:
+    """Whether the user is the privacy officer of any district today (the top bar's link; no
+    query once the user's grants are read)."""
+    return bool(_privacy_office_district_ids(user))
 
 
 def may_act_as_privacy_officer(user: AnyUser, district: District | int) -> bool:

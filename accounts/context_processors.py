@@ -7,6 +7,7 @@ from django.urls import reverse
 from accounts.access import (
     REACH,
     Basis,
+    holds_privacy_office,
     may_search_students,
     schools_visible_to,
     sections_visible_to,
@@ -121,6 +122,12 @@ class TopBar:
             )
             for student in students
         ]
+
+    @cached_property
+    def privacy_office(self) -> bool:
+        """Whether to offer the privacy office's pages (families' rights requests, consents,
+        disclosures, the annual notice): its district's privacy officer only."""
+        return holds_privacy_office(self._user)
 
     @cached_property
     def can_search(self) -> bool:

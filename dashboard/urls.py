@@ -4,7 +4,7 @@ whichever module serves them."""
 
 from django.urls import include, path
 
-from dashboard.views import district, home, invitations, school, search
+from dashboard.views import district, home, invitations, privacy, school, search
 from dashboard.views.teacher import scores, section, standard, student
 
 records = (
@@ -97,6 +97,35 @@ dashboard = (
         ),
         path(
             "students/<int:pk>/mastery.csv", student.student_mastery_csv, name="student_mastery_csv"
+        ),
+        # The district privacy office: families' rights under FERPA (issue 21).
+        path("privacy/", privacy.privacy_overview, name="privacy_overview"),
+        path("privacy/requests/", privacy.privacy_requests, name="privacy_requests"),
+        path(
+            "privacy/inspections/<int:pk>/", privacy.privacy_inspection, name="privacy_inspection"
+        ),
+        path("privacy/amendments/<int:pk>/", privacy.privacy_amendment, name="privacy_amendment"),
+        path("privacy/consents/", privacy.privacy_consents, name="privacy_consents"),
+        path("privacy/consents/new/", privacy.privacy_consent_new, name="privacy_consent_new"),
+        path("privacy/consents/<int:pk>/", privacy.privacy_consent, name="privacy_consent"),
+        path("privacy/disclosures/", privacy.privacy_disclosures, name="privacy_disclosures"),
+        path(
+            "privacy/disclosures/new/",
+            privacy.privacy_disclosure_new,
+            name="privacy_disclosure_new",
+        ),
+        path("privacy/notices/", privacy.privacy_notices, name="privacy_notices"),
+        path("privacy/notices/new/", privacy.privacy_notice_new, name="privacy_notice_new"),
+        path("privacy/notices/<int:pk>/", privacy.privacy_notice, name="privacy_notice"),
+        path(
+            "privacy/students/<int:pk>/export.json",
+            privacy.privacy_student_export_json,
+            name="privacy_student_export_json",
+        ),
+        path(
+            "privacy/students/<int:pk>/export.csv",
+            privacy.privacy_student_export_csv,
+            name="privacy_student_export_csv",
         ),
     ],
     "dashboard",

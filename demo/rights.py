@@ -68,14 +68,15 @@ NOTICE_BODY = "\n\n".join(
 
 
 def demo_notice_publish(*, district: District, privacy_officer: User, today: date) -> AnnualNotice:
-    """The notice of the school year that holds `today` (a year starting in August)."""
-    school_year = today.year if today.month >= 8 else today.year - 1
+    """The notice of the school year that holds `today` (a year starting in August), which
+    AnnualNotice names by the year it ends in."""
+    starts = today.year if today.month >= 8 else today.year - 1
     return notice_publish(
         acting_user=privacy_officer,
         district=district,
-        school_year=school_year,
-        title=f"Annual notice of your rights, {school_year}–{school_year + 1}",
+        school_year=starts + 1,
+        title=f"Annual notice of your rights, {starts}–{starts + 1}",
         body=NOTICE_BODY,
         directory_information=[str(item) for item in DIRECTORY_INFORMATION],
-        opt_out_by=date(school_year, 10, 1),
+        opt_out_by=date(starts, 10, 1),
     )

@@ -105,6 +105,19 @@ WHAT_WORDS: dict[str, Promise] = {
     ),
     "family portal: teachers": gettext_lazy("Family portal: teachers"),
     "family portal: who has seen": gettext_lazy("Family portal: who has seen the record"),
+    "family portal: rights": gettext_lazy("Family portal: your rights"),
+    "family portal: directory information": gettext_lazy("Family portal: directory information"),
+    "family portal: consent request": gettext_lazy("Family portal: a request for consent"),
+    "family portal: consent": gettext_lazy("Family portal: a consent given"),
+    "family portal: inspection request": gettext_lazy("Family portal: asking to see the records"),
+    "family portal: inspection package (JSON)": gettext_lazy(
+        "Family portal: the copy of the records, downloaded (JSON)"
+    ),
+    "family portal: inspection package (PDF)": gettext_lazy(
+        "Family portal: the copy of the records, downloaded (PDF)"
+    ),
+    "family portal: amendment request": gettext_lazy("Family portal: asking to correct a record"),
+    "family portal: amendment statement": gettext_lazy("Family portal: a statement about a record"),
     # rights.services.inspection_request_fulfil: the privacy office reads the whole record.
     "inspection package": gettext_lazy("The copy of the whole record prepared for your request"),
 }
@@ -113,6 +126,8 @@ WHAT_WORDS: dict[str, Promise] = {
 WHAT_PREFIX_WORDS: tuple[tuple[str, Promise], ...] = (
     ("school report: students counted", gettext_lazy("School report: a list of students counted")),
     ("admin: ", gettext_lazy("Trellis administration pages")),
+    # The privacy office's pages (dashboard.views.privacy): requests, consents, disclosures.
+    ("privacy office: ", gettext_lazy("The school district's privacy office pages")),
 )
 
 # Why: each grant's purpose (accounts.access), as a family reads it.

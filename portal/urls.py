@@ -33,3 +33,35 @@ from portal.views import seen  # noqa: E402
 urlpatterns += [
     path("children/<int:pk>/seen/", seen.seen, name="child_seen"),
 ]
+
+# Families' rights (portal.views.rights): the annual notice, and each child's "Your rights" tab
+# with its forms and the inspection package's downloads.
+from portal.views import rights  # noqa: E402
+
+urlpatterns += [
+    path("rights/", rights.notice, name="rights_notice"),
+    path("children/<int:pk>/rights/", rights.rights, name="child_rights"),
+    path("children/<int:pk>/rights/directory/", rights.directory, name="child_rights_directory"),
+    path(
+        "children/<int:pk>/rights/consent/<int:request_id>/",
+        rights.consent,
+        name="child_rights_consent",
+    ),
+    path(
+        "children/<int:pk>/rights/consents/<int:consent_id>/revoke/",
+        rights.revoke,
+        name="child_rights_revoke",
+    ),
+    path("children/<int:pk>/rights/inspection/", rights.inspection, name="child_rights_inspection"),
+    path(
+        "children/<int:pk>/rights/inspection/<int:request_id>/records.<slug:fmt>",
+        rights.download,
+        name="child_rights_download",
+    ),
+    path("children/<int:pk>/rights/amendment/", rights.amendment, name="child_rights_amendment"),
+    path(
+        "children/<int:pk>/rights/amendment/<int:request_id>/statement/",
+        rights.statement,
+        name="child_rights_statement",
+    ),
+]

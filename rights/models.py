@@ -656,6 +656,7 @@ class EligibleStudent(models.Model):
 
 class RightsAction(models.TextChoices):
     POLICY_SET = "policy_set", "Rights settings changed"
+    NOTICE_DRAFTED = "notice_drafted", "Annual notice draft saved"
     NOTICE_PUBLISHED = "notice_published", "Annual notice published"
     NOTICE_ACKNOWLEDGED = "notice_acknowledged", "Annual notice acknowledged"
     OPT_OUT_SET = "opt_out_set", "Directory information opt-out set"

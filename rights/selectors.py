@@ -30,6 +30,9 @@ Consent and disclosure
     disclosures_of_district(district) -> QuerySet[DisclosureRecord]
     access_and_disclosures_of_student(student) -> dict[str, list[dict]]  (the office's export)
     export_csv(export) -> str                                            (the same, as CSV)
+    access_log_rows_of_student(student) -> Iterator[dict]     (the export's parts, a row at a
+    disclosure_rows_of_student(student) -> Iterator[dict]      time, read in chunks: bounded
+    export_csv_rows_of_student(student) -> Iterator[tuple]     memory for a streamed download)
 
 Inspection and amendment
     inspection_requests_of_district(district, status=None) -> QuerySet   (annotated is_overdue)
@@ -47,8 +50,9 @@ Eligible students and the log
 from __future__ import annotations
 
 import csv
+import heapq
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -251,40 +255,73 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# Rows read per query by the export's iterators: a student may have tens of thousands of reads.
+EXPORT_CHUNK_ROWS = 2000
+
+
+def _access_log_row(row: AccessLogEntry) -> dict[str, Any]:
+    return {
+        "at": _iso(row.at),
+        "who": row.actor_name or row.actor_label,
+        "account": row.actor_label,
+        "role": row.role,
+        "what": row.what,
+        "purpose": row.purpose,
+        "path": row.path,
+    }
+
+
+def _disclosure_row(row: DisclosureRecord) -> dict[str, Any]:
+    return {
+        "at": _iso(row.disclosed_at),
+        "recipient": row.recipient_name,
+        "categories": list(row.categories),
+        "description": row.description,
+        "basis": row.basis,
+        "basis_label": row.get_basis_display(),
+        "purpose": row.purpose,
+        "reference": row.reference,
+        "consent": row.consent_id,
+        "disclosed_by": row.acting_label or row.actor_app,
+        "statements_sent": list(row.statements_sent),
+    }
+
+
+def _access_log_of(student: Student) -> Iterator[AccessLogEntry]:
+    return (
+        AccessLogEntry.objects.filter(student_id=student.pk)
+        .order_by("at", "id")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )
+
+
+def _disclosures_of(student: Student) -> Iterator[DisclosureRecord]:
+    return (
+        DisclosureRecord.objects.filter(student=student)
+        .order_by("disclosed_at", "id")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )
+
+
+def access_log_rows_of_student(student: Student) -> Iterator[dict[str, Any]]:
+    """The student's access log as the office's export has it, oldest first, one query read in
+    chunks (bounded memory, whatever its length)."""
+    return (_access_log_row(row) for row in _access_log_of(student))
+
+
+def disclosure_rows_of_student(student: Student) -> Iterator[dict[str, Any]]:
+    """The student's disclosure records as the office's export has them, oldest first, one
+    query read in chunks."""
+    return (_disclosure_row(row) for row in _disclosures_of(student))
+
+
 def access_and_disclosures_of_student(student: Student) -> dict[str, list[dict[str, Any]]]:
     """The privacy office's export of a student's access log and disclosure records (for a
     family's request or a subpoena), oldest first, JSON-ready."""
-    access_log = [
-        {
-            "at": _iso(row.at),
-            "who": row.actor_name or row.actor_label,
-            "account": row.actor_label,
-            "role": row.role,
-            "what": row.what,
-            "purpose": row.purpose,
-            "path": row.path,
-        }
-        for row in AccessLogEntry.objects.filter(student_id=student.pk)
-        .order_by("at", "id")
-        .iterator(chunk_size=2000)
-    ]
-    disclosures = [
-        {
-            "at": _iso(row.disclosed_at),
-            "recipient": row.recipient_name,
-            "categories": list(row.categories),
-            "description": row.description,
-            "basis": row.basis,
-            "basis_label": row.get_basis_display(),
-            "purpose": row.purpose,
-            "reference": row.reference,
-            "consent": row.consent_id,
-            "disclosed_by": row.acting_label or row.actor_app,
-            "statements_sent": list(row.statements_sent),
-        }
-        for row in DisclosureRecord.objects.filter(student=student).order_by("disclosed_at", "id")
-    ]
-    return {"access_log": access_log, "disclosures": disclosures}
+    return {
+        "access_log": list(access_log_rows_of_student(student)),
+        "disclosures": list(disclosure_rows_of_student(student)),
+    }
 
 
 EXPORT_CSV_COLUMNS = (
@@ -298,23 +335,27 @@ EXPORT_CSV_COLUMNS = (
 )
 
 
+def _access_csv_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    return ("access", row["at"], row["who"], row["role"], row["what"], row["purpose"], "")
+
+
+def _disclosure_csv_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        "disclosure",
+        row["at"],
+        f"{row['disclosed_by']} to {row['recipient']}",
+        row["basis"],
+        f"{', '.join(row['categories'])}: {row['description']}",
+        row["purpose"],
+        row["reference"],
+    )
+
+
 def export_csv(export: dict[str, list[dict[str, Any]]]) -> str:
     """access_and_disclosures_of_student's export as one CSV table, a row per read or
     disclosure, by time."""
-    rows = [
-        ("access", row["at"], row["who"], row["role"], row["what"], row["purpose"], "")
-        for row in export["access_log"]
-    ] + [
-        (
-            "disclosure",
-            row["at"],
-            f"{row['disclosed_by']} to {row['recipient']}",
-            row["basis"],
-            f"{', '.join(row['categories'])}: {row['description']}",
-            row["purpose"],
-            row["reference"],
-        )
-        for row in export["disclosures"]
+    rows = [_access_csv_row(row) for row in export["access_log"]] + [
+        _disclosure_csv_row(row) for row in export["disclosures"]
     ]
     rows.sort(key=lambda row: row[1] or "")
     out = io.StringIO()
@@ -322,6 +363,18 @@ def export_csv(export: dict[str, list[dict[str, Any]]]) -> str:
     writer.writerow(EXPORT_CSV_COLUMNS)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def export_csv_rows_of_student(student: Student) -> Iterator[tuple[Any, ...]]:
+    """export_csv's rows (EXPORT_CSV_COLUMNS, no header) for one student, by time, merged from
+    the two chunked reads as they stream: bounded memory, two queries whatever the length."""
+    reads = ((row.at, _access_csv_row(_access_log_row(row))) for row in _access_log_of(student))
+    disclosures = (
+        (row.disclosed_at, _disclosure_csv_row(_disclosure_row(row)))
+        for row in _disclosures_of(student)
+    )
+    for _at, row in heapq.merge(reads, disclosures, key=lambda pair: pair[0]):
+        yield row
 
 
 # --- Inspection and amendment.

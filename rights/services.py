@@ -19,6 +19,9 @@ The district's settings and notice (99.7)
                       inspection_days=None) -> RightsPolicy
     notice_publish(*, acting_user, district, school_year, title, body, directory_information,
                    opt_out_by=None) -> AnnualNotice
+    notice_draft_save(*, acting_user, district, school_year, title, body, directory_information,
+                      opt_out_by=None, notice=None) -> AnnualNotice      (a new draft, or edits)
+    notice_draft_publish(*, acting_user, notice) -> AnnualNotice
     notice_acknowledge(*, acting_user, notice, student=None) -> NoticeAcknowledgement
 
 Directory information (99.37)
@@ -304,6 +307,77 @@ def notice_publish(
 
 
 @transaction.atomic
+def notice_draft_save(
+    *,
+    acting_user: User,
+    district: District,
+    school_year: int,
+    title: str,
+    body: str,
+    directory_information: Sequence[str],
+    opt_out_by: date | None = None,
+    notice: AnnualNotice | None = None,
+) -> AnnualNotice:
+    """Write a draft of the annual notice (or change the draft `notice`): families see nothing
+    of it until notice_draft_publish. A published notice is never changed: a correction is a
+    new draft."""
+    _require_privacy_officer(acting_user, district.pk)
+    if notice is not None:
+        notice = AnnualNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice.district_id != district.pk:
+            raise ValidationError("The notice is another district's.", code="other_district")
+        if notice.published_at is not None:
+            raise ValidationError(
+                "A published notice is not changed: write a new one.", code="published"
+            )
+    draft = notice or AnnualNotice(district=district)
+    draft.school_year = school_year
+    draft.title = title.strip()
+    draft.body = body.strip()
+    draft.directory_information = list(directory_information)
+    draft.opt_out_by = opt_out_by
+    draft.full_clean()
+    draft.save()
+    _log(
+        district_id=district.pk,
+        actor=acting_user,
+        action=RightsAction.NOTICE_DRAFTED,
+        subject=draft,
+        detail={
+            "school_year": school_year,
+            "directory_information": draft.directory_information,
+            "new": notice is None,
+        },
+    )
+    return draft
+
+
+@transaction.atomic
+def notice_draft_publish(*, acting_user: User, notice: AnnualNotice) -> AnnualNotice:
+    """Publish a draft as it was last saved: the notice in force from now, which guardians are
+    asked to acknowledge (as notice_publish)."""
+    _require_privacy_officer(acting_user, notice.district_id)
+    notice = AnnualNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.published_at is not None:
+        raise ValidationError("This notice is published already.", code="already_published")
+    notice.published_at = timezone.now()
+    notice.published_by = acting_user
+    notice.full_clean()
+    notice.save(update_fields=["published_at", "published_by", "updated_at"])
+    _log(
+        district_id=notice.district_id,
+        actor=acting_user,
+        action=RightsAction.NOTICE_PUBLISHED,
+        subject=notice,
+        detail={
+            "school_year": notice.school_year,
+            "directory_information": notice.directory_information,
+        },
+    )
+    return notice
+
+
+@transaction.atomic
 def notice_acknowledge(
     *, acting_user: User, notice: AnnualNotice, student: Student | None = None
 ) -> NoticeAcknowledgement:
@@ -520,17 +594,31 @@ def consent_request_close(*, acting_user: User, request: ConsentRequest) -> Cons
     return request
 
 
-@transaction.atomic
 def consent_give(
     *, acting_user: User, request: ConsentRequest, student: Student, password: str
 ) -> Consent:
     """A guardian who holds the child's rights consents, signing by re-entering their password
     (99.30(d)): the time, the user and the request are kept as the signature. Refused with
-    WrongPassword when the password is not theirs; a second consent in force returns the
+    WrongPassword when the password is not theirs, and the refusal is logged (committed on its
+    own, so that the refusal's error does not undo it); a second consent in force returns the
     first. A student who holds their own rights (99.5) consents for themself."""
     _require_rights_holder(acting_user, student)
     if not password or not acting_user.check_password(password):
+        with transaction.atomic():
+            _log(
+                district_id=request.district_id,
+                actor=acting_user,
+                action=RightsAction.CONSENT_REFUSED,
+                subject=request,
+                student_id=student.pk,
+            )
         raise WrongPassword()
+    return _consent_record(acting_user=acting_user, request=request, student=student)
+
+
+@transaction.atomic
+def _consent_record(*, acting_user: User, request: ConsentRequest, student: Student) -> Consent:
+    """consent_give's write, once the password is checked."""
     if eligibility_of(student) is not None:
         raise RightsRefused(
             "The student holds their own rights now: their own consent is needed.",

@@ -178,6 +178,21 @@ def world(db: None) -> World:
     return build_world()
 
 
+PRIVACY_OFFICER_EMAIL = "privacy.officer@home-district.test"
+
+
+def privacy_officer_of(world: World) -> User:
+    """The home district's privacy officer (that role only), made on first use: the rights
+    pages' own user, kept out of World so that no other test counts them."""
+    officer = User.objects.filter(email=PRIVACY_OFFICER_EMAIL).first()
+    if officer is None:
+        officer = factories.UserFactory.create(
+            email=PRIVACY_OFFICER_EMAIL, full_name="Priya Privacy"
+        )
+        role_grant(user=officer, role=Role.PRIVACY_OFFICER, district=world.district)
+    return officer
+
+
 @pytest.fixture
 def eager_celery():
     """Run tasks in-process for tests about what a task does, not how it is delivered (those use

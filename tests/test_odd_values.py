@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import World
-from tests.test_url_permissions import CASES, _url
+from tests.test_url_permissions import CASES, _url, users_by_role
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,72 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     "portal:child_attendance": (set(), set()),
     "portal:child_teachers": (set(), set()),
     "portal:child_seen": ({"who", "date_from", "date_to", "before", "after"}, set()),
+    # Families' rights (issue 21): the notice's button, the child's forms.
+    "portal:rights_notice": (set(), {"notice"}),
+    "portal:child_rights": (set(), set()),
+    "portal:child_rights_directory": (set(), {"choice"}),
+    "portal:child_rights_consent": (set(), {"password"}),
+    "portal:child_rights_revoke": (set(), {"confirm"}),
+    "portal:child_rights_inspection": (set(), {"note"}),
+    "portal:child_rights_download": (set(), set()),
+    "portal:child_rights_amendment": (
+        set(),
+        {"category", "record_label", "contested_value", "proposed_value", "reason"},
+    ),
+    "portal:child_rights_statement": (set(), {"statement"}),
     "dashboard:section_release_levels": (set(), set()),
+    # The privacy office (issue 21); ?district= picks among the districts an officer holds.
+    "dashboard:privacy_overview": ({"district"}, set()),
+    "dashboard:privacy_requests": ({"district"}, set()),
+    "dashboard:privacy_inspection": (set(), {"action"}),
+    "dashboard:privacy_amendment": (set(), {"decision", "decision_reason", "hearing_notice"}),
+    "dashboard:privacy_consents": ({"district"}, set()),
+    "dashboard:privacy_consent_new": (
+        {"district"},
+        {
+            "recipient",
+            "new_recipient_name",
+            "new_recipient_kind",
+            "new_recipient_contact",
+            "purpose",
+            "categories",
+            "records_description",
+            "scope",
+            "students",
+            "school",
+            "expires_on",
+        },
+    ),
+    "dashboard:privacy_consent": (set(), {"action", "consent"}),
+    "dashboard:privacy_disclosures": (
+        {"district", "student", "date_from", "date_to", "page"},
+        set(),
+    ),
+    "dashboard:privacy_disclosure_new": (
+        {"district", "consent_request"},
+        {
+            "recipient",
+            "basis",
+            "consent_request",
+            "students",
+            "categories",
+            "directory_items",
+            "description",
+            "purpose",
+            "reference",
+        },
+    ),
+    "dashboard:privacy_notices": ({"district"}, set()),
+    "dashboard:privacy_notice_new": (
+        {"district"},
+        {"action", "school_year", "title", "body", "directory_information", "opt_out_by"},
+    ),
+    "dashboard:privacy_notice": (
+        {"page"},
+        {"action", "school_year", "title", "body", "directory_information", "opt_out_by"},
+    ),
+    "dashboard:privacy_student_export_json": (set(), set()),
+    "dashboard:privacy_student_export_csv": (set(), set()),
 }
 # Pages that take a POST (the others answer 405 to one, which is not a server error either).
 POSTS = {name for name, (_, fields) in PARAMETERS.items() if fields}
@@ -151,7 +216,7 @@ def _target(name: str, world: World) -> tuple[str, str | None]:
 def _client_for(role: str | None, world: World) -> Client:
     client = Client(raise_request_exception=False)
     if role is not None:
-        client.force_login(world.users_by_role()[role])
+        client.force_login(users_by_role(world)[role])
     return client
 
 

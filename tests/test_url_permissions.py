@@ -9,10 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import User
 from accounts.services import invitation_create
-from students.models import GuardianRelationship, Relationship, Section, Student
+from students.models import District, GuardianRelationship, Relationship, Section, Student
 from tests import factories
-from tests.conftest import World
+from tests.conftest import World, privacy_officer_of
+from tests.portal import rights_data
 
 # URL prefixes that belong to libraries with their own tests (login, MFA, admin).
 LIBRARY_PREFIXES = ("admin/", "accounts/", "static/")
@@ -141,6 +143,99 @@ CHILD_CASE = Case(
         "outsider": w.student.pk,
     },
 )
+
+
+def users_by_role(world: World) -> dict[str, User]:
+    """The world's users by role, and the home district's privacy officer (the rights pages)."""
+    return {**world.users_by_role(), "privacy_officer": privacy_officer_of(world)}
+
+
+# The privacy office's pages (issue 21): the district's privacy officer only; every other role,
+# district staff without the role included, gets 404 (tests/dashboard/test_privacy_office.py).
+OTHER_ROLES = ("teacher", "principal", "district_staff", "guardian", "outsider")
+PRIVACY_OFFICE_CASE = Case(
+    no_object_roles=["privacy_officer"],
+    others=lambda w: {role: None for role in OTHER_ROLES},
+)
+
+
+def _privacy_office_case(make: Callable[[District, Student], int]) -> Case:
+    """A record of the office's: its own district's for the officer; another district's is 404
+    to them, and their district's to everyone else."""
+    return Case(
+        own=lambda w: {"privacy_officer": make(w.district, w.student)},
+        others=lambda w: {
+            "privacy_officer": make(w.other_district, w.other_district_student),
+            **{role: make(w.district, w.student) for role in OTHER_ROLES},
+        },
+    )
+
+
+def _inspection_request(district: District, student: Student) -> int:
+    import datetime as dt
+
+    from rights.models import InspectionRequest
+
+    return InspectionRequest.objects.create(
+        district=district, student=student, user_label="parent", due_on=dt.date(2026, 10, 1)
+    ).pk
+
+
+def _amendment_request(district: District, student: Student) -> int:
+    from rights.models import AmendmentRequest
+
+    return AmendmentRequest.objects.create(
+        district=district,
+        student=student,
+        user_label="parent",
+        category="student",
+        record_label="Birth date",
+        contested_value="2016-01-01",
+        reason="Not the right day.",
+    ).pk
+
+
+def _consent_request(district: District, student: Student) -> int:
+    from rights.models import ConsentRequest, Recipient
+
+    recipient, _ = Recipient.objects.get_or_create(district=district, name="Case recipient")
+    return ConsentRequest.objects.create(
+        district=district,
+        recipient=recipient,
+        purpose="Tutoring",
+        categories=["grades"],
+        records_description="Grades",
+        for_all_students=True,
+    ).pk
+
+
+def _notice_draft(district: District, student: Student) -> int:
+    from rights.models import AnnualNotice
+
+    return AnnualNotice.objects.create(
+        district=district, school_year=2027, title="Notice", body="Your rights."
+    ).pk
+
+
+# The family portal's rights pages (issue 21): the parent's child only; staff, the privacy
+# officer and anyone else get 404 there (the office has its own pages).
+NOT_THE_FAMILY = ("teacher", "principal", "district_staff", "outsider", "privacy_officer")
+RIGHTS_CHILD_CASE = Case(
+    own=CHILD_CASE.own,
+    others=lambda w: {**CHILD_CASE.others(w), "privacy_officer": w.student.pk},
+)
+
+
+def _rights_row_case(make: Callable[[World], dict[str, object]]) -> Case:
+    """A page about one of the child's rights rows, made as the parent would make it: theirs;
+    the row under the classmate's id is 404 to them, and the row is 404 to everyone else."""
+    return Case(
+        own=lambda w: {"guardian": {"pk": w.student.pk, **make(w)}},
+        others=lambda w: {
+            "guardian": {"pk": w.classmate.pk, **make(w)},
+            **{role: {"pk": w.student.pk, **make(w)} for role in NOT_THE_FAMILY},
+        },
+    )
 
 
 CASES: dict[str, Case] = {
@@ -288,6 +383,28 @@ CASES: dict[str, Case] = {
     "portal:child_teachers": CHILD_CASE,
     # Who has seen the child's record (tests/portal/test_seen.py: the contact-restricted guardian).
     "portal:child_seen": CHILD_CASE,
+    # Families' rights (issue 21; tests/portal/test_rights.py adds the contact-restricted
+    # guardian and the guardian without educational rights): the notice, then the child's tab.
+    "portal:rights_notice": Case(
+        no_object_roles=["guardian"],
+        others=lambda w: {role: None for role in NOT_THE_FAMILY},
+    ),
+    "portal:child_rights": RIGHTS_CHILD_CASE,
+    "portal:child_rights_directory": RIGHTS_CHILD_CASE,
+    "portal:child_rights_inspection": RIGHTS_CHILD_CASE,
+    "portal:child_rights_amendment": RIGHTS_CHILD_CASE,
+    "portal:child_rights_consent": _rights_row_case(
+        lambda w: {"request_id": rights_data.consent_request_row(w).pk}
+    ),
+    "portal:child_rights_revoke": _rights_row_case(
+        lambda w: {"consent_id": rights_data.consent_row(w).pk}
+    ),
+    "portal:child_rights_download": _rights_row_case(
+        lambda w: {"request_id": rights_data.delivered_inspection_row(w).pk, "fmt": "pdf"}
+    ),
+    "portal:child_rights_statement": _rights_row_case(
+        lambda w: {"request_id": rights_data.refused_amendment_row(w).pk}
+    ),
     # Releasing a section's levels to families: its teachers only (asked first on a GET).
     "dashboard:section_release_levels": Case(
         own=lambda w: {"teacher": w.section.pk},
@@ -299,6 +416,21 @@ CASES: dict[str, Case] = {
             "outsider": w.section.pk,
         },
     ),
+    "dashboard:privacy_overview": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_requests": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_inspection": _privacy_office_case(_inspection_request),
+    "dashboard:privacy_amendment": _privacy_office_case(_amendment_request),
+    "dashboard:privacy_consents": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_consent_new": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_consent": _privacy_office_case(_consent_request),
+    "dashboard:privacy_disclosures": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_disclosure_new": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_notices": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_notice_new": PRIVACY_OFFICE_CASE,
+    "dashboard:privacy_notice": _privacy_office_case(_notice_draft),
+    # A student's access log and disclosures, for the office of the student's district.
+    "dashboard:privacy_student_export_json": _privacy_office_case(lambda d, s: s.pk),
+    "dashboard:privacy_student_export_csv": _privacy_office_case(lambda d, s: s.pk),
     # One tab of the profile (tests/dashboard/test_pages.py tries every tab both ways).
     "dashboard:student_profile_tab": Case(
         own=lambda w: {
@@ -337,7 +469,7 @@ def test_anonymous_is_sent_to_login(client, world: World, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_role_sees_its_own(client, world: World, name: str) -> None:
     case = CASES[name]
-    users = world.users_by_role()
+    users = users_by_role(world)
     for role in case.no_object_roles:
         client.force_login(users[role])
         assert client.get(_url(name)).status_code == 200, role
@@ -350,7 +482,7 @@ def test_each_role_sees_its_own(client, world: World, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_role_gets_404_for_someone_elses(client, world: World, name: str) -> None:
     case = CASES[name]
-    users = world.users_by_role()
+    users = users_by_role(world)
     for role, pk in case.others(world).items():
         client.force_login(users[role])
         response = client.get(_url(name, pk))
@@ -377,7 +509,7 @@ def test_every_page_for_a_signed_in_user_is_never_stored(
 ) -> None:
     """Student data on a shared computer's back button or in a proxy's cache: never."""
     case = CASES[name]
-    users = world.users_by_role()
+    users = users_by_role(world)
     for role, pk in case.own(world).items():
         client.force_login(users[role])
         response = client.get(_url(name, pk))

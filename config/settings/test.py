@@ -37,3 +37,7 @@ CACHES = {
 if CELERY_BROKER_URL and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-trellis.sqlite3")}  # noqa: F405
+
+# Uploads and inspection packages the tests write: never the demo's var/media. A fixed folder, so
+# that a real worker (tests/celery_worker.py, these settings too) reads what a test wrote.
+MEDIA_ROOT = VAR_DIR / "test-media"

@@ -14,6 +14,13 @@ from privacy.services import log_shown, students_logged_for
 
 # A child's first page in the portal: where the switcher goes when a page has no twin per child.
 CHILD_HOME = "portal:child_progress"
+# Pages about one row of a child's (a consent, a request): the tab the switcher goes to instead.
+TAB_OF_ROW_PAGES = {
+    "child_rights_consent": "portal:child_rights",
+    "child_rights_revoke": "portal:child_rights",
+    "child_rights_download": "portal:child_rights",
+    "child_rights_statement": "portal:child_rights",
+}
 
 
 @dataclass(frozen=True)
@@ -24,8 +31,12 @@ class ChildLink:
 
 
 def _same_page_for(request: HttpRequest, pk: int) -> str:
-    """This page's address for another child (the same tab), else that child's first page."""
+    """This page's address for another child (the same tab), else that child's first page. A
+    page about one of this child's rows (a consent, a request) goes to the other child's tab."""
     match = request.resolver_match
+    if match is not None and match.namespace == "portal" and set(match.kwargs) - {"pk"}:
+        tab = TAB_OF_ROW_PAGES.get(match.url_name or "", CHILD_HOME)
+        return reverse(tab, kwargs={"pk": pk})
     if match is not None and match.namespace == "portal":
         try:
             return reverse(match.view_name, kwargs={**match.kwargs, "pk": pk})
@@ -44,6 +55,14 @@ def child_page(
     per response). Three queries: the check, the children's names, the log (four with a
     switcher)."""
     access = child_for_guardian(request.user, pk)
+    return access, child_page_context(request, access, what=what)
+
+
+def child_page_context(
+    request: HttpRequest, access: StudentAccess, *, what: str | Callable[[StudentAccess], str]
+) -> dict:
+    """child_page's log and context, for a child already fetched through child_for_guardian (a
+    form's page checks access first, and logs only when it shows the child)."""
     log_shown(
         request,
         access,
@@ -66,4 +85,4 @@ def child_page(
         )
         for child in children
     ]
-    return access, {"child": access.student, "child_switcher": switcher}
+    return {"child": access.student, "child_switcher": switcher}

@@ -1,6 +1,6 @@
 """Who has seen my child's record: every access-log row about the child, filtered by who and by
-date, a page at a time (portal.selectors_seen); and the disclosures to outside parties, which
-Trellis does not record yet."""
+date, a page at a time (portal.selectors_seen); and the disclosures to outside parties, each
+disclosure record of the child's (rights, through portal.selectors_rights)."""
 
 from urllib.parse import urlencode
 
@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from portal.forms_seen import SeenFilterForm
+from portal.selectors_rights import child_disclosures
 from portal.selectors_seen import Cursor, SeenFilters, seen_page, seen_who_choices
 from portal.views.common import child_page
 
@@ -47,6 +48,13 @@ def seen(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portal/seen.html",
-        {**context, "form": form, "problems": problems, "page": page, "links": links},
+        {
+            **context,
+            "form": form,
+            "problems": problems,
+            "page": page,
+            "links": links,
+            "disclosures": child_disclosures(access),
+        },
         status=400 if problems else 200,
     )

@@ -30,9 +30,11 @@ from alerts.services import absence_alert_send, digest_send, unsubscribe_token
 from assessments.models import Score, ScoreStatus, StudentAssessment
 from portal.views.preferences import PreferencesForm
 from privacy.models import AccessLogEntry
+from rights.services import amendment_statement_add, consent_revoke
 from students.models import AttendanceCategory, AttendanceEvent, GuardianRelationship, Relationship
 from tests import factories
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
+from tests.portal import rights_data
 from tests.portal.test_child_pages import history, second_child, year_of_data
 
 pytestmark = pytest.mark.django_db
@@ -139,13 +141,14 @@ def _strings(value: object) -> Iterator[str]:
 
 def data_words() -> set[str]:
     """Every word of the test's own data: the text of every row of the records, the standards
-    and assessments and the logins (choices left out: their labels are ours to translate). The
+    and assessments, the logins and the families' rights records (the district's notice, its
+    recipients, requests and answers; choices left out: their labels are ours to translate). The
     records' JSON too (an incident's behaviors, as the district's system names them); not the
     mastery policy's, whose level names are ours unless a district wrote its own."""
     words: set[str] = {PRODUCT_NAME.lower()}
     for _code, name in settings.LANGUAGES:  # each language is offered in its own name
         words.update(w.lower() for w in _PLAIN_WORD.findall(name))
-    for app in ("students", "assessments", "accounts"):
+    for app in ("students", "assessments", "accounts", "rights"):
         for model in apps.get_app_config(app).get_models():
             fields = [
                 field.attname
@@ -178,7 +181,10 @@ def plain_words(texts: list[str], allowed: set[str]) -> list[tuple[str, str]]:
 # --- The family's world: a guardian of two, one child with a year of records.
 
 
-def _family(world: World, *, names: bool, discipline: bool, mastery: str) -> None:
+def _family(
+    world: World, *, names: bool, discipline: bool, mastery: str
+) -> dict[str, dict[str, object]]:
+    """The family's world; returns the rights pages' row arguments (rights_records)."""
     world.district.access_log_names = "names" if names else "roles"
     world.district.guardians_see_discipline = discipline
     world.district.guardians_see_mastery = mastery
@@ -221,11 +227,43 @@ def _family(world: World, *, names: bool, discipline: bool, mastery: str) -> Non
         status=ScoreStatus.MISSING,
         points=Decimal(0),
     )
+    return rights_records(world)
 
 
-def portal_urls(world: World) -> Iterator[tuple[str, str]]:
-    """(name, address) of every portal page, for each of the guardian's children."""
+def rights_records(world: World) -> dict[str, dict[str, object]]:
+    """The families' rights records the rights pages show, and each row page's arguments: the
+    notice, an open consent request and a consent given (then revoked), a package delivered, a
+    refused amendment, disclosures on three bases."""
+    officer = rights_data.privacy_officer(world)
+    rights_data.notice(world, officer, opt_out_by=rights_data.OPT_OUT_BY)
+    open_request = rights_data.consent_request(world, officer, recipient_name="Reading Co")
+    revoked = rights_data.given_consent(world, officer=officer)
+    consent_revoke(acting_user=world.parent, consent=revoked)
+    given = rights_data.given_consent(world, officer=officer, recipient_name="Math Co")
+    rights_data.delivered_inspection(world)
+    refused = rights_data.refused_amendment(world)
+    amendment_statement_add(acting_user=world.parent, request=refused, statement="A retake.")
+    rights_data.amendment(world, record_label="Home address")
+    rights_data.disclosures(world, officer)
+    return {
+        "portal:child_rights_consent": {"request_id": open_request.pk},
+        "portal:child_rights_revoke": {"consent_id": given.pk},
+        "portal:child_rights_statement": {"request_id": refused.pk},
+    }
+
+
+# Not pages: the inspection package's downloads are files (a JSON data format and a PDF made in
+# the guardian's language by students.record_pdf), read by tests/portal/test_rights.py.
+NOT_PAGES = {"portal:child_rights_download"}
+
+
+def portal_urls(
+    world: World, rows: dict[str, dict[str, object]] | None = None
+) -> Iterator[tuple[str, str]]:
+    """(name, address) of every portal page, for each of the guardian's children; a page about
+    one of a child's rows (a consent, a request) with the row `rows` names for it."""
     brother = world.other_school_student
+    rows = rows or {}
 
     def walk(patterns: list, namespace: str) -> Iterator[tuple[str, URLPattern]]:
         for entry in patterns:
@@ -235,10 +273,14 @@ def portal_urls(world: World) -> Iterator[tuple[str, str]]:
                 yield f"{namespace}{entry.name}".lstrip(":"), entry
 
     for name, pattern in walk(get_resolver().url_patterns, ""):
-        if not name.startswith("portal:"):
+        if not name.startswith("portal:") or name in NOT_PAGES:
             continue
         arguments = set(pattern.pattern.converters)
-        if arguments == {"pk"}:
+        if name in rows:
+            assert arguments == {"pk", *rows[name]}, f"{name}: its arguments are {arguments}"
+            for child in (world.student, brother):
+                yield name, reverse(name, kwargs={**rows[name], "pk": child.pk})
+        elif arguments == {"pk"}:
             for child in (world.student, brother):
                 yield name, reverse(name, kwargs={"pk": child.pk})
         elif arguments == {"token"}:
@@ -249,6 +291,82 @@ def portal_urls(world: World) -> Iterator[tuple[str, str]]:
         else:
             assert not arguments, f"{name}: teach this test its arguments {arguments}"
             yield name, reverse(name)
+
+
+def _rights_forms(
+    world: World, guardian: Client, rows: dict[str, dict[str, object]]
+) -> Iterator[tuple[str, str]]:
+    """The rights pages' forms, refused (values without letters: a refused value may be named
+    as the person typed it) and done (the next page's message)."""
+    pk = world.student.pk
+    refused: list[tuple[str, dict[str, object], dict[str, str]]] = [
+        ("portal:rights_notice", {}, {"notice": "0"}),
+        ("portal:child_rights_directory", {"pk": pk}, {"choice": "1"}),
+        ("portal:child_rights_consent", {"pk": pk, **rows["portal:child_rights_consent"]}, {}),
+        (
+            "portal:child_rights_consent",
+            {"pk": pk, **rows["portal:child_rights_consent"]},
+            {"password": "123"},
+        ),
+        ("portal:child_rights_revoke", {"pk": pk, **rows["portal:child_rights_revoke"]}, {}),
+        ("portal:child_rights_inspection", {"pk": pk}, {"note": "1" * 3000}),
+        ("portal:child_rights_amendment", {"pk": pk}, {"category": "1", "reason": "\x00"}),
+        ("portal:child_rights_statement", {"pk": pk, **rows["portal:child_rights_statement"]}, {}),
+    ]
+    for name, kwargs, form in refused:
+        url = reverse(name, kwargs=kwargs)
+        response = guardian.post(url, form)
+        assert response.status_code == 400, (url, form, response.status_code)
+        yield f"POST {url} (refused)", response.content.decode()
+    # A guardian without the child's rights: the pages without their forms, and a refusal.
+    brother = world.other_school_student
+    for name in ("portal:child_rights_directory", "portal:child_rights_inspection"):
+        url = reverse(name, kwargs={"pk": brother.pk})
+        response = guardian.post(url, {"choice": "opt_out"})
+        assert response.status_code == 403, url
+        yield f"POST {url} (no rights)", response.content.decode()
+    done: list[tuple[str, dict[str, object], dict[str, str]]] = [
+        ("portal:rights_notice", {}, {"notice": str(rights_data.current_notice_pk(world))}),
+        ("portal:child_rights_directory", {"pk": pk}, {"choice": "opt_out"}),
+        ("portal:child_rights_directory", {"pk": pk}, {"choice": "withdraw"}),
+        (
+            "portal:child_rights_consent",
+            {"pk": pk, **rows["portal:child_rights_consent"]},
+            {"password": PASSWORD},
+        ),
+        (
+            "portal:child_rights_revoke",
+            {"pk": pk, **rows["portal:child_rights_revoke"]},
+            {"confirm": "revoke"},
+        ),
+        (
+            "portal:child_rights_revoke",
+            {"pk": pk, **rows["portal:child_rights_revoke"]},
+            {"confirm": "revoke"},
+        ),
+        ("portal:child_rights_inspection", {"pk": pk}, {"note": ""}),
+        ("portal:child_rights_inspection", {"pk": pk}, {"note": ""}),
+        (
+            "portal:child_rights_amendment",
+            {"pk": pk},
+            {
+                "category": "other",
+                "record_label": "Bus stop",
+                "contested_value": "Elm",
+                "reason": "We moved.",
+            },
+        ),
+        (
+            "portal:child_rights_statement",
+            {"pk": pk, **rows["portal:child_rights_statement"]},
+            {"statement": "A retake, twice."},
+        ),
+    ]
+    for name, kwargs, form in done:
+        url = reverse(name, kwargs=kwargs)
+        response = guardian.post(url, form, follow=True)
+        assert response.redirect_chain, (url, form, response.status_code)
+        yield f"POST {url} (done)", response.content.decode()
 
 
 @pytest.fixture
@@ -278,11 +396,11 @@ def pseudo_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[PseudoTranslati
     trans_real._get_supported_language_variant.cache_clear()  # type: ignore[attr-defined]
 
 
-def _rendered(world: World) -> Iterator[tuple[str, str]]:
+def _rendered(world: World, rows: dict[str, dict[str, object]]) -> Iterator[tuple[str, str]]:
     """(what, html or text) of every page and email a family reads."""
     guardian = Client()
     guardian.force_login(world.parent)
-    for name, url in portal_urls(world):
+    for name, url in portal_urls(world, rows):
         response = guardian.get(url)
         assert response.status_code in (200, 404), (url, response.status_code)
         yield f"GET {url} ({name})", response.content.decode()
@@ -291,6 +409,7 @@ def _rendered(world: World) -> Iterator[tuple[str, str]]:
     seen = reverse("portal:child_seen", kwargs={"pk": world.student.pk})
     for query in ("?who=others", "?date_from=2026-99-01", f"?who=u{world.teacher.pk}"):
         yield f"GET {seen}{query}", guardian.get(seen + query).content.decode()
+    yield from _rights_forms(world, guardian, rows)
     preferences = reverse("portal:preferences")
     # Values without letters: a refused value is named in the message, as the person typed it.
     bad = guardian.post(preferences, {"language": "42", "digest": "7"})
@@ -367,8 +486,8 @@ def _rendered(world: World) -> Iterator[tuple[str, str]]:
 def test_every_word_a_family_reads_passed_through_translation(
     world: World, pseudo_language: PseudoTranslation, setting: dict
 ) -> None:
-    _family(world, **setting)
-    rendered = list(_rendered(world))
+    rows = _family(world, **setting)
+    rendered = list(_rendered(world, rows))
     allowed = data_words()
     problems = []
     for what, content in rendered:

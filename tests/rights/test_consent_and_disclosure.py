@@ -124,6 +124,9 @@ def test_99_30_consent_refused_with_a_wrong_password(
         )
     assert excinfo.value.code == "wrong_password"
     assert not Consent.objects.exists()
+    # The refusal is in the rights log, with who tried and for which child.
+    refused = RightsEvent.objects.get(action="consent_refused")
+    assert refused.actor_user == world.parent and refused.student_id == world.student.pk
 
 
 def test_99_30_consent_is_the_rights_holders(

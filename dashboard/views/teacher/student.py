@@ -24,6 +24,7 @@ from assessments.selectors import student_gradebook
 from dashboard import charts, selectors, tables
 from dashboard.views.teacher.common import csv_response, serialized
 from privacy.services import log_shown
+from rights.selectors import StatementShown, statements_for
 from students.models import Section
 from students.selectors import (
     StudentRecord,
@@ -63,7 +64,11 @@ TabContext = Callable[[HttpRequest, StudentAccess, StudentRecord | None], dict]
 
 def _record_tab(request: HttpRequest, access: StudentAccess, record: StudentRecord | None) -> dict:
     record = record or student_record(request.user, access)
-    return {"record": record, "cohorts_programs": student_cohorts_programs(access, record)}
+    return {
+        "record": record,
+        "cohorts_programs": student_cohorts_programs(access, record),
+        "field_statements": _student_field_statements(_family_statements(request, access)),
+    }
 
 
 def _attendance_tab(
@@ -164,6 +169,46 @@ def _profile_tab_named(slug: str) -> ProfileTab:
     return tab
 
 
+# --- A family's statements on contested values (34 CFR 99.21(b)(2)): each beside its value where
+# the page shows the row and field (the record tab's own fields), and every one listed in the
+# profile's header, above the tabs, so that staff see them whichever tab shows the value. One
+# query, on the page only: a tab fetched alone reads none (but the record tab, for its fields).
+
+# The record tab's own fields (templates/dashboard/profile/_record.html) and the Student fields
+# each shows.
+STUDENT_FIELDS_SHOWN = {
+    "legal_name": ("first_name", "middle_name", "last_name", "legal_name"),
+    "preferred_first_name": ("preferred_first_name",),
+    "birth_date": ("birth_date",),
+    "sex": ("sex",),
+    "home_language": ("home_language",),
+}
+_STATEMENTS_ATTRIBUTE = "_trellis_family_statements"
+
+
+def _family_statements(request: HttpRequest, access: StudentAccess) -> list[StatementShown]:
+    """The family's statements in the student's record, read once per request (one query)."""
+    cached: dict[int, list[StatementShown]] = getattr(request, _STATEMENTS_ATTRIBUTE, {})
+    if access.student.pk not in cached:
+        cached[access.student.pk] = statements_for(access.student)
+        setattr(request, _STATEMENTS_ATTRIBUTE, cached)
+    return cached[access.student.pk]
+
+
+def _student_field_statements(statements: list[StatementShown]) -> dict[str, list]:
+    """The statements about the record tab's own fields, by the field that shows them."""
+    return {
+        shown: [
+            s
+            for s in statements
+            if s.record_model.lower() == "students.student"
+            and s.record_id == s.student_id
+            and s.field_name in fields
+        ]
+        for shown, fields in STUDENT_FIELDS_SHOWN.items()
+    }
+
+
 def _profile_tab_html(
     tab: ProfileTab, request: HttpRequest, access: StudentAccess, record: StudentRecord | None
 ) -> SafeString:
@@ -217,6 +262,7 @@ def student_profile(request: HttpRequest, pk: int) -> HttpResponse:
             "student": access.student,
             "panels": panels,
             "shown": shown.slug,
+            "family_statements": _family_statements(request, access),
             # The level colours, for the assessments tab whether it is here or fetched.
             "levels": charts.level_styles(
                 policy_for_district(access.student.district_id, with_fit=False)
