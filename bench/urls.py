@@ -23,5 +23,10 @@ urlpatterns = [
         views.plain_district_rollups,
         name="bench_plain_district_rollups",
     ),
+    path(
+        "bench/plain/family/children/<int:pk>/",
+        views.plain_child,
+        name="bench_plain_family_child",
+    ),
     *app_urlpatterns,
 ]

@@ -4,7 +4,8 @@ Served only under bench.settings (ROOT_URLCONF = "bench.urls"); they are the bas
 app's pages are compared with, so they must call exactly the selectors and services the page
 calls, in the same order, and nothing else. The school and district pages' baselines
 (bench_school_rollup) are their access check alone, as their issue asks, with a second page
-that adds the rollups selectors' reads (the part of the page's work these pages isolate).
+that adds the rollups selectors' reads (the part of the page's work these pages isolate). The
+family portal's (bench_portal) is what every page about one child does before its own reads.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.access import districts_administered_by, school_for_user, section_for_user
+from portal.views.common import child_page
 from privacy.services import log_shown
 from rollups.counting import month_first
 from rollups.selectors import district_rollup, rollup_months, rollup_subjects, school_rollup
@@ -85,3 +87,13 @@ def plain_district_rollups(request: HttpRequest, pk: int) -> HttpResponse:
     subjects = rollup_subjects(district.pk, month=month)
     rollup = district_rollup(district, month=month)
     return _text(f"{len(months)} months, {len(subjects)} subjects, {len(rollup.schools)} schools")
+
+
+@login_required
+def plain_child(request: HttpRequest, pk: int) -> HttpResponse:
+    """What every portal page about one child does before its own reads, in plain text: the
+    guardian's access check, the read's log and the child switcher's names and log
+    (portal.views.common.child_page, as the progress page calls it). The baseline of
+    bench_portal."""
+    access, context = child_page(request, pk, what="family portal: progress")
+    return _text(f"child {access.student.pk}, {len(context['child_switcher'])} children")
