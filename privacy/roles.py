@@ -30,12 +30,24 @@ DEFAULT_RUNTIME_ROLE = "trellis_app"
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")
 READ_ONLY = ("SELECT",)
-# Tables whose rows the application adds and reads, and never changes or deletes.
-APPEND_ONLY_TABLES = (AccessLogEntry._meta.db_table,)
+# Tables whose rows the application adds and reads, and never changes or deletes: the access log
+# first, then those other apps register from their AppConfig.ready() (append_only_register).
+APPEND_ONLY_TABLES: list[str] = [AccessLogEntry._meta.db_table]
 # What the runtime role must hold on none of them, directly or through PUBLIC or a membership.
 APPEND_ONLY_REFUSED = ("UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 # The trigger that refuses UPDATE and DELETE whoever asks (privacy/migrations/0003).
 APPEND_ONLY_TRIGGERS = {AccessLogEntry._meta.db_table: "privacy_access_log_append_only"}
+
+
+def append_only_register(table: str, *, trigger: str) -> None:
+    """Another app's append-only table, with the trigger that refuses UPDATE and DELETE on it:
+    the runtime role is granted SELECT and INSERT on it only, and the check requires the
+    trigger (privacy itself imports no app, so they come to it)."""
+    if table not in APPEND_ONLY_TABLES:
+        APPEND_ONLY_TABLES.append(table)
+    APPEND_ONLY_TRIGGERS[table] = trigger
+
+
 # Written by `migrate`, which runs as the owner; web processes only read it.
 READ_ONLY_TABLES = ("django_migrations",)
 

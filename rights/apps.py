@@ -14,9 +14,14 @@ class RightsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.access import guardian_grant_limit_register
+        from privacy.roles import append_only_register
+        from rights.models import RightsEvent
 
         guardian_grant_limit_register("rights.eligible_student", parents_access_ended)
         register_inventory()
+        # The runtime database role may add to the rights trail, never change or erase it (the
+        # trigger of rights/migrations/0002 refuses it whoever asks).
+        append_only_register(RightsEvent._meta.db_table, trigger="rights_event_append_only")
 
 
 def parents_access_ended() -> Q:
@@ -28,21 +33,18 @@ def parents_access_ended() -> Q:
 def register_inventory() -> None:
     """What each of the app's models holds about a student (students.inventory): the inspection
     package gathers a child's rows of each personal one."""
-    try:
-        from students.inventory import register_category, register_records
-    except ImportError:  # the registry is being written beside this app: no entries yet
-        return
-    register_category(
-        "disclosures",
-        "Disclosures",
-        "Each time the district gave the child's records to someone outside the school "
-        "officials: to whom, what, when and on what basis.",
-    )
+    from django.utils.translation import gettext_lazy as _
+
+    from students.inventory import register_category, register_records
+
+    # "disclosures" is one of the registry's own categories (students.inventory).
     register_category(
         "family_rights",
-        "Your requests and choices",
-        "The family's consents, opt-outs, requests to inspect or amend the records and their "
-        "answers, and acknowledgements of the district's annual notice.",
+        _("Your requests and choices"),
+        _(
+            "The family's consents, opt-outs, requests to inspect or amend the records and their "
+            "answers, and acknowledgements of the district's annual notice."
+        ),
     )
     personal = {
         "rights.DisclosureRecord": "disclosures",

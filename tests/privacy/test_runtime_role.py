@@ -326,7 +326,10 @@ def test_the_command_prints_applies_and_checks(runtime_role: str) -> None:
     printed = StringIO()
     call_command("grant_runtime_role", "--role", runtime_role, stdout=printed)
     sql = printed.getvalue()
-    assert f'GRANT SELECT, INSERT ON\n    "{LOG}"\nTO "{runtime_role}";' in sql
+    assert (
+        f'GRANT SELECT, INSERT ON\n    "{LOG}",\n    "rights_rightsevent"\nTO "{runtime_role}";'
+        in sql
+    )
     assert "CREATE ROLE" not in sql  # it exists
     call_command("grant_runtime_role", "--role", runtime_role, "--apply", stdout=StringIO())
     checked = StringIO()
@@ -340,3 +343,30 @@ def test_the_command_prints_applies_and_checks(runtime_role: str) -> None:
 def test_the_command_says_there_are_no_roles_without_postgresql() -> None:
     with pytest.raises(CommandError, match="PostgreSQL"):
         call_command("grant_runtime_role", "--apply", stdout=StringIO())
+
+
+def test_the_rights_trail_is_append_only_for_the_runtime_role() -> None:
+    """Apps register their own append-only tables (privacy.roles.append_only_register): the rights
+    trail is granted SELECT and INSERT only, with its trigger checked; a disclosure record, which
+    goes with its student's row, stays deletable."""
+    from privacy.roles import APPEND_ONLY, APPEND_ONLY_TRIGGERS, runtime_table_privileges
+    from rights.models import DisclosureRecord, RightsEvent
+
+    privileges = runtime_table_privileges()
+    assert privileges[RightsEvent._meta.db_table] == APPEND_ONLY
+    assert APPEND_ONLY_TRIGGERS[RightsEvent._meta.db_table] == "rights_event_append_only"
+    assert "DELETE" in privileges[DisclosureRecord._meta.db_table]
+
+
+@postgresql_only
+def test_the_runtime_role_cannot_erase_the_rights_trail(world: World, runtime_role: str) -> None:
+    table = "rights_rightsevent"
+    with connected(runtime_role, runtime_role) as session:
+        refused = {
+            statement: outcome(session, statement)
+            for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET action = 'x'")
+        }
+    assert all(
+        result == f"refused: permission denied for table {table}" for result in refused.values()
+    ), refused
+    assert runtime_role_problems(role=runtime_role) == []
