@@ -16,6 +16,7 @@ class RollupsConfig(AppConfig):
             "rollups.SchoolStandardMonth",
             "rollups.SchoolSubjectMonth",
             "rollups.SectionStandardMonth",
+            "rollups.SchoolEngagementDay",
         ):
             register_records(
                 label,

@@ -14,7 +14,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.methods import policy_for_district
@@ -25,17 +26,33 @@ from assessments.models import (
     MasteryEstimateHistory,
     MasteryOverride,
     Standard,
+    Trend,
 )
-from rollups.models import ALL_SUBJECTS
-from rollups.subgroups import StudentTraits, student_traits, subgroups_of
-from students.attendance import default_year_bounds, school_year_of
+from rollups.models import ALL_SUBJECTS, WHOLE_SCHOOL
+from rollups.subgroups import (
+    ALL,
+    PROGRAM_SUBGROUPS,
+    ProgramSpan,
+    StudentTraits,
+    races_of,
+    student_traits,
+    subgroups_of,
+)
+from students.attendance import (
+    AttendanceRate,
+    attendance_rates,
+    default_year_bounds,
+    school_year_of,
+)
 from students.models import (
     AcademicSession,
     District,
     Enrollment,
+    ProgramParticipation,
     Section,
     SessionKind,
     StudentSchoolMembership,
+    in_force,
 )
 
 STUDENT_CHUNK = 2000
@@ -466,3 +483,119 @@ class _Counter:
             values[1] += students
         if level in LEVEL_COLUMNS:
             values[1 + level] += students
+
+
+# --- Attendance and engagement (SchoolEngagementDay): a school's students enrolled on a day. ---
+
+# (grade or WHOLE_SCHOOL, subgroup) → [students, chronically absent, falling in 2+ subjects]
+EngagementKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class EngagementFacts:
+    """Each student a school's engagement counts on `day`, with what it counts of them: the
+    rows (engagement_count) and the drill-down lists of names read the same facts."""
+
+    day: date
+    grade_of: dict[int, str]  # the school's students that day, each with one grade
+    rates: dict[int, AttendanceRate]
+    subgroups_of: dict[int, frozenset[str]]
+    falling: set[int]
+
+    def chronic(self, student_id: int) -> bool:
+        rate = self.rates.get(student_id)
+        return rate is not None and rate.is_chronic
+
+
+def engagement_facts(school_id: int, day: date) -> EngagementFacts:
+    """The school's students enrolled on `day`, in five queries whatever their number: the
+    memberships in force with each student's traits and falling subjects, the programme spans,
+    and attendance_rates' three (the school year of `day`, up to it)."""
+    falling_subjects = (
+        MasteryEstimate.objects.filter(
+            student_id=OuterRef("student_id"), trend=Trend.FALLING, standard__is_active=True
+        )
+        .exclude(standard__subject="")
+        .order_by()
+        .values("student_id")
+        .annotate(subjects=Count("standard__subject", distinct=True))
+        .values("subjects")[:1]
+    )
+    grade_of: dict[int, str] = {}
+    traits: dict[int, StudentTraits] = {}
+    falling: set[int] = set()
+    for student_id, grade_level, sex, races, hispanic, subjects in (
+        StudentSchoolMembership.objects.filter(
+            in_force(on=day), school_id=school_id, student__is_active=True
+        )
+        .annotate(falling_subjects=Coalesce(Subquery(falling_subjects), 0))
+        .order_by("student_id", "grade_level")
+        .values_list(
+            "student_id",
+            "grade_level",
+            "student__sex",
+            "student__races",
+            "student__hispanic_or_latino",
+            "falling_subjects",
+        )
+    ):
+        # A student with two memberships in force counts once, in the lower grade code, so
+        # that the grades partition the school.
+        if student_id in grade_of:
+            continue
+        grade_of[student_id] = grade_level
+        traits[student_id] = StudentTraits(
+            sex=sex or "", races=races_of(races), hispanic_or_latino=hispanic
+        )
+        if subjects >= 2:
+            falling.add(student_id)
+    ids = sorted(grade_of)
+    programs: dict[int, list[ProgramSpan]] = defaultdict(list)
+    if ids:
+        # rollups.subgroups.student_traits reads the same spans (and the students again).
+        for student_id, program, begin, end in (
+            ProgramParticipation.objects.filter(
+                student_id__in=ids, is_active=True, program__in=list(PROGRAM_SUBGROUPS)
+            )
+            .order_by()
+            .values_list("student_id", "program", "begin_date", "end_date")
+        ):
+            programs[student_id].append(ProgramSpan(program, begin, end))
+    rates = attendance_rates(ids, school_year=school_year_of(day), as_of=day)
+    return EngagementFacts(
+        day=day,
+        grade_of=grade_of,
+        rates=rates,
+        subgroups_of={
+            pk: subgroups_of(
+                StudentTraits(
+                    sex=student.sex,
+                    races=student.races,
+                    hispanic_or_latino=student.hispanic_or_latino,
+                    programs=tuple(programs.get(pk, ())),
+                ),
+                day,
+            )
+            for pk, student in traits.items()
+        },
+        falling=falling,
+    )
+
+
+def engagement_count(facts: EngagementFacts) -> dict[EngagementKey, list[int]]:
+    """The rows of SchoolEngagementDay from a school's facts: each (grade, subgroup) and each
+    (WHOLE_SCHOOL, subgroup) with a student in it, and (WHOLE_SCHOOL, "all") always."""
+    counted: dict[EngagementKey, list[int]] = {(WHOLE_SCHOOL, ALL): [0, 0, 0]}
+    for student_id, grade in facts.grade_of.items():
+        chronic = 1 if facts.chronic(student_id) else 0
+        falling = 1 if student_id in facts.falling else 0
+        for group in facts.subgroups_of.get(student_id, frozenset({ALL})):
+            for place in (grade, WHOLE_SCHOOL):
+                values = counted.get((place, group))
+                if values is None:
+                    counted[(place, group)] = [1, chronic, falling]
+                else:
+                    values[0] += 1
+                    values[1] += chronic
+                    values[2] += falling
+    return counted

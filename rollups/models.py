@@ -28,6 +28,9 @@ from students.models import District, School, Section, Student
 
 # SchoolSubjectMonth.subject of the row that counts every standard, whatever its subject.
 ALL_SUBJECTS = "*"
+# SchoolEngagementDay.grade_level of the rows that count the whole school (each student once,
+# whatever their memberships), so that a subgroup's school-wide count needs no sum over grades.
+WHOLE_SCHOOL = "*"
 
 
 class LevelCounts(models.Model):
@@ -122,6 +125,41 @@ class SectionStandardMonth(LevelCounts):
 
     def __str__(self) -> str:
         return f"{self.section_id} {self.standard_id} {self.month}"
+
+
+class SchoolEngagementDay(models.Model):
+    """Attendance and engagement of a school's students enrolled on `day` (issue 19): by grade
+    (WHOLE_SCHOOL for the school) and subgroup, how many students, how many chronically absent
+    (students.attendance's rule, the year up to that day) and how many falling in two or more
+    subjects (their estimates' current trends). A student counts once, in the lower grade code
+    of their memberships in force that day. The (WHOLE_SCHOOL, "all") row is written whenever a
+    school is counted, even with nobody enrolled, so that a day counted is told from one not.
+
+    History: the days counted are kept, pruned by the rebuild to the last 7 days and the last
+    day counted in each month before them (rollups.services.ENGAGEMENT_DAYS_KEPT), so that the
+    table holds a year in about 20 days per school."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    grade_level = models.CharField(max_length=4)
+    subgroup = models.CharField(max_length=120)
+    day = models.DateField()
+    students = models.PositiveIntegerField(default=0)
+    chronically_absent = models.PositiveIntegerField(default=0)
+    falling_two_subjects = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index of the page's read: a school's rows of its latest day.
+            models.UniqueConstraint(
+                fields=["school", "day", "subgroup", "grade_level"],
+                name="rollup_school_engagement_once",
+            )
+        ]
+        indexes = [models.Index(fields=["district", "day"], name="rollup_engagement_district")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.grade_level} {self.subgroup} {self.day}"
 
 
 class RollupPending(models.Model):

@@ -21,9 +21,13 @@ from students.models import District
 logger = logging.getLogger(__name__)
 
 # The import report's entities whose changes move students between groups, or standards
-# between subjects and sections.
+# between subjects and sections; and those that change chronic absence (SchoolEngagementDay):
+# attendance events, calendars and the school year's sessions.
 ROSTER_ENTITIES = frozenset(
     {
+        "attendance_events",
+        "calendar_dates",
+        "academic_sessions",
         "schools",
         "sections",
         "students",
@@ -65,7 +69,8 @@ def estimates_changed_queue(
 def records_imported_recount(
     sender: object, *, district_id: int, report: ImportReport, **kwargs: Any
 ) -> None:
-    """An import that changed rosters, programmes or memberships: recount the district."""
+    """An import that changed rosters, programmes, memberships or attendance: recount the
+    district."""
     from rollups.tasks import rollups_recount
 
     changed = any(

@@ -6,6 +6,12 @@ belong to, and the queue of students waiting for that (rollups.tasks runs them).
     rollups_pending_add(student_ids=ids, since=day)         # the estimates' notice, after commit
     rollups_flush()                                         # the queue, coalesced
 
+Attendance and engagement (SchoolEngagementDay) is counted for one day, today, a whole school at
+a time: by the rebuild (every school), by an update (each school the students are members of)
+and by the nightly catch-up (a new day: every school, since chronic absence moves with the
+days enrolled). Past days are kept as a short history (ENGAGEMENT_RECENT_DAYS, then the last day
+counted in each month), pruned by the rebuild.
+
 Every write holds the district's row lock (FOR NO KEY UPDATE: inserts that refer to the district
 are not blocked) for one school at a time, reading the raw data under it, so that a rebuild and
 an update never interleave their reads and writes; each school's rows are replaced in one
@@ -28,6 +34,8 @@ from assessments.models import MasteryEstimate
 from rollups.counting import (
     Counted,
     Month,
+    engagement_count,
+    engagement_facts,
     month_first,
     overlapping,
     rules_for,
@@ -36,6 +44,7 @@ from rollups.counting import (
 from rollups.models import (
     RollupPending,
     RollupRebuild,
+    SchoolEngagementDay,
     SchoolStandardMonth,
     SchoolSubjectMonth,
     SectionStandardMonth,
@@ -65,7 +74,10 @@ STORM_WAIT = timedelta(minutes=30)
 RECOUNT_MIN_STUDENTS = 500
 RECOUNT_SHARE = 0.25
 
-TABLES = ("school_standard", "school_subject", "section_standard")
+TABLES = ("school_standard", "school_subject", "section_standard", "school_engagement")
+# SchoolEngagementDay keeps every day counted this recently, and before that the last day
+# counted in each month (a month-end history of a year in about 20 days per school).
+ENGAGEMENT_RECENT_DAYS = 7
 
 
 @dataclass
@@ -97,7 +109,7 @@ class RebuildReport:
     as_of: date
     months: tuple[date, ...]
     schools: int
-    rows: int  # rows stored after the rebuild, in the three tables
+    rows: int  # rows stored after the rebuild: the year's months, and today's engagement
     drift_by_table: dict[str, TableDrift]
     seconds: float
     rebuild_id: int | None = None
@@ -212,7 +224,58 @@ def _apply(
     return drift
 
 
-_Row = TypeVar("_Row", SchoolStandardMonth, SchoolSubjectMonth, SectionStandardMonth)
+ENGAGEMENT_VALUES = ("students", "chronically_absent", "falling_two_subjects")
+
+
+def _apply_engagement(district_id: int, school_id: int, day: date) -> TableDrift:
+    """Recount a school's engagement rows of `day` from the raw records (five queries) and store
+    what differs; rollups_changed when anything did."""
+    counted = engagement_count(engagement_facts(school_id, day))
+    drift = _diff_write(
+        SchoolEngagementDay,
+        SchoolEngagementDay.objects.filter(school_id=school_id, day=day),
+        dict(counted),
+        ("grade_level", "subgroup"),
+        ENGAGEMENT_VALUES,
+        {"district_id": district_id, "school_id": school_id, "day": day},
+    )
+    if drift.total:
+        rollups_changed_on_commit(district_id)
+    return drift
+
+
+def _prune_engagement(district_id: int, today: date) -> int:
+    """Drop the engagement rows of days older than ENGAGEMENT_RECENT_DAYS, except each
+    school's last day counted in each month. Returns the rows deleted."""
+    before = today - timedelta(days=ENGAGEMENT_RECENT_DAYS)
+    last_of_month: dict[tuple[int, date], date] = {}
+    # The days of each school counted (about 20 each once pruned: a small read).
+    days: list[tuple[int, date]] = list(
+        SchoolEngagementDay.objects.filter(district_id=district_id)
+        .order_by()
+        .values_list("school_id", "day")
+        .distinct()
+    )
+    for school_id, day in days:
+        key = (school_id, month_first(day))
+        if last_of_month.get(key, day) <= day:
+            last_of_month[key] = day
+    dropped: dict[int, list[date]] = defaultdict(list)
+    for school_id, day in days:
+        if day < before and last_of_month[(school_id, month_first(day))] != day:
+            dropped[school_id].append(day)
+    deleted = 0
+    for school_id, school_days in sorted(dropped.items()):
+        gone, _ = SchoolEngagementDay.objects.filter(
+            school_id=school_id, day__in=sorted(school_days)
+        ).delete()
+        deleted += gone
+    return deleted
+
+
+_Row = TypeVar(
+    "_Row", SchoolStandardMonth, SchoolSubjectMonth, SectionStandardMonth, SchoolEngagementDay
+)
 
 
 def _diff_write(
@@ -270,7 +333,8 @@ def rollups_rebuild(
     time (memory bounded by a school), each school's rows replaced in one transaction; rows of
     schools or sections no longer active go. Reports the drift (rows that differed from what was
     stored) and keeps the report as a RollupRebuild row. Months before the school year are left
-    as they are (last year's, for comparison)."""
+    as they are (last year's, for comparison). Engagement is counted for `today`, and its older
+    days pruned (_prune_engagement)."""
     started_at = timezone.now()
     started = time.monotonic()
     today = today or timezone.localdate()
@@ -292,6 +356,7 @@ def rollups_rebuild(
                     district_id, school_id, rules.months, counted, grades=None, section_ids=None
                 ),
             )
+            drift["school_engagement"].add(_apply_engagement(district_id, school_id, today))
     with transaction.atomic():
         _district_lock(district_id)
         for table, model in (
@@ -307,9 +372,21 @@ def rollups_rebuild(
             drift[table].removed += gone
             if gone:
                 rollups_changed_on_commit(district_id)
-        rows = sum(
-            model.objects.filter(district_id=district_id, month__in=firsts).count()
-            for model in (SchoolStandardMonth, SchoolSubjectMonth, SectionStandardMonth)
+        gone, _ = (
+            SchoolEngagementDay.objects.filter(district_id=district_id, day=today)
+            .exclude(school_id__in=school_ids)
+            .delete()
+        )
+        drift["school_engagement"].removed += gone
+        if gone:
+            rollups_changed_on_commit(district_id)
+        _prune_engagement(district_id, today)
+        rows = (
+            sum(
+                model.objects.filter(district_id=district_id, month__in=firsts).count()
+                for model in (SchoolStandardMonth, SchoolSubjectMonth, SectionStandardMonth)
+            )
+            + SchoolEngagementDay.objects.filter(district_id=district_id, day=today).count()
         )
         report = RebuildReport(
             district_id=district_id,
@@ -374,13 +451,19 @@ def _plan_for(
 
 
 def rollups_update_students(
-    student_ids: Iterable[int], *, today: date | None = None, months_from: date | None = None
+    student_ids: Iterable[int],
+    *,
+    today: date | None = None,
+    months_from: date | None = None,
+    engagement: bool = True,
 ) -> UpdateReport:
     """Recount exactly the groups these students count in (each grade of a school they belong
     to, each section they are enrolled in), reading only those groups' students, so that the
     rows equal what a rebuild would store. Months: from `months_from`'s on (a change known to
     leave earlier months alone, as a new estimate dated then) and always the current one; every
-    month of the year when None (a change of records, which are dated)."""
+    month of the year when None (a change of records, which are dated). With `engagement`, the
+    engagement rows of today of every school they are members of are recounted too (the whole
+    school's: one school's recount is five queries)."""
     ids = sorted(set(student_ids))
     if not ids:
         return UpdateReport()
@@ -410,6 +493,8 @@ def rollups_update_students(
                     grades=grades,
                     section_ids=section_ids,
                 )
+                if engagement and grades:
+                    drift["school_engagement"] = _apply_engagement(district_id, school_id, today)
             schools += 1
             groups += len(grades)
             sections += len(section_ids)
@@ -424,11 +509,21 @@ def rollups_catch_up(district_id: int, *, since: date, today: date | None = None
     passing of days changes without any write. A month that closed meanwhile is recounted
     (its day is its last now, and its levels come from history), with the new one; within a
     month, the students whose memberships, programmes or enrollments began or ended meanwhile
-    are recounted. The nightly rebuild runs this first, so that its drift counts only what
-    the updates missed. Returns how many students (or, after a month closed, schools)."""
+    are recounted. Engagement is counted for the new day in every school (chronic absence
+    moves with the days enrolled). The nightly rebuild runs this first, so that its drift counts
+    only what the updates missed. Returns how many students (or, after a month closed,
+    schools)."""
     today = today or timezone.localdate()
     if since >= today:
         return 0
+    for school_id in (
+        School.objects.filter(district_id=district_id, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            _district_lock(district_id)
+            _apply_engagement(district_id, school_id, today)
     if month_first(since) != month_first(today):
         rules = rules_for(district_id, today)
         months = rules.months_from(since)
@@ -454,7 +549,7 @@ def rollups_catch_up(district_id: int, *, since: date, today: date | None = None
             .values_list("student_id", flat=True)
             .distinct()
         )
-    rollups_update_students(student_ids, today=today, months_from=today)
+    rollups_update_students(student_ids, today=today, months_from=today, engagement=False)
     return len(student_ids)
 
 

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
 
 from accounts.access import AnyUser, students_visible_to
 from accounts.models import MembershipSource, Role, RoleMembership
-from assessments.models import MasteryEstimate, Trend
 from dashboard.selectors.periods import ReportPeriods
 from dashboard.selectors.totals import (
     PAIRS,
@@ -28,12 +26,19 @@ from dashboard.selectors.totals import (
 )
 from rollups.counting import Month as RollupMonth
 from rollups.counting import (
+    engagement_facts,
     levels_by_month,  # the rollups' own reading of levels, so a list counts as its count
     month_first,
     month_last,
     rules_for,
 )
-from rollups.models import ALL_SUBJECTS, SchoolStandardMonth, SchoolSubjectMonth
+from rollups.models import (
+    ALL_SUBJECTS,
+    WHOLE_SCHOOL,
+    SchoolEngagementDay,
+    SchoolStandardMonth,
+    SchoolSubjectMonth,
+)
 from rollups.selectors import (
     Counts,
     RollupRow,
@@ -44,13 +49,8 @@ from rollups.selectors import (
 )
 from rollups.subgroups import (
     ALL,
-    PROGRAM_SUBGROUPS,
-    ProgramSpan,
-    StudentTraits,
-    races_of,
     subgroup_label,
     subgroup_sort_key,
-    subgroups_of,
 )
 from rollups.suppression import (
     NO_DATA,
@@ -65,14 +65,10 @@ from rollups.suppression import (
 from rollups.suppression import Cell as SuppressedCell
 from rollups.suppression import Table as SuppressionTable
 from students.attendance import (
-    AttendanceRate,
-    attendance_rates,
     chronic_absence_rule,
-    school_year_of,
 )
 from students.models import (
     GRADE_LEVELS,
-    ProgramParticipation,
     School,
     Section,
     SectionAssignment,
@@ -990,9 +986,11 @@ class EngagementRow:
 @dataclass(frozen=True)
 class SchoolEngagement:
     """Chronic absence by grade and by subgroup, and the students falling in two or more
-    subjects, among the school's current students today."""
+    subjects, among the school's students enrolled on `as_of`: the day the rollups counted
+    (today, unless today's count has not run yet; None when the school was never counted)."""
 
-    as_of: date
+    as_of: date | None
+    counted_today: bool
     rule: str
     total: EngagementRow
     grades: list[EngagementRow]
@@ -1000,146 +998,98 @@ class SchoolEngagement:
     falling: EngagementRow
 
 
-@dataclass(frozen=True)
-class _EngagementFacts:
-    as_of: date
-    rule: str
-    grade_of: dict[int, str]  # the school's current students, each with one grade
-    rates: dict[int, AttendanceRate]
-    subgroups_of: dict[int, frozenset[str]]
-    falling: set[int]
-
-    def chronic(self, student_id: int) -> bool:
-        rate = self.rates.get(student_id)
-        return rate is not None and rate.is_chronic
-
-
-def _engagement_facts(school: School) -> _EngagementFacts:
-    """Everything the section counts, in five queries whatever the number of students: the
-    current memberships with each student's traits and falling subjects, the programme spans,
-    and attendance_rates' three."""
-    today = timezone.localdate()
-    falling_subjects = (
-        MasteryEstimate.objects.filter(
-            student_id=OuterRef("student_id"), trend=Trend.FALLING, standard__is_active=True
+def _engagement_rows(
+    school: School, today: date
+) -> dict[tuple[str, str], tuple[date, int, int, int]]:
+    """The school's SchoolEngagementDay rows of the latest day counted up to today, by (grade
+    or WHOLE_SCHOOL, subgroup): (day, students, chronically absent, falling); one query, by the
+    table's unique index."""
+    latest = (
+        SchoolEngagementDay.objects.filter(
+            school_id=school.pk, day__lte=today, grade_level=WHOLE_SCHOOL, subgroup=ALL
         )
-        .exclude(standard__subject="")
+        .order_by("-day")
+        .values("day")[:1]
+    )
+    return {
+        (grade, subgroup): (day, students, chronic, falling)
+        for grade, subgroup, day, students, chronic, falling in SchoolEngagementDay.objects.filter(
+            school_id=school.pk, day=Subquery(latest)
+        )
         .order_by()
-        .values("student_id")
-        .annotate(subjects=Count("standard__subject", distinct=True))
-        .values("subjects")[:1]
-    )
-    grade_of: dict[int, str] = {}
-    traits: dict[int, StudentTraits] = {}
-    falling: set[int] = set()
-    for student_id, grade_level, sex, races, hispanic, subjects in (
-        StudentSchoolMembership.objects.filter(in_force(), school=school, student__is_active=True)
-        .annotate(falling_subjects=Coalesce(Subquery(falling_subjects), 0))
-        .order_by("student_id", "grade_level")
         .values_list(
-            "student_id",
             "grade_level",
-            "student__sex",
-            "student__races",
-            "student__hispanic_or_latino",
-            "falling_subjects",
+            "subgroup",
+            "day",
+            "students",
+            "chronically_absent",
+            "falling_two_subjects",
         )
-    ):
-        # A student with two memberships in force counts once, in the lower grade code, so
-        # that the grades partition the school.
-        if student_id in grade_of:
-            continue
-        grade_of[student_id] = grade_level
-        traits[student_id] = StudentTraits(
-            sex=sex or "", races=races_of(races), hispanic_or_latino=hispanic
-        )
-        if subjects >= 2:
-            falling.add(student_id)
-    ids = sorted(grade_of)
-    programs: dict[int, list[ProgramSpan]] = {}
-    if ids:
-        # rollups.subgroups.student_traits reads the same spans (and the students again).
-        for student_id, program, begin, end in (
-            ProgramParticipation.objects.filter(
-                student_id__in=ids, is_active=True, program__in=list(PROGRAM_SUBGROUPS)
-            )
-            .order_by()
-            .values_list("student_id", "program", "begin_date", "end_date")
-        ):
-            programs.setdefault(student_id, []).append(ProgramSpan(program, begin, end))
-    rates = attendance_rates(ids, school_year=school_year_of(today), as_of=today)
-    return _EngagementFacts(
-        as_of=today,
-        rule=chronic_absence_rule(school.district.chronic_absence_percent),
-        grade_of=grade_of,
-        rates=rates,
-        subgroups_of={
-            pk: subgroups_of(
-                dataclasses.replace(student, programs=tuple(programs.get(pk, ()))), today
-            )
-            for pk, student in traits.items()
-        },
-        falling=falling,
-    )
-
-
-def _engagement_cell(facts: _EngagementFacts, ids: Sequence[int], ref: Hashable) -> SuppressedCell:
-    return SuppressedCell(
-        n=len(ids), numerators={CHRONIC: sum(1 for pk in ids if facts.chronic(pk))}, ref=ref
-    )
+    }
 
 
 def school_engagement(school: School) -> SchoolEngagement:
     """Chronic absence by grade and subgroup, and the count of students falling in two or more
-    subjects, for the school's current students; suppressed together.
+    subjects, read from the rollups (SchoolEngagementDay, never the raw records); suppressed
+    together.
 
     These cells are their own suppression family, apart from the report's `suppress_tables`
-    call: they count the students enrolled today (by attendance and current trends), while the
-    report counts students measured in a rollup month; no line adds one population up from the
-    other and neither contains the other (month against month is no pair, see
+    call: they count the students enrolled on a day (by attendance and current trends), while
+    the report counts students measured in a rollup month; no line adds one population up from
+    the other and neither contains the other (month against month is no pair, see
     rollups.suppression), so combining them would only hide cells for nothing. The enrolment
     counts of the staff overview are the same population: `overview_decided` gives them this
     family's decisions.
     """
-    facts = _engagement_facts(school)
-    everyone = sorted(facts.grade_of)
+    today = timezone.localdate()
+    rows = _engagement_rows(school, today)
+    whole = rows.get((WHOLE_SCHOOL, ALL))
+    as_of = whole[0] if whole else None
+
+    def cell(key: tuple[str, str], ref: Hashable) -> SuppressedCell:
+        values = rows.get(key)
+        if values is None:
+            return SuppressedCell(n=0, numerators={CHRONIC: 0}, ref=ref)
+        return SuppressedCell(n=values[1], numerators={CHRONIC: values[2]}, ref=ref)
+
     total_ref = ("engagement", "total")
-    by_grade: dict[str, list[int]] = {}
-    for pk in everyone:
-        by_grade.setdefault(facts.grade_of[pk], []).append(pk)
-    grade_keys = tuple(sorted(by_grade, key=_grade_sort_key))
+    total = cell((WHOLE_SCHOOL, ALL), total_ref)
+    grade_keys = tuple(
+        sorted(
+            (grade for grade, group in rows if group == ALL and grade != WHOLE_SCHOOL),
+            key=_grade_sort_key,
+        )
+    )
     tables = [
         SuppressionTable(
             rows=grade_keys or ("none",),
             columns=("students",),
-            cells={
-                (g, "students"): _engagement_cell(facts, by_grade[g], ("engagement", "grade", g))
-                for g in grade_keys
-            }
+            cells={(g, "students"): cell((g, ALL), ("engagement", "grade", g)) for g in grade_keys}
             or {("none", "students"): SuppressedCell(n=0, ref=("engagement", "none"))},
-            column_totals={"students": _engagement_cell(facts, everyone, total_ref)},
+            column_totals={"students": total},
         )
     ]
     pairs: list[tuple[Hashable, Hashable]] = [
         (total_ref, ("engagement", "grade", g)) for g in grade_keys
     ]
-    by_subgroup: dict[str, list[int]] = {}
-    for pk in everyone:
-        for key in facts.subgroups_of.get(pk, ()):
-            if key != ALL:
-                by_subgroup.setdefault(key, []).append(pk)
-    subgroup_keys = tuple(sorted(by_subgroup, key=subgroup_sort_key))
+    subgroup_keys = tuple(
+        sorted(
+            (group for grade, group in rows if grade == WHOLE_SCHOOL and group != ALL),
+            key=subgroup_sort_key,
+        )
+    )
     if subgroup_keys:
         # Each subgroup and its rest add up to the school: declared, so that a shown rest
         # cannot give a hidden subgroup away (the rest is not shown, but its cell decides).
         cells = {}
         for key in subgroup_keys:
-            members = set(by_subgroup[key])
-            rest = [pk for pk in everyone if pk not in members]
-            cells[(key, "group")] = _engagement_cell(
-                facts, by_subgroup[key], ("engagement", "subgroup", key)
+            group = cell((WHOLE_SCHOOL, key), ("engagement", "subgroup", key))
+            cells[(key, "group")] = group
+            cells[(key, "rest")] = SuppressedCell(
+                n=total.n - group.n,
+                numerators={CHRONIC: total.numerators[CHRONIC] - group.numerators[CHRONIC]},
+                ref=("engagement", "rest", key),
             )
-            cells[(key, "rest")] = _engagement_cell(facts, rest, ("engagement", "rest", key))
             pairs.append((total_ref, ("engagement", "subgroup", key)))
             pairs.append((total_ref, ("engagement", "rest", key)))
         tables.append(
@@ -1147,33 +1097,32 @@ def school_engagement(school: School) -> SchoolEngagement:
                 rows=subgroup_keys,
                 columns=("group", "rest"),
                 cells=cells,
-                row_totals={
-                    key: _engagement_cell(facts, everyone, total_ref) for key in subgroup_keys
-                },
+                row_totals=dict.fromkeys(subgroup_keys, total),
             )
         )
     falling_ref = ("engagement", "falling")
-    falling_ids = [pk for pk in everyone if pk in facts.falling]
+    # The rollups count the falling students, not how many of them are chronically absent:
+    # the page shows their number only.
+    falling = SuppressedCell(n=whole[3] if whole else 0, ref=falling_ref)
     tables.append(
         SuppressionTable(
-            rows=("falling",),
-            columns=("students",),
-            cells={("falling", "students"): _engagement_cell(facts, falling_ids, falling_ref)},
+            rows=("falling",), columns=("students",), cells={("falling", "students"): falling}
         )
     )
     # The falling students are some of the school's: the rest of it must not be a small group.
     pairs.append((total_ref, falling_ref))
     decided: dict[Hashable, SuppressedCell] = {}
     for table in suppress_tables(tables, min_n=school.district.min_group_size, pairs=pairs):
-        for cell in (
+        for decided_cell in (
             *table.cells.values(),
             *(table.column_totals or {}).values(),
             *(table.row_totals or {}).values(),
         ):
-            decided[cell.ref] = cell
+            decided[decided_cell.ref] = decided_cell
     return SchoolEngagement(
-        as_of=facts.as_of,
-        rule=facts.rule,
+        as_of=as_of,
+        counted_today=as_of == today,
+        rule=chronic_absence_rule(school.district.chronic_absence_percent),
         total=EngagementRow("total", "The whole school", decided[total_ref]),
         grades=[
             EngagementRow(g, grade_label(g), decided[("engagement", "grade", g)])
@@ -1214,8 +1163,9 @@ def engagement_students(
     """The students behind a count of the section, counted as it counts them: with measure
     "chronic", the current students (of the grade or subgroup), or with `chronic` those
     chronically absent; with "falling", those falling in two or more subjects. By name only
-    those the user may see."""
-    facts = _engagement_facts(school)
+    those the user may see. The list reads the raw records of today (rollups.counting's
+    facts, as the rows count them): it names students, which the rollups do not hold."""
+    facts = engagement_facts(school.pk, timezone.localdate())
     chosen = []
     for pk in sorted(facts.grade_of):
         if measure == "falling":

@@ -23,7 +23,7 @@ from accounts.access import (
     school_for_user,
 )
 from accounts.services import GrantRefused, substitute_end, substitute_grant
-from dashboard.cache import cached, mastery_version, report_versions
+from dashboard.cache import cached, report_versions
 from dashboard.forms import (
     CountedStudentsForm,
     DistrictReportForm,
@@ -200,17 +200,18 @@ def _school_report_body(
 
 
 def _school_facts(school: School) -> tuple[SchoolOverview, SchoolEngagement]:
-    """The school's sections, staff and enrolment, and its attendance and engagement today: read
-    from the raw records (not rollups), so kept per process for the day under the district's
-    version, which every import and bulk write replaces (dashboard.cache); at most
-    FRAGMENT_TIMEOUT_S old otherwise."""
+    """The school's sections, staff and enrolment (read from the raw records), and its
+    attendance and engagement (from the rollups, SchoolEngagementDay), which decides the
+    enrolment counts' suppression: kept per process for the day under the district's report
+    versions, which a change of its rollup rows and every import and bulk write replace
+    (dashboard.cache); at most FRAGMENT_TIMEOUT_S old otherwise."""
 
     def build() -> tuple[SchoolOverview, SchoolEngagement]:
         engagement = school_engagement(school)
         return overview_decided(school_overview(school), engagement), engagement
 
     return cached(
-        ("school-facts", school.pk, timezone.localdate(), mastery_version(school.district_id)),
+        ("school-facts", school.pk, timezone.localdate(), report_versions(school.district_id)),
         build,
     )
 

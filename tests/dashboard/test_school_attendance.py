@@ -2,7 +2,9 @@
 subgroup among the students enrolled today, suppressed (a grade of 9 hidden, 10 and 11 shown) with
 the share checked against a plain count; the students falling in two or more subjects counted
 (falling in one is not), each count linked to the list of exactly those students, which logs
-only them; teachers and guardians 404; the queries do not grow with the students."""
+only them; teachers and guardians 404; the queries do not grow with the students. The section
+reads the rollups (SchoolEngagementDay): the tests recount them after writing records, as
+production's imports and estimate notices do."""
 
 import datetime as dt
 import re
@@ -14,6 +16,7 @@ from django.urls import reverse
 
 from assessments.models import MasteryEstimate, Standard, Trend
 from privacy.models import AccessLogEntry
+from rollups.services import rollups_update_students
 from students.attendance import attendance_rates, chronic_absence_rule
 from students.models import (
     AttendanceCategory,
@@ -65,6 +68,12 @@ def _enrolled(world: World, grade: str, count: int, chronic: int = 0) -> list[St
     return made
 
 
+def _counted(*students: Student) -> None:
+    """Recount the rollups of these students' school, as an import or the estimates' notice
+    does after records change."""
+    rollups_update_students([s.pk for s in students], today=NOW.date())
+
+
 def _row(html: str, label: str, after: str) -> str:
     """The table row whose heading cell names `label`, in the table after the heading `after`."""
     part = html.split(after, 1)[1]
@@ -91,9 +100,10 @@ def _list(client: Client, world: World, **params: str):
 def test_a_grade_of_9_is_hidden_and_grades_of_10_and_11_are_shown_with_their_share(
     client: Client, world: World
 ) -> None:
-    _enrolled(world, "06", 9, chronic=9)
+    sixth = _enrolled(world, "06", 9, chronic=9)
     seventh = _enrolled(world, "07", 10, chronic=3)
     eighth = _enrolled(world, "08", 11, chronic=0)
+    _counted(*sixth, *seventh, *eighth)
     html = _page(client, world)
     assert "Attendance and engagement" in html
     assert chronic_absence_rule(10) in html
@@ -119,6 +129,7 @@ def test_a_subgroup_of_9_is_hidden_and_one_of_10_is_shown(client: Client, world:
             ProgramParticipation.objects.create(
                 district=world.district, student=student, program=program
             )
+    _counted(*students)
     html = _page(client, world)
     iep = _row(html, "IEP", "Chronic absence by subgroup")
     assert "fewer than 10" in iep and ">9<" not in iep
@@ -134,6 +145,7 @@ def test_each_chronic_count_lists_exactly_its_students_and_logs_only_them(
 ) -> None:
     seventh = _enrolled(world, "07", 10, chronic=3)
     eighth = _enrolled(world, "08", 11, chronic=2)
+    _counted(*seventh, *eighth)
     html = _page(client, world)
     list_url = reverse("dashboard:school_counted_students", args=[world.school.pk])
     assert f"{list_url}?measure=chronic&amp;grade=07&amp;absent=on" in html
@@ -178,6 +190,7 @@ def test_students_falling_in_two_subjects_are_counted_and_in_one_are_not(
     _falling(one_subject, reading)
     # Rising in a second subject does not count.
     MasteryEstimate.objects.create(student=one_subject, standard=math_a, trend=Trend.RISING)
+    _counted(*students)
 
     html = _page(client, world)
     list_url = reverse("dashboard:school_counted_students", args=[world.school.pk])
@@ -203,6 +216,7 @@ def test_a_falling_count_below_10_reads_fewer_than_10(client: Client, world: Wor
     students = _enrolled(world, "07", 12)
     for student in students[:9]:
         _falling(student, math, reading)
+    _counted(*students)
     html = _page(client, world)
     falling = html.split("Students whose trend is falling in two or more subjects:")[1]
     assert falling.split("</p>")[0].count("fewer than 10") == 1
@@ -236,7 +250,7 @@ def test_a_principal_gets_404_for_another_schools_list(client: Client, world: Wo
 def test_the_section_reads_the_same_few_queries_whatever_the_students(
     client: Client, world: World, extra_students: int, django_assert_max_num_queries
 ) -> None:
-    _enrolled(world, "07", 10 + extra_students, chronic=3)
+    _counted(*_enrolled(world, "07", 10 + extra_students, chronic=3))
     client.force_login(world.principal)
     url = reverse("students:school_detail", args=[world.school.pk])
     client.get(url)  # the session and the access grants, read once
@@ -252,9 +266,11 @@ def test_a_total_hides_one_more_grade_here_and_in_the_enrolment_counts(
     the smallest other grade is hidden too ("not shown"), in this section and in the staff
     overview's enrolment counts alike."""
     already = StudentSchoolMembership.objects.filter(school=world.school, grade_level="04").count()
-    _enrolled(world, "04", 9 - already)
-    _enrolled(world, "07", 10)
-    _enrolled(world, "08", 11)
+    _counted(
+        *_enrolled(world, "04", 9 - already),
+        *_enrolled(world, "07", 10),
+        *_enrolled(world, "08", 11),
+    )
     html = _page(client, world)
     assert ">30<" in _row(html, "The whole school", "Chronic absence in the whole school")
     assert "fewer than 10" in _row(html, "Grade 4", "Chronic absence by grade")
@@ -266,9 +282,13 @@ def test_a_total_hides_one_more_grade_here_and_in_the_enrolment_counts(
     assert "not shown" in grade_7_enrolled and ">10<" not in grade_7_enrolled
 
 
-def test_the_cached_attendance_is_retired_by_an_import(client: Client, world: World) -> None:
-    """The school page keeps its attendance and enrolment facts per process for the day (they
-    read raw records); an import of the district retires them, so the next load counts anew."""
+def test_the_cached_attendance_is_retired_by_an_import(
+    client: Client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    """The school page keeps its attendance and enrolment facts per process for the day, under
+    the district's report versions: records written without a recount are not seen; an import
+    of attendance events recounts the district's rollups, whose change retires them, so the
+    next load shows the new counts."""
     from django.core.cache import caches
     from django.test import override_settings
 
@@ -279,13 +299,17 @@ def test_the_cached_attendance_is_retired_by_an_import(client: Client, world: Wo
     with override_settings(CACHES=CACHED):
         caches["dashboard"].clear()
         caches["dashboard_versions"].clear()
-        _enrolled(world, "04", 12, chronic=0)
+        with django_capture_on_commit_callbacks(execute=True):
+            _counted(*_enrolled(world, "04", 12, chronic=0))
         before = _row(_page(client, world), "Grade 4", "Chronic absence by grade")
         counted, absent = (int(n) for n in re.findall(r">(\d+)</a>", before))
         assert counted >= 12 and absent == 0
         _enrolled(world, "04", 10, chronic=10)  # written without an import: not seen yet
         assert _row(_page(client, world), "Grade 4", "Chronic absence by grade") == before
-        records_imported.send(sender=None, district_id=world.district.pk, report=ImportReport())
+        report = ImportReport()
+        report.count("attendance_events", created=300)
+        with django_capture_on_commit_callbacks(execute=True):
+            records_imported.send(sender=None, district_id=world.district.pk, report=report)
         after = _row(_page(client, world), "Grade 4", "Chronic absence by grade")
         assert [int(n) for n in re.findall(r">(\d+)</a>", after)] == [counted + 10, 10]
         caches["dashboard"].clear()
