@@ -696,6 +696,90 @@ def school_for_user(user: AnyUser, pk: int) -> SchoolAccess:
     return SchoolAccess(basis=reach.basis, school=school)
 
 
+# --- Lesson plans (the lessons app): who may read or edit a section's plans, and of which days.
+#
+# Written over a section and days, so that this layer needs nothing of lessons (which fetches a
+# plan, then asks here): a current teacher or co-teacher of the section edits its plans; a
+# substitute whose dated access to it (in force today) covers a plan's days reads that plan; the
+# principal of its school reads them. District staff, guardians, teachers granted the school by
+# hand and anyone else: nothing (a 404).
+
+PLAN_READING_BASES = (Basis.SECTION_TEACHER, Basis.SUBSTITUTE, Basis.PRINCIPAL)
+
+
+@dataclass(frozen=True)
+class SectionPlansAccess(SectionAccess):
+    """A section whose lesson plans the user may read, whether they may edit them, and the days
+    whose plans they see: `windows` holds (begin, end) spans, either end None for open; empty
+    means every day."""
+
+    may_edit: bool = False
+    windows: tuple[tuple[date | None, date | None], ...] = ()
+
+    def covers(self, first_day: date, last_day: date) -> bool:
+        """Whether a plan running first_day through last_day is one the user may read."""
+        if not self.windows:
+            return True
+        return any(
+            (begin is None or begin <= last_day) and (end is None or end >= first_day)
+            for begin, end in self.windows
+        )
+
+
+def _section_plans_access(viewer: Viewer, section: Section) -> SectionPlansAccess | None:
+    if not section.is_active:
+        return None
+    if section.pk in viewer.ids(Basis.SECTION_TEACHER):
+        return SectionPlansAccess(basis=Basis.SECTION_TEACHER, section=section, may_edit=True)
+    windows = tuple(
+        (g.begin, g.end)
+        for g in viewer.grants
+        if g.basis == Basis.SUBSTITUTE and g.scope_id == section.pk
+    )
+    if windows:
+        return SectionPlansAccess(basis=Basis.SUBSTITUTE, section=section, windows=windows)
+    if section.school_id in viewer.ids(Basis.PRINCIPAL):
+        return SectionPlansAccess(basis=Basis.PRINCIPAL, section=section)
+    return None
+
+
+def section_plans_for_user(user: AnyUser, pk: int) -> SectionPlansAccess:
+    """Fetch a section and check that the user may read its lesson plans (a section's calendar);
+    404 otherwise. A substitute's access carries the days it covers."""
+    viewer = viewer_for(user)
+    section = (
+        Section.objects.filter(pk=pk, is_active=True)
+        .select_related("school", "course", "session")
+        .first()
+        if viewer.ids(*PLAN_READING_BASES)
+        else None
+    )
+    plans_access = _section_plans_access(viewer, section) if section is not None else None
+    if plans_access is None:
+        raise Http404("No such section.")
+    return plans_access
+
+
+def section_plan_access(
+    user: AnyUser, section: Section, *, first_day: date, last_day: date | None = None
+) -> SectionPlansAccess | None:
+    """Whether the user may read a plan of this section running first_day through last_day
+    (default: that one day), and how (`may_edit`); None when not. No query once the user's
+    grants are read."""
+    plans_access = _section_plans_access(viewer_for(user), section)
+    if plans_access is None or not plans_access.covers(first_day, last_day or first_day):
+        return None
+    return plans_access
+
+
+def sections_plannable_by(user: AnyUser) -> QuerySet[Section]:
+    """The active sections whose plans the user writes today: those they teach (co-teachers
+    too). Substitutes and principals read plans; they plan none."""
+    return Section.objects.filter(
+        pk__in=viewer_for(user).ids(Basis.SECTION_TEACHER), is_active=True
+    )
+
+
 # --- Why can X see Y: every basis, with the rows and dates behind it.
 
 

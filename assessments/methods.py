@@ -27,6 +27,13 @@ class AttentionThresholds:
     shown: int = 5
 
 
+# The groups by need (Policy.need_of), worst first.
+NEED_RETEACH = "reteach"
+NEED_PRACTICE = "practice"
+NEED_EXTEND = "extend"
+NEED_NONE = "none"
+
+
 @dataclass(frozen=True)
 class Policy:
     """A district's mastery scale and default method, read once per recompute batch."""
@@ -66,6 +73,24 @@ class Policy:
     @property
     def mastery_threshold(self) -> float:
         return self.level_named(self.mastery_level).min
+
+    @property
+    def practice_level(self) -> int | None:
+        """The level just below mastery (None when mastery is the lowest level)."""
+        below = sorted(level.value for level in self.levels if level.value < self.mastery_level)
+        return below[-1] if below else None
+
+    def need_of(self, level: int) -> str:
+        """The group by need a level falls in: NEED_RETEACH (two or more levels below mastery),
+        NEED_PRACTICE (one below), NEED_EXTEND (at or above), or NEED_NONE (no evidence). The
+        one rule behind the standard page's groups and the lesson planner's."""
+        if level == self.no_evidence.value:
+            return NEED_NONE
+        if level >= self.mastery_level:
+            return NEED_EXTEND
+        if level == self.practice_level:
+            return NEED_PRACTICE
+        return NEED_RETEACH
 
 
 def _levels(raw: list[dict]) -> tuple[Level, ...]:

@@ -12,11 +12,14 @@ class DashboardConfig(AppConfig):
         from assessments.signals import mastery_changed
         from dashboard.cache import rollup_versions_retire, versions_retire
         from interop.signals import records_imported
+        from lessons.signals import plans_taught
         from rollups.signals import rollups_changed
         from students.models import District
 
         # Cached section grids are retired when estimates or overrides change.
         mastery_changed.connect(versions_retire, dispatch_uid="dashboard.versions_retire")
+        # And when a lesson plan is marked taught or unmarked: "recently taught" counts plans.
+        plans_taught.connect(versions_retire, dispatch_uid="dashboard.versions_retire_on_taught")
 
         # And everything cached of a district (the school pages' attendance, enrolment and
         # staff) when an import changed its records.

@@ -543,6 +543,14 @@ for _category, _title, _description in (
         ),
     ),
     (
+        "lessons",
+        _("Lesson groups"),
+        _(
+            "The groups a teacher placed the student in for a lesson, with the student's level "
+            "on the lesson's standard when placed."
+        ),
+    ),
+    (
         "discipline",
         _("Discipline"),
         _("Incidents the student was part of, and what the school did about them."),

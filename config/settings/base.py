@@ -154,6 +154,10 @@ TRELLIS_IMPORT_MAX_RECORD_BYTES = env.int(
 )
 TRELLIS_IMPORT_MAX_FIELD_CHARS = env.int("TRELLIS_IMPORT_MAX_FIELD_CHARS", default=1024 * 1024)
 TRELLIS_IMPORT_ERROR_LIMIT = env.int("TRELLIS_IMPORT_ERROR_LIMIT", default=200)
+# A lesson plan's uploaded material (lessons.services.material_add_file) is refused above this.
+TRELLIS_LESSON_UPLOAD_MAX_BYTES = env.int(
+    "TRELLIS_LESSON_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024
+)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"

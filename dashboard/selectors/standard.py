@@ -67,20 +67,11 @@ def level_groups(view: StandardInSection) -> list[LevelGroup]:
     and those with no evidence yet: the groups the lessons work starts from."""
     policy = view.policy
     mastery = policy.mastery_level
-    values = sorted(level.value for level in policy.levels)
-    below = [v for v in values if v < mastery]
-    practice_level = below[-1] if below else None
+    practice_level = policy.practice_level
     groups: dict[str, list[Student]] = {"reteach": [], "practice": [], "extend": [], "none": []}
     for enrollment in view.roster:
-        level = view.cell(enrollment.student_id).level
-        if level == policy.no_evidence.value:
-            groups["none"].append(enrollment.student)
-        elif level >= mastery:
-            groups["extend"].append(enrollment.student)
-        elif level == practice_level:
-            groups["practice"].append(enrollment.student)
-        else:
-            groups["reteach"].append(enrollment.student)
+        # The rule lives with the policy (assessments.methods): lessons build their groups by it.
+        groups[policy.need_of(view.cell(enrollment.student_id).level)].append(enrollment.student)
     mastery_name = policy.level_named(mastery).name
     return [
         LevelGroup(
