@@ -283,7 +283,7 @@ def test_a_total_hides_one_more_grade_here_and_in_the_enrolment_counts(
 
 
 def test_the_cached_attendance_is_retired_by_an_import(
-    client: Client, world: World, django_capture_on_commit_callbacks
+    client: Client, world: World, django_capture_on_commit_callbacks, eager_celery
 ) -> None:
     """The school page keeps its attendance and enrolment facts per process for the day, under
     the district's report versions: records written without a recount are not seen; an import

@@ -370,7 +370,7 @@ def test_the_history_keeps_the_last_week_and_each_months_last_day(world: World) 
     assert kept == {dt.date(2026, 10, 30), dt.date(2026, 11, 30)} | recent
 
 
-def test_an_import_of_attendance_events_recounts_the_engagement(world: World) -> None:
+def test_an_import_of_attendance_events_recounts_the_engagement(world: World, eager_celery) -> None:
     students = _attending(world, 12, chronic=0)
     rollups_rebuild(world.district.pk, today=TODAY)
     AttendanceEvent.objects.bulk_create(
