@@ -64,7 +64,7 @@ from bench.bench_dashboard import (
 )
 from bench.bench_demo_dashboard import DEFAULT_SEED, SEED_TIMEOUT_S, _cell, vacuum_analyze
 from bench.bench_roster import CLIENTS, WORKERS
-from bench.bench_school_rollup import _QueryLog, _sql_head
+from bench.bench_school_rollup import PROFILE_RUNS, SLOWEST_QUERIES, profile_page, sql_by_caller
 from bench.common import (
     DATABASE_PREFIX,
     BenchError,
@@ -108,9 +108,6 @@ DISTRICT_EMAIL = "district@example.org"
 P95_GOAL_S = 0.150
 # Access-log calls per transaction while seeding.
 SEED_BATCH = 1000
-# Each page's profile in the probe: the median of this many timed requests, then one profiled.
-PROFILE_RUNS = 3
-SLOWEST_QUERIES = 3
 # Where a page's time goes: (what, a part of the file's path, function), as cProfile names them.
 PARTS = (
     ("child_page", "portal/views/common.py", "child_page"),
@@ -488,57 +485,6 @@ def seed(output: Path, rows: int, small_rows: int) -> None:
 # --- the probe (a child under bench.settings) ---------------------------------------------------
 
 
-def _profile(client: Any, url: str) -> dict[str, Any]:
-    """A page in process, without load: its time and SQL time (medians of PROFILE_RUNS), its
-    slowest queries and the SQL time of each function that queries (of the last request), then
-    one profiled request's time by function (PARTS)."""
-    import cProfile
-    import pstats
-
-    from django.db import connection
-
-    walls, sqls = [], []
-    queries: list[tuple[float, str, str]] = []
-    for _ in range(PROFILE_RUNS):
-        query_log = _QueryLog()
-        with connection.execute_wrapper(query_log):
-            started = time.perf_counter()
-            client.get(url)
-            walls.append(time.perf_counter() - started)
-        queries = query_log.queries
-        sqls.append(sum(seconds for seconds, _, _ in queries))
-    by_caller: dict[str, list[float]] = {}
-    for seconds, _, caller in queries:
-        by_caller.setdefault(caller, []).append(seconds)
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.runcall(client.get, url)
-    profiled_s = time.perf_counter() - started
-    stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]  # pstats keeps its table here
-    parts = {}
-    for label, file_part, function in PARTS:
-        cumulative = sum(
-            entry[3]
-            for (filename, _, name), entry in stats.items()
-            if name == function and filename.endswith(file_part)
-        )
-        if cumulative:
-            parts[label] = cumulative / profiled_s
-    slowest = sorted(queries, key=lambda query: -query[0])[:SLOWEST_QUERIES]
-    return {
-        "wall_s": median(walls),
-        "sql_s": median(sqls),
-        "slowest": [
-            {"s": seconds, "sql": _sql_head(sql), "caller": caller}
-            for seconds, sql, caller in slowest
-        ],
-        "sql_by_caller": {
-            caller: {"s": sum(times), "queries": len(times)} for caller, times in by_caller.items()
-        },
-        "parts": parts,
-    }
-
-
 def _facts(child_id: int) -> dict[str, Any]:
     """What the section says of a child's log: its rows, who appears (named people and roles),
     the person whose reads the filtered page shows, and where the page halfway back starts."""
@@ -648,7 +594,7 @@ def probe(seed_path: Path, output: Path) -> None:
     with override_settings(ROOT_URLCONF=URLCONF):
         for label, url in pages:
             target = page_figures(client, label, url, None)
-            target["profile"] = _profile(client, url)
+            target["profile"] = profile_page(client, url, PARTS)
             targets.append(target)
         for (label, url), (_, large_url) in zip(
             _child_pages(small_id, facts["small"]),
@@ -829,14 +775,6 @@ class Setup:
     load_after: str
 
 
-def _sql_by_caller(profile: dict[str, Any]) -> str:
-    ranked = sorted(profile["sql_by_caller"].items(), key=lambda item: -item[1]["s"])
-    return "; ".join(
-        f"`{caller}` {fmt_ms(spent['s'])} ({spent['queries']})"
-        for caller, spent in ranked[:SLOWEST_QUERIES]
-    )
-
-
 def _section(context: Context, found: dict[str, Any], measured: Measured, setup: Setup) -> Section:
     targets: list[dict[str, Any]] = found["targets"]
     facts, seeded = found["facts"], found["seeded"]
@@ -884,7 +822,7 @@ def _section(context: Context, found: dict[str, Any], measured: Measured, setup:
                 target["page_queries"],
                 fmt_ms(profile["wall_s"]),
                 fmt_ms(profile["sql_s"]),
-                _sql_by_caller(profile),
+                sql_by_caller(profile),
                 "; ".join(
                     f"`{name}` {profile['parts'][name]:.0%}"
                     for name, _, _ in PARTS

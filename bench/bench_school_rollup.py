@@ -187,10 +187,13 @@ def _sql_head(sql: str) -> str:
     return text[: min(32, outer_from)] + gap + text[outer_from + 1 : outer_from + 60] + " …"
 
 
-def _profile(client: Any, url: str) -> dict[str, Any]:
+def profile_page(
+    client: Any, url: str, parts_of: tuple[tuple[str, str, str], ...] = PARTS
+) -> dict[str, Any]:
     """A page in process, without load: its time and SQL time (medians of PROFILE_RUNS), its
     slowest queries and the SQL time of each function that queries (of the last request), then
-    one profiled request's time by function (PARTS)."""
+    one profiled request's time by function (`parts_of`: label, file suffix, function; the
+    portal's benchmark passes its own)."""
     import cProfile
     import pstats
 
@@ -215,7 +218,7 @@ def _profile(client: Any, url: str) -> dict[str, Any]:
     profiled_s = time.perf_counter() - started
     stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]  # pstats keeps its table here
     parts = {}
-    for label, file_suffix, function in PARTS:
+    for label, file_suffix, function in parts_of:
         cumulative = sum(
             entry[3]
             for (filename, _, name), entry in stats.items()
@@ -338,9 +341,9 @@ def probe(output: Path) -> None:
             found = []
             for label, url, plain_url in group_pages:
                 target = page_figures(clients[who], label, url, plain_url)
-                target["profile"] = _profile(clients[who], url)
+                target["profile"] = profile_page(clients[who], url)
                 if plain_url:
-                    target["plain_profile"] = _profile(clients[who], plain_url)
+                    target["plain_profile"] = profile_page(clients[who], plain_url)
                 found.append(target)
             groups[who] = found
     output.write_text(
@@ -817,7 +820,7 @@ def _page_rows(
     return rows, profiles, goals, summary
 
 
-def _sql_by_caller(profile: dict[str, Any]) -> str:
+def sql_by_caller(profile: dict[str, Any]) -> str:
     """The functions whose queries took the most SQL time, most first."""
     ranked = sorted(profile["sql_by_caller"].items(), key=lambda item: -item[1]["s"])
     return "; ".join(
@@ -835,7 +838,7 @@ def _profile_tables(profiles: list[tuple[str, int, dict[str, Any]]]) -> tuple[st
             queries,
             fmt_ms(profile["wall_s"]),
             fmt_ms(profile["sql_s"]),
-            _sql_by_caller(profile),
+            sql_by_caller(profile),
             "; ".join(
                 f"`{name}` {profile['parts'][name]:.0%}"
                 for name in part_names
