@@ -162,6 +162,34 @@ def _status(form: Any, status: int) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
+class _Refusals:
+    """Runs a rights service for a form: a refusal (RightsRefused, 403; a ValidationError, the
+    form's 400) lands on the form in the family's words instead of propagating.
+
+        with _Refusals(form) as attempt:
+            done = some_service(...)
+        if not attempt.refused:
+            ...  # the message, the redirect
+    """
+
+    def __init__(self, form: Any) -> None:
+        self.form = form
+        self.refused = False
+        self.status = 200
+
+    def __enter__(self) -> _Refusals:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, RightsRefused | ValidationError):
+            self.form.add_error(None, service_words(error))
+            self.refused = True
+            if isinstance(error, RightsRefused):
+                self.status = 403
+            return True
+        return False
+
+
 # --- The annual notice (99.7), for the guardian.
 
 
@@ -185,14 +213,10 @@ def notice(request: SignedInRequest) -> HttpResponse:
         if to_acknowledge is None:
             form.add_error("notice", form.fields["notice"].error_messages["invalid"])
         else:
-            try:
+            with _Refusals(form) as attempt:
                 acknowledgement = notice_acknowledge(acting_user=user, notice=to_acknowledge)
-            except RightsRefused as error:
-                form.add_error(None, service_words(error))
-                status = 403
-            except ValidationError as error:
-                form.add_error(None, service_words(error))
-            else:
+            status = attempt.status
+            if not attempt.refused:
                 messages.success(
                     request,
                     _("Thank you. You acknowledged the notice on %(day)s.")
@@ -236,7 +260,7 @@ def directory(request: SignedInRequest, pk: int) -> HttpResponse:
             status = 403
         elif form.is_valid():
             name = access.student.display_name
-            try:
+            with _Refusals(form) as attempt:
                 if form.cleaned_data["choice"] == OPT_OUT:
                     directory_opt_out_set(acting_user=user, student=access.student)
                     done = _(
@@ -253,12 +277,8 @@ def directory(request: SignedInRequest, pk: int) -> HttpResponse:
                         if withdrawn is not None
                         else _("%(name)s was not opted out: nothing changed.")
                     ) % {"name": name}
-            except RightsRefused as error:
-                form.add_error(None, service_words(error))
-                status = 403
-            except ValidationError as error:
-                form.add_error(None, service_words(error))
-            else:
+            status = attempt.status
+            if not attempt.refused:
                 messages.success(request, done)
                 return redirect(_rights_url(access, "directory"))
     context = child_page_context(request, access, what="family portal: directory information")
@@ -378,14 +398,10 @@ def revoke(request: SignedInRequest, pk: int, consent_id: int) -> HttpResponse:
                 % {"day": _day(given.revoked_at)},
             )
             return redirect(_rights_url(access, "consent"))
-        try:
+        with _Refusals(form) as attempt:
             revoked = consent_revoke(acting_user=user, consent=given)
-        except RightsRefused as error:
-            form.add_error(None, service_words(error))
-            status = 403
-        except ValidationError as error:
-            form.add_error(None, service_words(error))
-        else:
+        status = attempt.status
+        if not attempt.refused:
             messages.success(
                 request,
                 _(
@@ -431,16 +447,12 @@ def inspection(request: SignedInRequest, pk: int) -> HttpResponse:
             status = 403
         elif form.is_valid():
             already = my_open_inspection_request(access, user)
-            try:
+            with _Refusals(form) as attempt:
                 asked = inspection_request_create(
                     acting_user=user, student=access.student, note=form.cleaned_data["note"]
                 )
-            except RightsRefused as error:
-                form.add_error(None, service_words(error))
-                status = 403
-            except ValidationError as error:
-                form.add_error(None, service_words(error))
-            else:
+            status = attempt.status
+            if not attempt.refused:
                 if already is not None and already.pk == asked.pk:
                     done = _(
                         "You already asked on %(asked)s. The school district will let you see "
@@ -517,7 +529,7 @@ def amendment(request: SignedInRequest, pk: int) -> HttpResponse:
             status = 403
         elif form.is_valid():
             data = form.cleaned_data
-            try:
+            with _Refusals(form) as attempt:
                 amendment_request_create(
                     acting_user=user,
                     student=access.student,
@@ -527,12 +539,8 @@ def amendment(request: SignedInRequest, pk: int) -> HttpResponse:
                     proposed_value=data["proposed_value"],
                     reason=data["reason"],
                 )
-            except RightsRefused as error:
-                form.add_error(None, service_words(error))
-                status = 403
-            except ValidationError as error:
-                form.add_error(None, service_words(error))
-            else:
+            status = attempt.status
+            if not attempt.refused:
                 messages.success(
                     request,
                     _(
@@ -574,16 +582,12 @@ def statement(request: SignedInRequest, pk: int, request_id: int) -> HttpRespons
         elif not refused:
             form.add_error(None, SERVICE_WORDS["not_refused"])
         elif form.is_valid():
-            try:
+            with _Refusals(form) as attempt:
                 amendment_statement_add(
                     acting_user=user, request=asked, statement=form.cleaned_data["statement"]
                 )
-            except RightsRefused as error:
-                form.add_error(None, service_words(error))
-                status = 403
-            except ValidationError as error:
-                form.add_error(None, service_words(error))
-            else:
+            status = attempt.status
+            if not attempt.refused:
                 messages.success(
                     request,
                     _(
