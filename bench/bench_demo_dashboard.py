@@ -22,6 +22,7 @@ demo_dashboard.students=2500 --repeat 1 --output /tmp/demo-dashboard.md` (a few 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,12 @@ from bench.bench_dashboard import (
 )
 from bench.bench_roster import CLIENTS, WORKERS
 from bench.common import (
+    DATABASE_PREFIX,
+    BenchError,
     Context,
     Section,
     child_env,
+    database_url,
     fmt_ms,
     fmt_s,
     log,
@@ -190,6 +194,39 @@ def probe(output: Path, max_sections: int) -> None:
 
 
 # --- the benchmark ------------------------------------------------------------------------------
+
+
+def seeded_demo_database(
+    context: Context, name: str, students: int, seed: int
+) -> tuple[str, str, float]:
+    """The demo district's database to measure (name, URL), and how long `seed_demo` took (0 when
+    reused): seeded in a fresh bench database, or BENCH_SEEDED_DATABASE, a bench database an
+    earlier run kept (`--keep`), migrated to this commit (an 86,000-student seed takes minutes)."""
+    databases = context.databases
+    reused = os.environ.get("BENCH_SEEDED_DATABASE", "")
+    if reused:
+        if not reused.startswith(DATABASE_PREFIX):
+            raise BenchError(f"BENCH_SEEDED_DATABASE={reused}: not a bench database")
+        url = database_url(databases.admin_url, reused)
+        log(f"reusing the seeded database {reused}: migrating it to this commit")
+        manage(
+            ["migrate", "--no-input"],
+            database_url=url,
+            log_path=context.workdir / f"{name}-migrate.log",
+            timeout_s=SEED_TIMEOUT_S,
+        ).check("migrate")
+        return reused, url, 0.0
+    database = databases.migrated(name)
+    url = databases.url(database)
+    log(f"seed_demo --students {students} --seed {seed} (minutes at 86,000)")
+    seeded = manage(
+        ["seed_demo", "--students", str(students), "--seed", str(seed)],
+        database_url=url,
+        log_path=context.workdir / f"{name}-seed.log",
+        timeout_s=SEED_TIMEOUT_S,
+    ).check("seed_demo")
+    log(f"seeded in {seeded.wall_s:.1f} s")
+    return database, url, seeded.wall_s
 
 
 def vacuum_analyze(database_url: str) -> float:

@@ -62,21 +62,24 @@ from bench.bench_dashboard import (
     measure_served,
     page_figures,
 )
-from bench.bench_demo_dashboard import DEFAULT_SEED, SEED_TIMEOUT_S, _cell, vacuum_analyze
+from bench.bench_demo_dashboard import (
+    DEFAULT_SEED,
+    SEED_TIMEOUT_S,
+    _cell,
+    seeded_demo_database,
+    vacuum_analyze,
+)
 from bench.bench_roster import CLIENTS, WORKERS
 from bench.bench_school_rollup import PROFILE_RUNS, SLOWEST_QUERIES, profile_page, sql_by_caller
 from bench.common import (
-    DATABASE_PREFIX,
     BenchError,
     Context,
     Section,
     child_env,
-    database_url,
     fmt_ms,
     fmt_s,
     load_average,
     log,
-    manage,
     median,
     ratio_of_runs,
     run_child,
@@ -631,37 +634,6 @@ def probe(seed_path: Path, output: Path) -> None:
 # --- the benchmark ------------------------------------------------------------------------------
 
 
-def _database(context: Context, students: int, seed: int) -> tuple[str, str, float]:
-    """The database to measure (name, URL) and how long seed_demo took (0: reused)."""
-    databases = context.databases
-    # BENCH_SEEDED_DATABASE: a bench database an earlier run kept (`--keep`), migrated to this
-    # commit and measured again; its children's rows are topped up to the numbers asked.
-    reused = os.environ.get("BENCH_SEEDED_DATABASE", "")
-    if reused:
-        if not reused.startswith(DATABASE_PREFIX):
-            raise BenchError(f"BENCH_SEEDED_DATABASE={reused}: not a bench database")
-        url = database_url(databases.admin_url, reused)
-        log(f"reusing the seeded database {reused}: migrating it to this commit")
-        manage(
-            ["migrate", "--no-input"],
-            database_url=url,
-            log_path=context.workdir / "portal-migrate.log",
-            timeout_s=SEED_TIMEOUT_S,
-        ).check("migrate")
-        return reused, url, 0.0
-    database = databases.migrated("portal")
-    url = databases.url(database)
-    log(f"seed_demo --students {students} --seed {seed}")
-    seeded = manage(
-        ["seed_demo", "--students", str(students), "--seed", str(seed)],
-        database_url=url,
-        log_path=context.workdir / "portal-seed.log",
-        timeout_s=SEED_TIMEOUT_S,
-    ).check("seed_demo")
-    log(f"seeded in {seeded.wall_s:.1f} s")
-    return database, url, seeded.wall_s
-
-
 def _rows_of(url: str, child_id: int) -> tuple[int, int]:
     """The child's access-log rows: all of them, and those of the last hour (which "who has
     seen" reads again on every load, portal.selectors_seen.SETTLE_AFTER)."""
@@ -682,7 +654,7 @@ def run(context: Context) -> Section:
     rows = context.option("rows", DEFAULT_ROWS)
     small_rows = context.option("small_rows", DEFAULT_SMALL_ROWS)
     requests = context.option("requests", REQUESTS)
-    database, url, seed_s = _database(context, students, seed)
+    database, url, seed_s = seeded_demo_database(context, "portal", students, seed)
 
     log(f"access-log rows: {rows:,} about one child, {small_rows:,} about the other")
     seed_path = context.workdir / "portal-seed.json"

@@ -57,24 +57,21 @@ from bench.bench_dashboard import (
 )
 from bench.bench_demo_dashboard import (
     DEFAULT_SEED,
-    SEED_TIMEOUT_S,
     _cell,
+    seeded_demo_database,
     vacuum_analyze,
 )
 from bench.bench_roster import CLIENTS, WORKERS
 from bench.common import (
-    DATABASE_PREFIX,
     BenchError,
     Context,
     Section,
     Server,
     child_env,
-    database_url,
     fmt_ms,
     fmt_s,
     load_average,
     log,
-    manage,
     median,
     percentile,
     ratio_of_runs,
@@ -647,37 +644,7 @@ def run(context: Context) -> Section:
     requests = context.option("requests", REQUESTS)
     scores = context.option("scores", DEFAULT_SCORES)
     databases = context.databases
-    # BENCH_SEEDED_DATABASE: a bench database an earlier run kept (`--keep`) with the same seed,
-    # migrated to this commit and measured again (the 86,000-student seed takes 20 minutes).
-    reused = os.environ.get("BENCH_SEEDED_DATABASE", "")
-    if reused:
-        if not reused.startswith(DATABASE_PREFIX):
-            raise BenchError(f"BENCH_SEEDED_DATABASE={reused}: not a bench database")
-        database = reused
-        url = database_url(databases.admin_url, reused)
-        log(f"reusing the seeded database {reused}: migrating it to this commit")
-        manage(
-            ["migrate", "--no-input"],
-            database_url=url,
-            log_path=context.workdir / "school-rollup-migrate.log",
-            timeout_s=SEED_TIMEOUT_S,
-        ).check("migrate")
-        seed_wall_s = 0.0
-    else:
-        database = databases.migrated("school_rollup")
-        url = databases.url(database)
-        log(f"seed_demo --students {students} --seed {seed} (minutes at 86,000)")
-        seed_wall_s = (
-            manage(
-                ["seed_demo", "--students", str(students), "--seed", str(seed)],
-                database_url=url,
-                log_path=context.workdir / "school-rollup-seed.log",
-                timeout_s=SEED_TIMEOUT_S,
-            )
-            .check("seed_demo")
-            .wall_s
-        )
-        log(f"seeded in {seed_wall_s:.1f} s")
+    database, url, seed_wall_s = seeded_demo_database(context, "school_rollup", students, seed)
     vacuum_s = vacuum_analyze(url)
     log(f"VACUUM (ANALYZE) in {vacuum_s:.1f} s")
 
@@ -734,7 +701,7 @@ def run(context: Context) -> Section:
     finally:
         _broker_clear(broker_url)
     latencies = json.loads(latency_path.read_text())
-    if not reused:
+    if not os.environ.get("BENCH_SEEDED_DATABASE"):  # a reused database stays
         databases.release(database)
     return _section(
         context,
