@@ -10,11 +10,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.access import AnyUser, SectionAccess, section_for_user
-from assessments.methods import policy_for_district
+from assessments.methods import Policy, policy_for_district
 from assessments.models import (
     Assessment,
     AssessmentItem,
     AssessmentKind,
+    MasteryEstimate,
+    MasteryOverride,
     Score,
     Standard,
     StandardKind,
@@ -318,3 +320,39 @@ def student_gradebook(student: Student) -> list[Score]:
         .select_related("student_assessment__assessment__section")
         .order_by("-scored_on")
     )
+
+
+# --- The level shown now (lessons' groups by need).
+
+
+def current_levels(
+    student_ids: Iterable[int], standard_ids: Iterable[int], policy: Policy
+) -> dict[tuple[int, int], int]:
+    """The level shown now of each (student, standard) pair with evidence or an override: the
+    estimate, replaced by an override in force (the rule dashboard.selectors.levels.cells_read
+    applies to its cells, with their detail). Two queries. Pairs absent: no evidence."""
+    students, standards = list(set(student_ids)), list(set(standard_ids))
+    if not students or not standards:
+        return {}
+    levels: dict[tuple[int, int], int] = {
+        (student_id, standard_id): level
+        for student_id, standard_id, level, probability in MasteryEstimate.objects.filter(
+            student_id__in=students, standard_id__in=standards
+        ).values_list("student_id", "standard_id", "level", "probability")
+        if probability is not None or level != policy.no_evidence.value
+    }
+    for student_id, standard_id, level in (
+        MasteryOverride.objects.filter(
+            student_id__in=students, standard_id__in=standards, cleared_at__isnull=True
+        )
+        .order_by("set_at")
+        .values_list("student_id", "standard_id", "level")
+    ):
+        levels[(student_id, standard_id)] = level
+    return levels
+
+
+def level_of(
+    levels: dict[tuple[int, int], int], student_id: int, standard_id: int, policy: Policy
+) -> int:
+    return levels.get((student_id, standard_id), policy.no_evidence.value)

@@ -38,7 +38,7 @@ Planning help:
   would help and why, in words.
 
 Levels are read as the section pages read them: the estimate, replaced by a teacher's override
-where one is in force (`current_levels`).
+where one is in force (`assessments.selectors.current_levels`).
 """
 
 from __future__ import annotations
@@ -70,15 +70,13 @@ from assessments.methods import (
 from assessments.models import (
     Assessment,
     AssessmentItem,
-    MasteryEstimate,
-    MasteryOverride,
     Score,
     ScoreStatus,
     Standard,
     StandardKind,
     standard_short_code,
 )
-from assessments.selectors import recently_taught_standard_ids
+from assessments.selectors import current_levels, level_of, recently_taught_standard_ids
 from lessons.models import (
     GroupActivity,
     GroupKind,
@@ -199,38 +197,6 @@ def plans_of_teacher(user: AnyUser, first: date, last: date) -> list[LessonPlan]
 
 
 # --- Levels
-
-
-def current_levels(
-    student_ids: Iterable[int], standard_ids: Iterable[int], policy: Policy
-) -> dict[tuple[int, int], int]:
-    """The level shown now of each (student, standard) pair with evidence or an override: the
-    estimate, replaced by an override in force. Two queries. Pairs absent: no evidence."""
-    students, standards = list(set(student_ids)), list(set(standard_ids))
-    if not students or not standards:
-        return {}
-    levels: dict[tuple[int, int], int] = {
-        (student_id, standard_id): level
-        for student_id, standard_id, level, probability in MasteryEstimate.objects.filter(
-            student_id__in=students, standard_id__in=standards
-        ).values_list("student_id", "standard_id", "level", "probability")
-        if probability is not None or level != policy.no_evidence.value
-    }
-    for student_id, standard_id, level in (
-        MasteryOverride.objects.filter(
-            student_id__in=students, standard_id__in=standards, cleared_at__isnull=True
-        )
-        .order_by("set_at")
-        .values_list("student_id", "standard_id", "level")
-    ):
-        levels[(student_id, standard_id)] = level
-    return levels
-
-
-def level_of(
-    levels: dict[tuple[int, int], int], student_id: int, standard_id: int, policy: Policy
-) -> int:
-    return levels.get((student_id, standard_id), policy.no_evidence.value)
 
 
 # --- One plan

@@ -56,6 +56,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.methods import NEED_NONE, policy_for_district
 from assessments.models import Assessment, AssessmentItem, Standard
+from assessments.selectors import current_levels, level_of
 from lessons.models import (
     GroupActivity,
     GroupKind,
@@ -69,9 +70,7 @@ from lessons.selectors import (
     KIND_OF_NEED,
     NOT_MEASURED_NAME,
     ProposedMove,
-    current_levels,
     group_moves_proposed,
-    level_of,
     may_edit_plan,
 )
 from lessons.signals import plans_taught_on_commit
