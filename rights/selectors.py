@@ -28,9 +28,7 @@ Consent and disclosure
     consents_of_request(request) -> QuerySet[Consent]
     disclosures_of_student(student) -> QuerySet[DisclosureRecord]
     disclosures_of_district(district) -> QuerySet[DisclosureRecord]
-    access_and_disclosures_of_student(student) -> dict[str, list[dict]]  (the office's export)
-    export_csv(export) -> str                                            (the same, as CSV)
-    access_log_rows_of_student(student) -> Iterator[dict]     (the export's parts, a row at a
+    access_log_rows_of_student(student) -> Iterator[dict]     (the office's export, a row at a
     disclosure_rows_of_student(student) -> Iterator[dict]      time, read in chunks: bounded
     export_csv_rows_of_student(student) -> Iterator[tuple]     memory for a streamed download)
 
@@ -41,17 +39,14 @@ Inspection and amendment
     amendment_requests_of_student(student) -> QuerySet[AmendmentRequest]
     statements_for(student) -> list[StatementShown]   (beside the contested value, for staff)
 
-Eligible students and the log
+Eligible students
     eligibility_of(student) -> EligibleStudent | None
     eligible_students_of_district(district) -> QuerySet[EligibleStudent]
-    rights_events_of_district(district) -> QuerySet[RightsEvent]
 """
 
 from __future__ import annotations
 
-import csv
 import heapq
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -76,7 +71,6 @@ from rights.models import (
     InspectionStatus,
     NoticeAcknowledgement,
     Recipient,
-    RightsEvent,
     RightsPolicy,
 )
 from students.models import District, Student, StudentSchoolMembership, in_force
@@ -315,15 +309,6 @@ def disclosure_rows_of_student(student: Student) -> Iterator[dict[str, Any]]:
     return (_disclosure_row(row) for row in _disclosures_of(student))
 
 
-def access_and_disclosures_of_student(student: Student) -> dict[str, list[dict[str, Any]]]:
-    """The privacy office's export of a student's access log and disclosure records (for a
-    family's request or a subpoena), oldest first, JSON-ready."""
-    return {
-        "access_log": list(access_log_rows_of_student(student)),
-        "disclosures": list(disclosure_rows_of_student(student)),
-    }
-
-
 EXPORT_CSV_COLUMNS = (
     "kind",
     "at",
@@ -351,22 +336,9 @@ def _disclosure_csv_row(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def export_csv(export: dict[str, list[dict[str, Any]]]) -> str:
-    """access_and_disclosures_of_student's export as one CSV table, a row per read or
-    disclosure, by time."""
-    rows = [_access_csv_row(row) for row in export["access_log"]] + [
-        _disclosure_csv_row(row) for row in export["disclosures"]
-    ]
-    rows.sort(key=lambda row: row[1] or "")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_CSV_COLUMNS)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def export_csv_rows_of_student(student: Student) -> Iterator[tuple[Any, ...]]:
-    """export_csv's rows (EXPORT_CSV_COLUMNS, no header) for one student, by time, merged from
+    """The office's CSV export's rows (EXPORT_CSV_COLUMNS, no header) for one student: a row per
+    read or disclosure, by time, merged from
     the two chunked reads as they stream: bounded memory, two queries whatever the length."""
     reads = ((row.at, _access_csv_row(_access_log_row(row))) for row in _access_log_of(student))
     disclosures = (
@@ -496,8 +468,3 @@ def eligibility_of(student: Student) -> EligibleStudent | None:
 
 def eligible_students_of_district(district: District) -> QuerySet[EligibleStudent]:
     return EligibleStudent.objects.filter(district=district).select_related("student")
-
-
-def rights_events_of_district(district: District) -> QuerySet[RightsEvent]:
-    """Every change made to the district's rights records, newest first."""
-    return RightsEvent.objects.filter(district=district)
