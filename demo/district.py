@@ -1682,9 +1682,7 @@ def _delete_in_batches(queryset: models.QuerySet, batch_size: int = BATCH_SIZE) 
 def _delete_leaves_first(queryset: models.QuerySet) -> None:
     """Delete rows of a model that may point at itself (sessions, standards): leaves first."""
     if not queryset.exists():
-        # Gone with the people already, or never there; and an append-only model's queryset
-        # (rights' disclosure records) refuses even an empty delete.
-        return
+        return  # gone with the people already, or never there
     model = queryset.model
     self_keys = [
         f.attname for f in model._meta.concrete_fields if f.is_relation and f.related_model is model
