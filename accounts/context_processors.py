@@ -76,6 +76,13 @@ class TopBar:
     def more_sections(self) -> bool:
         return len(self._sections) > TOP_BAR_SECTIONS
 
+    @property
+    def plans(self) -> NavLink | None:
+        """The teacher's lesson plan calendar, for whoever plans a section (no query)."""
+        if Basis.SECTION_TEACHER not in viewer_for(self._user).bases:
+            return None
+        return self._link("Lesson plans", reverse("lessons:teacher_calendar"))
+
     @cached_property
     def schools(self) -> list[NavLink]:
         """The schools the user leads (district staff reach theirs from the district page)."""

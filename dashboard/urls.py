@@ -5,6 +5,9 @@ whichever module serves them."""
 from django.urls import include, path
 
 from dashboard.views import district, home, invitations, privacy, school, search
+from dashboard.views.planner import calendar as plan_calendar
+from dashboard.views.planner import groups as plan_groups
+from dashboard.views.planner import hub, plans
 from dashboard.views.teacher import scores, section, standard, student
 
 records = (
@@ -131,10 +134,57 @@ dashboard = (
     "dashboard",
 )
 
+# Lesson plans (issue 22): the planner, its groups and the calendars.
+planner = (
+    [
+        path("plans/", plan_calendar.teacher_calendar, name="teacher_calendar"),
+        path("plans/templates/", plans.plan_templates, name="plan_templates"),
+        path("plans/templates/<int:pk>/new/", plans.plan_from_template, name="plan_from_template"),
+        path("sections/<int:pk>/plans/", plan_calendar.section_calendar, name="section_calendar"),
+        path("sections/<int:pk>/plans/new/", plans.plan_new, name="plan_new"),
+        path("plans/<int:pk>/", hub.plan_detail, name="plan_detail"),
+        path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+        path("plans/<int:pk>/print/", plans.plan_print, name="plan_print"),
+        path("plans/<int:pk>/copy/", plans.plan_copy, name="plan_copy"),
+        path("plans/<int:pk>/delete/", plans.plan_delete, name="plan_delete"),
+        path("plans/<int:pk>/taught/", plans.plan_taught, name="plan_taught"),
+        path("plans/<int:pk>/save-template/", plans.plan_save_template, name="plan_save_template"),
+        path("plans/<int:pk>/materials/", plans.plan_materials, name="plan_materials"),
+        path(
+            "plans/<int:pk>/materials/<int:material_id>/",
+            plans.plan_material,
+            name="plan_material",
+        ),
+        path(
+            "plans/<int:pk>/materials/<int:material_id>/remove/",
+            plans.plan_material_remove,
+            name="plan_material_remove",
+        ),
+        path(
+            "plans/<int:pk>/groups/build/", plan_groups.plan_groups_build, name="plan_groups_build"
+        ),
+        path("plans/<int:pk>/groups/move/", plan_groups.plan_group_move, name="plan_group_move"),
+        path("plans/<int:pk>/groups/add/", plan_groups.plan_group_add, name="plan_group_add"),
+        path(
+            "plans/<int:pk>/groups/<int:group_id>/",
+            plan_groups.plan_group_edit,
+            name="plan_group_edit",
+        ),
+        path("plans/<int:pk>/groups/lock/", plan_groups.plan_groups_lock, name="plan_groups_lock"),
+        path("plans/<int:pk>/moves.json", plan_groups.plan_moves, name="plan_moves"),
+        path(
+            "plans/<int:pk>/moves/accept/", plan_groups.plan_moves_accept, name="plan_moves_accept"
+        ),
+        path("plans/<int:pk>/exit-ticket/", plan_groups.plan_exit_ticket, name="plan_exit_ticket"),
+    ],
+    "lessons",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("", include(records)),
     path("", include(score_entry)),
     path("", include(imports)),
     path("", include(dashboard)),
+    path("", include(planner)),
 ]

@@ -27,23 +27,28 @@ def max_upload_bytes() -> int:
     return int(getattr(settings, "TRELLIS_MAX_IMPORT_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
 
 
-def too_large_message(limit: int, size: int | None = None, *, what: str = "file") -> str:
+def too_large_message(
+    limit: int, size: int | None = None, *, what: str = "file", accepted: str = "import"
+) -> str:
     said = f"The {what} is {size:,} bytes;" if size is not None else f"The {what} is too large:"
-    return f"{said} the largest import accepted is {limit:,} bytes."
+    return f"{said} the largest {accepted} accepted is {limit:,} bytes."
 
 
-def refused_before_reading(request: HttpRequest) -> tuple[int, str] | None:
+def refused_before_reading(
+    request: HttpRequest, *, limit: int | None = None, accepted: str = "import"
+) -> tuple[int, str] | None:
     """(status, message) when the request is refused before a byte of its body is read: a
-    Content-Length over the limit and the form's allowance (413), or a chunked body without a
-    length (411: Django reads only as much of a body as its Content-Length says, so the file
-    would silently be lost). None for any other request."""
+    Content-Length over the limit (default: an import's) and the form's allowance (413), or a
+    chunked body without a length (411: Django reads only as much of a body as its
+    Content-Length says, so the file would silently be lost). None for any other request.
+    `accepted` names what the limit is for in the message ("lesson material")."""
     length = request.META.get("CONTENT_LENGTH")
-    limit = max_upload_bytes()
+    limit = max_upload_bytes() if limit is None else limit
     if not length:
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             return 411, (
                 "The upload was sent without its length (chunked): upload the file from this "
-                f"page, or send it with a Content-Length; the largest import accepted is "
+                f"page, or send it with a Content-Length; the largest {accepted} accepted is "
                 f"{limit:,} bytes."
             )
         return None
@@ -52,7 +57,7 @@ def refused_before_reading(request: HttpRequest) -> tuple[int, str] | None:
     except ValueError:
         return None
     if declared > limit + FORM_ALLOWANCE_BYTES:
-        return 413, too_large_message(limit, declared, what="upload")
+        return 413, too_large_message(limit, declared, what="upload", accepted=accepted)
     return None
 
 
@@ -61,9 +66,12 @@ class LimitedUploadHandler(FileUploadHandler):
     the file) until the files' bytes pass the limit, then stops the request's parsing there
     without reading the rest of the body (`exceeded` says so)."""
 
-    def __init__(self, request: HttpRequest | None = None, limit: int | None = None) -> None:
+    def __init__(
+        self, request: HttpRequest | None = None, limit: int | None = None, accepted: str = "import"
+    ) -> None:
         super().__init__(request)
         self.limit = max_upload_bytes() if limit is None else limit
+        self.accepted = accepted
         self.received = 0
         self.exceeded = False
 
@@ -81,4 +89,4 @@ class LimitedUploadHandler(FileUploadHandler):
 
     @property
     def message(self) -> str:
-        return too_large_message(self.limit)
+        return too_large_message(self.limit, accepted=self.accepted)

@@ -27,11 +27,20 @@ One plan:
   reports them (`locked`), and services.group_moves_accept refuses to apply them.
 - `exit_ticket_results(plan) -> list[GroupResult]`: each group's results on the exit ticket.
 
+Templates (a teacher's own, never anyone else's):
+
+- `templates_of_user(*, user) -> list[PlanTemplate]`: the user's templates, by name, standards
+  loaded.
+- `template_for_user(*, user, pk) -> PlanTemplate`: one of them; 404 for anyone else's.
+
 Planning help:
 
 - `recently_taught(section, *, today=None) -> list[int]`: standard ids measured by the section's
   assessments or targeted by its plans marked taught, within the district's recent window
   (MasteryPolicy.attention_recent_days), newest first.
+- `standards_taught(section, *, since, until) -> dict[int, date]`: the standards of its plans
+  marked taught (by their last day) in since..until, with the latest day: the section page's
+  needs-attention list counts them as taught.
 - `suggestions(section, *, plan=None, today=None) -> PlanSuggestions`: the recently taught
   standards with the lowest class mastery; and, for each of the plan's groups below mastery,
   the standard's parent, its siblings and its recorded prerequisites; each with the students it
@@ -84,6 +93,7 @@ from lessons.models import (
     PlanGroup,
     PlanGroupMember,
     PlanMaterial,
+    PlanTemplate,
     StandardPrerequisite,
 )
 from students.models import Section, Student
@@ -100,7 +110,10 @@ __all__ = [
     "plans_of_teacher",
     "recently_taught",
     "sections_plannable_by",
+    "standards_taught",
     "suggestions",
+    "template_for_user",
+    "templates_of_user",
 ]
 
 # The group kind each need is built into (no evidence: a custom group, "Not yet measured").
@@ -154,6 +167,32 @@ def may_edit_plan(user: AnyUser, plan: LessonPlan) -> bool:
         user, plan.section, first_day=plan.first_day, last_day=plan.last_day
     )
     return found is not None and found.may_edit
+
+
+# --- Templates
+
+
+def templates_of_user(*, user: AnyUser) -> list[PlanTemplate]:
+    """The user's own templates, by name, with their standards (two queries)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        PlanTemplate.objects.filter(owner_id=user.pk)
+        .prefetch_related(Prefetch("standards", queryset=Standard.objects.order_by("code")))
+        .order_by("name", "pk")
+    )
+
+
+def template_for_user(*, user: AnyUser, pk: int) -> PlanTemplate:
+    """One of the user's own templates; 404 for anyone else's (a template is personal)."""
+    template = (
+        PlanTemplate.objects.filter(pk=pk, owner_id=user.pk).first()
+        if user.is_authenticated
+        else None
+    )
+    if template is None:
+        raise Http404("No such template.")
+    return template
 
 
 # --- Calendars
@@ -428,6 +467,20 @@ def exit_ticket_results(plan: LessonPlan) -> list[GroupResult]:
 # --- Planning help
 
 
+def standards_taught(section: Section, *, since: date, until: date) -> dict[int, date]:
+    """The standards targeted by the section's plans marked taught whose last day falls in
+    since..until, each with the latest such day. One query."""
+    taught: dict[int, date] = {}
+    for standard_id, last_day in LessonPlan.standards.through.objects.filter(
+        lessonplan__section=section,
+        lessonplan__taught_at__isnull=False,
+        lessonplan__last_day__gte=since,
+        lessonplan__last_day__lte=until,
+    ).values_list("standard_id", "lessonplan__last_day"):
+        taught[standard_id] = max(taught.get(standard_id, last_day), last_day)
+    return taught
+
+
 def recently_taught(section: Section, *, today: date | None = None) -> list[int]:
     """Standards the section recently measured (its assessments, as the needs-attention list
     counts them) or taught (its plans marked taught, by their last day), within the district's
@@ -436,14 +489,7 @@ def recently_taught(section: Section, *, today: date | None = None) -> list[int]
     recent_days = policy_for_district(section.district_id, with_fit=False).attention.recent_days
     since = today - timedelta(days=recent_days)
     measured = recently_taught_standard_ids(section, today=today)
-    taught: dict[int, date] = {}
-    for standard_id, last_day in LessonPlan.standards.through.objects.filter(
-        lessonplan__section=section,
-        lessonplan__taught_at__isnull=False,
-        lessonplan__last_day__gte=since,
-        lessonplan__last_day__lte=today,
-    ).values_list("standard_id", "lessonplan__last_day"):
-        taught[standard_id] = max(taught.get(standard_id, last_day), last_day)
+    taught = standards_taught(section, since=since, until=today)
     if not taught:
         return measured
     due = dict(

@@ -12,9 +12,14 @@ Plans:
   students (a teacher's own groups come over empty).
 - `template_save_from_plan(*, acting_user, plan, name) -> PlanTemplate` and
   `plan_create_from_template(*, acting_user, template, section, first_day, last_day=None)`.
+- `plan_delete(*, acting_user, plan)`: the plan, its groups and materials; their files leave
+  the storage once the deletion commits.
 - `plan_mark_taught(*, acting_user, plan)` / `plan_unmark_taught(...)`: send
   lessons.signals.plans_taught after commit.
 - `exit_ticket_attach(*, acting_user, plan, assessment)` / `exit_ticket_detach(...)`.
+- `exit_ticket_create(*, acting_user, plan, title, max_points) -> Assessment`: a short quiz of
+  the section on the plan's standards (assessments.services.assessment_create, the score-entry
+  pages' own), due on the plan's last day, attached as its exit ticket.
 
 Groups (refused with GroupsLocked while the plan's groups are locked, but for renames and
 activities):
@@ -44,6 +49,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
+from functools import partial
 
 import filetype
 from django.conf import settings
@@ -55,8 +62,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.methods import NEED_NONE, policy_for_district
-from assessments.models import Assessment, AssessmentItem, Standard
+from assessments.models import (
+    Assessment,
+    AssessmentItem,
+    AssessmentKind,
+    AssessmentPurpose,
+    Standard,
+)
 from assessments.selectors import current_levels, level_of
+from assessments.services import assessment_create
 from lessons.models import (
     GroupActivity,
     GroupKind,
@@ -350,6 +364,27 @@ def plan_create_from_template(
 
 
 @transaction.atomic
+def plan_delete(*, acting_user: User, plan: LessonPlan) -> None:
+    """Delete the plan with its groups, activities and materials; the materials' files leave
+    the storage once the deletion commits (a rollback keeps them). Copies and templates made
+    from it stay. "Recently taught" no longer counts it: the section's pages are retired."""
+    _require_edit(acting_user, plan)
+    files = [
+        (material.file.storage, material.file.name)
+        for material in plan.materials.exclude(file="")
+        if material.file.name
+    ]
+    was_taught, section_id = plan.is_taught, plan.section_id
+    plan_id = plan.pk
+    plan.delete()
+    for storage, name in files:
+        transaction.on_commit(partial(storage.delete, name))
+    if was_taught:
+        plans_taught_on_commit([section_id])
+    logger.info("lesson plan %s deleted by %s", plan_id, acting_user.pk)
+
+
+@transaction.atomic
 def plan_mark_taught(*, acting_user: User, plan: LessonPlan) -> LessonPlan:
     """Mark the plan taught (now): "recently taught" counts its standards; the section's cached
     pages are retired after commit (lessons.signals.plans_taught)."""
@@ -393,6 +428,33 @@ def exit_ticket_attach(
     plan.exit_ticket = assessment
     plan.save(update_fields=["exit_ticket", "updated_at"])
     return plan
+
+
+@transaction.atomic
+def exit_ticket_create(
+    *, acting_user: User, plan: LessonPlan, title: str, max_points: Decimal
+) -> Assessment:
+    """A new short quiz of the plan's section on the plan's standards, due on its last day, as
+    its exit ticket: its scores are entered in the score grid and flow into mastery as any."""
+    _require_edit(acting_user, plan)
+    standards = list(plan.standards.all())
+    if not standards:
+        raise ValidationError(
+            {"exit_ticket": "Choose the plan's standards first: an exit ticket measures them."}
+        )
+    assessment = assessment_create(
+        section=plan.section,
+        title=title,
+        kind=AssessmentKind.QUIZ,
+        purpose=AssessmentPurpose.FORMATIVE,
+        due_on=plan.last_day,
+        max_points=max_points,
+        standards=standards,
+        acting_user=acting_user,
+    )
+    plan.exit_ticket = assessment
+    plan.save(update_fields=["exit_ticket", "updated_at"])
+    return assessment
 
 
 @transaction.atomic

@@ -15,7 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import World
-from tests.test_url_permissions import CASES, _url, users_by_role
+from tests.test_url_permissions import (
+    CASES,
+    _lesson_media,  # noqa: F401 - autouse: plan files in tmp
+    _url,
+    users_by_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +170,35 @@ PARAMETERS: dict[str, tuple[set[str], set[str]]] = {
     ),
     "dashboard:privacy_student_export_json": (set(), set()),
     "dashboard:privacy_student_export_csv": (set(), set()),
+    # Lesson plan calendars (issue 22): which view, and a day in the week or month shown.
+    "lessons:section_calendar": ({"view", "day"}, set()),
+    "lessons:teacher_calendar": ({"view", "day"}, set()),
+    # The plan's page and its actions (issue 22): POST only, but the page and its moves.
+    "lessons:plan_detail": (set(), set()),
+    "lessons:plan_moves": (set(), set()),
+    "lessons:plan_groups_build": (set(), {"standard"}),
+    "lessons:plan_group_move": (set(), {"student", "to_group"}),
+    "lessons:plan_group_add": (set(), {"name", "add_standard"}),
+    "lessons:plan_group_edit": (set(), {"name", "activities"}),
+    "lessons:plan_groups_lock": (set(), {"action"}),
+    "lessons:plan_moves_accept": (set(), {"action", "move"}),
+    "lessons:plan_exit_ticket": (set(), {"action", "assessment", "title", "max_points"}),
+    # The plan pages (issue 22): a link to the new-plan form chooses the day and standards.
+    "lessons:plan_new": (
+        {"day", "standard"},
+        {"first_day", "last_day", "standards", "objective", "notes"},
+    ),
+    "lessons:plan_edit": (set(), {"first_day", "last_day", "standards", "objective", "notes"}),
+    "lessons:plan_print": (set(), set()),
+    "lessons:plan_copy": (set(), {"section", "day"}),
+    "lessons:plan_delete": (set(), set()),
+    "lessons:plan_taught": (set(), {"taught"}),
+    "lessons:plan_save_template": (set(), {"name"}),
+    "lessons:plan_templates": (set(), set()),
+    "lessons:plan_from_template": ({"section", "day"}, {"section", "day"}),
+    "lessons:plan_materials": (set(), {"kind", "url", "title", "file"}),
+    "lessons:plan_material": (set(), set()),
+    "lessons:plan_material_remove": (set(), set()),
 }
 # Pages that take a POST (the others answer 405 to one, which is not a server error either).
 POSTS = {name for name, (_, fields) in PARAMETERS.items() if fields}
@@ -306,6 +340,14 @@ def test_odd_values_never_reach_a_server_error(world: World, data: st.DataObject
         ("dashboard:search", {"q": "x" * 5000}, "Search for at most 100 characters"),
         ("portal:child_seen", {"date_from": "0001-01-01"}, "Enter a date in 1900 or later"),
         ("portal:child_seen", {"before": "9" * 40}, "This link to a page of the list is damaged"),
+        ("lessons:section_calendar", {"day": "2024-02-30"}, "day: '2024-02-30' is not a date"),
+        ("lessons:section_calendar", {"view": "xyz"}, "view: 'xyz' is not one of week, month"),
+        ("lessons:teacher_calendar", {"day": "\x00"}, "day: '\\x00' is not a date"),
+        ("lessons:teacher_calendar", {"view": "\x00"}, "view: "),
+        ("lessons:plan_new", {"day": "2024-02-30"}, "day: Enter a real date (YYYY-MM-DD)."),
+        ("lessons:plan_new", {"day": "0001-01-01"}, "day: Enter a day in 1900 or later."),
+        ("lessons:plan_new", {"standard": "abc"}, "standard: “abc” is not the id of a standard"),
+        ("lessons:plan_new", {"standard": "9" * 400}, "standard: “99999999999999999999…”"),
     ],
 )
 def test_the_odd_values_found_answer_400_naming_the_parameter(
@@ -326,3 +368,66 @@ def test_a_nan_score_is_refused_with_a_message(world: World) -> None:
     assert response.status_code == 400
     assert "Enter a number from 0 to" in response.content.decode()
     assert not Score.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "named"),
+    [
+        ("lessons:plan_groups_build", {"standard": "1e999"}, "Choose one of the plan's standards"),
+        ("lessons:plan_group_move", {"student": "\x00", "to_group": "1"}, "not in this section"),
+        ("lessons:plan_group_add", {"name": "x" * 5000}, "Name the new group"),
+        ("lessons:plan_group_add", {"add_standard": "-1"}, "No such standard to add"),
+        ("lessons:plan_group_edit", {"name": " "}, "A group's name is 1 to 120"),
+        ("lessons:plan_groups_lock", {"action": "<script>"}, "Choose to lock or to unlock"),
+        ("lessons:plan_moves_accept", {"move": ""}, "0 moves made"),
+        (
+            "lessons:plan_exit_ticket",
+            {"action": "create", "title": "T", "max_points": "NaN"},
+            "Max points is a number",
+        ),
+    ],
+)
+def test_the_planners_odd_values_answer_400_naming_the_problem(
+    world: World, name: str, form: dict[str, str], named: str
+) -> None:
+    import html
+
+    url, role = _target(name, world)
+    response = _client_for(role, world).post(url, form, follow=name.endswith("accept"))
+    assert response.status_code == (200 if name.endswith("accept") else 400)
+    assert named in html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("lessons:plan_new", {"pk": 999_999}),
+        ("lessons:plan_edit", {"pk": 999_999}),
+        ("lessons:plan_print", {"pk": 2**40}),
+        ("lessons:plan_from_template", {"pk": 999_999}),
+        ("lessons:plan_material", {"pk": 999_999, "material_id": 1}),
+        ("lessons:plan_material_remove", {"pk": 999_999, "material_id": 1}),
+        ("lessons:plan_copy", {"pk": 999_999}),
+        ("lessons:plan_materials", {"pk": 999_999}),
+    ],
+)
+def test_plan_pages_answer_404_for_ids_that_do_not_exist(
+    world: World, name: str, kwargs: dict[str, int]
+) -> None:
+    from django.urls import reverse
+
+    client = _client_for("teacher", world)
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == 404
+    if name in POSTS:
+        assert client.post(reverse(name, kwargs=kwargs), {}).status_code == 404
+
+
+def test_a_plan_material_id_that_does_not_exist_is_404(world: World) -> None:
+    from django.urls import reverse
+
+    from tests.test_url_permissions import world_plan
+
+    client = _client_for("teacher", world)
+    plan = world_plan(world)
+    url = reverse("lessons:plan_material", kwargs={"pk": plan.pk, "material_id": 2**40})
+    assert client.get(url).status_code == 404

@@ -4,6 +4,7 @@ case here fails the suite."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -15,6 +16,9 @@ from students.models import District, GuardianRelationship, Relationship, Sectio
 from tests import factories
 from tests.conftest import World, privacy_officer_of
 from tests.portal import rights_data
+
+if TYPE_CHECKING:
+    from lessons.models import LessonPlan
 
 # URL prefixes that belong to libraries with their own tests (login, MFA, admin).
 LIBRARY_PREFIXES = ("admin/", "accounts/", "static/")
@@ -40,12 +44,24 @@ def our_url_names() -> set[str]:
 
 @dataclass
 class Case:
-    """own: role → the object id that role may see; others: role → an id it may not."""
+    """own: role → the object id that role may see; others: role → an id it may not. An action
+    that only takes a POST (`post`: the form it is sent) is posted instead: its own answer is the
+    redirect back (302), everyone else's a 404."""
 
     own: Callable[[World], dict[str, object]] = lambda w: {}
     others: Callable[[World], dict[str, object]] = lambda w: {}
     needs_login: bool = True
     no_object_roles: list[str] = field(default_factory=list)
+    post: Callable[[World], dict[str, object]] | None = None
+
+    def request(self, client: Client, world: World, url: str) -> Any:  # the test client's
+        if self.post is not None:
+            return client.post(url, self.post(world))
+        return client.get(url)
+
+    @property
+    def own_status(self) -> int:
+        return 302 if self.post is not None else 200
 
 
 SECTION_CASE = Case(
@@ -236,6 +252,121 @@ def _rights_row_case(make: Callable[[World], dict[str, object]]) -> Case:
             **{role: {"pk": w.student.pk, **make(w)} for role in NOT_THE_FAMILY},
         },
     )
+
+
+def world_plan(w: World, section: Section | None = None) -> "LessonPlan":
+    """A lesson plan of the section (the world's own by default), tomorrow, on the world's
+    standard, with Practice (Ada) and Extend groups: the planner pages' object, made once."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lessons.models import GroupKind, LessonPlan, PlanGroup, PlanGroupMember
+
+    section = section or w.section
+    plan = LessonPlan.objects.filter(section=section).order_by("pk").first()
+    if plan is None:
+        day = timezone.localdate() + dt.timedelta(days=1)
+        plan = LessonPlan.objects.create(section=section, first_day=day, last_day=day)
+        plan.standards.add(w.standard)
+        practice = PlanGroup.objects.create(
+            plan=plan, name="Practice", kind=GroupKind.PRACTICE, standard=w.standard
+        )
+        PlanGroup.objects.create(
+            plan=plan, name="Extend", kind=GroupKind.EXTEND, standard=w.standard, position=1
+        )
+        if section == w.section:
+            PlanGroupMember.objects.create(
+                plan=plan, group=practice, student=w.student, level_at_placement=2
+            )
+    return plan
+
+
+def _plan_case(
+    post: Callable[[World], dict[str, object]] | None = None,
+    extra: Callable[[World], dict[str, object]] = lambda w: {},
+) -> Case:
+    """A plan's page (its teacher and the school's principal read it) or, with `post`, one of
+    its actions (its teachers only: the principal, who reads it, gets 404 too)."""
+
+    def at(w: World, section: Section | None = None) -> dict[str, object]:
+        return {"pk": world_plan(w, section).pk, **extra(w)}
+
+    readers = ("teacher",) if post is not None else ("teacher", "principal")
+    return Case(
+        own=lambda w: {role: at(w) for role in readers},
+        others=lambda w: {
+            "teacher": at(w, w.other_section),
+            "principal": at(w) if post is not None else at(w, w.other_school_section),
+            "district_staff": at(w),
+            "guardian": at(w),
+            "outsider": at(w),
+        },
+        post=post,
+    )
+
+
+def _plan_group(w: World, kind: str) -> int:
+    from lessons.models import PlanGroup
+
+    return PlanGroup.objects.get(plan=world_plan(w), kind=kind).pk
+
+
+# Lesson plan pages (issue 22): a file of the plan (stored under a temporary MEDIA_ROOT, as
+# _lesson_media sets) and a template of the section's teacher.
+PLAN_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _lesson_media(settings: object, tmp_path: object) -> None:
+    """Plan materials the cases make are kept under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
+
+
+def world_plan_material(w: World, section: Section | None = None) -> dict[str, object]:
+    """The kwargs of a file material of the section's plan (world_plan), made once."""
+    from django.core.files.base import ContentFile
+
+    from lessons.models import PlanMaterial
+
+    plan = world_plan(w, section)
+    material = PlanMaterial.objects.filter(plan=plan).exclude(file="").first()
+    if material is None:
+        material = PlanMaterial(
+            plan=plan, original_name="slides.pdf", content_type="application/pdf"
+        )
+        material.file.save("material", ContentFile(PLAN_PDF), save=False)
+        material.size = len(PLAN_PDF)
+        material.save()
+    return {"pk": plan.pk, "material_id": material.pk}
+
+
+def _plan_editor_page(
+    at: Callable[[World, Section | None], dict[str, object] | int] = lambda w, s: (
+        world_plan(w, s).pk
+    ),
+) -> Case:
+    """A plan's page that changes it (its form or "ask first" page, which its form posts back
+    to): its teachers only; the principal, who reads the plan, gets 404 too, as do the others
+    (tests/dashboard/test_planner_plans.py posts to each)."""
+    return Case(
+        own=lambda w: {"teacher": at(w, None)},
+        others=lambda w: {
+            "teacher": at(w, w.other_section),
+            "principal": at(w, None),
+            "district_staff": at(w, None),
+            "guardian": at(w, None),
+            "outsider": at(w, None),
+        },
+    )
+
+
+def world_template(user: User) -> int:
+    """A lesson template of the user's own (made once)."""
+    from lessons.models import PlanTemplate
+
+    template, _ = PlanTemplate.objects.get_or_create(owner=user, name="Fractions day")
+    return template.pk
 
 
 CASES: dict[str, Case] = {
@@ -440,6 +571,93 @@ CASES: dict[str, Case] = {
             role: {"pk": pk, "tab": "assessments"} for role, pk in STUDENT_CASE.others(w).items()
         },
     ),
+    # Lesson plan calendars (issue 22; tests/dashboard/test_planner_calendar.py adds the
+    # substitute and the co-teacher): a section's, for its teachers and its school's principal
+    # (read-only); district staff, guardians and other teachers 404.
+    "lessons:section_calendar": Case(
+        own=lambda w: {"teacher": w.section.pk, "principal": w.section.pk},
+        others=lambda w: {
+            "teacher": w.other_section.pk,
+            "principal": w.other_school_section.pk,
+            "district_staff": w.section.pk,
+            "guardian": w.section.pk,
+            "outsider": w.section.pk,
+        },
+    ),
+    # A teacher's own sections' calendar: whoever plans a section; everyone else 404.
+    "lessons:teacher_calendar": Case(
+        no_object_roles=["teacher"],
+        others=lambda w: {
+            role: None for role in ("principal", "district_staff", "guardian", "outsider")
+        },
+    ),
+    # The plan's page and its groups, moves and exit ticket (issue 22;
+    # tests/dashboard/test_planner_groups.py tries each action's refusals).
+    "lessons:plan_detail": _plan_case(),
+    "lessons:plan_moves": _plan_case(),
+    "lessons:plan_groups_build": _plan_case(post=lambda w: {"standard": w.standard.pk}),
+    "lessons:plan_group_move": _plan_case(
+        post=lambda w: {"student": w.student.pk, "to_group": _plan_group(w, "extend")}
+    ),
+    "lessons:plan_group_add": _plan_case(post=lambda w: {"name": "Table four"}),
+    "lessons:plan_group_edit": _plan_case(
+        post=lambda w: {"name": "Stretch", "activities": "Puzzles"},
+        extra=lambda w: {"group_id": _plan_group(w, "extend")},
+    ),
+    "lessons:plan_groups_lock": _plan_case(post=lambda w: {"action": "lock"}),
+    "lessons:plan_moves_accept": _plan_case(post=lambda w: {"action": "keep"}),
+    "lessons:plan_exit_ticket": _plan_case(
+        post=lambda w: {"action": "attach", "assessment": w.assessment.pk}
+    ),
+    # The plan pages (tests/dashboard/test_planner_plans.py adds the substitute, who reads and
+    # prints, and forged posts): a new plan is the section's teachers' (the principal, who
+    # reads its plans, gets 404).
+    "lessons:plan_new": Case(
+        own=lambda w: {"teacher": w.section.pk},
+        others=lambda w: {
+            "teacher": w.other_section.pk,
+            "principal": w.section.pk,
+            "district_staff": w.section.pk,
+            "guardian": w.section.pk,
+            "outsider": w.section.pk,
+        },
+    ),
+    "lessons:plan_print": _plan_case(),
+    "lessons:plan_edit": _plan_editor_page(),
+    "lessons:plan_copy": _plan_editor_page(),
+    "lessons:plan_delete": _plan_editor_page(),
+    "lessons:plan_taught": _plan_editor_page(),
+    "lessons:plan_save_template": _plan_editor_page(),
+    "lessons:plan_materials": _plan_editor_page(),
+    "lessons:plan_material_remove": _plan_editor_page(world_plan_material),
+    # A file of the plan: whoever reads the plan downloads it.
+    "lessons:plan_material": Case(
+        own=lambda w: {role: world_plan_material(w) for role in ("teacher", "principal")},
+        others=lambda w: {
+            "teacher": world_plan_material(w, w.other_section),
+            "principal": world_plan_material(w, w.other_school_section),
+            "district_staff": world_plan_material(w),
+            "guardian": world_plan_material(w),
+            "outsider": world_plan_material(w),
+        },
+    ),
+    # Templates are personal: the teacher's own; anyone who plans no section gets 404.
+    "lessons:plan_templates": Case(
+        no_object_roles=["teacher"],
+        others=lambda w: {
+            role: None for role in ("principal", "district_staff", "guardian", "outsider")
+        },
+    ),
+    "lessons:plan_from_template": Case(
+        own=lambda w: {"teacher": world_template(w.teacher)},
+        others=lambda w: {
+            "teacher": world_template(w.other_teacher),
+            **{
+                role: world_template(w.teacher)
+                for role in ("principal", "district_staff", "guardian", "outsider")
+            },
+        },
+    ),
 }
 
 
@@ -461,7 +679,7 @@ def test_anonymous_is_sent_to_login(client, world: World, name: str) -> None:
     case = CASES[name]
     targets = list(case.own(world).values()) or [None]
     for pk in targets:
-        response = client.get(_url(name, pk))
+        response = case.request(client, world, _url(name, pk))
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
 
@@ -475,8 +693,8 @@ def test_each_role_sees_its_own(client, world: World, name: str) -> None:
         assert client.get(_url(name)).status_code == 200, role
     for role, pk in case.own(world).items():
         client.force_login(users[role])
-        response = client.get(_url(name, pk))
-        assert response.status_code == 200, f"{role} should see {name} {pk}"
+        response = case.request(client, world, _url(name, pk))
+        assert response.status_code == case.own_status, f"{role} should see {name} {pk}"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -485,7 +703,7 @@ def test_each_role_gets_404_for_someone_elses(client, world: World, name: str) -
     users = users_by_role(world)
     for role, pk in case.others(world).items():
         client.force_login(users[role])
-        response = client.get(_url(name, pk))
+        response = case.request(client, world, _url(name, pk))
         assert response.status_code == 404, f"{role} must not see {name} {pk}"
 
 
@@ -512,7 +730,7 @@ def test_every_page_for_a_signed_in_user_is_never_stored(
     users = users_by_role(world)
     for role, pk in case.own(world).items():
         client.force_login(users[role])
-        response = client.get(_url(name, pk))
-        assert response.status_code == 200
+        response = case.request(client, world, _url(name, pk))
+        assert response.status_code == case.own_status
         cache_control = response["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, (role, name)

@@ -261,10 +261,14 @@ def missing_work(
     ]
 
 
-def attention_list(mastery: SectionMastery, missing: list[MissingWork]) -> list[AttentionFlag]:
+def attention_list(
+    mastery: SectionMastery,
+    missing: list[MissingWork],
+    taught: dict[int, date] | None = None,
+) -> list[AttentionFlag]:
     """Students to look at, each with the reasons in words, the most pressing first. No
-    queries."""
-    return attention_flags(mastery.students, attention_reasons(mastery), missing)
+    queries. `taught`: standards taught by lesson plans, with the day (attention_reasons)."""
+    return attention_flags(mastery.students, attention_reasons(mastery, taught), missing)
 
 
 @dataclass(frozen=True)
@@ -273,25 +277,34 @@ class AttentionReasons:
     reasons: tuple[str, ...]
 
 
-def attention_reasons(mastery: SectionMastery) -> dict[int, AttentionReasons]:
+def attention_reasons(
+    mastery: SectionMastery, taught: dict[int, date] | None = None
+) -> dict[int, AttentionReasons]:
     """The reasons that come from the levels, per student id, with how much they matter: far
     below mastery on a recently taught standard (weighed by how far below, and more the more
     recently the standard was taught) and a falling trend. The part of the list the section
-    page caches."""
+    page caches. A standard is taught when an assessment measured it or, in `taught` (standard
+    id → day, lessons.selectors.standards_taught), a lesson plan marked taught targeted it."""
     policy = mastery.policy
     recent_days = policy.attention.recent_days
     reference = mastery.reference_date
     recent_since = reference - timedelta(days=recent_days)
-    recent = [c for c in mastery.columns if c.last_measured and recent_since <= c.last_measured]
+    taught = taught or {}
+    # When each recently taught standard was last measured or taught, whichever is later.
+    recent_day: dict[int, date] = {}
+    for c in mastery.columns:
+        days = [day for day in (c.last_measured, taught.get(c.standard.pk)) if day is not None]
+        if days and recent_since <= max(days):
+            recent_day[c.standard.pk] = max(days)
+    recent = [c for c in mastery.columns if c.standard.pk in recent_day]
     # Flag the levels of the reteach group (two or more below mastery), not those just below:
     # mid-unit, most of a class is near mastery, and a list of everyone helps nobody.
     below_mastery = sorted(v.value for v in policy.levels if v.value < policy.mastery_level)
     flagged_levels = set(below_mastery[:-1] or below_mastery)
     mastery_min = policy.level_named(policy.mastery_level).min
     recency = {
-        c.standard.pk: 1 + max(0, recent_days - (reference - c.last_measured).days) / recent_days
-        for c in recent
-        if c.last_measured
+        standard_id: 1 + max(0, recent_days - (reference - day).days) / recent_days
+        for standard_id, day in recent_day.items()
     }
     recent_columns = [(c.standard.pk, c.short_code) for c in recent]
     all_columns = [(c.standard.pk, c.short_code) for c in mastery.columns]

@@ -1,13 +1,33 @@
 """Each role's first page: a person with several roles sees each part."""
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
-from accounts.access import REACH, Basis, viewer_for
+from accounts.access import REACH, Basis, Viewer, viewer_for
 from accounts.models import Role
 from dashboard import selectors
+from dashboard.views.planner.calendar import plan_entry
+from lessons import selectors as lesson_selectors
 from privacy.services import log_shown
+
+
+def _lesson_plans(request: HttpRequest, viewer: Viewer) -> dict[str, object]:
+    """A teacher who plans sections: today's and tomorrow's plans, and the way to the calendar."""
+    if Basis.SECTION_TEACHER not in viewer.bases:
+        return {"plans_teacher": False}
+    today = timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+    plans = lesson_selectors.plans_of_teacher(request.user, today, tomorrow)
+    return {
+        "plans_teacher": True,
+        "plans_today": [plan_entry(p, today) for p in plans if p.first_day <= today],
+        "plans_tomorrow": [plan_entry(p, tomorrow) for p in plans if p.last_day >= tomorrow],
+        "tomorrow": tomorrow,
+    }
 
 
 @login_required
@@ -37,5 +57,6 @@ def home(request: HttpRequest) -> HttpResponse:
         if Role.DISTRICT_STAFF in viewer.roles
         else [],
         "children": children,
+        **_lesson_plans(request, viewer),
     }
     return render(request, "accounts/home.html", context)

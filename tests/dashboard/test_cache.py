@@ -75,9 +75,9 @@ def test_a_second_request_reuses_the_grid_but_checks_access_and_logs_again(
     built = page_queries(client, url)
     logged = AccessLogEntry.objects.count()
     reused = page_queries(client, url)
-    # The estimates, overrides and missing work (two queries) are not read again; the access
-    # check, roster and the rest are.
-    assert reused == built - 4
+    # The estimates, overrides, missing work (two queries) and the standards of lesson plans
+    # marked taught are not read again; the access check, roster and the rest are.
+    assert reused == built - 5
     assert AccessLogEntry.objects.count() == logged + 2
     # Someone who may not see the section still gets a 404, cached grid or not.
     client.force_login(world.other_teacher)

@@ -15,6 +15,7 @@ from assessments.forms import (
 )
 from assessments.models import ScoreSource
 from assessments.services import assessment_create, scores_record
+from lessons import selectors as lesson_selectors
 from privacy.services import log_shown
 
 
@@ -27,7 +28,8 @@ def section_assessments(request: HttpRequest, pk: int) -> HttpResponse:
         AssessmentForm(
             request.POST or None,
             standards=selectors.standards_for_section(access.section),
-            recent_standard_ids=selectors.recently_taught_standard_ids(access.section),
+            # Measured by its assessments or taught in its lesson plans marked taught.
+            recent_standard_ids=lesson_selectors.recently_taught(access.section),
         )
         if can_create
         else None

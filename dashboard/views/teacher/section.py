@@ -3,7 +3,7 @@ roster), its CSV exports and its live check."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.access import (
     SectionAccess,
     section_for_user,
+    section_plan_access,
 )
 from assessments.services import section_mastery_release
 from dashboard import cache as dashboard_cache
@@ -31,6 +32,7 @@ from dashboard.forms import (
     malformed_values,
 )
 from dashboard.templatetags.dashboard_tags import json_bytes_script
+from dashboard.views.planner.calendar import plan_entry
 from dashboard.views.teacher.common import (
     STANDARD_PLACEHOLDER,
     STUDENT_PLACEHOLDER,
@@ -39,6 +41,7 @@ from dashboard.views.teacher.common import (
     serialized,
     student_url_template,
 )
+from lessons import selectors as lesson_selectors
 from privacy.services import log_shown
 from students.models import Section
 from students.selectors import (
@@ -143,6 +146,13 @@ def _overview_grid(inputs: selectors.SectionInputs) -> OverviewGrid:
             inputs.filters,
             missing_days=inputs.policy.attention.missing_days,
         ),
+        # Lesson plans marked taught count as teaching their standards (plan_mark_taught
+        # retires the section's version, so the grid is rebuilt).
+        lesson_selectors.standards_taught(
+            inputs.section,
+            since=inputs.reference_date - timedelta(days=inputs.policy.attention.recent_days),
+            until=inputs.reference_date,
+        ),
     )
     return OverviewGrid(
         figure_json=figure_json,
@@ -187,6 +197,10 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
     )
     query = filters_query(filters)
     policy = inputs.policy
+    # Today's lesson plans, for whoever may read them: the section's teachers (who also plan),
+    # a substitute covering today, the school's principal.
+    today = timezone.localdate()
+    plans_access = section_plan_access(request.user, access.section, first_day=today)
     cell_url = reverse(
         "dashboard:student_standard",
         kwargs={
@@ -230,6 +244,13 @@ def section_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "changes_url": reverse("dashboard:section_changes", kwargs={"pk": access.section.pk}),
             "poll_ms": POLL_INTERVAL_MS if filters.as_of is None else 0,
             "checked_at": timezone.now().isoformat(),
+            "plans_access": plans_access,
+            "todays_plans": [
+                plan_entry(plan)
+                for plan in lesson_selectors.plans_of_section(plans_access, today, today)
+            ]
+            if plans_access is not None
+            else [],
         },
         # The page still shows, each wrong filter named beside its field; the status says so.
         status=400 if problems else 200,

@@ -7,11 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import (
     SectionAccess,
     section_for_user,
+    section_plan_access,
 )
 from assessments.services import mastery_override_clear, mastery_override_set
 from dashboard import charts, selectors, tables
@@ -69,8 +71,15 @@ def standard_detail(request: HttpRequest, pk: int, standard_id: int) -> HttpResp
             ],
             "selected_level": selected,
             "figure_json": serialized(charts.distribution_figure(view)),
+            # The section's teachers plan a lesson on the standard from its groups.
+            "may_plan": _may_plan(request, access),
         },
     )
+
+
+def _may_plan(request: HttpRequest, access: SectionAccess) -> bool:
+    found = section_plan_access(request.user, access.section, first_day=timezone.localdate())
+    return found is not None and found.may_edit
 
 
 @login_required
