@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
+from django.core.files.storage import default_storage
 from django.db import models, reset_queries, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
@@ -45,6 +46,7 @@ from faker import Faker
 from accounts.models import Role, User
 from accounts.services import derived_access_sync, role_grant, staff_login_provision
 from demo.rights import demo_notice_publish
+from lessons.models import PlanMaterial
 from students.models import (
     AcademicSession,
     ContactDetail,
@@ -1532,13 +1534,17 @@ SEED_STEPS: list[SeedStep] = [
 
 
 def seed_step_register(
-    name: str, run: Callable[[DemoBuild], None], *, before: str = "logins"
+    name: str, run: Callable[[DemoBuild], None], *, before: str | None = "logins"
 ) -> None:
     """Add a step (assessments, scores, mastery) before another; by default before the logins,
-    so that derived access is computed over everything. Registering a name twice replaces it."""
+    so that derived access is computed over everything. `before=None` adds it at the end, for a
+    step that writes as a demo login (lesson plans). Registering a name twice replaces it."""
     existing = [index for index, step in enumerate(SEED_STEPS) if step.name == name]
     if existing:
         SEED_STEPS[existing[0]] = SeedStep(name, run)
+        return
+    if before is None:
+        SEED_STEPS.append(SeedStep(name, run))
         return
     index = next(i for i, step in enumerate(SEED_STEPS) if step.name == before)
     SEED_STEPS.insert(index, SeedStep(name, run))
@@ -1715,6 +1721,21 @@ def demo_district_delete(*, stderr: Writer | None = None) -> bool:
         if stderr is not None:
             stderr.write(f"seed_demo [{time.monotonic() - started:6.1f}s] {message}\n")
 
+    # Lesson materials' files live in the storage, not the database: they go once the deletion
+    # commits (a rollback keeps the rows and their files together).
+    stored = list(
+        PlanMaterial.objects.filter(plan__section__district=district)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
+    if stored:
+
+        def files_delete() -> None:
+            for name in stored:
+                default_storage.delete(name)
+
+        transaction.on_commit(files_delete)
+        progress(f"{len(stored)} lesson-material files to remove")
     User.objects.filter(email__in=DEMO_LOGINS.values()).delete()
     # People and sections first, in batches: each cascades to its rows in every app.
     for people_model in (Student, Guardian, Staff, Section):

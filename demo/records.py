@@ -515,6 +515,12 @@ def _year_plan(build: "DemoBuild") -> _Year:
     )
 
 
+def instructional_days(build: "DemoBuild") -> list[date]:
+    """The school year's instructional days (every school keeps the same calendar), as the
+    records step writes them: what later steps (lesson plans) call school days."""
+    return _year_plan(build).days
+
+
 def _calendars_write(build: "DemoBuild", year: _Year) -> int:
     rows = _Rows(CalendarDate, ["source_id", "school", "date", "event"], build)
     number = 0
