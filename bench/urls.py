@@ -28,5 +28,6 @@ urlpatterns = [
         views.plain_child,
         name="bench_plain_family_child",
     ),
+    path("bench/plain/plans/<int:pk>/", views.plain_plan, name="bench_plain_plan"),
     *app_urlpatterns,
 ]

@@ -6,6 +6,8 @@ calls, in the same order, and nothing else. The school and district pages' basel
 (bench_school_rollup) are their access check alone, as their issue asks, with a second page
 that adds the rollups selectors' reads (the part of the page's work these pages isolate). The
 family portal's (bench_portal) is what every page about one child does before its own reads.
+The lesson plan's (bench_lessons) is what every plan page does first: the plan's access check and
+the read's log.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.access import districts_administered_by, school_for_user, section_for_user
+from lessons.selectors import plan_for_user
 from portal.views.common import child_page
 from privacy.services import log_shown
 from rollups.counting import month_first
@@ -97,3 +100,14 @@ def plain_child(request: HttpRequest, pk: int) -> HttpResponse:
     bench_portal."""
     access, context = child_page(request, pk, what="family portal: progress")
     return _text(f"child {access.student.pk}, {len(context['child_switcher'])} children")
+
+
+@login_required
+def plain_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """What every plan page does first, in plain text: the plan's access check
+    (lessons.selectors.plan_for_user) and the read's log of the section's students, whom the
+    plan's groups name (students.selectors.section_roster). The baseline of bench_lessons."""
+    access = plan_for_user(request.user, pk)
+    roster = selectors.section_roster(access.section)
+    log_shown(request, access, what="lesson plan", students=[entry.student for entry in roster])
+    return _text(f"plan {access.plan.pk}: {len(roster)} students")
