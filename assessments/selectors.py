@@ -93,11 +93,15 @@ def standards_for_section(section: Section) -> list[Standard]:
     return list(standards.select_related("parent__parent").order_by("code"))
 
 
-def recently_taught_standard_ids(section: Section, *, today: date | None = None) -> list[int]:
+def recently_taught_standard_ids(
+    section: Section, *, today: date | None = None, policy: Policy | None = None
+) -> list[int]:
     """The standards the section's active assessments (whole, or by item) measured recently, the
     most recent first: "recently taught" as the needs-attention list counts it, a due date no
-    further back than the district's MasteryPolicy.attention_recent_days. Three queries."""
-    recent_days = policy_for_district(section.district_id, with_fit=False).attention.recent_days
+    further back than the district's MasteryPolicy.attention_recent_days. Three queries (two
+    with the district's `policy` already read)."""
+    policy = policy or policy_for_district(section.district_id, with_fit=False)
+    recent_days = policy.attention.recent_days
     since = (today or timezone.localdate()) - timedelta(days=recent_days)
     by_assessment = Assessment.standards.through.objects.filter(
         assessment__section=section, assessment__is_active=True, assessment__due_on__gte=since

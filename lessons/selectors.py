@@ -263,6 +263,14 @@ class PlanDetail:
     groups: list[GroupDetail]
     materials: list[PlanMaterial]
     may_edit: bool
+    # The level shown now of each (student, group standard) pair it read (current_levels).
+    levels: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    @property
+    def plan_groups(self) -> list[PlanGroup]:
+        """The plan's groups as read, members (with students) and activities prefetched: what
+        the other reads of the same page take instead of reading them again."""
+        return [group.group for group in self.groups]
 
     @property
     def students(self) -> list[Student]:
@@ -320,6 +328,7 @@ def plan_detail(access: PlanAccess) -> PlanDetail:
         groups=details,
         materials=list(plan.materials.order_by("added_at", "pk")),
         may_edit=access.may_edit,
+        levels=levels,
     )
 
 
@@ -353,28 +362,29 @@ def _group_need(group: PlanGroup, member: PlanGroupMember, policy: Policy) -> st
     return None
 
 
-def group_moves_proposed(plan: LessonPlan) -> MoveProposals:
+def group_moves_proposed(plan: LessonPlan, *, detail: PlanDetail | None = None) -> MoveProposals:
     """Students whose level on their group's standard changed since they were placed and now
-    falls in another group's need, with the group they would join and why. Four queries."""
-    policy = policy_for_district(plan.section.district_id, with_fit=False)
-    groups = list(
-        PlanGroup.objects.filter(plan=plan)
-        .select_related("standard")
-        .prefetch_related(
-            Prefetch("members", queryset=PlanGroupMember.objects.select_related("student"))
-        )
-        .order_by("position", "pk")
-    )
+    falls in another group's need, with the group they would join and why. Six queries; none
+    from the plan's `detail` read for the same page."""
+    if detail is not None:
+        policy, groups = detail.policy, detail.plan_groups
+    else:
+        policy = policy_for_district(plan.section.district_id, with_fit=False)
+        groups = _groups_of(plan)
     by_need: dict[tuple[int, str], PlanGroup] = {}
     for group in groups:
         if group.standard_id is None:
             continue
         if group.kind != GroupKind.CUSTOM:
             by_need.setdefault((group.standard_id, group.kind), group)
-    levels = current_levels(
-        (m.student_id for g in groups for m in g.members.all()),
-        (g.standard_id for g in groups if g.standard_id is not None),
-        policy,
+    levels = (
+        detail.levels
+        if detail is not None
+        else current_levels(
+            (m.student_id for g in groups for m in g.members.all()),
+            (g.standard_id for g in groups if g.standard_id is not None),
+            policy,
+        )
     )
     moves = []
     for group in groups:
@@ -430,12 +440,13 @@ class GroupResult:
         return sum(scores) / len(scores) if scores else None
 
 
-def exit_ticket_results(plan: LessonPlan) -> list[GroupResult]:
+def exit_ticket_results(plan: LessonPlan, *, detail: PlanDetail | None = None) -> list[GroupResult]:
     """Each group's results on the plan's exit ticket: a student's whole-assessment score, or the
-    mean of their item scores; empty without an exit ticket. Three queries."""
+    mean of their item scores; empty without an exit ticket. Four queries; one with the plan's
+    `detail` read for the same page."""
     if plan.exit_ticket_id is None:
         return []
-    groups = _groups_of(plan)
+    groups = detail.plan_groups if detail is not None else _groups_of(plan)
     student_ids = {m.student_id for g in groups for m in g.members.all()}
     whole: dict[int, tuple[float | None, str]] = {}
     items: dict[int, list[float]] = defaultdict(list)
@@ -481,14 +492,16 @@ def standards_taught(section: Section, *, since: date, until: date) -> dict[int,
     return taught
 
 
-def recently_taught(section: Section, *, today: date | None = None) -> list[int]:
+def recently_taught(
+    section: Section, *, today: date | None = None, policy: Policy | None = None
+) -> list[int]:
     """Standards the section recently measured (its assessments, as the needs-attention list
     counts them) or taught (its plans marked taught, by their last day), within the district's
     recent window; newest first. Five queries."""
     today = today or timezone.localdate()
-    recent_days = policy_for_district(section.district_id, with_fit=False).attention.recent_days
-    since = today - timedelta(days=recent_days)
-    measured = recently_taught_standard_ids(section, today=today)
+    policy = policy or policy_for_district(section.district_id, with_fit=False)
+    since = today - timedelta(days=policy.attention.recent_days)
+    measured = recently_taught_standard_ids(section, today=today, policy=policy)
     taught = standards_taught(section, since=since, until=today)
     if not taught:
         return measured
@@ -546,19 +559,30 @@ def _names(students: list[Student], limit: int = 3) -> str:
 
 
 def suggestions(
-    section: Section, *, plan: LessonPlan | None = None, today: date | None = None
+    section: Section,
+    *,
+    plan: LessonPlan | None = None,
+    today: date | None = None,
+    detail: PlanDetail | None = None,
 ) -> PlanSuggestions:
     """What to plan for: the recently taught standards with the lowest share of the class at
     mastery (lowest first), and for each of the plan's reteach or practice groups the parent
-    standard, its siblings and its recorded prerequisites. Constant queries in students."""
-    policy = policy_for_district(section.district_id, with_fit=False)
+    standard, its siblings and its recorded prerequisites. Constant queries in students; fewer
+    with the plan's `detail` read for the same page (its policy and groups)."""
+    if detail is not None:
+        plan = detail.plan
+    policy = (
+        detail.policy
+        if detail is not None
+        else policy_for_district(section.district_id, with_fit=False)
+    )
     mastery_name = policy.level_named(policy.mastery_level).name
     roster = [entry.student for entry in section_roster(section)]
-    taught_ids = recently_taught(section, today=today)
+    taught_ids = recently_taught(section, today=today, policy=policy)
     groups = (
         [
             g
-            for g in _groups_of(plan)
+            for g in (detail.plan_groups if detail is not None else _groups_of(plan))
             if g.standard_id is not None and g.kind in (GroupKind.RETEACH, GroupKind.PRACTICE)
         ]
         if plan is not None

@@ -61,7 +61,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from assessments.methods import NEED_NONE, policy_for_district
+from assessments.methods import policy_for_district
 from assessments.models import (
     Assessment,
     AssessmentItem,
@@ -120,7 +120,7 @@ ALLOWED_MATERIAL_TYPES = {
 }
 PLAIN_TEXT = "text/plain"
 ALLOWED_IN_WORDS = "a PDF, an image, a Word, PowerPoint or Excel document, or plain text"
-GROUP_NAMES = {
+GROUP_NAMES: dict[str, str] = {
     GroupKind.RETEACH: "Reteach",
     GroupKind.PRACTICE: "Practice",
     GroupKind.EXTEND: "Extend",
@@ -493,29 +493,42 @@ def groups_build(*, acting_user: User, plan: LessonPlan, standard: Standard) -> 
     plan.groups.exclude(kind=GroupKind.CUSTOM).delete()
     plan.groups.filter(kind=GroupKind.CUSTOM, name=NOT_MEASURED_NAME).delete()
     custom = list(plan.groups.order_by("position", "pk"))
-    groups: dict[str, PlanGroup] = {}
-    for position, kind in enumerate((GroupKind.RETEACH, GroupKind.PRACTICE, GroupKind.EXTEND)):
-        group = PlanGroup(
-            plan=plan, name=GROUP_NAMES[kind], kind=kind, position=position, standard=standard
-        )
-        group.full_clean()
-        group.save()
-        _activities_add(group, kept_activities.get(kind, []))
-        groups[kind] = group
-    members = []
+    # Whom each need holds, then the groups in one insert (the three kinds, and "Not yet
+    # measured" when anyone has no evidence), their kept activities in another.
+    placed: dict[str, list[tuple[Student, int]]] = {
+        GroupKind.RETEACH: [],
+        GroupKind.PRACTICE: [],
+        GroupKind.EXTEND: [],
+    }
     for student in students:
         level = level_of(levels, student.pk, standard.pk, policy)
-        need = policy.need_of(level)
-        kind = KIND_OF_NEED[need]
-        if need == NEED_NONE and kind not in groups:
-            groups[kind] = PlanGroup.objects.create(
-                plan=plan, name=NOT_MEASURED_NAME, kind=kind, position=3, standard=standard
-            )
-        members.append(
-            PlanGroupMember(
-                group=groups[kind], plan=plan, student=student, level_at_placement=level
-            )
+        placed.setdefault(KIND_OF_NEED[policy.need_of(level)], []).append((student, level))
+    groups = dict(
+        zip(
+            placed,
+            PlanGroup.objects.bulk_create(
+                PlanGroup(
+                    plan=plan,
+                    name=GROUP_NAMES.get(kind, NOT_MEASURED_NAME),
+                    kind=kind,
+                    position=position,
+                    standard=standard,
+                )
+                for position, kind in enumerate(placed)
+            ),
+            strict=True,
         )
+    )
+    GroupActivity.objects.bulk_create(
+        GroupActivity(group=group, text=text, position=position)
+        for kind, group in groups.items()
+        for position, text in enumerate(kept_activities.get(kind, []))
+    )
+    members = [
+        PlanGroupMember(group=groups[kind], plan=plan, student=student, level_at_placement=level)
+        for kind, students_placed in placed.items()
+        for student, level in students_placed
+    ]
     PlanGroupMember.objects.bulk_create(members)
     for offset, group in enumerate(custom, start=len(groups)):
         if group.position != offset:

@@ -85,9 +85,11 @@ def _kept_key(plan: LessonPlan) -> str:
     return f"plan-{plan.pk}-moves-kept"
 
 
-def _moves_shown(request: HttpRequest, plan: LessonPlan) -> MoveProposals:
+def _moves_shown(
+    request: HttpRequest, plan: LessonPlan, detail: PlanDetail | None = None
+) -> MoveProposals:
     """The moves proposed now, but those the teacher chose to keep the groups against."""
-    proposals = group_moves_proposed(plan)
+    proposals = group_moves_proposed(plan, detail=detail)
     kept = set(request.session.get(_kept_key(plan), []))
     if not kept:
         return proposals
@@ -124,10 +126,12 @@ def planner_panels(
         for group in detail.groups
     ]
     proposals = (
-        _moves_shown(request, plan) if detail.groups else MoveProposals([], plan.groups_locked)
+        _moves_shown(request, plan, detail)
+        if detail.groups
+        else MoveProposals([], plan.groups_locked)
     )
-    results = exit_ticket_results(plan)
-    suggested = suggestions(access.section, plan=plan)
+    results = exit_ticket_results(plan, detail=detail)
+    suggested = suggestions(access.section, detail=detail)
     group_names = {group.group.pk: group.group.name for group in detail.groups}
     for_groups = [
         (group_names.get(group_id, ""), found)
