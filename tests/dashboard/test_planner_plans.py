@@ -638,3 +638,31 @@ def test_the_plan_page_shows_actions_and_materials_by_role(world: World, plan) -
         assert _url(action, pk=plan.pk) not in html, action
     assert f'action="{_url("plan_materials", pk=plan.pk)}"' not in html
     assert "slides.pdf" in html and "Remove" not in html
+
+
+def test_a_substitute_opens_that_days_plan_read_only_and_no_other_day(
+    world: World, plan: LessonPlan, today: dt.date
+) -> None:
+    """The substitute's view: the plan of a day they cover, with its groups, and nothing to
+    change; a plan of a day they do not cover is a 404; their read is logged as theirs."""
+    _grouped(world, plan)
+    later = services.plan_create(
+        acting_user=world.teacher,
+        section=world.section,
+        first_day=today + dt.timedelta(days=7),
+        objective="After the cover",
+    )
+    substitute = _substitute(world, today)
+    client = _client(substitute)
+    response = client.get(_url("plan_detail", pk=plan.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Compare fractions with unlike denominators" in html
+    assert "Fraction strips with the teacher" in html
+    assert world.student.display_name in html
+    # Read-only: no form posts to any of the plan's changes.
+    for name in ("plan_edit", "plan_groups_build", "plan_group_move", "plan_taught"):
+        assert _url(name, pk=plan.pk) not in html
+    logged = AccessLogEntry.objects.filter(actor_user=substitute, what="lesson plan")
+    assert set(logged.values_list("student_id", flat=True)) >= {world.student.pk}
+    assert client.get(_url("plan_detail", pk=later.pk)).status_code == 404
