@@ -261,6 +261,9 @@ def test_the_print_view_shows_the_whole_plan_and_logs_its_students(
         "PDF",
         "Bring fraction strips",
         "css/lesson-plans.css",
+        # A button prints it (static/js/print-button.js: no inline script under the CSP).
+        "data-print>Print this plan</button>",
+        "js/print-button.js",
     ):
         assert text in html, text
     logged = AccessLogEntry.objects.filter(what="lesson plan (print)")
