@@ -365,7 +365,11 @@ def _group_need(group: PlanGroup, member: PlanGroupMember, policy: Policy) -> st
 def group_moves_proposed(plan: LessonPlan, *, detail: PlanDetail | None = None) -> MoveProposals:
     """Students whose level on their group's standard changed since they were placed and now
     falls in another group's need, with the group they would join and why. Six queries; none
-    from the plan's `detail` read for the same page."""
+    from the plan's `detail` read for the same page. A plan marked taught proposes nothing: its
+    groups are the record of the lesson as it was given (and its exit ticket's results by
+    group), not tomorrow's grouping."""
+    if plan.taught_at is not None:
+        return MoveProposals(moves=[], locked=plan.groups_locked)
     if detail is not None:
         policy, groups = detail.policy, detail.plan_groups
     else:

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from assessments.models import Standard, standard_short_code
 from lessons.models import PlanMaterial
 from lessons.services import ALLOWED_IN_WORDS, ALLOWED_MATERIAL_TYPES, PLAIN_TEXT
 
@@ -37,3 +38,10 @@ def material_kinds_accepted() -> str:
 @register.simple_tag
 def material_accept_attribute() -> str:
     return ACCEPTED_FILE_TYPES
+
+
+@register.filter
+def short_code(standard: Standard) -> str:
+    """The code a teacher knows ("4.NF.A.1" for CCSS.MATH.CONTENT.4.NF.A.1), as the section
+    page and the standard picker show it."""
+    return standard_short_code(standard.code)

@@ -26,7 +26,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 
 from accounts.models import User
 from assessments.engine import estimates_recompute
-from assessments.models import ScoreSource, Standard
+from assessments.models import ScoreSource, Standard, standard_short_code
 from assessments.services import ScoreInput, scores_record
 from demo.district import DEMO_LOGINS, DEMO_PASSWORD
 from lessons import services
@@ -191,7 +191,11 @@ def test_the_demo_teacher_plans_a_lesson_from_the_section_page(
     expect(page.get_by_role("region", name="The lesson")).to_contain_text(OBJECTIVE)
     # The planner's suggestions go on from there: the next lowest taught lately, not the one
     # the plan already targets.
-    others = [s.standard.code for s in suggestions(section).lowest if s.standard.pk != low.pk]
+    others = [
+        standard_short_code(s.standard.code)
+        for s in suggestions(section).lowest
+        if s.standard.pk != low.pk
+    ]
     expect(
         page.locator("#suggestions ul.suggestions").first.locator(".standard-code")
     ).to_have_text(others)
@@ -200,7 +204,9 @@ def test_the_demo_teacher_plans_a_lesson_from_the_section_page(
     # 3. Groups for the standard.
     page.get_by_label("Build groups for").select_option(str(low.pk))
     page.get_by_role("button", name="Build groups").click()
-    expect(page.locator(".messages")).to_contain_text(f"Groups built for {low.code}")
+    expect(page.locator(".messages")).to_contain_text(
+        f"Groups built for {standard_short_code(low.code)}"
+    )
     page.wait_for_load_state("load")
     grouped = members(plan)
     group_names = set(grouped.values())

@@ -249,7 +249,7 @@ def test_the_print_view_shows_the_whole_plan_and_logs_its_students(
     html = response.content.decode()
     for text in (
         world.section.title,
-        world.standard.code,
+        "4.NF.A.1",  # the code as teachers know it
         "Compare fractions with unlike denominators",
         "Reteach",
         world.student.display_name,
@@ -669,3 +669,27 @@ def test_a_substitute_opens_that_days_plan_read_only_and_no_other_day(
     logged = AccessLogEntry.objects.filter(actor_user=substitute, what="lesson plan")
     assert set(logged.values_list("student_id", flat=True)) >= {world.student.pk}
     assert client.get(_url("plan_detail", pk=later.pk)).status_code == 404
+
+
+def test_the_new_plan_form_starts_on_the_next_weekday_and_offers_the_lowest_standards(
+    world: World,
+) -> None:
+    """Tomorrow's lesson by default; the class's lowest recently taught standards, counted (no
+    names), each a link that starts the plan on it."""
+    # The section measured the standard today: it counts as taught lately.
+    world.assessment.due_on = timezone.localdate()
+    world.assessment.save(update_fields=["due_on"])
+    MasteryEstimate.objects.create(
+        student=world.student, standard=world.standard, level=1, probability=0.2
+    )
+    response = _client(world.teacher).get(_url("plan_new", pk=world.section.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    while tomorrow.weekday() >= 5:
+        tomorrow += dt.timedelta(days=1)
+    assert f'value="{tomorrow:%Y-%m-%d}"' in html
+    assert "Where the class is lowest" in html
+    assert f'href="?standard={world.standard.pk}"' in html
+    assert "1 student below mastery" in html
+    assert world.student.display_name not in html

@@ -170,6 +170,18 @@ def test_proposed_moves_say_who_and_why(world: World, plan) -> None:
     assert services.group_moves_accept(acting_user=world.teacher, plan=plan, moves=[forged]) == []
 
 
+def test_a_plan_marked_taught_proposes_no_moves(world: World, plan) -> None:
+    """Its groups are the record of the lesson given: a later score moves no one out of them."""
+    _estimate(world.student, world.standard, 2)
+    services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
+    _estimate(world.student, world.standard, 1)
+    assert [m.student for m in selectors.group_moves_proposed(plan).moves] == [world.student]
+    services.plan_mark_taught(acting_user=world.teacher, plan=plan)
+    assert selectors.group_moves_proposed(plan).moves == []
+    services.plan_unmark_taught(acting_user=world.teacher, plan=plan)
+    assert [m.student for m in selectors.group_moves_proposed(plan).moves] == [world.student]
+
+
 def test_groups_are_built_for_the_plans_standards_only(world: World, plan) -> None:
     from assessments.models import Standard
 

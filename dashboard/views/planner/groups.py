@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from assessments.models import Assessment, Standard
+from assessments.models import Assessment, Standard, standard_short_code
 from assessments.selectors import section_assessments
 from dashboard import charts
 from lessons import services
@@ -158,7 +158,8 @@ def planner_panels(
             "proposals": proposals,
             "proposal_keys": [_move_key(move) for move in proposals.moves],
             "moves_url": reverse("lessons:plan_moves", kwargs={"pk": plan.pk}),
-            "poll_ms": POLL_INTERVAL_MS if detail.groups else 0,
+            # A taught plan's groups are history: nothing to watch for.
+            "poll_ms": POLL_INTERVAL_MS if detail.groups and not plan.is_taught else 0,
             "results": results,
             "suggested_lowest": [
                 s for s in suggested.lowest if s.standard.pk not in plan_standard_ids
@@ -251,7 +252,9 @@ def plan_groups_build(request: HttpRequest, pk: int) -> HttpResponse:
         services.groups_build(acting_user=_acting(request), plan=plan, standard=standard)
     except ValidationError as error:
         return _refused(request, access, "build", _said(error))
-    messages.success(request, f"Groups built for {standard.code} from the levels now.")
+    messages.success(
+        request, f"Groups built for {standard_short_code(standard.code)} from the levels now."
+    )
     return _back(plan)
 
 

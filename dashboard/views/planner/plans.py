@@ -8,6 +8,7 @@ material); anyone else, and a reader who posts to an edit endpoint, gets 404. An
 changes something answers a GET with a page that asks first (its form), so every action works
 without the plan page's script and from the keyboard."""
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -44,6 +46,7 @@ from lessons.selectors import (
     plan_for_user,
     recently_taught,
     sections_plannable_by,
+    suggestions,
     template_for_user,
     templates_of_user,
 )
@@ -108,6 +111,14 @@ def _plan_url(plan: LessonPlan, anchor: str = "") -> str:
 # --- New and edit
 
 
+def next_weekday(day: date) -> date:
+    """The weekday after `day` (Friday → Monday)."""
+    following = day + timedelta(days=1)
+    while following.weekday() >= 5:
+        following += timedelta(days=1)
+    return following
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_new(request: SignedInRequest, pk: int) -> HttpResponse:
@@ -141,7 +152,8 @@ def plan_new(request: SignedInRequest, pk: int) -> HttpResponse:
         day = prefill.cleaned_data.get("day")
         form = PlanForm(
             initial={
-                "first_day": day,
+                # A plan is most often tomorrow's lesson: the next weekday, unless a link says.
+                "first_day": day or next_weekday(timezone.localdate()),
                 "standards": [
                     i for i in prefill.cleaned_data.get("standard") or [] if i in offered
                 ],
@@ -158,6 +170,8 @@ def plan_new(request: SignedInRequest, pk: int) -> HttpResponse:
             "plan": None,
             "templates": templates_of_user(user=request.user),
             "day": day,
+            # Where the class is lowest among what it was taught lately: counted, not named.
+            "lowest": suggestions(section).lowest if not form.is_bound else [],
         },
         status=400 if form.is_bound else 200,
     )
