@@ -495,6 +495,17 @@ def districts_administered_by(user: AnyUser) -> QuerySet[District]:
     return District.objects.filter(pk__in=viewer_for(user).ids(Basis.DISTRICT_STAFF))
 
 
+def district_staff_of(district_id: int) -> QuerySet[User]:
+    """The active users who are the district's staff today (given by hand, as viewer_for reads
+    them): whom a district-wide notice goes to (a failed scheduled import's report)."""
+    memberships = (
+        RoleMembership.objects.current(timezone.localdate())
+        .filter(role=Role.DISTRICT_STAFF, district_id=district_id)
+        .exclude(source__in=DERIVED_SOURCES)
+    )
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
 def _section_reach(viewer: Viewer, section: Section) -> Reach | None:
     for reach in REACHES:
         ids = viewer.ids(reach.basis)

@@ -20,3 +20,12 @@ class InteropConfig(AppConfig):
                 "quote a line of the file, but no row belongs to one student."
             ),
         )
+        register_records(
+            "interop.DroppedFile",
+            category="imports",
+            personal=False,
+            note=(
+                "One version of a file in a district's drop folder (name, size, time, hash) and "
+                "the import run it was handed to; the file's content is not kept."
+            ),
+        )

@@ -7,7 +7,9 @@ collected, so an import is all or nothing.
 One setting caps what an import keeps about errors, for every importer: TRELLIS_IMPORT_ERROR_LIMIT
 (error_limit(), 200). The collector keeps that many errors and counts the rest, and an importer
 that remembers records with errors (to report a reference to one only once) remembers no more
-than that many either.
+than that many either. Warnings (what an import accepted but the district should know: a value
+kept as unknown, an optional reference dropped) are kept the same way, and mappings (an older or
+differently written value read as the standard's) are counted per (file, column, from, to).
 """
 
 from __future__ import annotations
@@ -38,16 +40,21 @@ class ImportIssue:
     column: str
     message: str
     value: str | None = None
+    # What the value probably should be, when that is plain (a near-miss enumeration value).
+    suggestion: str | None = None
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {"file": self.file, "line": self.line, "column": self.column}
         data["message"] = self.message if self.value is None else f"{self.message}: {self.value!r}"
+        if self.suggestion is not None:
+            data["suggestion"] = self.suggestion
         return data
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         column = f" [{self.column}]" if self.column else ""
-        return f"{where}{column}: {self.as_json()['message']}"
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion is not None else ""
+        return f"{where}{column}: {self.as_json()['message']}{hint}"
 
 
 class ErrorCollector:
@@ -71,6 +78,7 @@ class ErrorCollector:
         column: str,
         message: str,
         value: str | None = None,
+        suggestion: str | None = None,
     ) -> None:
         self.total += 1
         if len(self.kept) < self.limit:
@@ -82,7 +90,7 @@ class ErrorCollector:
                 message = message[: MESSAGE_LENGTH - 3] + "..."
             if len(column) > COLUMN_LENGTH:
                 column = column[: COLUMN_LENGTH - 3] + "..."
-            self.kept.append(ImportIssue(file, line, column, message, value))
+            self.kept.append(ImportIssue(file, line, column, message, value, suggestion))
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -118,6 +126,22 @@ class ImportReport:
     errors: ErrorCollector = field(default_factory=ErrorCollector)
     # Facts for the reader that are not counts (version, skipped files, ignored columns).
     notes: list[str] = field(default_factory=list)
+    # What was accepted but should be known (never a reason to roll back); capped like errors.
+    warnings: ErrorCollector = field(default_factory=ErrorCollector)
+    # Values read as another value: (file, column, found, read as) -> how many times.
+    mappings: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+    def mapped(self, file: str, column: str, found: str, read_as: str, times: int = 1) -> None:
+        """Count a value read as another one (`Scheduled` as `scheduled`, `inactive` as
+        `tobedeleted`). Distinct mappings are few; each row adds to a count."""
+        key = (file, column, found[:80], read_as)
+        self.mappings[key] = self.mappings.get(key, 0) + times
+
+    def mappings_json(self) -> list[dict[str, object]]:
+        return [
+            {"file": file, "column": column, "from": found, "to": read_as, "count": count}
+            for (file, column, found, read_as), count in sorted(self.mappings.items())
+        ]
 
     def entity(self, name: str) -> EntityCounts:
         return self.counts.setdefault(name, EntityCounts())
@@ -147,4 +171,7 @@ class ImportReport:
             "error_total": self.errors.total,
             "error_total_is_minimum": self.errors.total_is_minimum,
             "notes": self.notes,
+            "warnings": self.warnings.as_json(),
+            "warning_total": self.warnings.total,
+            "mappings": self.mappings_json(),
         }

@@ -28,3 +28,14 @@ def import_sweep() -> int:
     if unsent:
         logger.info("import sweep sent %d queued runs again", len(unsent))
     return len(unsent)
+
+
+@shared_task(acks_late=True)
+def drop_folders_poll_task() -> int:
+    """Poll every district's drop folder (celery beat, every two minutes): new complete files
+    get an import run each, queued here; how many. Two polls at once import nothing twice
+    (interop.dropfolder)."""
+    from interop.dropfolder import drop_folders_poll
+
+    outcomes = drop_folders_poll()
+    return sum(entry.action == "queued" for outcome in outcomes for entry in outcome.entries)

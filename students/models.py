@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -44,6 +45,13 @@ def sourced_unique(name: str) -> models.UniqueConstraint:
         condition=~Q(source_id=""),
         name=f"{name}_unique_source",
     )
+
+
+def validate_absolute_folder(value: str) -> None:
+    """A folder setting names an absolute path (a relative one would depend on where the worker
+    happens to start)."""
+    if value and not value.startswith("/"):
+        raise ValidationError("Give an absolute path, starting with /.")
 
 
 class District(SourcedRecord):
@@ -98,6 +106,32 @@ class District(SourcedRecord):
         choices=[("names", "Staff names and roles"), ("roles", "Roles only")],
         default="names",
         db_default="names",
+    )
+
+    # Scheduled imports (issue 23): interop.dropfolder polls this folder on the server (where
+    # the student information system drops its exports, usually by SFTP) and emails failures.
+    import_drop_folder = models.CharField(
+        "import drop folder",
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_absolute_folder],
+        help_text=(
+            "An absolute folder on the server where the student information system drops its "
+            "exports (a OneRoster zip, or Ed-Fi XML files in a zip or a folder); each new file "
+            "is imported once it is complete. Blank: no scheduled imports."
+        ),
+    )
+    import_failure_email = models.EmailField(
+        "import failure email",
+        blank=True,
+        default="",
+        db_default="",
+        help_text=(
+            "Where the report of a failed scheduled import is sent (district IT). Blank: every "
+            "district staff member with an email address."
+        ),
     )
 
     class Meta:
@@ -183,6 +217,9 @@ class Course(SourcedRecord):
     course_code = models.CharField(max_length=60, blank=True, default="")
     subject = models.CharField(max_length=100, blank=True, default="")
     grade_levels = models.JSONField(default=list, blank=True)
+    # Made by an import for a course its classes name but its export left out (courses.csv
+    # absent) and Trellis did not hold; the export that brings the course replaces it.
+    is_placeholder = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["title"]

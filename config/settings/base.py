@@ -154,6 +154,9 @@ TRELLIS_IMPORT_MAX_RECORD_BYTES = env.int(
 )
 TRELLIS_IMPORT_MAX_FIELD_CHARS = env.int("TRELLIS_IMPORT_MAX_FIELD_CHARS", default=1024 * 1024)
 TRELLIS_IMPORT_ERROR_LIMIT = env.int("TRELLIS_IMPORT_ERROR_LIMIT", default=200)
+# A file in a district's drop folder is imported once it has not changed for this long (and an
+# earlier poll saw it as it is): an SFTP upload in progress is left alone.
+TRELLIS_DROP_FOLDER_SETTLE_SECONDS = env.int("TRELLIS_DROP_FOLDER_SETTLE_SECONDS", default=60)
 # A lesson plan's uploaded material (lessons.services.material_add_file) is refused above this.
 TRELLIS_LESSON_UPLOAD_MAX_BYTES = env.int(
     "TRELLIS_LESSON_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024
@@ -254,6 +257,9 @@ CELERY_BEAT_SCHEDULE = {
     "mastery-sweep": {"task": "assessments.tasks.mastery_sweep", "schedule": 60.0},
     # Imports saved while the broker was away: sent once it is back.
     "import-sweep": {"task": "interop.tasks.import_sweep", "schedule": 60.0},
+    # Districts' drop folders (interop.dropfolder): a file complete for a minute or more is
+    # imported within about three.
+    "drop-folders-poll": {"task": "interop.tasks.drop_folders_poll_task", "schedule": 120.0},
     "mastery-fit": {"task": "assessments.tasks.mastery_model_fit_all", "schedule": 24 * 3600.0},
     # Access reads the records by date; the mirror of derived memberships is tidied nightly.
     "access-mirror": {"task": "accounts.tasks.derived_access_sync_all", "schedule": 24 * 3600.0},

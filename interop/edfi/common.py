@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from interop.edfi.records import Contact, Rec, Ref, fmt_date, grade_code, school_year_end
+from interop.edfi.descriptors import GRADE_LEVEL
+from interop.edfi.records import Contact, Rec, Ref, fmt_date, school_year_end
 from interop.edfi.xml import Node, RecordError
 
 # --- references and shared parts ----------------------------------------------------------
@@ -73,8 +74,8 @@ def edorg(
                 "name": node.required("NameOfInstitution"),
                 "category": category,
                 "state": node.text("Address/StateAbbreviation"),
-                "grade_levels": [grade_code(g) for g in node.texts(grade_levels)],
-                "school_categories": node.texts(school_categories),
+                "grade_levels": node.descriptors(grade_levels, GRADE_LEVEL),
+                "school_categories": node.descriptor_codes(school_categories, "SchoolCategory"),
                 "school_number": node.text(school_number),
             },
             extra=extra or {},
@@ -86,7 +87,7 @@ def edorg(
 
 
 def staff_assignment(node: Node, person: Ref, org: Ref) -> list[Rec]:
-    classification = node.text("StaffClassification")
+    classification = node.descriptor_code("StaffClassification", "StaffClassification")
     return [
         Rec(
             "staff_assignment",
@@ -165,7 +166,7 @@ def student_parent(node: Node, child: Ref, adult: Ref) -> list[Rec]:
             node.line,
             node.tag,
             values={
-                "relation": node.text("Relation"),
+                "relation": node.descriptor_code("Relation", "Relation"),
                 "lives_with": bool(node.boolean("LivesWith")),
                 "emergency_contact": bool(node.boolean("EmergencyContactStatus")),
                 "primary_contact": bool(node.boolean("PrimaryContactStatus")),
@@ -186,7 +187,8 @@ def student_school(node: Node, child: Ref, school: Ref) -> list[Rec]:
             node.line,
             node.tag,
             values={
-                "grade_level": grade_code(node.required("EntryGradeLevel")),
+                "grade_level": node.required("EntryGradeLevel")
+                and node.descriptor("EntryGradeLevel", GRADE_LEVEL),
                 "begin_date": entry,
                 "end_date": node.date("ExitWithdrawDate"),
             },
@@ -352,7 +354,7 @@ def course_transcript(
             values={
                 "attempt_result": result,
                 "credits_earned": node.decimal(credits),
-                "grade_level_when_taken": grade_code(node.text(grade_level)),
+                "grade_level_when_taken": node.descriptor(grade_level, GRADE_LEVEL),
                 "final_letter_grade": node.text("FinalLetterGradeEarned"),
                 "final_numeric_grade": node.decimal("FinalNumericGradeEarned"),
             },

@@ -30,6 +30,7 @@ from assessments.models import (
     StudentAssessment,
 )
 from assessments.services import ScoreInput, scores_record
+from interop.edfi.descriptors import ATTENDANCE, RELATIONS, SCHOOL_LEVELS, STAFF_KINDS
 from interop.edfi.records import Contact, Rec, Ref
 from interop.guardians import guardian_language_default
 from interop.report import ImportReport
@@ -101,52 +102,6 @@ UNREFERENCED_KINDS = {
 # People and sections must exist: a reference to one found nowhere is an error. Reference data
 # carried by its full natural key (session, course, grading period, standard) is created instead.
 PERSON_OR_SECTION = {"student", "staff", "parent", "section"}
-
-ATTENDANCE = {
-    "in attendance": sm.AttendanceCategory.PRESENT,
-    "excused absence": sm.AttendanceCategory.EXCUSED_ABSENCE,
-    "unexcused absence": sm.AttendanceCategory.UNEXCUSED_ABSENCE,
-    "tardy": sm.AttendanceCategory.TARDY,
-    "early departure": sm.AttendanceCategory.EARLY_DEPARTURE,
-}
-RELATIONS = {
-    "mother": sm.Relationship.MOTHER,
-    "father": sm.Relationship.FATHER,
-    "stepmother": sm.Relationship.MOTHER,
-    "stepfather": sm.Relationship.FATHER,
-    "guardian": sm.Relationship.GUARDIAN,
-    "court appointed guardian": sm.Relationship.GUARDIAN,
-    "legal guardian": sm.Relationship.GUARDIAN,
-    "grandparent": sm.Relationship.OTHER_RELATIVE,
-    "grandmother": sm.Relationship.OTHER_RELATIVE,
-    "grandfather": sm.Relationship.OTHER_RELATIVE,
-    "aunt": sm.Relationship.OTHER_RELATIVE,
-    "uncle": sm.Relationship.OTHER_RELATIVE,
-    "sibling": sm.Relationship.OTHER_RELATIVE,
-    "brother": sm.Relationship.OTHER_RELATIVE,
-    "sister": sm.Relationship.OTHER_RELATIVE,
-    "other relative": sm.Relationship.OTHER_RELATIVE,
-}
-STAFF_KINDS = {
-    "teacher": sm.StaffKind.TEACHER,
-    "substitute teacher": sm.StaffKind.TEACHER,
-    "principal": sm.StaffKind.ADMINISTRATOR,
-    "assistant principal": sm.StaffKind.ADMINISTRATOR,
-    "school administrator": sm.StaffKind.ADMINISTRATOR,
-    "counselor": sm.StaffKind.COUNSELOR,
-    "instructional aide": sm.StaffKind.AIDE,
-    "superintendent": sm.StaffKind.DISTRICT,
-    "lea administrator": sm.StaffKind.DISTRICT,
-    "lea system administrator": sm.StaffKind.DISTRICT,
-    "lea specialist": sm.StaffKind.DISTRICT,
-}
-SCHOOL_LEVELS = {
-    "elementary school": sm.SchoolLevel.ELEMENTARY,
-    "middle school": sm.SchoolLevel.MIDDLE,
-    "junior high school": sm.SchoolLevel.MIDDLE,
-    "high school": sm.SchoolLevel.HIGH,
-    "senior high school": sm.SchoolLevel.HIGH,
-}
 
 
 def program_code(program_type: str) -> str:

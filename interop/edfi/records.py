@@ -11,37 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# Ed-Fi grade level names (1.x values and 5.2 descriptor values) to Trellis's codes.
-_GRADE_WORDS = {
-    "infant/toddler": "PK",
-    "preschool/prekindergarten": "PK",
-    "prekindergarten": "PK",
-    "early education": "PK",
-    "kindergarten": "KG",
-    "transitional kindergarten": "KG",
-    "first grade": "01",
-    "second grade": "02",
-    "third grade": "03",
-    "fourth grade": "04",
-    "fifth grade": "05",
-    "sixth grade": "06",
-    "seventh grade": "07",
-    "eighth grade": "08",
-    "ninth grade": "09",
-    "tenth grade": "10",
-    "eleventh grade": "11",
-    "twelfth grade": "12",
-}
-
-
-def grade_code(value: str) -> str:
-    """'Eleventh grade' → '11'; unknown values (Ungraded, Adult education) are kept as given,
-    cut to the four characters a grade level holds."""
-    code = _GRADE_WORDS.get(value.strip().lower())
-    if code:
-        return code
-    return value[:4]
-
 
 def school_year_end(value: str) -> int | None:
     """'2010-2011' (1.x) or '2011' (5.2) → 2011, the year the school year ends in."""

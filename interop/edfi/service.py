@@ -14,7 +14,16 @@ from accounts.services import derived_access_sync
 from assessments.services import mastery_recompute_enqueue
 from interop.edfi import v1, v52
 from interop.edfi.loader import SOURCE_SYSTEM, Loader
-from interop.edfi.xml import NAMESPACES, NS_V1, NS_V52, RecordError, iter_top_elements, read_head
+from interop.edfi.refs import IdMap, Problem
+from interop.edfi.xml import (
+    NAMESPACES,
+    NS_V1,
+    NS_V52,
+    ReadContext,
+    RecordError,
+    iter_top_elements,
+    read_head,
+)
 from interop.progress import Progress
 from interop.registry import ImportContext
 from interop.report import ImportReport
@@ -280,9 +289,17 @@ def _lea_ids(source: ImportSource, plans: list[PlannedFile]) -> set[str]:
     return ids
 
 
-def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress: Progress) -> None:
+def _read_file(
+    source: ImportSource,
+    plan: PlannedFile,
+    loader: Loader,
+    progress: Progress,
+    ctx: ReadContext | None = None,
+) -> None:
     reader = _mapping(plan.namespace)
     loader.file = plan.name
+    ctx = ctx or ReadContext()
+    ctx.file = plan.name
     total = plan.size * len(plan.passes)
     progress.file_started(plan.name, total)
     done_before = 0
@@ -306,6 +323,7 @@ def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress
                             loader.rows - rows_before, done + counter.bytes_read
                         ),
                     ),
+                    ctx=ctx,
                 ):
                     if node.tag not in elements:
                         if number == 0 and node.tag not in read_anywhere:
@@ -315,6 +333,12 @@ def _read_file(source: ImportSource, plan: PlannedFile, loader: Loader, progress
                     if node.tag in reader.NOT_KEPT:
                         loader.not_kept[f"{node.tag} ({reader.NOT_KEPT[node.tag]})"] += 1
                         continue
+                    if ctx.ids is not None:
+                        # References given by ref get the identity of the element they name.
+                        problems = ctx.ids.expand(node, plan.name)
+                        if problems:
+                            _report_problems(loader.report, plan.name, problems)
+                            continue
                     try:
                         records = reader.READERS[node.tag](node)
                     except RecordError as exc:
@@ -367,10 +391,20 @@ def edfi_run(context: ImportContext) -> None:
     if target is None or report.errors:
         return
     loader = Loader(report=report, district=target, lea_ids=_lea_ids(source, plans))
+    id_problems: list[tuple[str, Problem]] = []
+    ids = IdMap.collect(source, [(p.name, p.namespace) for p in plans], id_problems)
+    for file, problem in id_problems:
+        _report_problems(report, file, [problem])
+    ctx = ReadContext(ids)
+    if ids is not None:
+        report.notes.append(
+            f"references by ref: {len(ids.entries):,} ids read from {len(ids.files)} file(s)"
+        )
     for plan in plans:
-        _read_file(source, plan, loader, progress)
+        _read_file(source, plan, loader, progress, ctx)
     loader.resolve_links(final=True)
     _summarize(loader, report)
+    _report_mappings(ctx, report)
     # Teachers' and guardians' access follows the new rosters once the import commits.
     if not context.dry_run:
         context.after_commit.append(lambda: derived_access_sync())
@@ -395,6 +429,24 @@ def edfi_import(
     return import_execute(
         format=FORMAT, path=path, dry_run=dry_run, progress=progress, district_id=district_id
     )
+
+
+def _report_problems(report: ImportReport, file: str, problems: list[Problem]) -> None:
+    for problem in problems:
+        report.errors.add(
+            file=file, line=problem.line, column=problem.column, message=problem.message
+        )
+
+
+def _report_mappings(ctx: ReadContext, report: ImportReport) -> None:
+    """Descriptors read as Trellis's values: (file, element, as written, as read) with counts."""
+    for (file, column, found, read_as), count in ctx.mappings.items():
+        report.mapped(file, column, found, read_as, count)
+    if ctx.mappings_not_kept:
+        report.notes.append(
+            f"descriptors: {ctx.mappings_not_kept:,} more values mapped, of kinds the report does "
+            f"not list (it lists {len(ctx.mappings):,})"
+        )
 
 
 def _summarize(loader: Loader, report: ImportReport) -> None:

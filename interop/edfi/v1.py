@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
+from interop.edfi.descriptors import GRADE_LEVEL
 from interop.edfi.records import (
     Contact,
     Rec,
     Ref,
     fmt_date,
-    grade_code,
     language_name,
     school_year_end,
 )
@@ -185,10 +185,6 @@ def _contacts(node: Node) -> list[Contact]:
         if value:
             contacts.append(Contact("email", email.attr("EmailAddressType").lower(), value))
     return contacts
-
-
-def _sex(value: str) -> str:
-    return {"male": "male", "female": "female"}.get(value.lower(), "")
 
 
 # --- EducationOrganization ---------------------------------------------------------------
@@ -427,7 +423,7 @@ def student(node: Node) -> list[Rec]:
                 "state_id": student_id,
                 "student_number": node.text("StudentIdentificationCode/ID") or student_id,
                 "birth_date": node.date("BirthData/BirthDate") or node.date("BirthDate"),
-                "sex": _sex(node.text("Sex")),
+                "sex": node.descriptor("Sex", "Sex"),
                 "home_language": language_name(languages[0]) if languages else "",
                 "races": races,
                 "hispanic_or_latino": node.boolean("HispanicLatinoEthnicity"),
@@ -500,7 +496,7 @@ def learning_standard(node: Node) -> list[Rec]:
                 "code": code,
                 "description": node.text("Description"),
                 "subject": node.text("SubjectArea"),
-                "grade_levels": [grade_code(g) for g in node.texts("GradeLevel")],
+                "grade_levels": node.descriptors("GradeLevel", GRADE_LEVEL),
                 "framework": node.text("ContentStandard"),
             },
         )
@@ -527,7 +523,7 @@ def learning_objective(node: Node) -> list[Rec]:
                 "code": code,
                 "description": text,
                 "subject": subject,
-                "grade_levels": [grade_code(grade)] if grade else [],
+                "grade_levels": node.descriptors("ObjectiveGradeLevel", GRADE_LEVEL),
             },
             many={"standards": standard_refs(node), "objectives": children},
             extra={"alias": f"{text}|{subject}|{grade}"},
@@ -567,7 +563,7 @@ def assessment(node: Node) -> list[Rec]:
                 "family": family,
                 "max_points": node.decimal("MaxRawScore"),
                 "min_points": node.decimal("MinRawScore"),
-                "grade": grade_code(node.text("GradeLevelAssessed")),
+                "grade": node.descriptor("GradeLevelAssessed", GRADE_LEVEL),
             },
             extra={"performance_levels": levels},
         )
@@ -883,7 +879,6 @@ def student_competency(node: Node) -> list[Rec]:
 
 def student_competency_objective(node: Node) -> list[Rec]:
     code = node.required("StudentCompetencyObjectiveId")
-    grade = node.text("ObjectiveGradeLevel")
     return [
         Rec(
             "objective",
@@ -894,7 +889,7 @@ def student_competency_objective(node: Node) -> list[Rec]:
                 "code": code,
                 "description": node.required("Objective"),
                 "subject": "",
-                "grade_levels": [grade_code(grade)] if grade else [],
+                "grade_levels": node.descriptors("ObjectiveGradeLevel", GRADE_LEVEL),
             },
             many={"standards": [], "objectives": []},
             extra={"alias": "", "framework": "Student competency objectives"},
@@ -908,7 +903,8 @@ def student_competency_objective(node: Node) -> list[Rec]:
 def attendance_event(node: Node) -> list[Rec]:
     child = student_ref(node)
     when = node.date("EventDate", required=True)
-    category = node.required("AttendanceEventCategory")
+    node.required("AttendanceEventCategory")
+    category = node.descriptor_code("AttendanceEventCategory", "AttendanceEventCategory")
     school = optional_edorg_ref(node, "SchoolReference")
     target = section_ref(node) if node.find("SectionReference") is not None else None
     where = school.key if school else (target.key if target else "")

@@ -18,12 +18,12 @@ from decimal import Decimal, InvalidOperation
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
+from interop.edfi.descriptors import GRADE_LEVEL
 from interop.edfi.records import (
     Contact,
     Rec,
     Ref,
     fmt_date,
-    grade_code,
     language_name,
     school_year_end,
 )
@@ -152,10 +152,6 @@ def _contacts(node: Node) -> list[Contact]:
                 )
             )
     return contacts
-
-
-def _sex(value: str) -> str:
-    return {"male": "male", "female": "female", "non-binary": "nonbinary"}.get(value.lower(), "")
 
 
 # --- EducationOrganization -----------------------------------------------------------------
@@ -303,7 +299,7 @@ def student(node: Node) -> list[Rec]:
                 "state_id": student_id,
                 "student_number": student_id,
                 "birth_date": node.date("BirthData/BirthDate", required=True),
-                "sex": _sex(node.text("BirthData/BirthSex")),
+                "sex": node.descriptor("BirthData/BirthSex", "Sex"),
             },
             extra={"contacts": [], "programs": []},
         )
@@ -339,7 +335,8 @@ def school_attendance_event(node: Node) -> list[Rec]:
     target = school_ref(node)
     event = node.child("AttendanceEvent")
     when = event.date("EventDate", required=True)
-    category = event.required("AttendanceEventCategory")
+    event.required("AttendanceEventCategory")
+    category = event.descriptor_code("AttendanceEventCategory", "AttendanceEventCategory")
     session_ = session_ref(node)
     return [
         Rec(
@@ -783,7 +780,7 @@ def learning_standard(node: Node) -> list[Rec]:
                 "code": code,
                 "description": node.required("Description"),
                 "subject": subjects[0] if subjects else "",
-                "grade_levels": [grade_code(g) for g in node.texts("GradeLevel")],
+                "grade_levels": node.descriptors("GradeLevel", GRADE_LEVEL),
                 "framework": node.text("ContentStandard/Title"),
             },
             # 5.2 names a standard's parent in the child (1.x lists the children).
@@ -828,7 +825,7 @@ def assessment(node: Node) -> list[Rec]:
         )
     min_raw, max_raw = _raw_score_bounds(node)
     subjects = node.texts("AcademicSubject")
-    grades = node.texts("AssessedGradeLevel")
+    grades = node.descriptors("AssessedGradeLevel", GRADE_LEVEL)
     return [
         Rec(
             "assessment",
@@ -842,7 +839,7 @@ def assessment(node: Node) -> list[Rec]:
                 "family": node.text("AssessmentFamily"),
                 "max_points": node.decimal("MaxRawScore") or max_raw,
                 "min_points": min_raw,
-                "grade": grade_code(grades[0]) if grades else "",
+                "grade": grades[0] if grades else "",
             },
             extra={"performance_levels": levels},
         )

@@ -1,7 +1,8 @@
 """Streaming reads of Ed-Fi interchange files: one top-level element at a time, cleared after.
 
 Element text is normalized (Daybreak's identifiers carry stray whitespace and line breaks inside
-elements), and descriptor URIs (`uri://ed-fi.org/SexDescriptor#Female`) are read as their value.
+elements), and descriptor URIs (`uri://ed-fi.org/SexDescriptor#Female`) are read as their value;
+Node.descriptor reads one as Trellis's value (interop.edfi.descriptors) and counts the mapping.
 A top-level element is a record: one longer than interop.sources.max_record_bytes() stops the
 read with RecordTooLarge (naming the line it began on), so one element never fills memory.
 """
@@ -14,11 +15,15 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
 
+from interop.edfi import descriptors
 from interop.sources import CountingReader, RecordTooLarge, max_record_bytes
+
+if TYPE_CHECKING:
+    from interop.edfi.refs import IdMap
 
 NS_V1 = "http://ed-fi.org/0100"
 NS_V52 = "http://ed-fi.org/5.2.0"
@@ -36,13 +41,44 @@ class RecordError(Exception):
 
 
 def clean(text: str | None) -> str:
-    """Collapse inner whitespace and read a descriptor URI as its value."""
+    """Collapse inner whitespace and read a descriptor URI as its value: any `uri://`
+    namespace, and an `http(s)://` one naming a descriptor (`.../GradeLevelDescriptor#4`)."""
     if not text:
         return ""
     value = _SPACES.sub(" ", text).strip()
-    if value.startswith("uri://") and "#" in value:
+    if "#" in value and (
+        value.startswith("uri://")
+        or (value.startswith(("http://", "https://")) and "descriptor" in value.lower())
+    ):
         value = value.rsplit("#", 1)[1].strip()
     return value
+
+
+# The most distinct (kind, value as written, Trellis value) a report names per file column.
+MAPPINGS_KEPT = 1000
+
+
+class ReadContext:
+    """What the reading of one load shares with every element it reads: the file being read,
+    the load's id→identity map (refs.IdMap, when a file uses `ref`), and the descriptors read,
+    as counts of (file, element, value as written, Trellis value)."""
+
+    __slots__ = ("file", "ids", "mappings", "mappings_not_kept")
+
+    def __init__(self, ids: IdMap | None = None) -> None:
+        self.file = ""
+        self.ids = ids
+        self.mappings: dict[tuple[str, str, str, str], int] = {}
+        self.mappings_not_kept = 0
+
+    def mapped(self, column: str, found: str, read_as: str) -> None:
+        key = (self.file, column, found[:80], read_as)
+        if key in self.mappings:
+            self.mappings[key] += 1
+        elif len(self.mappings) < MAPPINGS_KEPT:
+            self.mappings[key] = 1
+        else:
+            self.mappings_not_kept += 1
 
 
 @lru_cache(maxsize=4096)
@@ -54,11 +90,12 @@ def _qualified(ns: str, path: str) -> str:
 class Node:
     """An element with namespace-free paths: `node.text("Name/FirstName")`."""
 
-    __slots__ = ("element", "ns")
+    __slots__ = ("ctx", "element", "ns")
 
-    def __init__(self, element: etree._Element, ns: str) -> None:
+    def __init__(self, element: etree._Element, ns: str, ctx: ReadContext | None = None) -> None:
         self.element = element
         self.ns = ns
+        self.ctx = ctx
 
     def _path(self, path: str) -> str:
         return _qualified(self.ns, path)
@@ -73,7 +110,7 @@ class Node:
 
     def find(self, path: str) -> Node | None:
         found = self.element.find(self._path(path))
-        return Node(found, self.ns) if found is not None else None
+        return Node(found, self.ns, self.ctx) if found is not None else None
 
     def child(self, path: str) -> Node:
         """The element at `path`, or a RecordError naming its first step ("X has no YReference")."""
@@ -84,7 +121,7 @@ class Node:
         return found
 
     def findall(self, path: str) -> list[Node]:
-        return [Node(found, self.ns) for found in self.element.findall(self._path(path))]
+        return [Node(found, self.ns, self.ctx) for found in self.element.findall(self._path(path))]
 
     def text(self, path: str = "") -> str:
         if not path:
@@ -135,6 +172,47 @@ class Node:
         except InvalidOperation as exc:
             raise RecordError(f"{path} is not a number: {value!r}", path) from exc
 
+    def descriptor(self, path: str, kind: str) -> str:
+        """The Trellis value of the descriptor at `path` ('' when absent), counted in the run's
+        mappings; a RecordError naming the value and what Trellis accepts if it maps to none."""
+        return self._descriptor(self._raw(path), path, kind)[1]
+
+    def descriptors(self, path: str, kind: str) -> list[str]:
+        return [
+            self._descriptor(raw, path, kind)[1]
+            for found in self.element.findall(self._path(path))
+            if (raw := _SPACES.sub(" ", found.text or "").strip())
+        ]
+
+    def descriptor_codes(self, path: str, kind: str) -> list[str]:
+        return [
+            self._descriptor(raw, path, kind)[0]
+            for found in self.element.findall(self._path(path))
+            if (raw := _SPACES.sub(" ", found.text or "").strip())
+        ]
+
+    def descriptor_code(self, path: str, kind: str) -> str:
+        """The code value of the descriptor at `path`, for the loader to map (as `descriptor`
+        would, and counted the same way)."""
+        return self._descriptor(self._raw(path), path, kind)[0]
+
+    def _raw(self, path: str) -> str:
+        found = self.element.find(self._path(path)) if path else self.element
+        return _SPACES.sub(" ", found.text or "").strip() if found is not None else ""
+
+    def _descriptor(self, raw: str, path: str, kind: str) -> tuple[str, str]:
+        if not raw:
+            return "", ""
+        code = descriptors.code_value(raw)
+        try:
+            value = descriptors.trellis_value(kind, raw)
+        except descriptors.DescriptorError as exc:
+            raise RecordError(str(exc), path) from exc
+        if self.ctx is not None and value != raw:
+            column = f"{self.tag}/{path}" if path else self.tag
+            self.ctx.mapped(column, raw, value)
+        return code, value
+
     def boolean(self, path: str) -> bool | None:
         value = self.text(path).lower()
         if value in {"true", "1", "yes"}:
@@ -171,7 +249,10 @@ def read_head(stream: IO[bytes]) -> FileHead:
 
 
 def iter_top_elements(
-    stream: IO[bytes], wanted: set[str] | None, on_progress: Callable[[], None] | None = None
+    stream: IO[bytes],
+    wanted: set[str] | None,
+    on_progress: Callable[[], None] | None = None,
+    ctx: ReadContext | None = None,
 ) -> Iterator[Node]:
     """Yield each top-level element whose local name is in `wanted` (every one when None), then
     free it and everything before it, so memory stays flat however large the file. XML errors
@@ -203,7 +284,7 @@ def iter_top_elements(
             # A record ended: the next one is bounded from here.
             limited.record_start = limited.bytes_read
             if wanted is None or etree.QName(element).localname in wanted:
-                yield Node(element, ns)
+                yield Node(element, ns, ctx)
                 if on_progress is not None:
                     on_progress()
             element.clear()

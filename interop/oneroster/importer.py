@@ -3,8 +3,17 @@
 Files are read in an order where references point backwards (orgs, sessions, courses, classes,
 roles, users, enrollments, then the gradebook); each is checked row by row, streamed into a
 set-based upsert (interop.upsert), and its sourcedIds resolved to row ids for the next file.
-Every problem is collected; interop.services.import_execute rolls the whole import back when
-there is any. A bulk file replaces its scope (missing records become inactive); a delta file
+Every problem is collected, of every kind (manifest, header, value, reference) in one pass: a
+manifest or a district that cannot be read stops nothing (OneRosterImport.run), a reference into
+a file that could not be read is not an error of its own, and every reference to a record that
+exists nowhere is named. interop.services.import_execute rolls the whole import back when there
+is any. Exports as vendors write them are read (reader.py: any case, 1/0, 1.0's `inactive`;
+here: a blank manifest mode is absent, unknown manifest properties are warnings, 1.1's
+`administrator` in roles.csv is a district or site administrator by its org, a class at a
+department is at the department's school, an optional parent reference to nothing is dropped
+with a warning); the report counts each value read as another (ImportReport.mappings).
+
+A bulk file replaces its scope (missing records become inactive); a delta file
 applies its rows, `status=tobedeleted` included. Object permissions are re-derived and mastery
 recomputation is enqueued (once per affected student and standard) when the import commits.
 
@@ -53,9 +62,11 @@ from interop.oneroster.reader import (
     CsvFile,
     Row,
     csv_reader,
+    folded,
     parse_date,
     plain_points,
     read_failure,
+    suggestion,
 )
 from interop.registry import ImportContext
 from interop.signals import records_imported_on_commit
@@ -123,6 +134,22 @@ SCORE_STATUS = {
 MANIFEST_PROPERTIES = 100
 # A result's flags, in the order _score_status reads them.
 RESULT_FLAGS = ("inProgress", "incomplete", "late", "missing")
+# Manifest properties Trellis knows but does not read (besides oneroster.version and file.*).
+MANIFEST_OTHERS = ("manifest.version", "source.systemName", "source.systemCode")
+# The file each kind of reference points into (OneRosterImport.reference): a reference into a
+# file that could not be read is not an error of its own (the file's errors say why).
+REFERENCE_FILES = {
+    "org": "orgs",
+    "academic session": "academicSessions",
+    "course": "courses",
+    "class": "classes",
+    "student": "users",
+    "user": "users",
+    "parent, guardian or relative": "users",
+    "line item": "lineItems",
+}
+# Orgs that are never a class's school, even with no school above them.
+NEVER_SCHOOLS = {"district"}
 
 
 class SourceScope(TypedDict):
@@ -207,6 +234,11 @@ class OneRosterImport:
         self.district_id: int | None = context.district_id
         self.schools: dict[str, int] = {}
         self.other_orgs: set[str] = set()
+        # Orgs of orgs.csv: their type and parent; an org that is not a school (a department)
+        # named as a class's school, by the school it resolves to (its nearest school ancestor).
+        self.org_kinds: dict[str, str] = {}
+        self.org_parents: dict[str, str] = {}
+        self.school_of: dict[str, str] = {}
         self.sessions: dict[str, int] = {}
         self.courses: dict[str, int] = {}
         self.sections: dict[str, int] = {}
@@ -229,8 +261,11 @@ class OneRosterImport:
     # --- the whole import
 
     def run(self) -> None:
+        """Every file is read and checked even after errors (a manifest's, a header's, a
+        district that cannot be told), so that one run reports them all; any error rolls the
+        run back (interop.services.import_execute)."""
         self.read_manifest()
-        if self.errors:
+        if not self.version:
             return
         for spec in schema.FILES[self.version]:
             if spec.name in self.files:
@@ -239,8 +274,6 @@ class OneRosterImport:
             sum(self.context.source.size(f.spec.filename) for f in self.files.values() if f.usable)
         )
         self.import_orgs()
-        if self.district_id is None:
-            return
         self.import_sessions()
         self.import_courses()
         self.import_classes()
@@ -270,18 +303,24 @@ class OneRosterImport:
     # --- manifest
 
     def read_manifest(self) -> None:
+        """The version and the files' modes. A problem here is an error like any other, and the
+        files are still read (by the version the export's files suggest when the manifest does
+        not say), so that one run reports everything. A blank mode is `absent`; modes and names
+        are read in any case; properties Trellis does not know are warnings."""
         source = self.context.source
         if not source.has(schema.MANIFEST):
             self.errors.add(
                 file=schema.MANIFEST, line=None, column="", message="The export has no manifest.csv"
             )
+            self.manifest_guessed({})
             return
         properties: dict[str, tuple[str, int]] = {}
+        warnings = self.report.warnings
         with open_text(source, schema.MANIFEST) as (text, counter):
             reader = csv_reader(text)
             try:
                 header = [name.strip() for name in next(reader, [])]
-                if header[:2] != ["propertyName", "value"]:
+                if [name.lower() for name in header[:2]] != ["propertyname", "value"]:
                     self.errors.add(
                         file=schema.MANIFEST,
                         line=1,
@@ -289,22 +328,24 @@ class OneRosterImport:
                         message="The header must be propertyName,value",
                         value=",".join(header),
                     )
+                    self.manifest_guessed({})
                     return
                 for record in reader:
                     counter.record_start = counter.bytes_read
-                    name = record[0].strip() if len(record) >= 2 else ""
-                    if name != "oneroster.version" and not name.startswith("file."):
-                        continue  # manifest.version, source.*: nothing Trellis reads
+                    name = record[0].strip() if record else ""
+                    if not name:
+                        continue
                     if name not in properties and len(properties) >= MANIFEST_PROPERTIES:
                         self.errors.add(
                             file=schema.MANIFEST,
                             line=reader.line_num,
                             column=name,
-                            message=f"More than {MANIFEST_PROPERTIES} file properties: "
+                            message=f"More than {MANIFEST_PROPERTIES} properties: "
                             "not a OneRoster manifest",
                         )
                         return
-                    properties[name] = (record[1].strip(), reader.line_num)
+                    value = record[1].strip() if len(record) >= 2 else ""
+                    properties[name] = (value, reader.line_num)
             except (csv.Error, UnicodeDecodeError, RecordTooLarge) as exc:
                 self.errors.add(
                     file=schema.MANIFEST,
@@ -312,8 +353,11 @@ class OneRosterImport:
                     column="",
                     message=read_failure(exc),
                 )
+                self.manifest_guessed({})
                 return
-        version, line = properties.get("oneroster.version", ("", None))
+        by_lower = {name.lower(): name for name in properties}
+        version_name = by_lower.get("oneroster.version", "oneroster.version")
+        version, line = properties.get(version_name, ("", None))
         if version not in schema.FILES:
             self.errors.add(
                 file=schema.MANIFEST,
@@ -321,37 +365,95 @@ class OneRosterImport:
                 column="oneroster.version",
                 message="Must be 1.1 or 1.2" if version else "A value is required",
                 value=version or None,
+                suggestion=suggestion(version, schema.FILES) if version else None,
             )
-            return
-        self.version = version
-        self.report.notes.append(f"OneRoster {version}.")
-        known = {spec.name: spec for spec in schema.FILES[version]}
-        for name, (mode, line) in properties.items():
-            if not name.startswith("file."):
+            self.version = self.version_guessed(properties)
+        else:
+            self.version = version
+        self.report.notes.append(f"OneRoster {self.version}.")
+        known = folded(tuple(spec.name for spec in schema.FILES[self.version]))
+        specs = {spec.name: spec for spec in schema.FILES[self.version]}
+        unsupported = folded(tuple(schema.UNSUPPORTED_FILES))
+        others = {name.lower() for name in MANIFEST_OTHERS}
+        for name, (raw_mode, line) in properties.items():
+            lowered = name.lower()
+            if lowered == "oneroster.version" or lowered in others:
                 continue
-            file_name = name.removeprefix("file.")
+            if not lowered.startswith("file."):
+                if lowered.startswith("source."):
+                    continue  # source.* describes the sender; nothing Trellis reads
+                warnings.add(
+                    file=schema.MANIFEST,
+                    line=line,
+                    column=name,
+                    message="Not a OneRoster manifest property: not read",
+                    value=raw_mode or None,
+                )
+                continue
+            given = name[len("file.") :]
+            mode = raw_mode.lower()
+            if not mode:
+                self.report.mapped(schema.MANIFEST, name, "", "absent")
+                mode = "absent"
+            elif mode != raw_mode and mode in schema.MODES:
+                self.report.mapped(schema.MANIFEST, name, raw_mode, mode)
             if mode not in schema.MODES:
                 self.errors.add(
                     file=schema.MANIFEST,
                     line=line,
                     column=name,
                     message="Must be bulk, delta or absent",
-                    value=mode,
+                    value=raw_mode,
+                    suggestion=suggestion(raw_mode, schema.MODES),
                 )
                 continue
             if mode == "absent":
                 continue
-            if file_name in known:
-                self.files[file_name] = CsvFile(self.context, known[file_name], mode)
-            elif file_name in schema.UNSUPPORTED_FILES:
-                self.report.notes.append(f"{file_name}.csv skipped: Trellis keeps no resources.")
+            file_name = known.get(given.lower())
+            if file_name is not None:
+                if file_name != given:
+                    self.report.mapped(schema.MANIFEST, "propertyName", name, f"file.{file_name}")
+                self.files[file_name] = CsvFile(self.context, specs[file_name], mode)
+            elif given.lower() in unsupported:
+                self.report.notes.append(f"{given}.csv skipped: Trellis keeps no resources.")
             else:
-                self.errors.add(
+                hint = suggestion(given, specs)
+                warnings.add(
                     file=schema.MANIFEST,
                     line=line,
                     column=name,
-                    message=f"Not a file of OneRoster {version}",
+                    message=f"Not a file of OneRoster {self.version}: not read"
+                    + (f" (did you mean file.{hint}?)" if hint else ""),
                 )
+
+    def version_guessed(self, properties: dict[str, tuple[str, int]]) -> str:
+        """The version an export's files suggest, when its manifest does not say (1.2 has
+        roles.csv and users.csv without a role column; 1.1 has users.csv with one)."""
+        source = self.context.source
+        declared = {name.lower() for name in properties}
+        if "file.roles" in declared or source.has("roles.csv"):
+            return "1.2"
+        if source.has("users.csv"):
+            try:
+                with open_text(source, "users.csv") as (text, _):
+                    header = {name.strip().lower() for name in next(csv_reader(text), [])}
+            except (csv.Error, UnicodeDecodeError, RecordTooLarge):
+                header = set()
+            if "role" in header and "orgsourcedids" in header:
+                return "1.1"
+        return "1.2"
+
+    def manifest_guessed(self, properties: dict[str, tuple[str, int]]) -> None:
+        """No readable manifest (an error says so): the files the export holds are read as bulk
+        files of the version they suggest, so that their errors are reported in the same run."""
+        self.version = self.version_guessed(properties)
+        for spec in schema.FILES[self.version]:
+            if self.context.source.has(spec.filename):
+                self.files[spec.name] = CsvFile(self.context, spec, "bulk")
+        self.report.notes.append(
+            f"OneRoster {self.version} assumed (no readable manifest): the files present were "
+            "checked as bulk files."
+        )
 
     def file(self, name: str) -> CsvFile | None:
         declared = self.files.get(name)
@@ -409,12 +511,20 @@ class OneRosterImport:
             return None
         found = ids.get(sourced_id)
         if found is None:
-            if self.unresolved_is_error(sourced_id):
+            if self.unread(REFERENCE_FILES.get(what, "")):
+                row.ok = False  # the file it points into could not be read: its errors say why
+            elif self.unresolved_is_error(sourced_id):
                 row.error(
                     column, f"No {what} with this sourcedId in the export or in Trellis", sourced_id
                 )
             row.ok = False
         return found
+
+    def unread(self, name: str) -> bool:
+        """Whether a declared file could not be read in full (its header, or a row that stopped
+        the reading, is an error): references into it are then not errors of their own."""
+        declared = self.files.get(name)
+        return declared is not None and not (declared.usable and declared.complete)
 
     def mark_invalid(self, file: str, sourced_id: str) -> None:
         """Remember a record that has errors (its own, or a reference to one that has), so that
@@ -516,6 +626,14 @@ class OneRosterImport:
             + ("several OneRoster districts" if candidates else "no OneRoster district"),
         )
 
+    def district_for_checks(self) -> None:
+        """The district could not be told (an error says why). The other files are still read
+        and checked, against a district made for this run, so that one run reports every error;
+        the errors roll the run back, this district with it."""
+        if not self.errors:  # never expected: no district is itself an error
+            self.errors.add(file="orgs.csv", line=None, column="type", message="No district")
+        self.district_id = District.objects.create(name="(import being checked)").pk
+
     def load_maps(self) -> None:
         scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
         self.schools = source_id_map(School, **scope)
@@ -538,14 +656,17 @@ class OneRosterImport:
         orgs = self.file("orgs")
         if orgs is None:
             self.district_existing()
-            if self.district_id is not None:
-                self.load_maps()
+            if self.district_id is None:
+                self.district_for_checks()
+            self.load_maps()
             return
         seen: dict[str, int] = {}
-        org_types: dict[str, str] = {}
+        org_types = self.org_kinds
         schools: list[tuple] = []
         parents: list[tuple[Row, str]] = []
         districts: list[Row] = []
+        # Orgs of other types, in case a class names one as its school: (name, number, active).
+        others: dict[str, tuple[str, str, bool, int]] = {}
         for row in orgs.rows():
             if not self.unique(row, seen):
                 continue
@@ -554,14 +675,18 @@ class OneRosterImport:
                 districts.append(row)
             name = row.fits("name", row.required("name"), 200)
             org_types[row.sourced_id] = kind
+            parent = row.text("parentSourcedId")
+            if parent:
+                parents.append((row, parent))
             if kind == "school":
                 number = row.fits("identifier", row.text("identifier"), 40)
-                if row.text("parentSourcedId"):
-                    parents.append((row, row.text("parentSourcedId")))
                 if row.ok:
                     schools.append((row.sourced_id, name, number, row.is_active))
             elif kind and kind != "district":
                 self.other_orgs.add(row.sourced_id)
+                if row.ok:
+                    identifier = row.text("identifier")[:40]
+                    others[row.sourced_id] = (name, identifier, row.is_active, row.line)
             if not row.ok:
                 self.mark_invalid("orgs", row.sourced_id)
         if districts:
@@ -569,12 +694,20 @@ class OneRosterImport:
         else:
             self.district_existing()
         if self.district_id is None:
-            return
+            self.district_for_checks()
         self.load_maps()
         self.other_orgs |= {sid for sid, kind in org_types.items() if kind not in {"school", ""}}
         for row, parent in parents:
-            if parent not in org_types and parent not in self.other_orgs:
-                row.error("parentSourcedId", "No org with this sourcedId in the export", parent)
+            if parent in org_types or parent in self.other_orgs or parent in self.schools:
+                self.org_parents[row.sourced_id] = parent
+            elif parent not in self.invalid["orgs"]:
+                # An optional reference: the org is kept without it.
+                row.warn(
+                    "parentSourcedId",
+                    "No org with this sourcedId in the export or in Trellis: dropped",
+                    parent,
+                )
+        schools.extend(self.orgs_as_schools(others))
         if True:
             self.upsert(
                 School,
@@ -587,10 +720,74 @@ class OneRosterImport:
             School, district_id=self.district_id, source_system=SOURCE_SYSTEM
         )
         skipped = sum(1 for kind in org_types.values() if kind not in {"school", "district"})
+        skipped -= sum(1 for sid, school in self.school_of.items() if sid == school)
         if skipped:
             self.report.notes.append(
                 f"{skipped} orgs of other types (department, state...) are kept as references only."
             )
+
+    def school_ancestor(self, org: str) -> str | None:
+        """The nearest org of type school above `org` (in orgs.csv, or a school Trellis holds)."""
+        seen = {org}
+        current = self.org_parents.get(org)
+        while current and current not in seen:
+            kind = self.org_kinds.get(current)
+            if kind == "school" or (not kind and current in self.schools):
+                return current
+            seen.add(current)
+            current = self.org_parents.get(current)
+        return None
+
+    def orgs_as_schools(self, others: dict[str, tuple[str, str, bool, int]]) -> list[tuple]:
+        """Orgs that are not schools (a department) but that classes name as their school: each
+        resolves to its nearest school ancestor (school_of); one with none is kept as a school
+        itself, with a warning. The rows of School to add for those."""
+        for org in others:
+            ancestor = self.school_ancestor(org)
+            if ancestor is not None:
+                self.school_of[org] = ancestor
+        orphans = {org for org in others if org not in self.school_of}
+        named = self.classes_naming(orphans) if orphans else set()
+        orgs = self.files["orgs"]
+        rows = []
+        for org in sorted(named):
+            name, identifier, active, line = others[org]
+            Row(orgs, line, {}).warn(
+                "type",
+                f"A {self.org_kinds[org]} named as a class's school, with no school above it: "
+                "kept as a school",
+                org,
+            )
+            self.school_of[org] = org
+            self.other_orgs.discard(org)
+            rows.append((org, name, identifier, active))
+        return rows
+
+    def classes_naming(self, orgs: set[str]) -> set[str]:
+        """Which of `orgs` classes.csv names as a school (read ahead for that column only; only
+        when some org could be one, which clean exports never have)."""
+        return {school for _, (school,) in self.read_ahead("classes", ("schoolSourcedId",))} & orgs
+
+    def read_ahead(self, name: str, columns: tuple[str, ...]) -> Iterator[tuple[int, tuple]]:
+        """(line, values of `columns`) of each record of a declared, readable file, before it is
+        imported: for the few decisions an earlier step needs from a later file (a department
+        as a school, a placeholder course). Problems are reported when the file is imported."""
+        declared = self.file(name)
+        if declared is None or any(column not in declared.header for column in columns):
+            return
+        positions = [declared.header.index(column) for column in columns]
+        with open_text(self.context.source, declared.spec.filename) as (text, counter):
+            reader = csv_reader(text)
+            try:
+                next(reader, None)
+                line = reader.line_num
+                for record in reader:
+                    counter.record_start = counter.bytes_read
+                    start, line = line + 1, reader.line_num
+                    if len(record) > max(positions):
+                        yield start, tuple(record[at].strip() for at in positions)
+            except (csv.Error, UnicodeDecodeError, RecordTooLarge):
+                return  # reported when the file is imported
 
     def org_school(self, row: Row, column: str, value: str | None = None) -> int | None:
         """A school id for an org reference; None for the district or another known org."""
@@ -646,10 +843,18 @@ class OneRosterImport:
         )
         links = []
         for row, child, parent in parents:
-            parent_id = self.reference(
-                row, "parentSourcedId", self.sessions, "academic session", value=parent
-            )
-            if parent_id is not None and child in self.sessions:
+            parent_id = self.sessions.get(parent)
+            if parent_id is None:
+                if parent not in self.invalid["academicSessions"]:
+                    # An optional reference: the session is kept without a parent.
+                    row.warn(
+                        "parentSourcedId",
+                        "No academic session with this sourcedId in the export or in Trellis: "
+                        "dropped",
+                        parent,
+                    )
+                continue
+            if child in self.sessions:
                 links.append((self.sessions[child], parent_id))
         self.link_parents(AcademicSession, links)
 
@@ -689,7 +894,17 @@ class OneRosterImport:
                 if not row.ok:
                     self.mark_invalid("courses", row.sourced_id)
                     continue
-                yield (row.sourced_id, school_id, title, code, subject, grades, row.is_active)
+                # A placeholder (course_placeholders) with this sourcedId is replaced.
+                yield (
+                    row.sourced_id,
+                    school_id,
+                    title,
+                    code,
+                    subject,
+                    grades,
+                    False,
+                    row.is_active,
+                )
 
         self.upsert(
             Course,
@@ -701,6 +916,7 @@ class OneRosterImport:
                 "course_code",
                 "subject",
                 "grade_levels",
+                "is_placeholder",
                 "is_active",
             ),
             rows(),
@@ -712,15 +928,64 @@ class OneRosterImport:
 
     def grades(self, row: Row) -> list[str]:
         grades = row.list("grades")
-        for grade in grades:
+        for at, grade in enumerate(grades):
             if grade not in schema.GRADES:
-                row.error("grades", "Not a CEDS grade level (KG, 01 ... 12, Other ...)", grade)
+                known = folded(schema.GRADES).get(grade.lower())
+                if known is None:
+                    row.error(
+                        "grades",
+                        "Not a CEDS grade level (KG, 01 ... 12, Other ...)",
+                        grade,
+                        hint=suggestion(grade, schema.GRADES),
+                    )
+                    continue
+                self.report.mapped(row.file.spec.filename, "grades", grade, known)
+                grades[at] = known
         return [GRADE_CODES.get(grade, grade) for grade in grades]
+
+    def course_placeholders(self) -> None:
+        """An export without courses.csv (declared absent, or not declared): a course its
+        classes name that Trellis does not hold becomes a placeholder course (is_placeholder, at
+        the class's school), each listed in the report's warnings; the export that brings the
+        course replaces it. With courses.csv present, a course it lacks is an error."""
+        if "courses" in self.files:
+            return
+        wanted: dict[str, tuple[int, str]] = {}
+        for line, (course, school) in self.read_ahead(
+            "classes", ("courseSourcedId", "schoolSourcedId")
+        ):
+            if course and course not in self.courses:
+                wanted.setdefault(course, (line, school))
+        if not wanted:
+            return
+        rows = []
+        classes = self.files["classes"]
+        for course, (line, school) in wanted.items():
+            school_id = self.schools.get(self.school_of.get(school, school))
+            rows.append((course, school_id, f"Placeholder for course {course}"[:200], True, True))
+            Row(classes, line, {}).warn(
+                "courseSourcedId",
+                "No course with this sourcedId in Trellis, and courses.csv is absent: a "
+                "placeholder course is kept until an export brings it",
+                course,
+            )
+        result = sourced_upsert(
+            Course,
+            fields=("source_id", "school_id", "title", "is_placeholder", "is_active"),
+            rows=rows,
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("course_placeholders", result)
+        self.courses = source_id_map(
+            Course, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
 
     def import_classes(self) -> None:
         classes = self.file("classes")
         if classes is None:
             return
+        self.course_placeholders()
         seen: dict[str, int] = {}
 
         def rows() -> Iterator[tuple]:
@@ -731,7 +996,9 @@ class OneRosterImport:
                 row.enum("classType", schema.CLASS_TYPES, required=True)
                 row.required("courseSourcedId")
                 course_id = self.reference(row, "courseSourcedId", self.courses, "course")
-                row.required("schoolSourcedId")
+                school = row.required("schoolSourcedId")
+                if school in self.school_of and self.school_of[school] != school:
+                    row.mapped("schoolSourcedId", school, self.school_of[school])
                 school_id = self.org_school(row, "schoolSourcedId")
                 if school_id is None and row.ok:
                     row.error(
@@ -796,13 +1063,18 @@ class OneRosterImport:
         if roles is None:
             return
         seen: dict[str, int] = {}
+        roles_12 = frozenset(schema.USER_ROLES["1.2"])
         for row in roles.rows():
             if not self.unique(row, seen):
                 continue
             user = row.required("userSourcedId")
+            org = row.required("orgSourcedId")
+            given = row.text("role")
+            older = None if given in roles_12 else schema.OLDER_ROLES_BY_ORG.get(given.lower())
+            if older is not None:
+                row.mapped("role", given, older[self.org_level(org)])
             role = row.enum("role", schema.USER_ROLES["1.2"], required=True)
             role_type = row.enum("roleType", schema.ROLE_TYPES, required=True)
-            org = row.required("orgSourcedId")
             if org and org not in self.schools and org not in self.other_orgs:
                 self.org_school(row, "orgSourcedId")
             begin, end = row.date("beginDate"), row.date("endDate")
@@ -811,6 +1083,15 @@ class OneRosterImport:
                     RoleEntry(role, role_type, org, begin, end, row.is_active)
                 )
             self.role_lines.setdefault(user, row.line)
+
+    def org_level(self, org: str) -> str:
+        """ "school" for a school or an org within one (a department), else "district" (the
+        district, or a state or other org above the schools): how 1.1's administrator splits."""
+        if org in self.schools or self.org_kinds.get(org) == "school":
+            return "school"
+        if self.org_kinds.get(org) in {"department", "local"} and self.school_ancestor(org):
+            return "school"
+        return "district"
 
     def import_users(self) -> None:
         users = self.file("users")
@@ -900,7 +1181,7 @@ class OneRosterImport:
 
     def read_user(self, row: Row, people: PersonRows) -> None:
         role, entries = self.user_roles(row)
-        row.enum("enabledUser", ("true", "false"), required=True)
+        row.boolean("enabledUser", required=True)
         given = row.fits("givenName", row.required("givenName"), 100)
         family = row.fits("familyName", row.required("familyName"), 100)
         middle = row.fits("middleName", row.text("middleName"), 100)
@@ -1202,7 +1483,8 @@ class OneRosterImport:
                 if (
                     user
                     and person_id is None
-                    and row.ok
+                    and role
+                    and not self.unread("users")
                     and self.unresolved_is_error(user, "users")
                 ):
                     other = user in self.students or user in self.staff or user in self.guardians
@@ -1614,8 +1896,8 @@ class OneRosterImport:
         for name in RESULT_FLAGS:
             raw = get(name, "")
             flag = TRUE_VALUES.get(raw) if raw in TRUE_VALUES else TRUE_VALUES.get(raw.lower())
-            if raw and flag is None:
-                return None
+            if raw and (flag is None or raw in ("1", "0")):
+                return None  # 1 and 0 are read by the checks, which report the mapping
             flags.append(flag)
         return ResultFields(
             line_item,

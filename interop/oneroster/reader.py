@@ -1,14 +1,18 @@
 """Reading OneRoster CSV leniently and checking it strictly.
 
-Lenient: a UTF-8 BOM, CRLF or LF, quoted fields with commas and newlines, columns in any order,
-extra columns, empty optional fields, dates with or without a time. Strict: a missing required
-column or value, a bad date, number or enum value, a duplicate sourcedId: each is an error with
-the file, the line the record starts on, the column and (unless sensitive) the value.
+Lenient: a UTF-8 BOM, CRLF or LF, quoted fields with commas and newlines, columns in any order
+and in any case, extra columns, empty optional fields, dates with or without a time, enumeration
+values in any case (`Scheduled`), booleans as 1 and 0, 1.0-era values (status `inactive`), a
+dateLastModified that is not ISO 8601 (kept as unknown, with a warning). Every value read as
+another is counted in the report's mappings. Strict: a missing required column or value, a bad
+date, number or enum value, a duplicate sourcedId: each is an error with the file, the line the
+record starts on, the column, (unless sensitive) the value, and a suggestion where one is plain.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from interop.oneroster.schema import STATUSES, FileSpec
+from interop.oneroster.schema import OLDER_STATUSES, STATUSES, FileSpec
 from interop.registry import ImportContext
 from interop.sources import RecordTooLarge, max_field_chars, open_text
 
@@ -30,8 +34,8 @@ DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
-# A flag's value by its lower-cased text; empty is no value.
-TRUE_VALUES = {"": None, "true": True, "false": False}
+# A flag's value by its lower-cased text; empty is no value. 1 and 0 are common in the field.
+TRUE_VALUES = {"": None, "true": True, "false": False, "1": True, "0": False}
 # The status values a bulk row may have without a message (empty: active).
 PLAIN_STATUSES = frozenset(("", *STATUSES))
 # Points fit numeric(9,3): below a million, kept to three decimal places.
@@ -78,6 +82,19 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+@lru_cache(maxsize=256)
+def folded(allowed: tuple[str, ...]) -> dict[str, str]:
+    """The allowed values by their lower-cased text (enumerations are matched in any case)."""
+    return {value.lower(): value for value in allowed}
+
+
+def suggestion(raw: str, allowed: Iterable[str]) -> str | None:
+    """The allowed value `raw` is plainly a misspelling of, if any ("studnet" -> "student")."""
+    choices = {value.lower(): value for value in allowed}
+    close = difflib.get_close_matches(raw.lower(), list(choices), n=1, cutoff=0.75)
+    return choices[close[0]] if close else None
+
+
 @lru_cache(maxsize=65_536)
 def plain_points(raw: str) -> Decimal | None:
     """Points from their text: a finite number below POINTS_LIMIT, to three places; None for
@@ -100,17 +117,37 @@ class Row:
     values: dict[str, str]
     ok: bool = True
 
-    def error(self, column: str, message: str, value: str | None = None) -> None:
+    def error(
+        self, column: str, message: str, value: str | None = None, *, hint: str | None = None
+    ) -> None:
         self.ok = False
         if column in SENSITIVE_COLUMNS:
-            value = None
+            value = hint = None
         self.file.context.report.errors.add(
             file=self.file.spec.filename,
             line=self.line,
             column=column,
             message=message,
             value=value,
+            suggestion=hint,
         )
+
+    def warn(self, column: str, message: str, value: str | None = None) -> None:
+        """Something accepted that the district should know; the row stays valid."""
+        if column in SENSITIVE_COLUMNS:
+            value = None
+        self.file.context.report.warnings.add(
+            file=self.file.spec.filename,
+            line=self.line,
+            column=column,
+            message=message,
+            value=value,
+        )
+
+    def mapped(self, column: str, found: str, read_as: str) -> None:
+        """`found` was read as `read_as`: counted in the report, and the row holds `read_as`."""
+        self.values[column] = read_as
+        self.file.context.report.mapped(self.file.spec.filename, column, found, read_as)
 
     def text(self, column: str) -> str:
         return self.values.get(column, "")  # stripped when the row was read
@@ -133,12 +170,30 @@ class Row:
             self.error(column, "Not a date (YYYY-MM-DD, optionally with a time)", raw)
         return parsed
 
-    def enum(self, column: str, allowed: tuple[str, ...] | dict, *, required: bool = False) -> str:
+    def enum(
+        self,
+        column: str,
+        allowed: tuple[str, ...] | dict,
+        *,
+        required: bool = False,
+        older: dict[str, str] | None = None,
+    ) -> str:
+        """A value of `allowed`, matched in any case; `older` maps earlier versions' values (in
+        lower case) to the standard's. A value read as another is counted (Row.mapped)."""
         raw = self.required(column) if required else self.text(column)
-        if raw and raw not in allowed:
-            self.error(column, f"Not one of {', '.join(allowed)}", raw)
+        if not raw or raw in allowed:
+            return raw
+        lowered = raw.lower()
+        value = folded(tuple(allowed)).get(lowered)
+        if value is None and older is not None:
+            value = older.get(lowered)
+        if value is None:
+            self.error(
+                column, f"Not one of {', '.join(allowed)}", raw, hint=suggestion(raw, allowed)
+            )
             return ""
-        return raw
+        self.mapped(column, raw, value)
+        return value
 
     def boolean(self, column: str, *, required: bool = False) -> bool | None:
         raw = self.required(column) if required else self.values.get(column, "")
@@ -146,7 +201,9 @@ class Row:
             return None
         parsed = TRUE_VALUES.get(raw.lower())
         if parsed is None:
-            self.error(column, "Not true or false", raw)
+            self.error(column, "Not true or false", raw, hint=suggestion(raw, ("true", "false")))
+        elif raw in ("1", "0"):
+            self.mapped(column, raw, "true" if parsed else "false")
         return parsed
 
     def decimal(self, column: str, *, required: bool = False) -> Decimal | None:
@@ -198,6 +255,8 @@ class CsvFile:
     mode: str  # bulk or delta
     header: list[str] = field(default_factory=list)
     usable: bool = True
+    # False once a row stopped the reading (an unclosed quote, a bad byte): the rest is unread.
+    complete: bool = True
     rows_read: int = 0
 
     @property
@@ -224,7 +283,16 @@ class CsvFile:
                 errors.add(file=self.spec.filename, line=1, column="", message=read_failure(exc))
                 self.usable = False
                 return
-        self.header = [name.strip() for name in header]
+        # Column names in any case: `SourcedId` is sourcedId (counted as a mapping).
+        columns = self.spec.columns
+        known = folded(columns)
+        self.header = []
+        for raw in header:
+            name = raw.strip()
+            standard = known.get(name.lower(), name)
+            if standard != name:
+                self.context.report.mapped(self.spec.filename, "(header)", name, standard)
+            self.header.append(standard)
         seen: set[str] = set()
         for name in self.header:
             if name in seen and name:
@@ -238,6 +306,7 @@ class CsvFile:
                     line=1,
                     column=name,
                     message="Required column missing",
+                    suggestion=suggestion(name, [n for n in self.header if n not in columns]),
                 )
                 self.usable = False
         if self.mode == "delta":
@@ -297,6 +366,7 @@ class CsvFile:
                         progress.advance(self.rows_read, counter.bytes_read)
                     yield row
             except (csv.Error, UnicodeDecodeError, RecordTooLarge) as exc:
+                self.complete = False
                 self.context.report.errors.add(
                     file=self.spec.filename,
                     line=line_end + 1,
@@ -334,7 +404,7 @@ class CsvFile:
         if sourced:
             row.fits("sourcedId", row.required("sourcedId"), 255)
         if status:
-            row.enum("status", STATUSES, required=delta)
+            row.enum("status", STATUSES, required=delta, older=OLDER_STATUSES)
         if modified:
             raw = (
                 row.required("dateLastModified")
@@ -342,4 +412,5 @@ class CsvFile:
                 else row.values.get("dateLastModified", "")
             )
             if raw and parse_date(raw) is None:
-                row.error("dateLastModified", "Not a date-time (ISO 8601)", raw)
+                # Trellis keeps no modification dates: an unreadable one is unknown, not wrong.
+                row.warn("dateLastModified", "Not a date-time (ISO 8601): kept as unknown", raw)

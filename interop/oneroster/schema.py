@@ -310,6 +310,8 @@ MANIFEST = "manifest.csv"
 MODES = ("bulk", "delta", "absent")
 
 STATUSES = ("active", "tobedeleted")
+# 1.0-era status values and what they mean in 1.1 and 1.2 (a record no longer in use).
+OLDER_STATUSES = {"inactive": "tobedeleted"}
 ORG_TYPES = ("department", "district", "local", "national", "school", "state")
 SESSION_TYPES = {
     "gradingPeriod": "grading_period",
@@ -344,6 +346,11 @@ USER_ROLES = {
         "systemAdministrator",
         "teacher",
     ),
+}
+# 1.1 role names that 1.2 split by the org the role is held at (roles.csv): a district's
+# administrator is a districtAdministrator, a school's a siteAdministrator.
+OLDER_ROLES_BY_ORG = {
+    "administrator": {"district": "districtAdministrator", "school": "siteAdministrator"},
 }
 ROLE_TYPES = ("primary", "secondary")
 SEXES = {"1.1": ("male", "female"), "1.2": ("male", "female", "other", "unspecified")}

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from interop.models import ImportRun
-from tests.browser.axe import assert_no_serious_axe_violations
+from tests.browser.axe import assert_no_axe_violations, assert_no_serious_axe_violations
 from tests.celery_worker import broker_configured, celery_worker
 from tests.conftest import build_world
 from tests.interop.conftest import FIXTURES
@@ -90,4 +90,31 @@ def test_a_file_that_is_not_a_zip_is_refused_on_the_form(
     page.get_by_label("Export file (.zip)").set_input_files(not_zip)
     page.get_by_role("button", name="Upload and import").click()
     expect(page.get_by_role("alert")).to_contain_text("roster.csv is not a zip file.")
+    assert page_problems.found() == {}
+
+
+def test_a_quirky_export_shows_what_was_read_as_what(
+    page: Page, log_in, screenshot, page_problems, tmp_path
+) -> None:
+    world = build_world()
+    folder = tmp_path / "quirky"
+    shutil.copytree(FIXTURES / "v12", folder)
+    classes = (folder / "classes.csv").read_text().replace("scheduled", "Scheduled", 1)
+    (folder / "classes.csv").write_text(classes)
+    users = (folder / "users.csv").read_text().replace("2026-08-01T00:00:00Z", "08/01/2026", 1)
+    (folder / "users.csv").write_text(users)
+    log_in(world.district_staff)
+    page.goto("/imports/")
+    with worker():
+        page.get_by_label("District").select_option(str(world.district.pk))
+        page.get_by_label("Export file (.zip)").set_input_files(_zip(folder, tmp_path))
+        page.get_by_role("button", name="Upload and import").click()
+        expect(page.get_by_text("Imported. What changed:")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Values read as the standard's")).to_be_visible()
+    expect(page.get_by_role("cell", name="Scheduled", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Warnings")).to_be_visible()
+    for width, height, name in ((1366, 768, "laptop"), (360, 780, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        assert_no_axe_violations(page, f"import-run-mappings-{name}")
+    screenshot("import-run-mappings")
     assert page_problems.found() == {}
