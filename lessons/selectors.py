@@ -108,6 +108,9 @@ __all__ = [
     "plan_for_user",
     "plans_of_section",
     "plans_of_teacher",
+    "plans_with_exit_ticket",
+    "lowest_taught",
+    "for_groups_below",
     "recently_taught",
     "sections_plannable_by",
     "standards_taught",
@@ -203,9 +206,24 @@ def _plans_running(first: date, last: date) -> Q:
 
 
 def _calendar(plans: QuerySet[LessonPlan]) -> list[LessonPlan]:
+    """What a calendar lists of each plan: its days, objective, whether taught, its section's
+    title and period, its standards' codes (a teacher's month holds a hundred plans and more:
+    nothing else is read)."""
     return list(
-        plans.select_related("section", "exit_ticket")
-        .prefetch_related(Prefetch("standards", queryset=Standard.objects.order_by("code")))
+        plans.select_related("section")
+        .only(
+            "pk",
+            "first_day",
+            "last_day",
+            "objective",
+            "taught_at",
+            "section__id",
+            "section__title",
+            "section__period",
+        )
+        .prefetch_related(
+            Prefetch("standards", queryset=Standard.objects.only("pk", "code").order_by("code"))
+        )
         .order_by("first_day", "section__title", "pk")
     )
 
@@ -479,6 +497,16 @@ def exit_ticket_results(plan: LessonPlan, *, detail: PlanDetail | None = None) -
     ]
 
 
+def plans_with_exit_ticket(assessment: Assessment) -> list[LessonPlan]:
+    """The plans whose exit ticket the assessment is (the score grid links back to them). One
+    query."""
+    return list(
+        LessonPlan.objects.filter(exit_ticket=assessment)
+        .only("pk", "first_day", "last_day", "section_id")
+        .order_by("first_day", "pk")
+    )
+
+
 # --- Planning help
 
 
@@ -562,87 +590,39 @@ def _names(students: list[Student], limit: int = 3) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
-def suggestions(
-    section: Section,
-    *,
-    plan: LessonPlan | None = None,
-    today: date | None = None,
-    detail: PlanDetail | None = None,
-) -> PlanSuggestions:
-    """What to plan for: the recently taught standards with the lowest share of the class at
-    mastery (lowest first), and for each of the plan's reteach or practice groups the parent
-    standard, its siblings and its recorded prerequisites. Constant queries in students; fewer
-    with the plan's `detail` read for the same page (its policy and groups)."""
-    if detail is not None:
-        plan = detail.plan
-    policy = (
-        detail.policy
-        if detail is not None
-        else policy_for_district(section.district_id, with_fit=False)
-    )
+def _below(
+    levels: dict[tuple[int, int], int],
+    policy: Policy,
+    students: Iterable[Student],
+    standard_id: int,
+) -> list[Student]:
+    """Those of the students whose level on the standard is a reteach or practice need."""
+    return [
+        s
+        for s in students
+        if policy.need_of(level_of(levels, s.pk, standard_id, policy))
+        in (NEED_RETEACH, NEED_PRACTICE)
+    ]
+
+
+def lowest_taught(
+    section: Section, *, today: date | None = None, policy: Policy | None = None
+) -> list[Suggestion]:
+    """The recently taught standards with the lowest share of the class at mastery, lowest
+    first (at most LOWEST_SHOWN), each with whom it would help. About the section alone (not a
+    plan): a page may keep it until the section's levels or taught plans change. Eleven
+    queries, whatever the class's size."""
+    policy = policy or policy_for_district(section.district_id, with_fit=False)
     mastery_name = policy.level_named(policy.mastery_level).name
     roster = [entry.student for entry in section_roster(section)]
     taught_ids = recently_taught(section, today=today, policy=policy)
-    groups = (
-        [
-            g
-            for g in (detail.plan_groups if detail is not None else _groups_of(plan))
-            if g.standard_id is not None and g.kind in (GroupKind.RETEACH, GroupKind.PRACTICE)
-        ]
-        if plan is not None
-        else []
-    )
-    related: dict[int, list[tuple[Standard, str]]] = {}
-    group_standards: dict[int, Standard] = {
-        g.standard.pk: g.standard for g in groups if g.standard is not None
-    }
-    if group_standards:
-        parent_ids = {s.parent_id for s in group_standards.values() if s.parent_id}
-        family = list(
-            Standard.objects.filter(is_active=True)
-            .filter(Q(pk__in=parent_ids) | Q(parent_id__in=parent_ids))
-            .exclude(kind__in=(StandardKind.FRAMEWORK,))
-        )
-        prerequisites = list(
-            StandardPrerequisite.objects.filter(
-                standard_id__in=group_standards, prerequisite__is_active=True
-            ).select_related("prerequisite")
-        )
-        for standard_id, standard in group_standards.items():
-            found: list[tuple[Standard, str]] = []
-            for other in family:
-                if other.pk == standard.parent_id:
-                    found.append((other, "parent"))
-                elif other.parent_id == standard.parent_id and other.pk != standard_id:
-                    found.append((other, "sibling"))
-            found += [
-                (p.prerequisite, "prerequisite")
-                for p in prerequisites
-                if p.standard_id == standard_id
-            ]
-            related[standard_id] = found
     taught = {s.pk: s for s in Standard.objects.filter(pk__in=taught_ids, is_active=True)}
-    related_ids = {s.pk for found in related.values() for s, _ in found}
-    levels = current_levels(
-        {s.pk for s in roster} | {m.student_id for g in groups for m in g.members.all()},
-        set(taught) | related_ids,
-        policy,
-    )
-
-    def below(students: Iterable[Student], standard_id: int) -> list[Student]:
-        return [
-            s
-            for s in students
-            if policy.need_of(level_of(levels, s.pk, standard_id, policy))
-            in (NEED_RETEACH, NEED_PRACTICE)
-        ]
-
+    levels = current_levels({s.pk for s in roster}, set(taught), policy)
     ranked = []
     for standard_id in taught_ids:
-        taught_standard = taught.get(standard_id)
-        if taught_standard is None:
+        standard = taught.get(standard_id)
+        if standard is None:
             continue
-        standard = taught_standard
         measured = [
             s
             for s in roster
@@ -655,7 +635,7 @@ def suggestions(
             for s in measured
             if level_of(levels, s.pk, standard_id, policy) >= policy.mastery_level
         )
-        students = below(measured, standard_id)
+        students = _below(levels, policy, measured, standard_id)
         share = at_mastery / len(measured)
         why = (
             f"{len(students)} of {len(measured)} measured students are below {mastery_name} on "
@@ -664,6 +644,59 @@ def suggestions(
         )
         ranked.append((share, standard.code, Suggestion(standard, "lowest", students, why)))
     ranked.sort(key=lambda row: (row[0], row[1]))
+    return [row[2] for row in ranked[:LOWEST_SHOWN]]
+
+
+def _related_standards(
+    group_standards: dict[int, Standard],
+) -> dict[int, list[tuple[Standard, str]]]:
+    """Each standard's parent, siblings and recorded prerequisites. Two queries."""
+    if not group_standards:
+        return {}
+    parent_ids = {s.parent_id for s in group_standards.values() if s.parent_id}
+    family = list(
+        Standard.objects.filter(is_active=True)
+        .filter(Q(pk__in=parent_ids) | Q(parent_id__in=parent_ids))
+        .exclude(kind__in=(StandardKind.FRAMEWORK,))
+    )
+    prerequisites = list(
+        StandardPrerequisite.objects.filter(
+            standard_id__in=group_standards, prerequisite__is_active=True
+        ).select_related("prerequisite")
+    )
+    related: dict[int, list[tuple[Standard, str]]] = {}
+    for standard_id, standard in group_standards.items():
+        found: list[tuple[Standard, str]] = []
+        for other in family:
+            if other.pk == standard.parent_id:
+                found.append((other, "parent"))
+            elif other.parent_id == standard.parent_id and other.pk != standard_id:
+                found.append((other, "sibling"))
+        found += [
+            (p.prerequisite, "prerequisite") for p in prerequisites if p.standard_id == standard_id
+        ]
+        related[standard_id] = found
+    return related
+
+
+def for_groups_below(groups: list[PlanGroup], policy: Policy) -> dict[int, list[Suggestion]]:
+    """For each of a plan's reteach or practice groups (members prefetched): the parent
+    standard, its siblings and its recorded prerequisites, each with whom of the group it would
+    help and why. Four queries at most."""
+    groups = [
+        g
+        for g in groups
+        if g.standard is not None and g.kind in (GroupKind.RETEACH, GroupKind.PRACTICE)
+    ]
+    related = _related_standards({g.standard.pk: g.standard for g in groups if g.standard})
+    if not related:
+        return {}
+    mastery_name = policy.level_named(policy.mastery_level).name
+    levels = current_levels(
+        {m.student_id for g in groups for m in g.members.all()},
+        {s.pk for found in related.values() for s, _ in found},
+        policy,
+    )
     for_groups: dict[int, list[Suggestion]] = {}
     for group in groups:
         if group.standard is None or group.standard_id is None:  # filtered above: for types
@@ -680,7 +713,7 @@ def suggestions(
                 if level_of(levels, s.pk, standard.pk, policy) != policy.no_evidence.value
             ]
             if measured:
-                students = below(measured, standard.pk)
+                students = _below(levels, policy, measured, standard.pk)
                 if not students:
                     continue
                 reason = f"below {mastery_name} on it too"
@@ -698,4 +731,32 @@ def suggestions(
             )
             found_suggestions.append(Suggestion(standard, relation, students, why))
         for_groups[group.pk] = found_suggestions
-    return PlanSuggestions(lowest=[row[2] for row in ranked[:LOWEST_SHOWN]], for_groups=for_groups)
+    return for_groups
+
+
+def suggestions(
+    section: Section,
+    *,
+    plan: LessonPlan | None = None,
+    today: date | None = None,
+    detail: PlanDetail | None = None,
+) -> PlanSuggestions:
+    """What to plan for: the recently taught standards with the lowest share of the class at
+    mastery (lowest first, `lowest_taught`), and for each of the plan's reteach or practice
+    groups the parent standard, its siblings and its recorded prerequisites
+    (`for_groups_below`). Constant queries in students; fewer with the plan's `detail` read for
+    the same page (its policy and groups)."""
+    if detail is not None:
+        plan = detail.plan
+    policy = (
+        detail.policy
+        if detail is not None
+        else policy_for_district(section.district_id, with_fit=False)
+    )
+    groups = (
+        (detail.plan_groups if detail is not None else _groups_of(plan)) if plan is not None else []
+    )
+    return PlanSuggestions(
+        lowest=lowest_taught(section, today=today, policy=policy),
+        for_groups=for_groups_below(groups, policy),
+    )

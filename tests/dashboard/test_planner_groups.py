@@ -357,6 +357,15 @@ def test_create_an_exit_ticket_then_see_results(
     )
     assert grid in page
     assert "1 of 1" in page and "75%" in page
+    # The score grid leads back to the plan, where the results show by group.
+    assert _url("plan_detail", grouped) in _text(client.get(grid))
+    other = client.get(
+        reverse(
+            "assessments:score_grid",
+            kwargs={"pk": world.section.pk, "assessment_id": world.assessment.pk},
+        )
+    )
+    assert _url("plan_detail", grouped) not in _text(other)
 
 
 def test_attach_and_detach_an_exit_ticket(

@@ -20,11 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from accounts.access import section_plans_for_user
 from assessments.models import standard_short_code
-from dashboard.views.teacher.common import bad_parameters
+from dashboard.views.teacher.common import PLAN_PLACEHOLDER, bad_parameters
 from lessons import selectors as lesson_selectors
 from lessons.models import LessonPlan
 from students.models import Section
@@ -49,6 +52,38 @@ class PlanEntry:
     def taught(self) -> str:
         return "Taught" if self.plan.taught_at is not None else "Not marked taught"
 
+    def html(self, *, url: str, show_section: bool, compact: bool) -> SafeString:
+        """The entry as a calendar day lists it: written here, not by a template included per
+        plan, since a teacher's month holds a hundred and more (the include was half the
+        page's time)."""
+        objective = self.plan.objective
+        width = 48 if compact else 90
+        if show_section:
+            label = self.section_label
+        else:
+            label = Truncator(objective).chars(width) if objective else "Lesson plan"
+        standards = (
+            format_html('<span class="plan-standards">{}</span>', ", ".join(self.short_codes))
+            if self.short_codes
+            else ""
+        )
+        detail = (
+            format_html('<span class="plan-objective">{}</span>', Truncator(objective).chars(90))
+            if not compact and objective and show_section
+            else ""
+        )
+        return format_html(
+            '<li class="plan-entry{}"><a href="{}">{}</a>{}{}'
+            '<span class="plan-status">{}{}</span></li>',
+            " is-taught" if self.plan.taught_at is not None else "",
+            url,
+            label,
+            standards,
+            detail,
+            self.taught,
+            f" · {self.span}" if self.span else "",
+        )
+
 
 @dataclass(frozen=True)
 class CalendarDay:
@@ -57,6 +92,7 @@ class CalendarDay:
     is_today: bool
     in_range: bool  # in the month shown (a month grid's first and last weeks spill over)
     plan_url: str  # "Plan this day" for one section, "" when the viewer may not plan
+    entries_html: SafeString = SafeString("")  # the entries' <li>s (PlanEntry.html)
 
 
 @dataclass(frozen=True)
@@ -155,9 +191,14 @@ def build_calendar(
     day: date,
     plans: list[LessonPlan],
     plan_url: str = "",
+    *,
+    show_section: bool = False,
 ) -> Calendar:
     """The days shown with the plans running on each. `plan_url`: the "Plan this day" link
-    (lessons:plan_new of one section) given ?day=; empty when the viewer plans none here."""
+    (lessons:plan_new of one section) given ?day=; empty when the viewer plans none here.
+    `show_section`: each plan labelled with its section (the teacher's calendar)."""
+    detail_url = reverse("lessons:plan_detail", kwargs={"pk": PLAN_PLACEHOLDER})
+    compact = view == "month"
     first, last, previous, following = _span(view, day)
     today = timezone.localdate()
     by_day: dict[date, list[PlanEntry]] = {}
@@ -169,13 +210,24 @@ def build_calendar(
     days = []
     current = first
     while current <= last:
+        entries = by_day.get(current, [])
         days.append(
             CalendarDay(
                 day=current,
-                entries=by_day.get(current, []),
+                entries=entries,
                 is_today=current == today,
                 in_range=view == "week" or current.month == day.month,
                 plan_url=f"{plan_url}?day={current.isoformat()}" if plan_url else "",
+                entries_html=SafeString(
+                    "".join(
+                        entry.html(
+                            url=detail_url.replace(str(PLAN_PLACEHOLDER), str(entry.plan.pk)),
+                            show_section=show_section,
+                            compact=compact,
+                        )
+                        for entry in entries
+                    )
+                ),
             )
         )
         current += timedelta(days=1)
@@ -260,7 +312,7 @@ def teacher_calendar(request: HttpRequest) -> HttpResponse:
                 )
                 for section in sections
             ],
-            "calendar": build_calendar(view, day, plans, plan_url=plan_url),
+            "calendar": build_calendar(view, day, plans, plan_url=plan_url, show_section=True),
             "here": reverse("lessons:teacher_calendar"),
         },
     )

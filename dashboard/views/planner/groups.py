@@ -22,11 +22,14 @@ from django.http import (
 )
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from assessments.methods import Policy
 from assessments.models import Assessment, Standard, standard_short_code
 from assessments.selectors import section_assessments
+from dashboard import cache as dashboard_cache
 from dashboard import charts
 from lessons import services
 from lessons.models import LessonPlan, PlanGroup
@@ -35,14 +38,17 @@ from lessons.selectors import (
     MoveProposals,
     PlanAccess,
     PlanDetail,
+    PlanSuggestions,
     ProposedMove,
+    Suggestion,
     exit_ticket_results,
+    for_groups_below,
     group_moves_proposed,
+    lowest_taught,
     plan_for_user,
-    suggestions,
 )
 from privacy.services import log_shown
-from students.models import Student
+from students.models import Section, Student
 
 # How often the plan's page asks who would move (the section page's live updates' pace).
 POLL_INTERVAL_MS = 4000
@@ -98,6 +104,17 @@ def _moves_shown(
     )
 
 
+def lowest_taught_kept(section: Section, policy: Policy | None = None) -> list[Suggestion]:
+    """The section's lowest recently taught standards (lessons.selectors.lowest_taught), kept as
+    the section page keeps its grid: until the section's levels, scores or taught plans change
+    (dashboard.cache.section_versions), or the day does (what "recently" covers)."""
+    version = dashboard_cache.section_versions(section)
+    return dashboard_cache.cached(
+        ("lowest taught", section.pk, timezone.localdate().isoformat(), version),
+        lambda: lowest_taught(section, policy=policy),
+    )
+
+
 def planner_panels(
     request: HttpRequest,
     access: PlanAccess,
@@ -131,7 +148,10 @@ def planner_panels(
         else MoveProposals([], plan.groups_locked)
     )
     results = exit_ticket_results(plan, detail=detail)
-    suggested = suggestions(access.section, detail=detail)
+    suggested = PlanSuggestions(
+        lowest=lowest_taught_kept(access.section, detail.policy),
+        for_groups=for_groups_below(detail.plan_groups, detail.policy),
+    )
     group_names = {group.group.pk: group.group.name for group in detail.groups}
     for_groups = [
         (group_names.get(group_id, ""), found)

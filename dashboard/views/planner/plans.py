@@ -36,6 +36,7 @@ from dashboard.views.planner.forms import (
     TemplateNameForm,
     section_options,
 )
+from dashboard.views.planner.groups import lowest_taught_kept
 from dashboard.views.teacher.common import bad_parameters
 from interop.uploads import LimitedUploadHandler, refused_before_reading
 from lessons import services
@@ -46,7 +47,6 @@ from lessons.selectors import (
     plan_for_user,
     recently_taught,
     sections_plannable_by,
-    suggestions,
     template_for_user,
     templates_of_user,
 )
@@ -171,7 +171,7 @@ def plan_new(request: SignedInRequest, pk: int) -> HttpResponse:
             "templates": templates_of_user(user=request.user),
             "day": day,
             # Where the class is lowest among what it was taught lately: counted, not named.
-            "lowest": suggestions(section).lowest if not form.is_bound else [],
+            "lowest": lowest_taught_kept(section) if not form.is_bound else [],
         },
         status=400 if form.is_bound else 200,
     )

@@ -97,6 +97,8 @@ def score_grid(request: HttpRequest, pk: int, assessment_id: int) -> HttpRespons
             "statuses": ENTRY_STATUSES,
             "error_count": len(errors),
             "stray_errors": stray_errors,
+            # An exit ticket: back to its lesson plan, where its results show by group.
+            "exit_for_plans": lesson_selectors.plans_with_exit_ticket(assessment),
         },
         status=400 if errors else 200,
     )
