@@ -20,9 +20,12 @@ from django.http import (
     HttpResponseNotAllowed,
     JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
@@ -79,6 +82,87 @@ class GroupPanel:
     detail: GroupDetail
     members: list[MemberRow]
     activities_text: str  # one activity a line, as the textarea edits them
+    rows_html: SafeString = SafeString("")  # the members' table rows (_member_rows_html)
+
+
+def _level_html(style: charts.LevelStyle | None) -> SafeString:
+    if style is None:
+        return SafeString("Unknown")
+    return format_html(
+        '<span class="swatch lv-{}" aria-hidden="true">{}</span> {}',
+        style.value,
+        style.symbol,
+        style.name,
+    )
+
+
+def _member_rows_html(
+    group: PlanGroup,
+    members: list[MemberRow],
+    *,
+    move_form: tuple[str, str, list[tuple[int, str]]] | None,
+    problem: dict[str, object] | None,
+) -> SafeString:
+    """A group's members as its table's rows: name, level when placed and now (symbol and name,
+    never colour alone), and for an editor a labelled menu to move them. Written here, not by
+    the template per student (a class's rows were most of the page's rendering).
+    `move_form`: (its address, the CSRF token, the other groups) when the teacher may move."""
+    rows = []
+    for row in members:
+        name = row.student.display_name
+        cells = [format_html('<th scope="row">{}</th>', name)]
+        if group.standard_id is not None:
+            changed = (
+                SafeString(" <strong>(changed)</strong>")
+                if row.at is not None and row.now is not None and row.now.value != row.at.value
+                else ""
+            )
+            cells.append(format_html('<td data-label="When placed">{}</td>', _level_html(row.at)))
+            cells.append(
+                format_html('<td data-label="Now">{}{}</td>', _level_html(row.now), changed)
+            )
+        if move_form is not None:
+            action, token, choices = move_form
+            options = format_html_join(
+                "",
+                '<option value="{}">{}</option>',
+                ((pk, choice) for pk, choice in choices if pk != group.pk),
+            )
+            error = (
+                format_html(
+                    '<p class="field-error" id="move-{}-problem">{}</p>',
+                    row.student.pk,
+                    problem["text"],
+                )
+                if problem is not None
+                and problem["where"] == "move"
+                and problem["id"] == row.student.pk
+                else ""
+            )
+            cells.append(
+                format_html(
+                    '<td data-label="Move to"><form method="post" action="{}" class="move-form">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<input type="hidden" name="student" value="{}">'
+                    '<label for="move-{}" class="visually-hidden">Move {} to</label>'
+                    '<select id="move-{}" name="to_group">{}</select> '
+                    '<button type="submit" class="small-button" aria-label="Move {}">Move</button>'
+                    "</form>{}</td>",
+                    action,
+                    token,
+                    row.student.pk,
+                    row.student.pk,
+                    name,
+                    row.student.pk,
+                    options,
+                    name,
+                    error,
+                )
+            )
+        rows.append(
+            format_html('<tr id="member-{}">{}</tr>', row.student.pk, SafeString("".join(cells)))
+        )
+    return SafeString("\n".join(rows))
 
 
 def _move_key(move: ProposedMove) -> str:
@@ -125,23 +209,39 @@ def planner_panels(
     """The panels' context. `problem` (where, what): a refused form's message, shown beside it."""
     plan = access.plan
     styles = {style.value: style for style in charts.level_styles(detail.policy)}
-    groups = [
-        GroupPanel(
-            detail=group,
-            members=[
-                MemberRow(
-                    member.student,
-                    styles.get(member.level_at_placement)
-                    if member.level_at_placement is not None
-                    else None,
-                    styles.get(member.level_now) if member.level_now is not None else None,
-                )
-                for member in group.members
-            ],
-            activities_text="\n".join(a.text for a in group.activities),
+    group_choices = [(g.group.pk, g.group.name) for g in detail.groups]
+    shown_problem = _problem(problem)
+    move_form = (
+        (
+            reverse("lessons:plan_group_move", kwargs={"pk": plan.pk}),
+            get_token(request),
+            group_choices,
         )
-        for group in detail.groups
-    ]
+        if access.may_edit and not plan.groups_locked and len(group_choices) > 1
+        else None
+    )
+    groups = []
+    for group in detail.groups:
+        members = [
+            MemberRow(
+                member.student,
+                styles.get(member.level_at_placement)
+                if member.level_at_placement is not None
+                else None,
+                styles.get(member.level_now) if member.level_now is not None else None,
+            )
+            for member in group.members
+        ]
+        groups.append(
+            GroupPanel(
+                detail=group,
+                members=members,
+                activities_text="\n".join(a.text for a in group.activities),
+                rows_html=_member_rows_html(
+                    group.group, members, move_form=move_form, problem=shown_problem
+                ),
+            )
+        )
     proposals = (
         _moves_shown(request, plan, detail)
         if detail.groups
@@ -174,7 +274,7 @@ def planner_panels(
         context={
             "levels": list(styles.values()),
             "groups": groups,
-            "group_choices": [(g.group.pk, g.group.name) for g in detail.groups],
+            "group_choices": group_choices,
             "proposals": proposals,
             "proposal_keys": [_move_key(move) for move in proposals.moves],
             "moves_url": reverse("lessons:plan_moves", kwargs={"pk": plan.pk}),
@@ -191,7 +291,7 @@ def planner_panels(
             "plan_standard_ids": plan_standard_ids,
             "exit_candidates": candidates,
             "exit_max_points": EXIT_TICKET_MAX_POINTS,
-            "problem": _problem(problem),
+            "problem": shown_problem,
         },
         students=named,
     )
