@@ -58,6 +58,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -489,9 +490,12 @@ def groups_build(*, acting_user: User, plan: LessonPlan, standard: Standard) -> 
     kept_activities = {
         kind: texts for kind, texts in _activities_by_kind(plan).items() if kind != GroupKind.CUSTOM
     }
+    # Every member goes (the teacher's own groups come back empty), and the groups built before
+    # with their activities (kept above by kind), in one deletion.
     PlanGroupMember.objects.filter(plan=plan).delete()
-    plan.groups.exclude(kind=GroupKind.CUSTOM).delete()
-    plan.groups.filter(kind=GroupKind.CUSTOM, name=NOT_MEASURED_NAME).delete()
+    plan.groups.filter(
+        ~Q(kind=GroupKind.CUSTOM) | Q(kind=GroupKind.CUSTOM, name=NOT_MEASURED_NAME)
+    ).delete()
     custom = list(plan.groups.order_by("position", "pk"))
     # Whom each need holds, then the groups in one insert (the three kinds, and "Not yet
     # measured" when anyone has no evidence), their kept activities in another.
@@ -535,7 +539,7 @@ def groups_build(*, acting_user: User, plan: LessonPlan, standard: Standard) -> 
             group.position = offset
             group.save(update_fields=["position"])
     logger.info("lesson plan %s grouped by standard %s", plan.pk, standard.pk)
-    return list(plan.groups.order_by("position", "pk"))
+    return [*groups.values(), *custom]
 
 
 @transaction.atomic
