@@ -158,7 +158,8 @@ def walk_down_from_the_school(page: Page, school: School, who: str) -> None:
     section.click()
     page.wait_for_url(re.compile(r"/sections/\d+/$"))
     expect(h1(page)).to_have_text(section_title)
-    expect(page.locator("main .meta")).to_contain_text(school.name)
+    # The section's school line (the page's first; today's plans follow it).
+    expect(page.locator("main .meta").first).to_contain_text(school.name)
     check_page(page, f"demo-{who}-section")
 
     student = page.get_by_role("region", name="Roster").get_by_role("link").first
