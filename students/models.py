@@ -38,6 +38,20 @@ class SourcedRecord(models.Model):
         abstract = True
 
 
+class VendorColumns(models.Model):
+    """What a record's row held beyond the standard's columns (OneRoster's `metadata.*` columns
+    and any other vendor column), as the latest import of it said: `{"metadata": {"sis_house":
+    "Blue"}, "ext_color": "red"}` for the columns `metadata.sis_house` and `ext_color` (a
+    `metadata.` column under "metadata" without its prefix, as the REST binding's metadata
+    object holds it; any other column under its name as it is). Queried with JSON lookups
+    (`source_extra__metadata__sis_house="Blue"`); exported again as the same columns."""
+
+    source_extra = models.JSONField(default=dict, db_default={}, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 def sourced_unique(name: str) -> models.UniqueConstraint:
     """Source ids are unique per district (imports upsert on them); empty ones are not."""
     return models.UniqueConstraint(
@@ -54,7 +68,7 @@ def validate_absolute_folder(value: str) -> None:
         raise ValidationError("Give an absolute path, starting with /.")
 
 
-class District(SourcedRecord):
+class District(SourcedRecord, VendorColumns):
     name = models.CharField(max_length=200)
     state_code = models.CharField(max_length=2, blank=True, default="")
     nces_id = models.CharField("NCES id", max_length=20, blank=True, default="")
@@ -164,7 +178,7 @@ def grade_label(code: str) -> str:
     )
 
 
-class School(SourcedRecord):
+class School(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
     name = models.CharField(max_length=200)
     school_number = models.CharField(max_length=40, blank=True, default="")
@@ -186,7 +200,7 @@ class SessionKind(models.TextChoices):
     GRADING_PERIOD = "grading_period", "Grading period"
 
 
-class AcademicSession(SourcedRecord):
+class AcademicSession(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="sessions")
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
@@ -208,7 +222,7 @@ class AcademicSession(SourcedRecord):
         return self.title
 
 
-class Course(SourcedRecord):
+class Course(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="courses")
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
@@ -229,7 +243,7 @@ class Course(SourcedRecord):
         return self.title
 
 
-class Section(SourcedRecord):
+class Section(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="sections")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="sections")
     course = models.ForeignKey(
@@ -287,7 +301,7 @@ class StaffKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Staff(SourcedRecord, PersonName):
+class Staff(SourcedRecord, PersonName, VendorColumns):
     """A staff record from the district's systems, with or without a login."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="staff")
@@ -303,7 +317,7 @@ class Staff(SourcedRecord, PersonName):
         verbose_name_plural = "staff"
 
 
-class StaffSchoolAssignment(SourcedRecord):
+class StaffSchoolAssignment(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="school_assignments")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff_assignments")
@@ -328,7 +342,7 @@ class Sex(models.TextChoices):
     UNSPECIFIED = "", "Not specified"
 
 
-class Student(SourcedRecord, PersonName):
+class Student(SourcedRecord, PersonName, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="students")
     # A stable identity for pseudonymous keys (the access log keeps them after deletion).
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -340,6 +354,8 @@ class Student(SourcedRecord, PersonName):
     # Federal reporting categories; several may apply.
     races = models.JSONField(default=list, blank=True)
     hispanic_or_latino = models.BooleanField(null=True, blank=True)
+    # A OneRoster demographics.csv row's vendor columns (source_extra holds its users.csv row's).
+    demographics_extra = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -352,7 +368,7 @@ class Student(SourcedRecord, PersonName):
         return f"{self.first_name}{middle} {self.last_name}"
 
 
-class StudentSchoolMembership(SourcedRecord):
+class StudentSchoolMembership(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="school_memberships"
@@ -393,7 +409,7 @@ class CurrentQuerySet(RecordQuerySet[_Record]):
         return self.filter(in_force(on=on))
 
 
-class SectionAssignment(SourcedRecord):
+class SectionAssignment(SourcedRecord, VendorColumns):
     """A staff member teaching a section (one or more teachers; one primary)."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
@@ -415,7 +431,7 @@ class SectionAssignment(SourcedRecord):
         return f"{self.staff} teaches {self.section}"
 
 
-class Enrollment(SourcedRecord):
+class Enrollment(SourcedRecord, VendorColumns):
     """A student in a section. Current when active and not ended (session dates do not end it)."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
@@ -459,7 +475,7 @@ class ContactTime(models.TextChoices):
     WEEKEND = "weekend", "Weekends"
 
 
-class Guardian(SourcedRecord, PersonName):
+class Guardian(SourcedRecord, PersonName, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="guardians")
     # The language the family reads, named as the source names it ("Spanish"); imports default
     # it to a child's home language where the source carries none.

@@ -1,9 +1,15 @@
 """Export what Trellis holds for a district (or one school) as a OneRoster 1.1 or 1.2 bulk CSV zip.
 
-Every file is written in the standard's column order (interop.oneroster.schema) and the
-manifest declares each as bulk (or absent). Active records only. Records that did not come from
-OneRoster get a stable sourcedId from their primary key ("trellis-<kind>-<id>"). Rows stream from
-the database into the zip; nothing is held whole.
+What a strict validator accepts: every file in the standard's columns and column order
+(interop.oneroster.schema), then its vendor columns (the `metadata.*` and other columns the
+records were imported with, kept in their source_extra: interop.oneroster.vendor) in name order;
+a complete manifest (manifest.version, oneroster.version, a file.<name> line for every file the
+version's manifest lists, `absent` for those not written, source.systemName and
+source.systemCode); UTF-8 without a BOM, unless `bom` asks for one; CRLF line ends. Active
+records only. Records that did not come from OneRoster get a stable sourcedId from their primary
+key ("trellis-<kind>-<id>"). Rows stream from the database into the zip; nothing is held whole.
+The same records give the same bytes: members carry a fixed time, and rows go in primary-key
+order.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from django.db.models import Q, QuerySet
 from assessments.models import Assessment, AssessmentItem, ItemKind, Score, ScoreStatus
 from interop.oneroster import schema
 from interop.oneroster.importer import GRADE_CODES, RACE_COLUMNS
+from interop.oneroster.vendor import column_names, columns_of
 from privacy.services import StudentRef
 from students.models import (
     AcademicSession,
@@ -83,6 +90,12 @@ SCORE_STATUSES: dict[str, str] = {
 }
 
 
+# A row's vendor columns travel with it under this key (never a column name: it holds a NUL).
+EXTRA = "\0extra"
+# Every member's time in the zip, so that the same records give the same bytes (the DOS epoch).
+MEMBER_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 class ExportError(Exception):
     pass
 
@@ -137,9 +150,11 @@ def oneroster_export(
     school_id: int | None = None,
     district_id: int | None = None,
     students_shown: Callable[[list[StudentRef]], object] | None = None,
+    bom: bool = False,
 ) -> dict[str, int]:
     """Write the zip; returns the rows written per file. `students_shown` is given the students
-    whose records the zip holds, for the access log."""
+    whose records the zip holds, for the access log. `bom` starts each file with a UTF-8 byte
+    order mark (for spreadsheet programs that need one to read UTF-8)."""
     if version not in schema.FILES:
         raise ExportError(f"OneRoster version must be 1.1 or 1.2, not {version!r}.")
     if school_id is not None:
@@ -168,7 +183,8 @@ def oneroster_export(
             rows = writer.rows_for(spec.name)
             if rows is None:
                 continue
-            count = _write_csv(archive, spec, rows)
+            vendor = column_names(writer.extras_for(spec.name), spec.columns)
+            count = _write_csv(archive, spec, rows, vendor, bom=bom)
             scope.counts[spec.name] = count
         if students_shown is not None:
             students_shown(
@@ -178,28 +194,51 @@ def oneroster_export(
                 ]
             )
         manifest = io.StringIO()
+        if bom:
+            manifest.write("\ufeff")
         out_csv = csv.writer(manifest, lineterminator="\r\n")
         out_csv.writerow(["propertyName", "value"])
         out_csv.writerow(["manifest.version", "1.0"])
         out_csv.writerow(["oneroster.version", version])
-        for spec in schema.FILES[version]:
-            mode = "bulk" if spec.name in scope.counts else "absent"
-            out_csv.writerow([f"file.{spec.name}", mode])
-        for name in sorted(schema.UNSUPPORTED_FILES):
-            out_csv.writerow([f"file.{name}", "absent"])
+        for name in schema.MANIFEST_FILES[version]:
+            mode = "bulk" if name in scope.counts else "absent"
+            out_csv.writerow([f"file.{name}", mode])
         out_csv.writerow(["source.systemName", "Trellis"])
         out_csv.writerow(["source.systemCode", "trellis"])
-        archive.writestr(schema.MANIFEST, manifest.getvalue())
+        archive.writestr(_member(schema.MANIFEST), manifest.getvalue().encode("utf-8"))
     return scope.counts
 
 
-def _write_csv(archive: zipfile.ZipFile, spec: schema.FileSpec, rows: Iterator[dict]) -> int:
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed time (MEMBER_TIME), compressed, readable by all."""
+    info = zipfile.ZipInfo(name, date_time=MEMBER_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _write_csv(
+    archive: zipfile.ZipFile,
+    spec: schema.FileSpec,
+    rows: Iterator[dict],
+    vendor: list[str],
+    *,
+    bom: bool,
+) -> int:
+    """The standard's columns, then the vendor columns; each row's vendor values come under
+    EXTRA (its source_extra) and fill only the vendor columns."""
     count = 0
-    with archive.open(spec.filename, "w") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        out = csv.DictWriter(text, fieldnames=spec.columns, lineterminator="\r\n")
+    vendor_set = set(vendor)
+    with archive.open(_member(spec.filename), "w") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        out = csv.DictWriter(text, fieldnames=(*spec.columns, *vendor), lineterminator="\r\n")
         out.writeheader()
         for row in rows:
+            extra = row.pop(EXTRA, None)
+            if extra and vendor_set:
+                for column, value in columns_of(extra).items():
+                    if column in vendor_set:
+                        row[column] = value
             out.writerow(row)
             count += 1
         text.flush()
@@ -268,6 +307,47 @@ class _Writer:
         method = getattr(self, f"file_{name}", None)
         return method() if method is not None else None
 
+    def extras_for(self, name: str) -> Iterator[dict]:
+        """The source_extra of every record a file's rows come from that holds any (one pass in
+        the database before the file is written: its header names the vendor columns)."""
+        sources: dict[str, list[tuple[QuerySet, str]]] = {
+            "orgs": [
+                (District.objects.filter(pk=self.scope.district.pk), "source_extra"),
+                (School.objects.filter(pk__in=self.scope.school_ids), "source_extra"),
+            ],
+            "academicSessions": [(self._sessions_qs(), "source_extra")],
+            "courses": [(self.courses_qs, "source_extra")],
+            "classes": [(self.sections_qs, "source_extra")],
+            "users": [
+                (self.students_qs, "source_extra"),
+                (self.staff_qs, "source_extra"),
+                (self.guardians_qs, "source_extra"),
+            ],
+            "roles": [(self.memberships, "source_extra"), (self.assignments, "source_extra")],
+            "demographics": [(self.students_qs, "demographics_extra")],
+            "enrollments": [
+                (self._enrollments_qs(), "source_extra"),
+                (self._section_assignments_qs(), "source_extra"),
+            ],
+        }
+        for queryset, column in sources.get(name, []):
+            yield from (
+                queryset.exclude(**{column: {}})
+                .values_list(column, flat=True)
+                .iterator(chunk_size=5000)
+            )
+
+    def _sessions_qs(self) -> QuerySet[AcademicSession]:
+        return AcademicSession.objects.filter(district=self.scope.district, is_active=True)
+
+    def _enrollments_qs(self) -> QuerySet[Enrollment]:
+        return Enrollment.objects.filter(
+            section_id__in=list(self.sections), is_active=True, student__is_active=True
+        )
+
+    def _section_assignments_qs(self) -> QuerySet[SectionAssignment]:
+        return SectionAssignment.objects.filter(section_id__in=list(self.sections), is_active=True)
+
     def _common(self, source_id: str, updated_at: datetime | None) -> dict:
         return {"sourcedId": source_id, "status": "active", "dateLastModified": _stamp(updated_at)}
 
@@ -279,6 +359,7 @@ class _Writer:
             "type": "district",
             "identifier": district.nces_id,
             "parentSourcedId": "",
+            EXTRA: district.source_extra,
         }
         for school in School.objects.filter(pk__in=self.scope.school_ids).order_by("pk"):
             yield {
@@ -287,12 +368,11 @@ class _Writer:
                 "type": "school",
                 "identifier": school.school_number,
                 "parentSourcedId": self.district_sid,
+                EXTRA: school.source_extra,
             }
 
     def file_academicSessions(self) -> Iterator[dict]:
-        for session in AcademicSession.objects.filter(
-            district=self.scope.district, is_active=True
-        ).order_by("pk"):
+        for session in self._sessions_qs().order_by("pk"):
             yield {
                 **self._common(self.sessions[session.pk], session.updated_at),
                 "title": session.title,
@@ -301,6 +381,7 @@ class _Writer:
                 "endDate": _date(session.end_date),
                 "parentSourcedId": self.sessions.get(session.parent_id, ""),
                 "schoolYear": session.school_year,
+                EXTRA: session.source_extra,
             }
 
     def file_courses(self) -> Iterator[dict]:
@@ -314,6 +395,7 @@ class _Writer:
                 "orgSourcedId": self.schools.get(course.school_id, self.district_sid),
                 "subjects": course.subject,
                 "subjectCodes": "",
+                EXTRA: course.source_extra,
             }
 
     def file_classes(self) -> Iterator[dict]:
@@ -331,6 +413,7 @@ class _Writer:
                 "subjects": section.subject,
                 "subjectCodes": "",
                 "periods": section.period,
+                EXTRA: section.source_extra,
             }
 
     # --- users and roles
@@ -359,13 +442,21 @@ class _Writer:
         return found
 
     def _people(self) -> Iterator[tuple[str, Student | Staff | Guardian, str, list]]:
-        """(kind, record, primary role, [(role, org sid, begin, end)]) for every exported user."""
+        """(kind, record, primary role, [(role, org sid, begin, end, grade, vendor columns)]) for
+        every exported user."""
         student_schools: dict[int, list] = defaultdict(list)
         for membership in self.memberships.order_by("pk").iterator(chunk_size=10000):
             student_schools[membership.student_id].append(membership)
         for student in self.students_qs.order_by("pk").iterator(chunk_size=5000):
             orgs = [
-                ("student", self.schools[m.school_id], m.begin_date, m.end_date, m.grade_level)
+                (
+                    "student",
+                    self.schools[m.school_id],
+                    m.begin_date,
+                    m.end_date,
+                    m.grade_level,
+                    m.source_extra,
+                )
                 for m in student_schools[student.pk]
             ]
             yield "student", student, "student", orgs
@@ -378,9 +469,11 @@ class _Writer:
             orgs = []
             for a in staff_schools[staff.pk]:
                 role = a.position if a.position in schema.USER_ROLES[self.version] else kind_role
-                orgs.append((role, self.schools[a.school_id], a.begin_date, a.end_date, ""))
+                orgs.append(
+                    (role, self.schools[a.school_id], a.begin_date, a.end_date, "", a.source_extra)
+                )
             if not orgs:
-                orgs = [(kind_role, self.district_sid, None, None, "")]
+                orgs = [(kind_role, self.district_sid, None, None, "", {})]
             yield "staff", staff, orgs[0][0], orgs
         guardian_roles: dict[int, str] = {}
         for guardian_id, relationship in self.relationships.order_by("pk").values_list(
@@ -389,7 +482,7 @@ class _Writer:
             guardian_roles.setdefault(guardian_id, GUARDIAN_ROLES[relationship])
         for guardian in self.guardians_qs.order_by("pk"):
             role = guardian_roles[guardian.pk]
-            yield "guardian", guardian, role, [(role, self.district_sid, None, None, "")]
+            yield "guardian", guardian, role, [(role, self.district_sid, None, None, "", {})]
 
     def _agents(self) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
         of_student: dict[int, list[str]] = defaultdict(list)
@@ -430,6 +523,7 @@ class _Writer:
                 "agentSourcedIds": ",".join(agents),
                 "grades": _grades(grades),
                 "password": "",
+                EXTRA: person.source_extra,
             }
             if self.version == "1.1":
                 row["role"] = role
@@ -454,7 +548,7 @@ class _Writer:
         ids = {"student": self.students, "staff": self.staff, "guardian": self.guardians}
         for kind, person, _, orgs in self._people():
             sid = ids[kind][person.pk]
-            for index, (role, org, begin, end, _) in enumerate(orgs):
+            for index, (role, org, begin, end, _, extra) in enumerate(orgs):
                 yield {
                     **self._common(f"{sid}:{org}", person.updated_at),
                     "userSourcedId": sid,
@@ -464,6 +558,7 @@ class _Writer:
                     "endDate": _date(end),
                     "orgSourcedId": org,
                     "userProfileSourcedId": "",
+                    EXTRA: extra,
                 }
 
     def file_demographics(self) -> Iterator[dict]:
@@ -474,6 +569,7 @@ class _Writer:
                 or student.sex
                 or student.races
                 or student.hispanic_or_latino is not None
+                or student.demographics_extra
             ):
                 continue
             row = {
@@ -481,9 +577,12 @@ class _Writer:
                 "birthDate": _date(student.birth_date),
                 "sex": SEXES.get(student.sex, "unspecified" if self.version == "1.2" else ""),
                 "hispanicOrLatinoEthnicity": _bool(student.hispanic_or_latino),
+                EXTRA: student.demographics_extra,
             }
             if not student.sex:
                 row["sex"] = ""
+            elif row["sex"] not in schema.SEXES[self.version]:
+                row["sex"] = ""  # 1.1 knows only male and female
             for race, column in races.items():
                 row[column] = _bool(race in student.races) if student.races else ""
             if student.races:
@@ -492,13 +591,7 @@ class _Writer:
 
     def file_enrollments(self) -> Iterator[dict]:
         section_school = dict(self.sections_qs.values_list("pk", "school_id"))
-        for enrollment in (
-            Enrollment.objects.filter(
-                section_id__in=list(self.sections), is_active=True, student__is_active=True
-            )
-            .order_by("pk")
-            .iterator(chunk_size=10000)
-        ):
+        for enrollment in self._enrollments_qs().order_by("pk").iterator(chunk_size=10000):
             if enrollment.student_id not in self.students:
                 continue
             yield {
@@ -512,11 +605,10 @@ class _Writer:
                 "primary": "false",
                 "beginDate": _date(enrollment.begin_date),
                 "endDate": _date(enrollment.end_date),
+                EXTRA: enrollment.source_extra,
             }
         kinds = dict(self.staff_qs.values_list("pk", "kind"))
-        for assignment in SectionAssignment.objects.filter(
-            section_id__in=list(self.sections), is_active=True
-        ).order_by("pk"):
+        for assignment in self._section_assignments_qs().order_by("pk"):
             if assignment.staff_id not in self.staff:
                 continue
             role = (
@@ -535,6 +627,7 @@ class _Writer:
                 "primary": _bool(assignment.is_primary),
                 "beginDate": _date(assignment.begin_date),
                 "endDate": _date(assignment.end_date),
+                EXTRA: assignment.source_extra,
             }
 
     # --- gradebook

@@ -11,7 +11,10 @@ is any. Exports as vendors write them are read (reader.py: any case, 1/0, 1.0's 
 here: a blank manifest mode is absent, unknown manifest properties are warnings, 1.1's
 `administrator` in roles.csv is a district or site administrator by its org, a class at a
 department is at the department's school, an optional parent reference to nothing is dropped
-with a warning); the report counts each value read as another (ImportReport.mappings).
+with a warning, and 1.1's `administrator` in users.csv the same way by the user's orgs); the
+report counts each value read as another (ImportReport.mappings). Vendor columns (`metadata.*`
+and any other) are kept on the record a row becomes, in its source_extra (interop.oneroster.
+vendor), written through the same set-based upserts; a re-import without a column clears it.
 
 A bulk file replaces its scope (missing records become inactive); a delta file
 applies its rows, `status=tobedeleted` included. Object permissions are re-derived and mastery
@@ -148,6 +151,21 @@ REFERENCE_FILES = {
     "parent, guardian or relative": "users",
     "line item": "lineItems",
 }
+# Files whose vendor columns are kept on the records their rows become (source_extra; a
+# demographics row's on its student's demographics_extra). A row that becomes no record (an org
+# that is neither district nor school, a role held at the district) keeps none.
+VENDOR_KEPT = frozenset(
+    (
+        "orgs",
+        "academicSessions",
+        "courses",
+        "classes",
+        "roles",
+        "users",
+        "demographics",
+        "enrollments",
+    )
+)
 # Orgs that are never a class's school, even with no school above them.
 NEVER_SCHOOLS = {"district"}
 
@@ -222,6 +240,8 @@ class RoleEntry:
     begin: date | None
     end: date | None
     active: bool
+    # A roles.csv row's vendor columns, kept on the school membership or assignment it becomes.
+    extra: dict = field(default_factory=dict)
 
 
 class OneRosterImport:
@@ -270,6 +290,7 @@ class OneRosterImport:
         for spec in schema.FILES[self.version]:
             if spec.name in self.files:
                 self.files[spec.name].check_header()
+        self.note_unkept_vendor_columns()
         self.context.progress.overall(
             sum(self.context.source.size(f.spec.filename) for f in self.files.values() if f.usable)
         )
@@ -290,6 +311,17 @@ class OneRosterImport:
         self.import_results()
         self.check_links("resultScoreScales", "resultSourcedId", None)
         self.context.after_commit.append(self.after_commit)
+
+    def note_unkept_vendor_columns(self) -> None:
+        """Vendor columns are kept on the roster's records (VENDOR_KEPT); a gradebook file's are
+        not, and the report says so."""
+        for name, declared in self.files.items():
+            if declared.vendor and name not in VENDOR_KEPT:
+                columns = ", ".join(column for _, column in declared.vendor)
+                self.report.notes.append(
+                    f"{declared.spec.filename}: vendor columns not kept ({columns}); Trellis "
+                    "keeps them for roster records only."
+                )
 
     def after_commit(self) -> None:
         access = derived_access_sync()
@@ -571,8 +603,8 @@ class OneRosterImport:
             return  # an error, or the chosen district used as it is
         result = sourced_upsert(
             District,
-            fields=("source_id", "name", "nces_id", "is_active"),
-            rows=[(row.sourced_id, name, identifier, row.is_active)],
+            fields=("source_id", "name", "nces_id", "is_active", "source_extra"),
+            rows=[(row.sourced_id, name, identifier, row.is_active, row.extra)],
             district_id=None,
             source_system=SOURCE_SYSTEM,
         )
@@ -665,8 +697,9 @@ class OneRosterImport:
         schools: list[tuple] = []
         parents: list[tuple[Row, str]] = []
         districts: list[Row] = []
-        # Orgs of other types, in case a class names one as its school: (name, number, active).
-        others: dict[str, tuple[str, str, bool, int]] = {}
+        # Orgs of other types, in case a class names one as its school: (name, number, active,
+        # line, vendor columns).
+        others: dict[str, tuple[str, str, bool, int, dict]] = {}
         for row in orgs.rows():
             if not self.unique(row, seen):
                 continue
@@ -681,12 +714,18 @@ class OneRosterImport:
             if kind == "school":
                 number = row.fits("identifier", row.text("identifier"), 40)
                 if row.ok:
-                    schools.append((row.sourced_id, name, number, row.is_active))
+                    schools.append((row.sourced_id, name, number, row.is_active, row.extra))
             elif kind and kind != "district":
                 self.other_orgs.add(row.sourced_id)
                 if row.ok:
                     identifier = row.text("identifier")[:40]
-                    others[row.sourced_id] = (name, identifier, row.is_active, row.line)
+                    others[row.sourced_id] = (
+                        name,
+                        identifier,
+                        row.is_active,
+                        row.line,
+                        row.extra,
+                    )
             if not row.ok:
                 self.mark_invalid("orgs", row.sourced_id)
         if districts:
@@ -712,7 +751,7 @@ class OneRosterImport:
             self.upsert(
                 School,
                 "schools",
-                ("source_id", "name", "school_number", "is_active"),
+                ("source_id", "name", "school_number", "is_active", "source_extra"),
                 schools,
                 bulk=orgs.bulk,
             )
@@ -738,7 +777,7 @@ class OneRosterImport:
             current = self.org_parents.get(current)
         return None
 
-    def orgs_as_schools(self, others: dict[str, tuple[str, str, bool, int]]) -> list[tuple]:
+    def orgs_as_schools(self, others: dict[str, tuple[str, str, bool, int, dict]]) -> list[tuple]:
         """Orgs that are not schools (a department) but that classes name as their school: each
         resolves to its nearest school ancestor (school_of); one with none is kept as a school
         itself, with a warning. The rows of School to add for those."""
@@ -751,7 +790,7 @@ class OneRosterImport:
         orgs = self.files["orgs"]
         rows = []
         for org in sorted(named):
-            name, identifier, active, line = others[org]
+            name, identifier, active, line, extra = others[org]
             Row(orgs, line, {}).warn(
                 "type",
                 f"A {self.org_kinds[org]} named as a class's school, with no school above it: "
@@ -760,7 +799,7 @@ class OneRosterImport:
             )
             self.school_of[org] = org
             self.other_orgs.discard(org)
-            rows.append((org, name, identifier, active))
+            rows.append((org, name, identifier, active, extra))
         return rows
 
     def classes_naming(self, orgs: set[str]) -> set[str]:
@@ -829,12 +868,22 @@ class OneRosterImport:
                     start,
                     end,
                     row.is_active,
+                    row.extra,
                 )
 
         self.upsert(
             AcademicSession,
             "academic_sessions",
-            ("source_id", "title", "kind", "school_year", "start_date", "end_date", "is_active"),
+            (
+                "source_id",
+                "title",
+                "kind",
+                "school_year",
+                "start_date",
+                "end_date",
+                "is_active",
+                "source_extra",
+            ),
             rows(),
             bulk=sessions.bulk,
         )
@@ -904,6 +953,7 @@ class OneRosterImport:
                     grades,
                     False,
                     row.is_active,
+                    row.extra,
                 )
 
         self.upsert(
@@ -918,6 +968,7 @@ class OneRosterImport:
                 "grade_levels",
                 "is_placeholder",
                 "is_active",
+                "source_extra",
             ),
             rows(),
             bulk=courses.bulk,
@@ -1031,6 +1082,7 @@ class OneRosterImport:
                     title,
                     *values,
                     row.is_active,
+                    row.extra,
                 )
 
         self.upsert(
@@ -1048,6 +1100,7 @@ class OneRosterImport:
                 "grade_levels",
                 "room",
                 "is_active",
+                "source_extra",
             ),
             rows(),
             bulk=classes.bulk,
@@ -1080,7 +1133,7 @@ class OneRosterImport:
             begin, end = row.date("beginDate"), row.date("endDate")
             if row.ok:
                 self.roles.setdefault(user, []).append(
-                    RoleEntry(role, role_type, org, begin, end, row.is_active)
+                    RoleEntry(role, role_type, org, begin, end, row.is_active, row.extra)
                 )
             self.role_lines.setdefault(user, row.line)
 
@@ -1124,19 +1177,23 @@ class OneRosterImport:
         self.upsert(
             Student,
             "students",
-            ("source_id", *person, "student_number", "is_active"),
+            ("source_id", *person, "student_number", "is_active", "source_extra"),
             people.students,
             bulk=bulk,
         )
         self.upsert(
             Staff,
             "staff",
-            ("source_id", *person, "staff_number", "kind", "is_active"),
+            ("source_id", *person, "staff_number", "kind", "is_active", "source_extra"),
             people.staff,
             bulk=bulk,
         )
         self.upsert(
-            Guardian, "guardians", ("source_id", *person, "is_active"), people.guardians, bulk=bulk
+            Guardian,
+            "guardians",
+            ("source_id", *person, "is_active", "source_extra"),
+            people.guardians,
+            bulk=bulk,
         )
         scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
         self.students = source_id_map(Student, **scope)
@@ -1156,13 +1213,21 @@ class OneRosterImport:
     def user_roles(self, row: Row) -> tuple[str, list[RoleEntry]]:
         """The user's primary role and its org roles, from users.csv (1.1) or roles.csv (1.2)."""
         if self.version == "1.1":
-            role = row.enum("role", schema.USER_ROLES["1.1"], required=True)
+            given = row.text("role")
+            older = schema.OLDER_ROLES_BY_ORG.get(given.lower())
             row.required("orgSourcedIds")
-            entries = [
+            orgs = row.list("orgSourcedIds")
+            if older is None:
+                role = row.enum("role", schema.USER_ROLES["1.1"], required=True)
+                return role, [RoleEntry(role, "primary", org, None, None, True) for org in orgs]
+            # 1.1's administrator is 1.2's district or site administrator, by the org it is held
+            # at (as in roles.csv): the user's first org says which, and each org its own.
+            roles = [older[self.org_level(org)] for org in orgs] or [older["district"]]
+            row.mapped("role", given, roles[0])
+            return roles[0], [
                 RoleEntry(role, "primary", org, None, None, True)
-                for org in row.list("orgSourcedIds")
+                for role, org in zip(roles, orgs, strict=False)
             ]
-            return role, entries
         entries = self.roles.get(row.sourced_id, [])
         primary = [entry.role for entry in entries if entry.role_type == "primary"]
         if primary:
@@ -1207,7 +1272,7 @@ class OneRosterImport:
         sourced_id, active = row.sourced_id, row.is_active
         names = (given, middle, family, preferred)
         if role == "student":
-            people.students.append((sourced_id, *names, identifier, active))
+            people.students.append((sourced_id, *names, identifier, active, row.extra))
             owner = "student"
             grade = grades[0] if grades else ""
             for entry in schools:
@@ -1221,19 +1286,22 @@ class OneRosterImport:
                         entry.begin,
                         entry.end,
                         active and entry.active,
+                        entry.extra,
                     )
                 )
             for agent in agents:
                 people.relationships.setdefault((agent, sourced_id), "")
                 people.relationship_lines.setdefault((agent, sourced_id), row.line)
         elif role in GUARDIAN_ROLES:
-            people.guardians.append((sourced_id, *names, active))
+            people.guardians.append((sourced_id, *names, active, row.extra))
             owner = "guardian"
             for agent in agents:
                 people.relationships[(sourced_id, agent)] = role
                 people.relationship_lines.setdefault((sourced_id, agent), row.line)
         else:
-            people.staff.append((sourced_id, *names, identifier, STAFF_KINDS[role], active))
+            people.staff.append(
+                (sourced_id, *names, identifier, STAFF_KINDS[role], active, row.extra)
+            )
             owner = "staff"
             for entry in schools:
                 people.memberships.append(
@@ -1246,6 +1314,7 @@ class OneRosterImport:
                         entry.begin,
                         entry.end,
                         active and entry.active,
+                        entry.extra,
                     )
                 )
         for source_id, kind, label, value in contacts:
@@ -1253,7 +1322,7 @@ class OneRosterImport:
 
     def upsert_memberships(self, people: PersonRows, *, bulk: bool) -> None:
         students, staff = [], []
-        for source_id, owner, person, org, detail, begin, end, active in people.memberships:
+        for source_id, owner, person, org, detail, begin, end, active, extra in people.memberships:
             if owner == "student":
                 students.append(
                     (
@@ -1264,6 +1333,7 @@ class OneRosterImport:
                         begin,
                         end,
                         active,
+                        extra,
                     )
                 )
             else:
@@ -1276,6 +1346,7 @@ class OneRosterImport:
                         begin,
                         end,
                         active,
+                        extra,
                     )
                 )
         self.upsert(
@@ -1289,6 +1360,7 @@ class OneRosterImport:
                 "begin_date",
                 "end_date",
                 "is_active",
+                "source_extra",
             ),
             students,
             bulk=bulk,
@@ -1304,6 +1376,7 @@ class OneRosterImport:
                 "begin_date",
                 "end_date",
                 "is_active",
+                "source_extra",
             ),
             staff,
             bulk=bulk,
@@ -1427,12 +1500,19 @@ class OneRosterImport:
                 hispanic = row.boolean("hispanicOrLatinoEthnicity")
                 if not row.ok:
                     continue
-                yield (row.sourced_id, birth, SEX.get(sex, ""), races, hispanic)
+                yield (row.sourced_id, birth, SEX.get(sex, ""), races, hispanic, row.extra)
 
         # Demographics update students; they never create or deactivate one.
         result = sourced_upsert(
             Student,
-            fields=("source_id", "birth_date", "sex", "races", "hispanic_or_latino"),
+            fields=(
+                "source_id",
+                "birth_date",
+                "sex",
+                "races",
+                "hispanic_or_latino",
+                "demographics_extra",
+            ),
             rows=rows(),
             district_id=self.district_id,
             source_system=SOURCE_SYSTEM,
@@ -1504,7 +1584,15 @@ class OneRosterImport:
                     )
                     continue
                 if role == "student":
-                    yield (row.sourced_id, person_id, section_id, begin, end, row.is_active)
+                    yield (
+                        row.sourced_id,
+                        person_id,
+                        section_id,
+                        begin,
+                        end,
+                        row.is_active,
+                        row.extra,
+                    )
                 else:
                     teaching.append(
                         (
@@ -1515,13 +1603,22 @@ class OneRosterImport:
                             begin,
                             end,
                             row.is_active,
+                            row.extra,
                         )
                     )
 
         self.upsert(
             Enrollment,
             "enrollments",
-            ("source_id", "student_id", "section_id", "begin_date", "end_date", "is_active"),
+            (
+                "source_id",
+                "student_id",
+                "section_id",
+                "begin_date",
+                "end_date",
+                "is_active",
+                "source_extra",
+            ),
             rows(),
             bulk=enrollments.bulk,
         )
@@ -1536,6 +1633,7 @@ class OneRosterImport:
                 "begin_date",
                 "end_date",
                 "is_active",
+                "source_extra",
             ),
             teaching,
             bulk=enrollments.bulk,

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from interop.oneroster.schema import OLDER_STATUSES, STATUSES, FileSpec
+from interop.oneroster.vendor import extra_of, vendor_positions
 from interop.registry import ImportContext
 from interop.sources import RecordTooLarge, max_field_chars, open_text
 
@@ -116,6 +117,8 @@ class Row:
     line: int
     values: dict[str, str]
     ok: bool = True
+    # The row's vendor columns (`metadata.*` and others), shaped as source_extra keeps them.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def error(
         self, column: str, message: str, value: str | None = None, *, hint: str | None = None
@@ -258,6 +261,8 @@ class CsvFile:
     # False once a row stopped the reading (an unclosed quote, a bad byte): the rest is unread.
     complete: bool = True
     rows_read: int = 0
+    # (position, name) of the header's vendor columns (interop.oneroster.vendor).
+    vendor: tuple[tuple[int, str], ...] = ()
 
     @property
     def bulk(self) -> bool:
@@ -299,6 +304,14 @@ class CsvFile:
                 errors.add(file=self.spec.filename, line=1, column=name, message="Duplicate column")
                 self.usable = False
             seen.add(name)
+        self.vendor, dropped = vendor_positions(self.header, columns)
+        for name in dropped:
+            self.context.report.warnings.add(
+                file=self.spec.filename,
+                line=1,
+                column=name,
+                message="A column named metadata beside metadata.* columns: not kept",
+            )
         for name in self.spec.required:
             if name not in seen:
                 errors.add(
@@ -329,6 +342,7 @@ class CsvFile:
         known = set(self.spec.columns)
         positions = [(i, name) for i, name in enumerate(self.header) if name in known]
         width = len(self.header)
+        vendor = self.vendor
         # When every column is the standard's, a full record maps onto the header in one zip.
         all_known = len(positions) == width
         # What _check_common checks, decided once per file rather than once per row.
@@ -358,6 +372,8 @@ class CsvFile:
                     else:
                         values = {name: record[i].strip() for i, name in positions if i < size}
                     row = Row(self, start, values)
+                    if vendor:
+                        row.extra = extra_of(vendor, record)
                     if len(record) > width:
                         row.error("", f"{len(record)} fields where the header has {width}")
                     self._check_common(row, checks)

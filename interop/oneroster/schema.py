@@ -1,7 +1,8 @@
 """The OneRoster CSV files and columns, per version (1.1, and 1.2 in CSV binding 1.2.1), in the
 standard's order (the exporter writes them in this order), with the columns a file must have.
 
-Columns beyond these (vendor `ext_*`, `metadata.*` and any other) are read past, never an error.
+Columns beyond these (vendor `ext_*`, `metadata.*` and any other) are never an error: they are
+kept on the record a row becomes and exported again (interop.oneroster.vendor).
 """
 
 from __future__ import annotations
@@ -306,6 +307,49 @@ FILES: dict[str, tuple[FileSpec, ...]] = {
 }
 # Files the standard defines that Trellis has no home for (resources): read past, with a note.
 UNSUPPORTED_FILES = {"resources", "classResources", "courseResources", "userResources"}
+# Every file.<name> line of a version's manifest, in the order the CSV binding's manifest table
+# lists them (1.2 added roles, userProfiles, userResources and the score-scale and
+# learning-objective files); an export declares each, `absent` for those it does not write.
+MANIFEST_FILES: dict[str, tuple[str, ...]] = {
+    "1.1": (
+        "academicSessions",
+        "categories",
+        "classes",
+        "classResources",
+        "courses",
+        "courseResources",
+        "demographics",
+        "enrollments",
+        "lineItems",
+        "orgs",
+        "resources",
+        "results",
+        "users",
+    ),
+    "1.2": (
+        "academicSessions",
+        "categories",
+        "classes",
+        "classResources",
+        "courses",
+        "courseResources",
+        "demographics",
+        "enrollments",
+        "lineItemLearningObjectiveIds",
+        "lineItems",
+        "lineItemScoreScales",
+        "orgs",
+        "resources",
+        "resultLearningObjectiveIds",
+        "results",
+        "resultScoreScales",
+        "roles",
+        "scoreScales",
+        "userProfiles",
+        "userResources",
+        "users",
+    ),
+}
 MANIFEST = "manifest.csv"
 MODES = ("bulk", "delta", "absent")
 

@@ -1,4 +1,6 @@
-"""`manage.py export_oneroster OUT.zip [--version 1.1|1.2] [--school ID]`: a bulk export.
+"""`manage.py export_oneroster OUT.zip [--version 1.1|1.2] [--school ID] [--bom]`: a bulk export
+that a strict validator accepts (interop.oneroster.exporter), UTF-8 without a byte order mark
+unless --bom asks for one.
 
 With `--recipient NAME --basis BASIS`, the file goes to someone outside the district's own
 officials (a vendor, a researcher), so it is a disclosure (34 CFR 99.31-99.32): it goes through
@@ -58,6 +60,12 @@ class Command(BaseCommand):
             "--consent-request", type=int, help="The consent request (with --basis consent)."
         )
         parser.add_argument(
+            "--bom",
+            action="store_true",
+            help="Start each file with a UTF-8 byte order mark (for spreadsheet programs that "
+            "need one); without it, UTF-8 without one, as the standard's validators expect.",
+        )
+        parser.add_argument(
             "--json", action="store_true", help="One JSON object as the last line of stdout."
         )
 
@@ -83,6 +91,7 @@ class Command(BaseCommand):
                     school_id=options["school"],
                     district_id=options["district"],
                     students_shown=students_shown,
+                    bom=options["bom"],
                 )
         except (ExportError, DisclosureRefused) as exc:
             partial.unlink(missing_ok=True)
