@@ -17,30 +17,12 @@ from lessons import selectors, services
 from lessons.models import GroupKind, LessonPlan, PlanGroup, PlanGroupMember
 from privacy.models import AccessLogEntry
 from students import models
-from tests import factories
 from tests.conftest import World
+from tests.lessons.conftest import enrolled_student, estimate_at
 
 pytestmark = pytest.mark.django_db
 
 DAY = timezone.localdate() + dt.timedelta(days=1)
-# The default policy: 4 exceeds, 3 mastery, 2 near, 1 below.
-PROBABILITY = {4: 0.9, 3: 0.7, 2: 0.5, 1: 0.2}
-
-
-def _estimate(student: models.Student, standard: Standard, level: int) -> None:
-    MasteryEstimate.objects.update_or_create(
-        student=student,
-        standard=standard,
-        defaults={"level": level, "probability": PROBABILITY[level], "evidence_count": 3},
-    )
-
-
-def _student(world: World, last_name: str) -> models.Student:
-    student = factories.StudentFactory.create(district=world.district, last_name=last_name)
-    models.Enrollment.objects.create(
-        district=world.district, student=student, section=world.section
-    )
-    return student
 
 
 @pytest.fixture
@@ -53,8 +35,8 @@ def plan(world: World) -> LessonPlan:
 @pytest.fixture
 def grouped(world: World, plan: LessonPlan) -> LessonPlan:
     """Ada near (practice), the classmate below (reteach), grouped by the world's standard."""
-    _estimate(world.student, world.standard, 2)
-    _estimate(world.classmate, world.standard, 1)
+    estimate_at(world.student, world.standard, 2)
+    estimate_at(world.classmate, world.standard, 1)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     return plan
 
@@ -118,7 +100,7 @@ def test_a_principal_reads_the_hub_without_controls(
 
 
 def test_build_groups_for_a_standard(client: Client, world: World, plan: LessonPlan) -> None:
-    _estimate(world.student, world.standard, 4)
+    estimate_at(world.student, world.standard, 4)
     response = _teacher(client, world).post(
         _url("plan_groups_build", plan), {"standard": world.standard.pk}
     )
@@ -302,7 +284,7 @@ def test_keep_the_groups_dismisses_the_listed_moves(
     client: Client, world: World, grouped: LessonPlan
 ) -> None:
     _teacher(client, world)
-    _estimate(world.classmate, world.standard, 4)
+    estimate_at(world.classmate, world.standard, 4)
     url = _url("plan_moves", grouped)
     [move] = client.get(url).json()["moves"]
     kept = client.post(_url("plan_moves_accept", grouped), {"action": "keep", "move": move["key"]})
@@ -310,7 +292,7 @@ def test_keep_the_groups_dismisses_the_listed_moves(
     assert client.get(url).json()["moves"] == []
     assert _group_of(grouped, world.classmate) == "Reteach"
     # A later change is a new proposal: it shows again.
-    _estimate(world.classmate, world.standard, 2)
+    estimate_at(world.classmate, world.standard, 2)
     assert len(client.get(url).json()["moves"]) == 1
 
 
@@ -437,9 +419,9 @@ def test_suggestions_offer_a_sibling_and_add_it_to_the_plan(
     sibling = Standard.objects.create(
         district=world.district, code="CCSS.MATH.CONTENT.4.NF.A.2", parent=cluster
     )
-    _estimate(world.student, world.standard, 1)
-    _estimate(world.classmate, world.standard, 1)
-    _estimate(world.student, sibling, 1)
+    estimate_at(world.student, world.standard, 1)
+    estimate_at(world.classmate, world.standard, 1)
+    estimate_at(world.student, sibling, 1)
     world.standard.refresh_from_db()
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     page = _text(_teacher(client, world).get(_url("plan_detail", plan)))
@@ -460,9 +442,9 @@ def test_suggestions_offer_a_sibling_and_add_it_to_the_plan(
 
 def _class_of(world: World, plan: LessonPlan, size: int) -> None:
     for index in range(size - 2):
-        student = _student(world, f"Student{index:03d}")
-        _estimate(student, world.standard, 1 + index % 4)
-    _estimate(world.student, world.standard, 2)
+        student = enrolled_student(world, f"Student{index:03d}")
+        estimate_at(student, world.standard, 1 + index % 4)
+    estimate_at(world.student, world.standard, 2)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     for index in range(size // 5):
         services.group_add(acting_user=world.teacher, plan=plan, name=f"Table {index}")

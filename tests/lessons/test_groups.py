@@ -4,32 +4,13 @@ import datetime as dt
 
 import pytest
 
-from assessments.models import MasteryEstimate, MasteryOverride
+from assessments.models import MasteryOverride
 from lessons import selectors, services
 from lessons.models import GroupKind, PlanGroupMember
-from students import models
-from tests import factories
 from tests.conftest import World
+from tests.lessons.conftest import enrolled_student, estimate_at
 
 DAY = dt.date(2027, 2, 3)
-# The default policy: 4 exceeds, 3 mastery (the mastery level), 2 near, 1 below.
-PROBABILITY = {4: 0.9, 3: 0.7, 2: 0.5, 1: 0.2}
-
-
-def _estimate(student: models.Student, standard, level: int) -> None:
-    MasteryEstimate.objects.update_or_create(
-        student=student,
-        standard=standard,
-        defaults={"level": level, "probability": PROBABILITY[level], "evidence_count": 3},
-    )
-
-
-def _student(world: World, last_name: str) -> models.Student:
-    student = factories.StudentFactory.create(district=world.district, last_name=last_name)
-    models.Enrollment.objects.create(
-        district=world.district, student=student, section=world.section
-    )
-    return student
 
 
 @pytest.fixture
@@ -51,11 +32,13 @@ def _membership(plan) -> dict[str, set[int]]:
 
 
 def test_groups_follow_the_policys_thresholds(world: World, plan) -> None:
-    below, near, at, above = (_student(world, name) for name in ("Below", "Near", "At", "Above"))
+    below, near, at, above = (
+        enrolled_student(world, name) for name in ("Below", "Near", "At", "Above")
+    )
     for student, level in ((below, 1), (near, 2), (at, 3), (above, 4)):
-        _estimate(student, world.standard, level)
+        estimate_at(student, world.standard, level)
     # Ada: an override to Near wins over her estimate at Mastery; the classmate has no evidence.
-    _estimate(world.student, world.standard, 3)
+    estimate_at(world.student, world.standard, 3)
     MasteryOverride.objects.create(
         student=world.student, standard=world.standard, level=2, note="Guessing"
     )
@@ -79,17 +62,17 @@ def test_a_higher_mastery_level_moves_the_thresholds(world: World, plan) -> None
     from assessments.models import MasteryPolicy
 
     MasteryPolicy.objects.create(district=world.district, mastery_level=4)
-    at = _student(world, "At")
-    _estimate(at, world.standard, 3)
-    _estimate(world.student, world.standard, 2)
+    at = enrolled_student(world, "At")
+    estimate_at(at, world.standard, 3)
+    estimate_at(world.student, world.standard, 2)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     groups = _membership(plan)
     assert at.pk in groups["Practice"] and world.student.pk in groups["Reteach"]
 
 
 def test_moves_renames_added_groups_and_activities(world: World, plan) -> None:
-    _estimate(world.student, world.standard, 1)
-    _estimate(world.classmate, world.standard, 4)
+    estimate_at(world.student, world.standard, 1)
+    estimate_at(world.classmate, world.standard, 4)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     extend = plan.groups.get(kind=GroupKind.EXTEND)
     services.group_move_student(
@@ -113,12 +96,12 @@ def test_moves_renames_added_groups_and_activities(world: World, plan) -> None:
 
 
 def test_a_locked_plan_stays_as_it_is_and_still_reports(world: World, plan) -> None:
-    _estimate(world.student, world.standard, 1)
-    _estimate(world.classmate, world.standard, 3)
+    estimate_at(world.student, world.standard, 1)
+    estimate_at(world.classmate, world.standard, 3)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     services.groups_lock(acting_user=world.teacher, plan=plan)
     before = _membership(plan)
-    _estimate(world.student, world.standard, 4)  # a new score raised her
+    estimate_at(world.student, world.standard, 4)  # a new score raised her
     proposals = selectors.group_moves_proposed(plan)
     assert proposals.locked
     [move] = proposals.moves
@@ -147,11 +130,11 @@ def test_a_locked_plan_stays_as_it_is_and_still_reports(world: World, plan) -> N
 
 
 def test_proposed_moves_say_who_and_why(world: World, plan) -> None:
-    _estimate(world.student, world.standard, 2)
+    estimate_at(world.student, world.standard, 2)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
     assert selectors.group_moves_proposed(plan).moves == []
-    _estimate(world.student, world.standard, 1)
-    _estimate(world.classmate, world.standard, 3)  # was not measured
+    estimate_at(world.student, world.standard, 1)
+    estimate_at(world.classmate, world.standard, 3)  # was not measured
     moves = {m.student.pk: m for m in selectors.group_moves_proposed(plan).moves}
     assert moves[world.student.pk].to_group.name == "Reteach"
     assert "now at Below Mastery" in moves[world.student.pk].why
@@ -172,9 +155,9 @@ def test_proposed_moves_say_who_and_why(world: World, plan) -> None:
 
 def test_a_plan_marked_taught_proposes_no_moves(world: World, plan) -> None:
     """Its groups are the record of the lesson given: a later score moves no one out of them."""
-    _estimate(world.student, world.standard, 2)
+    estimate_at(world.student, world.standard, 2)
     services.groups_build(acting_user=world.teacher, plan=plan, standard=world.standard)
-    _estimate(world.student, world.standard, 1)
+    estimate_at(world.student, world.standard, 1)
     assert [m.student for m in selectors.group_moves_proposed(plan).moves] == [world.student]
     services.plan_mark_taught(acting_user=world.teacher, plan=plan)
     assert selectors.group_moves_proposed(plan).moves == []
