@@ -184,6 +184,10 @@ class School(SourcedRecord, VendorColumns):
     school_number = models.CharField(max_length=40, blank=True, default="")
     level = models.CharField(max_length=20, choices=SchoolLevel.choices, default=SchoolLevel.OTHER)
     grade_levels = models.JSONField(default=list, blank=True)
+    # Made by an import for an org its records name but its export left out (orgs.csv absent)
+    # and Trellis did not hold, named "Unknown school (source id X)"; the export that brings
+    # the org replaces it.
+    is_placeholder = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
@@ -261,6 +265,9 @@ class Section(SourcedRecord, VendorColumns):
     # When the district shows families mastery only once released: levels as of this moment are
     # released (a teacher's action); None: nothing released yet.
     mastery_released_at = models.DateTimeField(null=True, blank=True)
+    # Made by an import for a class its enrollments name but its export left out (classes.csv
+    # absent) and Trellis did not hold; the export that brings the class replaces it.
+    is_placeholder = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["title"]

@@ -16,6 +16,14 @@ report counts each value read as another (ImportReport.mappings). Vendor columns
 and any other) are kept on the record a row becomes, in its source_extra (interop.oneroster.
 vendor), written through the same set-based upserts; a re-import without a column clears it.
 
+Partial exports: a reference into a file the manifest declares absent (or leaves out) resolves
+against what Trellis holds for the district, failing that to a placeholder listed in the
+report's warnings and counted, replaced in place by the export that brings the record: a course
+(course_placeholders), an org (school_placeholders: "Unknown school (source id X)"), a class
+(section_placeholders, with a placeholder course of its own). People are never placeholders (a
+placeholder student would be on rosters): an unknown user stays an error, named. A reference to
+a row a present file lacks is an error.
+
 A bulk file replaces its scope (missing records become inactive); a delta file
 applies its rows, `status=tobedeleted` included. Object permissions are re-derived and mastery
 recomputation is enqueued (once per affected student and standard) when the import commits.
@@ -166,6 +174,8 @@ VENDOR_KEPT = frozenset(
         "enrollments",
     )
 )
+# Roles held at the district level: their org is never made a placeholder school.
+DISTRICT_ROLES = frozenset(("districtadministrator", "systemadministrator", "administrator"))
 # Orgs that are never a class's school, even with no school above them.
 NEVER_SCHOOLS = {"district"}
 
@@ -691,6 +701,7 @@ class OneRosterImport:
             if self.district_id is None:
                 self.district_for_checks()
             self.load_maps()
+            self.school_placeholders()
             return
         seen: dict[str, int] = {}
         org_types = self.org_kinds
@@ -747,14 +758,14 @@ class OneRosterImport:
                     parent,
                 )
         schools.extend(self.orgs_as_schools(others))
-        if True:
-            self.upsert(
-                School,
-                "schools",
-                ("source_id", "name", "school_number", "is_active", "source_extra"),
-                schools,
-                bulk=orgs.bulk,
-            )
+        # A placeholder (school_placeholders) with this sourcedId is replaced.
+        self.upsert(
+            School,
+            "schools",
+            ("source_id", "name", "school_number", "is_active", "source_extra", "is_placeholder"),
+            [(*school, False) for school in schools],
+            bulk=orgs.bulk,
+        )
         self.schools = source_id_map(
             School, district_id=self.district_id, source_system=SOURCE_SYSTEM
         )
@@ -764,6 +775,56 @@ class OneRosterImport:
             self.report.notes.append(
                 f"{skipped} orgs of other types (department, state...) are kept as references only."
             )
+
+    def school_placeholders(self) -> None:
+        """An export without orgs.csv (declared absent, or not declared): an org its courses,
+        classes, enrollments or roles (1.1: users) name that Trellis does not hold for the
+        district becomes a placeholder school (is_placeholder, named "Unknown school (source id
+        X)"), each listed in the report's warnings at its first mention; the export that brings
+        the org replaces it. Orgs held with a district-level role are not schools. With orgs.csv
+        present, an org it lacks is an error."""
+        if "orgs" in self.files:
+            return
+        places = [
+            ("courses", ("orgSourcedId",)),
+            ("classes", ("schoolSourcedId",)),
+            ("enrollments", ("schoolSourcedId",)),
+            ("roles", ("orgSourcedId", "role")),
+        ]
+        if self.version == "1.1":
+            places.append(("users", ("orgSourcedIds", "role")))
+        wanted: dict[str, tuple[str, int, str]] = {}
+        for name, columns in places:
+            for line, values in self.read_ahead(name, columns):
+                role = values[1].lower() if len(values) > 1 else ""
+                if role in DISTRICT_ROLES:
+                    continue
+                orgs = values[0].split(",") if name == "users" else [values[0]]
+                for org in (org.strip() for org in orgs):
+                    if org and org not in self.schools and org not in self.other_orgs:
+                        wanted.setdefault(org, (name, line, columns[0]))
+        if not wanted:
+            return
+        rows = []
+        for org, (name, line, column) in wanted.items():
+            rows.append((org, f"Unknown school (source id {org})"[:200], True, True))
+            Row(self.files[name], line, {}).warn(
+                column,
+                "No org with this sourcedId in Trellis, and orgs.csv is absent: a placeholder "
+                "school is kept until an export brings it",
+                org,
+            )
+        result = sourced_upsert(
+            School,
+            fields=("source_id", "name", "is_placeholder", "is_active"),
+            rows=rows,
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("school_placeholders", result)
+        self.schools = source_id_map(
+            School, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
 
     def school_ancestor(self, org: str) -> str | None:
         """The nearest org of type school above `org` (in orgs.csv, or a school Trellis holds)."""
@@ -1081,6 +1142,7 @@ class OneRosterImport:
                     term_ids[0],
                     title,
                     *values,
+                    False,
                     row.is_active,
                     row.extra,
                 )
@@ -1099,6 +1161,7 @@ class OneRosterImport:
                 "subject",
                 "grade_levels",
                 "room",
+                "is_placeholder",
                 "is_active",
                 "source_extra",
             ),
@@ -1536,10 +1599,67 @@ class OneRosterImport:
 
     # --- enrollments
 
+    def section_placeholders(self) -> None:
+        """An export without classes.csv (declared absent, or not declared): a class its
+        enrollments name that Trellis does not hold becomes a placeholder section
+        (is_placeholder, at the enrollment's school, its course a placeholder course of its
+        own), each listed in the report's warnings; the export that brings the class replaces
+        it. An enrollment whose school resolves to none gets no placeholder (its error says
+        why). With classes.csv present, a class it lacks is an error."""
+        if "classes" in self.files:
+            return
+        wanted: dict[str, tuple[int, int]] = {}
+        for line, (klass, school) in self.read_ahead(
+            "enrollments", ("classSourcedId", "schoolSourcedId")
+        ):
+            school_id = self.schools.get(self.school_of.get(school, school))
+            if klass and klass not in self.sections and school_id is not None:
+                wanted.setdefault(klass, (line, school_id))
+        if not wanted:
+            return
+        courses = [
+            (f"placeholder-for-class:{klass}", school_id, f"Course of class {klass}"[:200])
+            for klass, (_, school_id) in wanted.items()
+        ]
+        result = sourced_upsert(
+            Course,
+            fields=("source_id", "school_id", "title", "is_placeholder", "is_active"),
+            rows=[(*course, True, True) for course in courses],
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("course_placeholders", result)
+        self.courses = source_id_map(
+            Course, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+        rows = []
+        enrollments = self.files["enrollments"]
+        for klass, (line, school_id) in wanted.items():
+            course_id = self.courses[f"placeholder-for-class:{klass}"]
+            rows.append((klass, school_id, course_id, f"Placeholder for class {klass}"[:200]))
+            Row(enrollments, line, {}).warn(
+                "classSourcedId",
+                "No class with this sourcedId in Trellis, and classes.csv is absent: a "
+                "placeholder class is kept until an export brings it",
+                klass,
+            )
+        result = sourced_upsert(
+            Section,
+            fields=("source_id", "school_id", "course_id", "title", "is_placeholder", "is_active"),
+            rows=[(*row, True, True) for row in rows],
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        self.count("section_placeholders", result)
+        self.sections = source_id_map(
+            Section, district_id=self.district_id, source_system=SOURCE_SYSTEM
+        )
+
     def import_enrollments(self) -> None:
         enrollments = self.file("enrollments")
         if enrollments is None:
             return
+        self.section_placeholders()
         seen: dict[str, int] = {}
         pairs: dict[tuple[bool, int, int], int] = {}
         teaching: list[tuple] = []
@@ -1572,7 +1692,10 @@ class OneRosterImport:
                         "userSourcedId",
                         f"The user is not a {'student' if role == 'student' else 'staff member'}"
                         if other
-                        else "No user with this sourcedId in the export or in Trellis",
+                        else "No user with this sourcedId in the export or in Trellis"
+                        if "users" in self.files
+                        else "No user with this sourcedId in Trellis, and users.csv is absent "
+                        "(people are never made placeholders)",
                         user,
                     )
                 if not row.ok or person_id is None or section_id is None:

@@ -333,6 +333,104 @@ def test_an_export_without_courses_gets_placeholders_that_a_later_export_replace
     assert sm.Section.objects.get(source_id="cl1").course_id == real.pk
 
 
+def test_an_export_without_orgs_resolves_held_schools_and_gets_placeholders_replaced_later(
+    tmp_path,
+) -> None:
+    target = sm.District.objects.create(name="Hill County Schools")
+    held = sm.School.objects.create(
+        district=target, name="Maple", source_system="oneroster", source_id="s1"
+    )
+    roster = clean_roster()
+    orgs = roster.pop("orgs")
+    roster["roles"][5]["orgSourcedId"] = "s1"
+    folder = write_roster(tmp_path / "partial", roster)
+    outcome = imported(folder, "--district", "hill county schools")
+    schools = {s.source_id: s for s in sm.School.objects.all()}
+    assert {sid: (s.name, s.is_placeholder) for sid, s in schools.items()} == {
+        "s1": ("Maple", False),
+        "s2": ("Unknown school (source id s2)", True),
+    }
+    assert schools["s1"].pk == held.pk
+    assert outcome.counts("school_placeholders")["created"] == 1
+    # Listed once, where the export first names it.
+    listed = [w for w in outcome.report["warnings"] if "placeholder school" in w["message"]]
+    assert [(w["file"], w["line"], w["column"]) for w in listed] == [
+        ("courses.csv", 3, "orgSourcedId")
+    ]
+    assert listed[0]["message"].endswith("until an export brings it: 's2'")
+    assert sm.Section.objects.get(source_id="cl2").school_id == schools["s2"].pk
+    assert sm.Enrollment.objects.count() == 3
+    # The same partial export again adds nothing; an export with the orgs replaces it.
+    again = imported(write_roster(tmp_path / "again", roster), "--district", str(target.pk))
+    assert again.counts("school_placeholders")["created"] == 0 and not again.report["warnings"]
+    roster["orgs"] = orgs
+    imported(write_roster(tmp_path / "full", roster), "--district", str(target.pk))
+    real = sm.School.objects.get(source_id="s2")
+    assert (real.pk, real.name, real.is_placeholder) == (schools["s2"].pk, "Oak", False)
+
+
+def test_an_export_without_classes_gets_placeholder_classes_that_a_later_export_replaces(
+    tmp_path,
+) -> None:
+    roster = clean_roster()
+    first = dict(roster, classes=roster["classes"][:1])
+    first["enrollments"] = [e for e in roster["enrollments"] if e["classSourcedId"] == "cl1"]
+    imported(write_roster(tmp_path / "first", first))
+    held = sm.Section.objects.get(source_id="cl1")
+    classes = roster.pop("classes")
+    outcome = imported(write_roster(tmp_path / "partial", roster))
+    sections = {s.source_id: s for s in sm.Section.objects.select_related("course", "school")}
+    placeholder = sections["cl2"]
+    assert sections["cl1"].pk == held.pk and not sections["cl1"].is_placeholder
+    assert (placeholder.is_placeholder, placeholder.school.source_id) == (True, "s2")
+    assert placeholder.course is not None and placeholder.course.is_placeholder
+    assert outcome.counts("section_placeholders")["created"] == 1
+    listed = {(w["file"], w["line"], w["column"]) for w in outcome.report["warnings"]}
+    assert listed == {("enrollments.csv", 4, "classSourcedId")}
+    assert "placeholder class" in outcome.report["warnings"][0]["message"]
+    assert outcome.report["warnings"][0]["message"].endswith(": 'cl2'")
+    assert sm.Enrollment.objects.filter(section=placeholder).count() == 1
+    again = imported(write_roster(tmp_path / "again", roster))
+    assert again.counts("section_placeholders")["created"] == 0 and not again.report["warnings"]
+    roster["classes"] = classes
+    imported(write_roster(tmp_path / "full", roster))
+    real = sm.Section.objects.select_related("course").get(source_id="cl2")
+    assert (real.pk, real.title, real.is_placeholder) == (placeholder.pk, "Science 7 - H", False)
+    assert real.course is not None and real.course.source_id == "c2"
+
+
+def test_an_export_without_users_resolves_held_people_and_names_unknown_ones(tmp_path) -> None:
+    roster = clean_roster()
+    imported(write_roster(tmp_path / "first", roster))
+    del roster["users"], roster["roles"]
+    roster["enrollments"][1]["userSourcedId"] = "ghost"
+    outcome = refused(write_roster(tmp_path / "ghost", roster))
+    (error,) = outcome.report["errors"]
+    assert (error["file"], error["line"], error["column"]) == (
+        "enrollments.csv",
+        3,
+        "userSourcedId",
+    )
+    assert error["message"].endswith(": 'ghost'")
+    assert "users.csv is absent" in error["message"]
+    assert "never made placeholders" in error["message"]
+    roster["enrollments"][1]["userSourcedId"] = "st2"
+    outcome = imported(write_roster(tmp_path / "partial", roster))
+    assert not outcome.report["warnings"]
+    assert sm.Enrollment.objects.count() == 3 and sm.Student.objects.count() == 3
+
+
+def test_a_reference_to_a_row_missing_from_a_present_file_is_still_an_error(tmp_path) -> None:
+    roster = clean_roster()
+    roster["classes"][1]["schoolSourcedId"] = "s9"
+    roster["enrollments"][0]["classSourcedId"] = "cl9"
+    outcome = refused(write_roster(tmp_path / "x", roster))
+    assert {("classes.csv", 3, "schoolSourcedId"), ("enrollments.csv", 2, "classSourcedId")} <= (
+        where(outcome)
+    )
+    assert not any("placeholder" in w["message"] for w in outcome.report["warnings"])
+
+
 # --- 7. partial exports: no district org
 
 
