@@ -143,8 +143,9 @@ def course_offering(node: Node, school: Ref, code: str, session: Ref, course: Re
 
 def parent(node: Node, parent_id: str, contacts: list[Contact], *, language: str) -> list[Rec]:
     """A parent (1.x) or contact (5.2). `language`: the first language the source names for
-    them, as records.language_name reads it; empty when it names none (the loader then keeps
-    the language Trellis holds, or gives them their child's home language)."""
+    them, as records.language_name reads it (Node.descriptor of kind Language, counted in the
+    run's mappings); empty when it names none (the loader then keeps the language Trellis
+    holds, or gives them their child's home language)."""
     return [
         Rec(
             "parent",

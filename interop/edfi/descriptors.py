@@ -7,8 +7,9 @@ the aliases districts use ("4", "Grade 4", "4th grade" and "Fourth grade" are al
 
 Each kind here maps to a Trellis value. Grade levels are a closed set: a value that is none of
 them is an error (DescriptorError, which the readers report with file and line). The others
-have an "other" value in Trellis, which an unknown code value maps to. Node.descriptor
-(interop.edfi.xml) reads a descriptor and counts what it was mapped to, for the run's report.
+have an "other" value in Trellis, which an unknown code value maps to (a language not listed
+is kept as its code value). Node.descriptor (interop.edfi.xml) reads a descriptor and counts
+what it was mapped to, for the run's report.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from interop.edfi.records import language_name
 from students import models as sm
 
 _URI = re.compile(r"^(?:uri|https?)://[^#\s]*#", re.IGNORECASE)
@@ -176,7 +178,26 @@ def sex(code: str) -> str:
     return SEXES.get(code.strip().lower(), "")
 
 
+def program_type(code: str) -> str:
+    """The Trellis program a ProgramTypeDescriptor's code value names ('Special Education' →
+    iep, 'Bilingual' → English learner…); any other program is Trellis's "other"."""
+    lowered = code.lower()
+    if "special education" in lowered or "iep" in lowered:
+        return sm.Program.IEP
+    if "504" in lowered:
+        return sm.Program.SECTION_504
+    if "english" in lowered or "bilingual" in lowered:
+        return sm.Program.ENGLISH_LEARNER
+    if "gifted" in lowered:
+        return sm.Program.GIFTED
+    if "lunch" in lowered or "free" in lowered:
+        return sm.Program.FREE_REDUCED_LUNCH
+    return sm.Program.OTHER
+
+
 GRADE_LEVEL = "GradeLevel"
+PROGRAM_TYPE = "ProgramType"
+LANGUAGE = "Language"
 # Kind → how its code value maps to Trellis's value. Only grade levels can be unmappable.
 MAPPERS: dict[str, Callable[[str], str | None]] = {
     GRADE_LEVEL: grade_level,
@@ -185,6 +206,9 @@ MAPPERS: dict[str, Callable[[str], str | None]] = {
     "Relation": _keyed(RELATIONS, sm.Relationship.OTHER),
     "StaffClassification": _keyed(STAFF_KINDS, sm.StaffKind.OTHER),
     "SchoolCategory": _keyed(SCHOOL_LEVELS, sm.SchoolLevel.OTHER),
+    PROGRAM_TYPE: program_type,
+    # A language's name ('spa' → 'Spanish'); a code or name not listed is kept as written.
+    LANGUAGE: language_name,
 }
 ACCEPTED = {GRADE_LEVEL: GRADE_LEVELS_ACCEPTED}
 

@@ -30,7 +30,14 @@ from assessments.models import (
     StudentAssessment,
 )
 from assessments.services import ScoreInput, scores_record
-from interop.edfi.descriptors import ATTENDANCE, RELATIONS, SCHOOL_LEVELS, STAFF_KINDS
+from interop.edfi.descriptors import (
+    ATTENDANCE,
+    RELATIONS,
+    SCHOOL_LEVELS,
+    STAFF_KINDS,
+    code_value,
+)
+from interop.edfi.descriptors import program_type as program_type_of
 from interop.edfi.records import Contact, Rec, Ref
 from interop.guardians import guardian_language_default
 from interop.report import ImportReport
@@ -105,18 +112,8 @@ PERSON_OR_SECTION = {"student", "staff", "parent", "section"}
 
 
 def program_code(program_type: str) -> str:
-    lowered = program_type.lower()
-    if "special education" in lowered or "iep" in lowered:
-        return sm.Program.IEP
-    if "504" in lowered:
-        return sm.Program.SECTION_504
-    if "english" in lowered or "bilingual" in lowered:
-        return sm.Program.ENGLISH_LEARNER
-    if "gifted" in lowered:
-        return sm.Program.GIFTED
-    if "lunch" in lowered or "free" in lowered:
-        return sm.Program.FREE_REDUCED_LUNCH
-    return sm.Program.OTHER
+    """The Trellis program of a program type (its code value; a namespace is ignored)."""
+    return program_type_of(code_value(program_type))
 
 
 def _number(value: str) -> Decimal | None:

@@ -98,11 +98,11 @@ _LANGUAGE_CODES = {code: name for name, codes in _LANGUAGES.items() for code in 
 
 
 def language_name(value: str) -> str:
-    """A language as sources name it: 'uri://ed-fi.org/LanguageDescriptor#spa', 'spa' or 'es'
-    → 'Spanish'. A code not listed here (or a name) is kept as given, the descriptor's code
-    value without its namespace."""
+    """A language as sources name it: 'uri://ed-fi.org/LanguageDescriptor#spa' (or an http
+    namespace), 'spa' or 'es' → 'Spanish'. A code not listed here (or a name) is kept as given,
+    the descriptor's code value without its namespace."""
     value = value.strip()
-    if value.startswith("uri://") and "#" in value:
+    if "://" in value and "#" in value:
         value = value.rsplit("#", 1)[1].strip()
     return _LANGUAGE_CODES.get(value.lower(), value)
 

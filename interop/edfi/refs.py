@@ -75,7 +75,8 @@ IDENTITIES_V52: dict[str, tuple[str, ...]] = {
 EDORGS_V52 = {"School", "LocalEducationAgency", "StateEducationAgency"}
 
 # Ed-Fi 1.x (inBloom's SLI schemas): an identity names its parts differently from the entity,
-# so each is (identity element, ((identity child, entity child), ...)).
+# so each is (identity element, ((identity child, entity child path), ...)), as each
+# SLC-XIdentityType of SLI-Ed-Fi-Core.xsd lists them (tests/interop/edfi/test_id_ref_v1.py).
 _EDORG_V1 = ("EducationalOrgIdentity", (("StateOrganizationId", "StateOrganizationId"),))
 _STAFF_V1 = ("StaffIdentity", (("StaffUniqueStateId", "StaffUniqueStateId"),))
 IDENTITIES_V1: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -131,6 +132,42 @@ IDENTITIES_V1: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
             ("AssessmentTitle", "AssessmentTitle"),
             ("GradeLevelAssessed", "GradeLevelAssessed"),
             ("Version", "Version"),
+        ),
+    ),
+    "StudentSectionAssociation": (
+        "StudentSectionAssociationIdentity",
+        (
+            ("StudentReference", "StudentReference"),
+            ("SectionReference", "SectionReference"),
+            ("BeginDate", "BeginDate"),
+        ),
+    ),
+    "DisciplineIncident": (
+        "DisciplineIncidentIdentity",
+        (
+            ("IncidentIdentifier", "IncidentIdentifier"),
+            ("EducationalOrgReference", "SchoolReference"),
+        ),
+    ),
+    "LearningStandard": (
+        "LearningStandardIdentity",
+        (("IdentificationCode", "LearningStandardId/IdentificationCode"),),
+    ),
+    # Named by its words, subject and grade (the loader's alias), not by its LearningObjectiveId.
+    "LearningObjective": (
+        "LearningObjectiveIdentity",
+        (
+            ("Objective", "Objective"),
+            ("AcademicSubject", "AcademicSubject"),
+            ("ObjectiveGradeLevel", "ObjectiveGradeLevel"),
+        ),
+    ),
+    "GradebookEntry": (
+        "GradebookEntryIdentity",
+        (
+            ("GradebookEntryType", "GradebookEntryType"),
+            ("DateAssigned", "DateAssigned"),
+            ("SectionReference", "SectionReference"),
         ),
     ),
 }

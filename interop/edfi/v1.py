@@ -8,13 +8,12 @@ from collections.abc import Callable
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
-from interop.edfi.descriptors import GRADE_LEVEL
+from interop.edfi.descriptors import GRADE_LEVEL, LANGUAGE, PROGRAM_TYPE
 from interop.edfi.records import (
     Contact,
     Rec,
     Ref,
     fmt_date,
-    language_name,
     school_year_end,
 )
 from interop.edfi.xml import Node, RecordError
@@ -240,7 +239,7 @@ def program(node: Node) -> list[Rec]:
             node.line,
             node.tag,
             values={
-                "program_type": node.text("ProgramType"),
+                "program_type": node.descriptor_code("ProgramType", PROGRAM_TYPE),
                 "sponsor": node.text("ProgramSponsor"),
             },
         )
@@ -411,7 +410,9 @@ def student(node: Node) -> list[Rec]:
         programs.append(
             ("504", ", ".join(node.texts("Section504Disabilities/Section504Disability")))
         )
-    languages = node.texts("Languages/Language") or node.texts("HomeLanguages/Language")
+    language = node.descriptor("Languages/Language", LANGUAGE) or node.descriptor(
+        "HomeLanguages/Language", LANGUAGE
+    )
     return [
         Rec(
             "student",
@@ -424,7 +425,7 @@ def student(node: Node) -> list[Rec]:
                 "student_number": node.text("StudentIdentificationCode/ID") or student_id,
                 "birth_date": node.date("BirthData/BirthDate") or node.date("BirthDate"),
                 "sex": node.descriptor("Sex", "Sex"),
-                "home_language": language_name(languages[0]) if languages else "",
+                "home_language": language,
                 "races": races,
                 "hispanic_or_latino": node.boolean("HispanicLatinoEthnicity"),
             },

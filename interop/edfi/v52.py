@@ -18,13 +18,12 @@ from decimal import Decimal, InvalidOperation
 
 from interop.edfi import common
 from interop.edfi.common import ref_to
-from interop.edfi.descriptors import GRADE_LEVEL
+from interop.edfi.descriptors import GRADE_LEVEL, LANGUAGE, PROGRAM_TYPE
 from interop.edfi.records import (
     Contact,
     Rec,
     Ref,
     fmt_date,
-    language_name,
     school_year_end,
 )
 from interop.edfi.xml import Node, RecordError
@@ -309,12 +308,11 @@ def student(node: Node) -> list[Rec]:
 def contact(node: Node) -> list[Rec]:
     # Contact/Language/Language: a LanguageDescriptor (ISO 639-2 codes recommended), the first
     # one named. 5.2 defines no preferred contact method or time: those keep Trellis's defaults.
-    languages = node.texts("Language/Language")
     return common.parent(
         node,
         node.required("ContactUniqueId"),
         _contacts(node),
-        language=language_name(languages[0]) if languages else "",
+        language=node.descriptor("Language/Language", LANGUAGE),
     )
 
 
@@ -441,11 +439,13 @@ def discipline_action(node: Node) -> list[Rec]:
 # --- StudentProgram and StudentCohort -------------------------------------------------------
 
 
-def _program_key(identity: Node, path: str) -> tuple[str, str, str]:
-    """(key, name, type) of a ProgramIdentity, or of a Program itself."""
-    org = _org_id(identity.find("EducationOrganizationReference"))
-    name = identity.text("ProgramName")
-    kind = identity.text("ProgramType")
+def _program_key(node: Node, path: str, identity: str = "") -> tuple[str, str, str]:
+    """(key, name, type) of a Program, or of the ProgramIdentity at `identity` (a path ending
+    in '/'). The type is its descriptor's code value, whatever its namespace, and is counted in
+    the run's mappings as the Trellis program it names."""
+    org = _org_id(node.find(f"{identity}EducationOrganizationReference"))
+    name = node.text(f"{identity}ProgramName")
+    kind = node.descriptor_code(f"{identity}ProgramType", PROGRAM_TYPE)
     if not (org and name and kind):
         raise RecordError(
             f"{path} needs an EducationOrganizationReference, a ProgramName and a ProgramType",
@@ -481,8 +481,8 @@ PROGRAM_OF_ASSOCIATION = {
 
 def student_program(node: Node) -> list[Rec]:
     child = student_ref(node)
-    identity = node.child("ProgramReference/ProgramIdentity")
-    key, name, kind = _program_key(identity, "ProgramReference")
+    node.child("ProgramReference/ProgramIdentity")
+    key, name, kind = _program_key(node, "ProgramReference", "ProgramReference/ProgramIdentity/")
     return common.student_membership(
         node,
         child,
