@@ -105,6 +105,7 @@ __all__ = [
     "group_moves_proposed",
     "may_edit_plan",
     "plan_detail",
+    "plan_for_editor",
     "plan_for_user",
     "plans_of_section",
     "plans_of_teacher",
@@ -162,6 +163,15 @@ def plan_for_user(user: AnyUser, pk: int) -> PlanAccess:
     if plan is None or found is None:
         raise Http404("No such lesson plan.")
     return PlanAccess(basis=found.basis, plan=plan, may_edit=found.may_edit)
+
+
+def plan_for_editor(user: AnyUser, pk: int) -> PlanAccess:
+    """A plan its section's teachers change: the same 404 as plan_for_user for anyone else,
+    readers (a substitute, the principal) included."""
+    access = plan_for_user(user, pk)
+    if not access.may_edit:
+        raise Http404("No such lesson plan.")
+    return access
 
 
 def may_edit_plan(user: AnyUser, plan: LessonPlan) -> bool:

@@ -17,7 +17,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
     JsonResponse,
 )
 from django.middleware.csrf import get_token
@@ -26,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from assessments.methods import Policy
@@ -48,6 +47,7 @@ from lessons.selectors import (
     for_groups_below,
     group_moves_proposed,
     lowest_taught,
+    plan_for_editor,
     plan_for_user,
 )
 from privacy.services import log_shown
@@ -315,16 +315,6 @@ def _fits(assessment: Assessment, plan_standard_ids: set[int]) -> bool:
 # --- Endpoints
 
 
-def _editable(request: HttpRequest, pk: int) -> PlanAccess | HttpResponse:
-    """The plan, for its editors' POST; 404 for anyone else (readers included), 405 for a GET."""
-    access = plan_for_user(request.user, pk)
-    if not access.may_edit:
-        raise Http404("No such lesson plan.")
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return access
-
-
 def _back(plan: LessonPlan, anchor: str = "groups-heading") -> HttpResponse:
     return redirect(reverse("lessons:plan_detail", kwargs={"pk": plan.pk}) + f"#{anchor}")
 
@@ -359,10 +349,9 @@ def _acting(request: HttpRequest) -> User:
 
 
 @login_required
+@require_POST
 def plan_groups_build(request: HttpRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     standard_id = _posted_id(request, "standard")
     standard = plan.standards.filter(pk=standard_id).first() if standard_id is not None else None
@@ -379,10 +368,9 @@ def plan_groups_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def plan_group_move(request: HttpRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     student_id = _posted_id(request, "student")
     student = Student.objects.filter(pk=student_id).first() if student_id is not None else None
@@ -403,11 +391,10 @@ def plan_group_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def plan_group_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a group (name); or, from a suggestion, add a standard to the plan (add_standard)."""
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     if "add_standard" in request.POST:
         standard_id = _posted_id(request, "add_standard")
@@ -444,11 +431,10 @@ def plan_group_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def plan_group_edit(request: HttpRequest, pk: int, group_id: int) -> HttpResponse:
     """Rename a group (name) and/or set its activities (activities: one a line)."""
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     group = _group_of(plan, group_id)
     if group is None:
@@ -480,10 +466,9 @@ def plan_group_edit(request: HttpRequest, pk: int, group_id: int) -> HttpRespons
 
 
 @login_required
+@require_POST
 def plan_groups_lock(request: HttpRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     action = request.POST.get("action", "")
     if action == "lock":
@@ -536,11 +521,10 @@ def plan_moves(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@require_POST
 def plan_moves_accept(request: HttpRequest, pk: int) -> HttpResponse:
     """Apply the listed moves (those still proposed), or keep the groups as they are."""
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     if request.POST.get("action") == "keep":
         # Dismissed for this teacher: the listed proposals stay hidden; new ones show again.
@@ -567,12 +551,11 @@ def plan_moves_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def plan_exit_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     """Attach one of the section's assessments, create a short one on the plan's standards, or
     detach the exit ticket (action: attach, create, detach)."""
-    access = _editable(request, pk)
-    if isinstance(access, HttpResponse):
-        return access
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     action = request.POST.get("action", "")
     user = _acting(request)

@@ -44,6 +44,7 @@ from lessons.models import LessonPlan, PlanMaterial
 from lessons.selectors import (
     PlanAccess,
     plan_detail,
+    plan_for_editor,
     plan_for_user,
     recently_taught,
     sections_plannable_by,
@@ -57,15 +58,6 @@ MATERIAL_NOUN = "lesson material"
 
 
 # --- Shared
-
-
-def _editable(request: SignedInRequest, pk: int) -> PlanAccess:
-    """The plan, for its editors only: a reader (substitute, principal) gets the same 404 as
-    anyone who may not see it, on every edit endpoint."""
-    access = plan_for_user(request.user, pk)
-    if not access.may_edit:
-        raise Http404("No such lesson plan.")
-    return access
 
 
 def _refusal_on_form(form: Any, refused: ValidationError) -> None:
@@ -180,7 +172,7 @@ def plan_new(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     standards = _offered_standards(access.section, plan)
     recent_ids = recently_taught(access.section)
@@ -237,7 +229,7 @@ def plan_print(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_copy(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     sections = sections_plannable_by(request.user)
     form = SectionDayForm(
@@ -264,7 +256,7 @@ def plan_copy(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_delete(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     if request.method == "POST":
         services.plan_delete(acting_user=request.user, plan=plan)
@@ -278,7 +270,7 @@ def plan_delete(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_taught(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     form = TaughtForm(
         _posted(request),
@@ -298,7 +290,7 @@ def plan_taught(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_save_template(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     plan = access.plan
     form = TemplateNameForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -417,7 +409,7 @@ def _materials_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_materials(request: SignedInRequest, pk: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     if request.method != "POST":
         return _materials_page(request, access)
     limit = settings.TRELLIS_LESSON_UPLOAD_MAX_BYTES
@@ -505,7 +497,7 @@ def plan_material(request: SignedInRequest, pk: int, material_id: int) -> FileRe
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_material_remove(request: SignedInRequest, pk: int, material_id: int) -> HttpResponse:
-    access = _editable(request, pk)
+    access = plan_for_editor(request.user, pk)
     material = _material_of(access, material_id)
     if request.method == "POST":
         services.material_remove(acting_user=request.user, material=material)
