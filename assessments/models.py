@@ -11,7 +11,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from students.models import District, Section, SourcedRecord, Student, sourced_unique
+from students.models import (
+    District,
+    Section,
+    SourcedRecord,
+    Student,
+    VendorColumns,
+    sourced_unique,
+)
 
 
 class StandardKind(models.TextChoices):
@@ -137,8 +144,9 @@ class AssessmentPurpose(models.TextChoices):
     STATE = "state", "State"
 
 
-class Assessment(SourcedRecord):
-    """A test, quiz, task or gradebook entry, in one section or district-wide (section empty)."""
+class Assessment(SourcedRecord, VendorColumns):
+    """A test, quiz, task or gradebook entry, in one section or district-wide (section empty).
+    A OneRoster line item's vendor columns are kept in source_extra."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="assessments")
     section = models.ForeignKey(

@@ -329,6 +329,7 @@ class _Writer:
                 (self._enrollments_qs(), "source_extra"),
                 (self._section_assignments_qs(), "source_extra"),
             ],
+            "lineItems": [(self.assessments_qs, "source_extra")],
         }
         for queryset, column in sources.get(name, []):
             yield from (
@@ -667,6 +668,7 @@ class _Writer:
                 "gradingPeriodSourcedId": self.sessions[session_id],
                 "resultValueMin": _decimal(assessment.min_points),
                 "resultValueMax": _decimal(assessment.max_points),
+                EXTRA: assessment.source_extra,
             }
             if self.version == "1.2":
                 row["schoolSourcedId"] = self.schools[school_id]

@@ -172,6 +172,7 @@ VENDOR_KEPT = frozenset(
         "users",
         "demographics",
         "enrollments",
+        "lineItems",
     )
 )
 # Roles held at the district level: their org is never made a placeholder school.
@@ -323,14 +324,15 @@ class OneRosterImport:
         self.context.after_commit.append(self.after_commit)
 
     def note_unkept_vendor_columns(self) -> None:
-        """Vendor columns are kept on the roster's records (VENDOR_KEPT); a gradebook file's are
-        not, and the report says so."""
+        """Vendor columns are kept on the roster's records and line items (VENDOR_KEPT); those of
+        the other gradebook files are not (a result's score is kept; its row is not), and the
+        report says so."""
         for name, declared in self.files.items():
             if declared.vendor and name not in VENDOR_KEPT:
                 columns = ", ".join(column for _, column in declared.vendor)
                 self.report.notes.append(
                     f"{declared.spec.filename}: vendor columns not kept ({columns}); Trellis "
-                    "keeps them for roster records only."
+                    "keeps them for roster records and line items only."
                 )
 
     def after_commit(self) -> None:
@@ -1812,6 +1814,7 @@ class OneRosterImport:
             "min_points",
             "max_points",
             "is_active",
+            "source_extra",
         ]
         if self.categories is not None:
             fields.insert(4, "category")
@@ -1865,6 +1868,7 @@ class OneRosterImport:
                     low if low is not None else Decimal(0),
                     high,
                     row.is_active,
+                    row.extra,
                 ]
                 if self.categories is not None:
                     values.insert(4, category)

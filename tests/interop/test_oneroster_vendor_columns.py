@@ -329,19 +329,56 @@ def test_a_bare_metadata_column_beside_metadata_columns_is_not_kept_with_a_warni
     }
 
 
-def test_gradebook_vendor_columns_are_named_as_not_kept(fixture_copy) -> None:
-    folder = fixture_copy("v12")
-    with open(folder / "lineItems.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    columns = [*SPECS["lineItems"].columns, "ext_weight"]
-    with open(folder / "lineItems.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+def _with_column(path, column: str, value_of) -> None:
+    """Add a vendor column to a file of a OneRoster folder, its value per row from value_of."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*header, column])
         writer.writeheader()
-        writer.writerows({**row, "ext_weight": "2"} for row in rows)
+        writer.writerows({**row, column: value_of(at, row)} for at, row in enumerate(rows))
+
+
+def test_line_item_vendor_columns_are_kept_queried_and_exported(fixture_copy, tmp_path) -> None:
+    from assessments.models import Assessment
+
+    folder = fixture_copy("v12")
+    _with_column(folder / "lineItems.csv", "metadata.weight", lambda at, row: str(at + 1))
+    _with_column(folder / "lineItems.csv", "ext_unit", lambda at, row: f"unit-{at}")
+    outcome = imported(folder)
+    assert not any("lineItems.csv" in note for note in outcome.report["notes"])
+    with open(folder / "lineItems.csv", newline="", encoding="utf-8") as handle:
+        source = {row["sourcedId"]: row for row in csv.DictReader(handle)}
+    kept = dict(Assessment.objects.values_list("source_id", "source_extra"))
+    assert kept == {
+        sid: {"metadata": {"weight": row["metadata.weight"]}, "ext_unit": row["ext_unit"]}
+        for sid, row in source.items()
+    }
+    first = next(iter(source))
+    assert list(
+        Assessment.objects.filter(source_extra__metadata__weight="1").values_list(
+            "source_id", flat=True
+        )
+    ) == [first]
+    out = tmp_path / "out.zip"
+    export(out)
+    rows = read_member(out, "lineItems.csv")
+    assert rows[0] == [*SPECS["lineItems"].columns, "ext_unit", "metadata.weight"]
+    exported = {row[0]: row[-2:] for row in rows[1:]}
+    assert exported == {
+        sid: [row["ext_unit"], row["metadata.weight"]] for sid, row in source.items()
+    }
+
+
+def test_result_vendor_columns_are_named_as_not_kept(fixture_copy) -> None:
+    folder = fixture_copy("v12")
+    _with_column(folder / "results.csv", "ext_rubric", lambda at, row: "A")
     outcome = imported(folder)
     assert (
-        "lineItems.csv: vendor columns not kept (ext_weight); Trellis keeps them for roster "
-        "records only."
+        "results.csv: vendor columns not kept (ext_rubric); Trellis keeps them for roster "
+        "records and line items only."
     ) in outcome.report["notes"]
 
 
