@@ -566,6 +566,15 @@ def rollups_pending_add(*, student_ids: Iterable[int], since: date) -> bool:
     return was_empty
 
 
+def district_recomputing_wholesale(district_id: int) -> bool:
+    """The district has at least STORM_ESTIMATES estimates pending: a bulk import's or a model
+    refit's recompute is under way, and counting its students now would be counted again."""
+    pending = MasteryEstimate.objects.filter(
+        pending_since__isnull=False, student__district_id=district_id
+    )[:STORM_ESTIMATES].count()
+    return pending >= STORM_ESTIMATES
+
+
 def _recount_whole(district_id: int, students: int) -> bool:
     """So many students waiting that recounting the district costs less than their groups."""
     if students < RECOUNT_MIN_STUDENTS:
@@ -595,21 +604,14 @@ def rollups_flush(*, wait: bool = True, today: date | None = None) -> FlushRepor
         if wait:
             oldest = min(row[3] for row in rows)
             waited = now - oldest
-            district_pending = MasteryEstimate.objects.filter(
-                pending_since__isnull=False, student__district_id=district_id
-            )[:STORM_ESTIMATES].count()
-            if district_pending >= STORM_ESTIMATES and waited < STORM_WAIT:
+            if waited < STORM_WAIT and district_recomputing_wholesale(district_id):
                 deferred = True
                 continue
-            if (
-                district_pending
-                and waited < FLUSH_WAIT
-                and any(
-                    MasteryEstimate.objects.filter(
-                        pending_since__isnull=False, student_id__in=chunk
-                    ).exists()
-                    for chunk in _chunks(student_ids)
-                )
+            if waited < FLUSH_WAIT and any(
+                MasteryEstimate.objects.filter(
+                    pending_since__isnull=False, student_id__in=chunk
+                ).exists()
+                for chunk in _chunks(student_ids)
             ):
                 deferred = True
                 continue

@@ -10,6 +10,8 @@ logger = logging.getLogger(__name__)
 
 # A deferred flush runs again this soon (the students' estimates are still being recomputed).
 FLUSH_AGAIN_SECONDS = 1.0
+# A recount waiting for a wholesale recompute looks again this soon.
+RECOUNT_AGAIN_SECONDS = 2.0
 RETRY_BACKOFF_MAX = 600
 
 
@@ -59,14 +61,29 @@ def rollups_update(student_ids: list[int], since: str | None = None) -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def rollups_recount(district_id: int, reason: str = "import") -> int:
+def rollups_recount(district_id: int, reason: str = "import", waiting_since: str = "") -> int:
     """Recount a whole district (after an import changed its records). Returns the rows that
-    changed."""
-    from rollups.services import rollups_rebuild
+    changed. While the district recomputes its estimates wholesale (a gradebook import), the
+    recount waits for it, STORM_WAIT at most since `waiting_since` (an ISO time): counted now,
+    every level would be counted again, and it would hold a worker the recompute needs."""
+    from datetime import datetime
+
+    from config.celery_app import app
+    from rollups.services import STORM_WAIT, district_recomputing_wholesale, rollups_rebuild
     from students.models import District
 
     if not District.objects.filter(pk=district_id).exists():
         return 0  # deleted since the import: nothing to count
+    since = datetime.fromisoformat(waiting_since) if waiting_since else timezone.now()
+    if (
+        not app.conf.task_always_eager  # in-process nothing else would finish the recompute
+        and timezone.now() - since < STORM_WAIT
+        and district_recomputing_wholesale(district_id)
+    ):
+        rollups_recount.apply_async(
+            (district_id, reason, since.isoformat()), countdown=RECOUNT_AGAIN_SECONDS
+        )
+        return 0
     return rollups_rebuild(district_id, reason=reason).drift
 
 

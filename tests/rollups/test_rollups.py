@@ -676,6 +676,49 @@ def test_an_import_that_changed_memberships_recounts_the_district(
     assert SchoolStandardMonth.objects.filter(district=world.district).exists()
 
 
+def test_the_imports_recount_waits_while_the_district_recomputes_wholesale(
+    world: World, monkeypatch
+) -> None:
+    """A gradebook import leaves the district's estimates pending: its recount waits for them
+    (it would count every level twice and hold a worker), then counts once they are current,
+    or once STORM_WAIT has passed."""
+    import rollups.services
+    from config.celery_app import app
+    from rollups.tasks import RECOUNT_AGAIN_SECONDS, rollups_recount
+
+    _seeded(world)
+    monkeypatch.setattr(rollups.services, "STORM_ESTIMATES", 2)
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    sent: list[tuple[tuple, float]] = []
+    monkeypatch.setattr(
+        rollups_recount, "apply_async", lambda args, countdown: sent.append((args, countdown))
+    )
+    pending = MasteryEstimate.objects.filter(student__district=world.district)[:2]
+    MasteryEstimate.objects.filter(pk__in=[e.pk for e in pending]).update(
+        pending_since=timezone.now()
+    )
+
+    assert rollups_recount.run(world.district.pk) == 0
+    assert not RollupRebuild.objects.exists()
+    [(args, countdown)] = sent
+    assert (args[:2], countdown) == ((world.district.pk, "import"), RECOUNT_AGAIN_SECONDS)
+    waiting_since = args[2]
+
+    # Still recomputing: it waits again, keeping the time it began to wait.
+    rollups_recount.run(*args)
+    assert sent[1][0] == args and not RollupRebuild.objects.exists()
+
+    # Past STORM_WAIT it counts anyway.
+    long_ago = (timezone.now() - rollups.services.STORM_WAIT).isoformat()
+    rollups_recount.run(world.district.pk, "import", long_ago)
+    assert RollupRebuild.objects.count() == 1 and len(sent) == 2
+
+    # Estimates current: it counts at once.
+    MasteryEstimate.objects.update(pending_since=None)
+    rollups_recount.run(world.district.pk, "import", waiting_since)
+    assert RollupRebuild.objects.count() == 2 and len(sent) == 2
+
+
 def test_a_change_of_the_districts_rules_recounts_it(
     world: World, django_capture_on_commit_callbacks, eager_celery
 ) -> None:
