@@ -70,9 +70,24 @@ def trend_of(recent_values: Sequence[float]) -> str:
     return Trend.FLAT
 
 
+# From this many estimates a batch on PostgreSQL is recomputed set-based
+# (assessments.recompute_sql); a few estimates (a teacher's scores) stay incremental in Python.
+SQL_RECOMPUTE_MIN = 200
+
+
 def estimates_recompute(estimate_ids: Sequence[int]) -> int:
     """Bring the given estimates up to date. Idempotent: a rerun with no new evidence changes
     nothing. Returns how many estimates changed."""
+    if connection.vendor == "postgresql" and len(estimate_ids) >= SQL_RECOMPUTE_MIN:
+        from assessments.recompute_sql import estimates_recompute_sql
+
+        return estimates_recompute_sql(estimate_ids)
+    return estimates_recompute_python(estimate_ids)
+
+
+def estimates_recompute_python(estimate_ids: Sequence[int]) -> int:
+    """estimates_recompute estimate by estimate, in Python (SQLite, small batches, and the
+    reference the set-based path is tested against)."""
     if not estimate_ids:
         return 0
     started_at = timezone.now()

@@ -34,7 +34,7 @@ def mastery_recompute(self, estimate_ids: list[int]) -> int:
 def mastery_sweep() -> int:
     """Re-enqueue every estimate left pending: a lost message or a killed worker loses nothing."""
     from assessments.models import MasteryEstimate
-    from assessments.services import RECOMPUTE_BATCH
+    from assessments.services.recompute import recompute_batches
 
     cutoff = timezone.now() - SWEEP_GRACE
     pending_ids = list(
@@ -42,8 +42,8 @@ def mastery_sweep() -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for start in range(0, len(pending_ids), RECOMPUTE_BATCH):
-        mastery_recompute.delay(pending_ids[start : start + RECOMPUTE_BATCH])
+    for batch in recompute_batches(pending_ids):
+        mastery_recompute.delay(batch)
     if pending_ids:
         logger.info("mastery sweep re-enqueued %d pending estimates", len(pending_ids))
     return len(pending_ids)

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments.models import (
@@ -14,6 +14,21 @@ from assessments.models import (
 from config.celery_app import publish
 
 RECOMPUTE_BATCH = 500
+# On PostgreSQL a batch is recomputed set-based (assessments.recompute_sql), so a bulk write's
+# estimates go in chunks this large: one task each, that the workers share (idempotent, so a
+# chunk redelivered after a lost worker only redoes its own work).
+RECOMPUTE_BULK_BATCH = 10_000
+
+
+def recompute_batches(estimate_ids: Sequence[int]) -> list[list[int]]:
+    """The chunks of one recompute, one task each, in id order (ids follow students, so that
+    a chunk's evidence is one range of the evidence index)."""
+    size = (
+        RECOMPUTE_BULK_BATCH
+        if connection.vendor == "postgresql" and len(estimate_ids) > RECOMPUTE_BATCH
+        else RECOMPUTE_BATCH
+    )
+    return [list(estimate_ids[start : start + size]) for start in range(0, len(estimate_ids), size)]
 
 
 def estimates_latest(pairs: set[tuple[int, int]]) -> Iterable[tuple[int, int, date | None]]:
@@ -69,6 +84,5 @@ def mastery_recompute_enqueue(estimate_ids: Sequence[int]) -> None:
     def sender(batch: list[int]) -> Callable[[], bool]:
         return lambda: publish(mastery_recompute, batch)
 
-    for start in range(0, len(estimate_ids), RECOMPUTE_BATCH):
-        batch = list(estimate_ids[start : start + RECOMPUTE_BATCH])
+    for batch in recompute_batches(estimate_ids):
         transaction.on_commit(sender(batch), robust=True)

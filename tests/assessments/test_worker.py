@@ -44,12 +44,17 @@ def test_a_committed_score_reaches_its_estimate_through_a_real_worker() -> None:
     assert MasteryEstimate.objects.get(student=world.student).probability == pytest.approx(0.7)
 
 
-def test_the_sweep_catches_up_after_a_worker_is_killed_mid_batch() -> None:
+def test_the_sweep_catches_up_after_a_worker_is_killed_mid_batch(monkeypatch) -> None:
     import datetime as dt_
 
     from django.utils import timezone
 
     from assessments.models import Standard
+    from assessments.services import recompute
+
+    # Several tasks, so that there is a "mid": on PostgreSQL a bulk write's estimates would
+    # otherwise go in one set-based chunk (recompute_batches), done in one transaction.
+    monkeypatch.setattr(recompute, "RECOMPUTE_BULK_BATCH", recompute.RECOMPUTE_BATCH)
     from assessments.tasks import mastery_sweep
     from config.celery_app import app
     from tests.celery_worker import stop_worker
