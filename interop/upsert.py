@@ -377,3 +377,245 @@ def source_id_map(
         .values_list("source_id", "pk")
         .iterator(chunk_size=10000)
     )
+
+
+# --- PostgreSQL: a sourced upsert fed in batches.
+
+
+class StagedUpsert:
+    """sourced_upsert fed in batches (PostgreSQL only): each write() is one COPY into a staging
+    table, so that the caller holds one batch at a time and may run its own queries between
+    batches (a reference checked in SQL), which one open COPY would not allow; finish() upserts
+    everything staged, as sourced_upsert does. `extra_columns` (name, SQL type) are staged after
+    the fields but never written to the model: keys the caller turns into row ids with
+    resolve() (a person's source id into the person's id) before finish()."""
+
+    _count = 0
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        fields: Sequence[str],
+        district_id: int | None,
+        source_system: str,
+        extra_columns: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.plan = _plan(model, fields)
+        self.district_id = district_id
+        self.source_system = source_system
+        self.extra = tuple(name for name, _ in extra_columns)
+        meta_fields = {f.attname: f for f in model._meta.concrete_fields}
+        self.staged_columns = self.plan.written + tuple(
+            f.attname for f in self.plan.insert_defaults
+        )
+        prep_fields = [meta_fields[name] for name in self.staged_columns]
+        self.converters = [
+            (index, convert)
+            for index, field in enumerate(prep_fields)
+            if (convert := _converter(field)) is not None
+        ]
+        StagedUpsert._count += 1
+        self.staging = f"interop_batch_{self.plan.table}_{StagedUpsert._count}"
+        self.result = UpsertResult()
+        self.stored_hashes: dict[str, tuple] = {}  # of the batch at hand (_batch_secrets)
+        self.source_at = self.plan.fields.index("source_id")
+        self.secret_at = [
+            (self.plan.fields.index(src), len(self.plan.fields) + n)
+            for n, src in enumerate(self.plan.hash_of.values())
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.staging} ON COMMIT DROP AS SELECT "  # noqa: S608
+                + ", ".join(_quote(c) for c in self.staged_columns)
+                + f" FROM {_quote(self.plan.table)} WITH NO DATA"
+            )
+            for name, sql_type in extra_columns:
+                cursor.execute(f"ALTER TABLE {self.staging} ADD COLUMN {_quote(name)} {sql_type}")
+            # The order rows came in, which resolve() keeps (rows are written in it).
+            cursor.execute(f"ALTER TABLE {self.staging} ADD COLUMN staged_order bigserial")
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Stage `rows` (the fields in order, then the extra columns) with one COPY."""
+        plan, width = self.plan, len(self.plan.fields)
+        columns = (*self.staged_columns, *self.extra)
+        copy_sql = f"COPY {self.staging} ({', '.join(_quote(c) for c in columns)}) FROM STDIN"
+        defaults = plan.insert_defaults
+        rows = list(rows)
+        self._batch_secrets([row[self.source_at] for row in rows])
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                values = list(_with_hashes(plan, row[:width]))
+                if defaults:
+                    values.extend(field.get_default() for field in defaults)
+                stored = self.stored_hashes.get(values[self.source_at])
+                for n, (value_at, hash_at) in enumerate(self.secret_at):
+                    if stored is not None and stored[n] == values[hash_at]:
+                        values[value_at] = ""  # unchanged: never written, not worth encrypting
+                for index, convert in self.converters:
+                    values[index] = convert(values[index])
+                values.extend(row[width:])
+                copy.write_row(values)
+                self.result.staged += 1
+
+    def _batch_secrets(self, source_ids: list[str]) -> None:
+        """_unchanged_secrets for the batch's rows only: memory stays bounded by the batch."""
+        if not self.plan.hash_of:
+            return
+        scope, params = _scope(self.district_id, self.source_system)
+        hashes = ", ".join(f"t.{_quote(name)}" for name in self.plan.hash_of)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.source_id, {hashes} FROM {_quote(self.plan.table)} t "  # noqa: S608
+                f"WHERE {scope} AND t.source_id = ANY(%s) AND t.source_id <> ''",
+                [*params, source_ids],
+            )
+            self.stored_hashes = {values[0]: tuple(values[1:]) for values in cursor.fetchall()}
+
+    def resolve(
+        self,
+        targets: Sequence[tuple[str, type[models.Model], str, tuple[str, str] | None]],
+    ) -> None:
+        """Set each target's field to the id of the `model` row (same district and source)
+        whose source_id is the staged `key` column, on staged rows whose column where[0] is
+        where[1] (all when where is None): (field, model, key, where). The staging table is
+        rewritten in the order its rows came in (an UPDATE would reorder them, and so the ids
+        the rows get)."""
+        scope_params: list[Any] | None = (
+            [self.district_id, self.source_system] if self.district_id is not None else None
+        )
+        joins: list[str] = []
+        params: list[Any] = []
+        replaced: dict[str, str] = {}
+        for n, (field, model, key, where) in enumerate(targets):
+            alias = f"r{n}"
+            condition = (
+                f"{alias}.district_id = %s AND {alias}.source_system = %s"
+                if scope_params
+                else f"{alias}.source_system = %s"
+            )
+            params += scope_params or [self.source_system]
+            if where is not None:
+                condition += f" AND s.{_quote(where[0])} = %s"
+                params.append(where[1])
+            joins.append(
+                f"LEFT JOIN {_quote(model._meta.db_table)} {alias} ON {condition} "
+                f"AND {alias}.source_id = s.{_quote(key)}"
+            )
+            replaced[field] = f"{alias}.id"
+        columns = (*self.staged_columns, *self.extra, "staged_order")
+        select = ", ".join(
+            f"{replaced[c]} AS {_quote(c)}" if c in replaced else f"s.{_quote(c)}" for c in columns
+        )
+        rewritten = f"{self.staging}_r"
+        with connection.cursor() as cursor:
+            # Both sides were just written: planned on empty statistics, the joins would probe
+            # every staged row against every row of the model.
+            cursor.execute(f"ANALYZE {self.staging}")
+            for _, model, _, _ in targets:
+                cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {rewritten} ON COMMIT DROP AS SELECT {select} "  # noqa: S608
+                f"FROM {self.staging} s {' '.join(joins)} ORDER BY s.staged_order",
+                params,
+            )
+            cursor.execute(f"DROP TABLE {self.staging}")
+            cursor.execute(f"ALTER TABLE {rewritten} RENAME TO {self.staging}")
+
+    def finish(self, *, deactivate_missing: bool = False) -> UpsertResult:
+        """Upsert what was staged (as sourced_upsert), then drop the staging table."""
+        with connection.cursor() as cursor:
+            _upsert_from_staging(
+                cursor,
+                self.plan,
+                self.staging,
+                self.staged_columns,
+                self.district_id,
+                self.source_system,
+                deactivate_missing,
+                self.result,
+            )
+        return self.result
+
+
+def _upsert_from_staging(
+    cursor: Any,
+    plan: UpsertPlan,
+    staging: str,
+    staged_columns: tuple[str, ...],
+    district_id: int | None,
+    source_system: str,
+    deactivate_missing: bool,
+    result: UpsertResult,
+) -> None:
+    """The statements of _upsert_postgresql after its COPY, for StagedUpsert."""
+    written = plan.written
+    if deactivate_missing:
+        cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
+    cursor.execute(f"ANALYZE {staging}")
+    key = (
+        ["source_system", "source_id"]
+        if district_id is None
+        else ["district_id", "source_system", "source_id"]
+    )
+    constants = plan.insert_constants
+    insert_columns = [
+        "source_system",
+        "created_at",
+        "updated_at",
+        *staged_columns,
+        *(f.attname for f in constants),
+    ]
+    select_values = [
+        "%s",
+        "%s",
+        "%s",
+        *(f"s.{_quote(c)}" for c in staged_columns),
+        *("%s" for _ in constants),
+    ]
+    params: list[Any] = [
+        source_system,
+        timezone.now(),
+        timezone.now(),
+        *(f.get_db_prep_save(f.get_default(), connection) for f in constants),
+    ]
+    if district_id is not None:
+        insert_columns.insert(0, "district_id")
+        select_values.insert(0, "%s")
+        params.insert(0, district_id)
+    updates = [c for c in written if c != "source_id"]
+    target = _quote(plan.table)
+    set_clause = ", ".join(
+        [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
+        + ['"updated_at" = EXCLUDED."updated_at"']
+    )
+    compared = [c for c in plan.compared if c != "source_id"]
+    changed = (
+        f"({', '.join(f'{target}.{_quote(c)}' for c in compared)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{_quote(c)}' for c in compared)})"
+    )
+    if len(compared) == 1:  # a one-column row constructor is not a row in PostgreSQL
+        changed = f"{target}.{_quote(compared[0])} IS DISTINCT FROM EXCLUDED.{_quote(compared[0])}"
+    cursor.execute(
+        f"WITH upserted AS ("  # noqa: S608
+        f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "
+        f"SELECT {', '.join(select_values)} FROM {staging} s "
+        f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) WHERE NOT (source_id = '') "
+        f"DO UPDATE SET {set_clause} WHERE {changed} "
+        f"RETURNING (xmax = 0) AS inserted) "
+        f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+        f"FROM upserted",
+        params,
+    )
+    result.created, result.updated = cursor.fetchone()
+    result.unchanged = result.staged - result.created - result.updated
+    if deactivate_missing:
+        scope, scope_params = _scope(district_id, source_system)
+        cursor.execute(
+            f"UPDATE {target} t SET is_active = false, updated_at = %s "  # noqa: S608
+            f"WHERE {scope} AND t.is_active AND t.source_id <> '' AND NOT EXISTS "
+            f"(SELECT 1 FROM {staging} s WHERE s.source_id = t.source_id)",
+            [timezone.now(), *scope_params],
+        )
+        result.deactivated = cursor.rowcount
+    cursor.execute(f"DROP TABLE {staging}")

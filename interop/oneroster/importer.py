@@ -24,6 +24,14 @@ report's warnings and counted, replaced in place by the export that brings the r
 placeholder student would be on rosters): an unknown user stays an error, named. A reference to
 a row a present file lacks is an error.
 
+Memory is bounded by the batch (interop.oneroster.staging.BATCH rows) on PostgreSQL: each
+large file (roles, users, demographics, enrollments) is read, checked and staged a batch at a
+time. What a later row needs of earlier ones lives in the database (duplicate sourcedIds and a
+person twice in a class in staging.FirstLines, roles.csv's entries in staging.RoleStore), the
+people a batch names are looked up for that batch only (staging.SourceIds), and users.csv's
+memberships, contacts and relationships are resolved to their people in SQL
+(PeopleStream); elsewhere (SQLite) the same steps keep them in memory.
+
 A bulk file replaces its scope (missing records become inactive); a delta file
 applies its rows, `status=tobedeleted` included. Object permissions are re-derived and mastery
 recomputation is enqueued (once per affected student and standard) when the import commits.
@@ -52,7 +60,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, TypedDict, cast
 
-from django.db import models
+from django.db import connection, models
 
 from accounts.services import derived_access_sync
 from assessments.models import (
@@ -79,10 +87,21 @@ from interop.oneroster.reader import (
     read_failure,
     suggestion,
 )
+from interop.oneroster.staging import (
+    BATCH,
+    FirstLines,
+    RoleEntry,
+    RoleStore,
+    RowSink,
+    SourceIds,
+    batched,
+    streamed,
+    temp_table,
+)
 from interop.registry import ImportContext
 from interop.signals import records_imported_on_commit
 from interop.sources import RecordTooLarge, open_text
-from interop.upsert import UpsertResult, source_id_map, sourced_upsert
+from interop.upsert import StagedUpsert, UpsertResult, source_id_map, sourced_upsert
 from students.models import (
     AcademicSession,
     ContactDetail,
@@ -243,16 +262,202 @@ class PersonRows:
     relationship_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-@dataclass
-class RoleEntry:
-    role: str
-    role_type: str
-    org: str
-    begin: date | None
-    end: date | None
-    active: bool
-    # A roles.csv row's vendor columns, kept on the school membership or assignment it becomes.
-    extra: dict = field(default_factory=dict)
+PERSON_FIELDS = ("first_name", "middle_name", "last_name", "preferred_first_name")
+STUDENT_FIELDS = ("source_id", *PERSON_FIELDS, "student_number", "is_active", "source_extra")
+STAFF_FIELDS = ("source_id", *PERSON_FIELDS, "staff_number", "kind", "is_active", "source_extra")
+GUARDIAN_FIELDS = ("source_id", *PERSON_FIELDS, "is_active", "source_extra")
+MEMBERSHIP_FIELDS = ("begin_date", "end_date", "is_active", "source_extra")
+STUDENT_MEMBERSHIP_FIELDS = (
+    "source_id",
+    "student_id",
+    "school_id",
+    "grade_level",
+    *MEMBERSHIP_FIELDS,
+)
+STAFF_ASSIGNMENT_FIELDS = ("source_id", "staff_id", "school_id", "position", *MEMBERSHIP_FIELDS)
+CONTACT_FIELDS = (
+    "source_id",
+    "student_id",
+    "guardian_id",
+    "staff_id",
+    "kind",
+    "label",
+    "value",
+    "is_active",
+)
+RELATIONSHIP_FIELDS = (
+    "source_id",
+    "guardian_id",
+    "student_id",
+    "relationship",
+    "portal_access",
+    "has_educational_rights",
+    "is_active",
+)
+
+
+class PeopleStream:
+    """users.csv's records staged a batch at a time (PostgreSQL), so that the import holds one
+    batch of them: people, their school memberships and contacts by the person's sourcedId (its
+    row id is set in SQL once the people are written), their relationships by both sourcedIds
+    (resolved, and any that names no one reported, in SQL). The same upserts, in the same order,
+    as OneRosterImport.import_users makes from PersonRows in memory."""
+
+    def __init__(self, importer: OneRosterImport, *, bulk: bool) -> None:
+        self.importer = importer
+        self.bulk = bulk
+        scope: SourceScope = {"district_id": importer.district_id, "source_system": SOURCE_SYSTEM}
+        person = (("person", "text"),)
+        self.students = RowSink(Student, fields=STUDENT_FIELDS, **scope)
+        self.staff = RowSink(Staff, fields=STAFF_FIELDS, **scope)
+        self.guardians = RowSink(Guardian, fields=GUARDIAN_FIELDS, **scope)
+        self.memberships = RowSink(
+            StudentSchoolMembership,
+            fields=STUDENT_MEMBERSHIP_FIELDS,
+            extra_columns=person,
+            **scope,
+        )
+        self.assignments = RowSink(
+            StaffSchoolAssignment, fields=STAFF_ASSIGNMENT_FIELDS, extra_columns=person, **scope
+        )
+        self.contacts = RowSink(
+            ContactDetail,
+            fields=CONTACT_FIELDS,
+            extra_columns=(("owner", "text"), *person),
+            **scope,
+        )
+        self.batches = 0
+        self.pairs = 0  # relationships staged so far: their order is PersonRows' order
+        self.relationships = temp_table(
+            "relationships",
+            "guardian text, student text, role text, line integer, batch integer, seq integer",
+        )
+
+    def write(self, people: PersonRows) -> None:
+        schools = self.importer.schools
+        self.students.write(people.students)
+        self.staff.write(people.staff)
+        self.guardians.write(people.guardians)
+        students, staff = [], []
+        for source_id, owner, person, org, detail, begin, end, active, extra in people.memberships:
+            if owner == "student":
+                students.append(
+                    (source_id, None, schools[org], detail, begin, end, active, extra, person)
+                )
+            else:
+                staff.append(
+                    (source_id, None, schools[org], detail[:100], begin, end, active, extra, person)
+                )
+        self.memberships.write(students)
+        self.assignments.write(staff)
+        self.contacts.write(
+            [
+                (source_id, None, None, None, kind, label, value, active, owner, person)
+                for source_id, owner, person, kind, label, value, active in people.contacts
+            ]
+        )
+        self.batches += 1
+        lines = people.relationship_lines
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY {self.relationships} (guardian, student, role, line, batch, seq) FROM STDIN"
+            ) as copy,
+        ):
+            for (guardian, student), role in people.relationships.items():
+                self.pairs += 1
+                copy.write_row(
+                    (guardian, student, role, lines[(guardian, student)], self.batches, self.pairs)
+                )
+
+    def finish(self, *, memberships: bool, memberships_bulk: bool) -> None:
+        importer, bulk = self.importer, self.bulk
+        importer.count("students", self.students.finish(deactivate_missing=bulk))
+        importer.count("staff", self.staff.finish(deactivate_missing=bulk))
+        importer.count("guardians", self.guardians.finish(deactivate_missing=bulk))
+        if memberships:
+            places: tuple[tuple[RowSink, str, type[models.Model], str], ...] = (
+                (self.memberships, "student_id", Student, "student_school_memberships"),
+                (self.assignments, "staff_id", Staff, "staff_school_assignments"),
+            )
+            for sink, column, person, entity in places:
+                cast(StagedUpsert, sink.staged).resolve([(column, person, "person", None)])
+                importer.count(entity, sink.finish(deactivate_missing=memberships_bulk))
+        staged = cast(StagedUpsert, self.contacts.staged)
+        owners: tuple[tuple[str, type[models.Model], str], ...] = (
+            ("student_id", Student, "student"),
+            ("guardian_id", Guardian, "guardian"),
+            ("staff_id", Staff, "staff"),
+        )
+        staged.resolve(
+            [(column, person, "person", ("owner", owner)) for column, person, owner in owners]
+        )
+        importer.count("contact_details", self.contacts.finish(deactivate_missing=bulk))
+        self.finish_relationships()
+
+    def finish_relationships(self) -> None:
+        """Each (guardian, student) pair once, at the line that first named it, with the role
+        the last guardian row gave it (as PersonRows.relationships keeps them); a pair naming
+        no one is an error, as upsert_relationships reports it."""
+        importer = self.importer
+        users = importer.files["users"]
+        sink = RowSink(
+            GuardianRelationship,
+            fields=RELATIONSHIP_FIELDS,
+            district_id=importer.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        scope = [importer.district_id, SOURCE_SYSTEM]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {self.relationships}")
+        with connection.chunked_cursor() as pairs:
+            pairs.execute(
+                "SELECT r.guardian, r.student, r.role, r.line, g.id, s.id FROM ("  # noqa: S608
+                "SELECT guardian, student, min(line) AS line, min(seq) AS seq, "
+                "coalesce((array_agg(role ORDER BY "
+                "batch DESC) FILTER (WHERE role <> ''))[1], '') AS role "
+                f"FROM {self.relationships} GROUP BY guardian, student) r "
+                f"LEFT JOIN {Guardian._meta.db_table} g ON g.district_id = %s AND "
+                "g.source_system = %s AND g.source_id = r.guardian "
+                f"LEFT JOIN {Student._meta.db_table} s ON s.district_id = %s AND "
+                "s.source_system = %s AND s.source_id = r.student ORDER BY r.seq",
+                [*scope, *scope],
+            )
+            while chunk := pairs.fetchmany(BATCH):
+                rows = []
+                for guardian, student, role, line, guardian_id, student_id in chunk:
+                    if guardian_id is None or student_id is None:
+                        row = Row(users, line, {})
+                        importer.reference(
+                            row,
+                            "agentSourcedIds",
+                            {guardian: guardian_id} if guardian_id is not None else {},
+                            "parent, guardian or relative",
+                            value=guardian,
+                        )
+                        importer.reference(
+                            row,
+                            "agentSourcedIds",
+                            {student: student_id} if student_id is not None else {},
+                            "student",
+                            value=student,
+                        )
+                        continue
+                    relationship = GUARDIAN_ROLES[role or "guardian"]
+                    access = relationship in PORTAL_RELATIONSHIPS
+                    rows.append(
+                        (
+                            f"{guardian}:{student}",
+                            guardian_id,
+                            student_id,
+                            relationship,
+                            access,
+                            access,
+                            True,
+                        )
+                    )
+                sink.write(rows)
+        importer.count("guardian_relationships", sink.finish(deactivate_missing=self.bulk))
 
 
 class OneRosterImport:
@@ -282,8 +487,7 @@ class OneRosterImport:
         self.invalid: dict[str, set[str]] = defaultdict(set)
         self.invalid_kept = 0
         self.invalid_overflow = False
-        self.roles: dict[str, list[RoleEntry]] = {}
-        self.role_lines: dict[str, int] = {}  # the first roles.csv line of each user
+        self.roles: RoleStore | None = None  # roles.csv's entries (read_roles)
         self.score_scales: set[str] = set()
         self.objective_items: dict[tuple[str, str], int] = {}
         self.categories: dict[str, str] | None = None
@@ -546,6 +750,59 @@ class OneRosterImport:
         seen[sourced_id] = row.line
         return True
 
+    def unique_at(self, row: Row, firsts: dict[str, int]) -> bool:
+        """unique() for a row of a batch, given the first line of each of the batch's sourcedIds
+        (FirstLines.firsts)."""
+        sourced_id = row.sourced_id
+        if not sourced_id:
+            return False
+        first = firsts[sourced_id]
+        if first != row.line:
+            row.error("sourcedId", f"Duplicate sourcedId (first on line {first})", sourced_id)
+            return False
+        return True
+
+    @staticmethod
+    def firsts_of(seen: FirstLines, batch: list[Row]) -> dict[str, int]:
+        return seen.firsts([(row.sourced_id, row.line) for row in batch if row.sourced_id])
+
+    def people_maps(self) -> None:
+        """The people's row ids: whole in memory, by batch on PostgreSQL (SourceIds)."""
+        scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+        self.students = SourceIds(Student, **scope)
+        self.staff = SourceIds(Staff, **scope)
+        self.guardians = SourceIds(Guardian, **scope)
+
+    def people_prefetch(self, users: Iterable[str]) -> None:
+        """The ids of a batch's people (PostgreSQL; in memory every id is at hand)."""
+        maps = cast(tuple[SourceIds, ...], (self.students, self.staff, self.guardians))
+        if not streamed() or all(ids.whole for ids in maps):
+            return  # every id is at hand (in memory, or since people_all)
+        for ids in maps:
+            ids.clear()
+        wanted = list({user for user in users if user})
+        if not wanted:
+            return
+        selects, params = [], []
+        for kind, model in enumerate((Student, Staff, Guardian)):
+            # The partial unique index's condition (source_id <> ''), so that it is used.
+            selects.append(
+                f"SELECT {kind}, source_id, id FROM {model._meta.db_table} "  # noqa: S608
+                "WHERE district_id = %s AND source_system = %s AND source_id = ANY(%s) "
+                "AND source_id <> ''"
+            )
+            params += [self.district_id, SOURCE_SYSTEM, wanted]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            for kind, source_id, pk in cursor.fetchall():
+                maps[kind][source_id] = pk
+
+    def people_all(self) -> None:
+        """Every person's id, for the steps that look people up without batches."""
+        for ids in (self.students, self.staff, self.guardians):
+            if isinstance(ids, SourceIds):
+                ids.load_all()
+
     def reference(
         self, row: Row, column: str, ids: dict[str, int], what: str, *, value: str | None = None
     ) -> int | None:
@@ -684,9 +941,7 @@ class OneRosterImport:
         self.sessions = source_id_map(AcademicSession, **scope)
         self.courses = source_id_map(Course, **scope)
         self.sections = source_id_map(Section, **scope)
-        self.students = source_id_map(Student, **scope)
-        self.staff = source_id_map(Staff, **scope)
-        self.guardians = source_id_map(Guardian, **scope)
+        self.people_maps()
         self.assessments = source_id_map(Assessment, **scope)
         # The maps are loaded once the district is known.
         district_source = District.objects.filter(pk=cast(int, self.district_id)).values_list(
@@ -1180,27 +1435,34 @@ class OneRosterImport:
         roles = self.file("roles")
         if roles is None:
             return
-        seen: dict[str, int] = {}
+        seen = FirstLines()
+        self.roles = RoleStore()
         roles_12 = frozenset(schema.USER_ROLES["1.2"])
-        for row in roles.rows():
-            if not self.unique(row, seen):
-                continue
-            user = row.required("userSourcedId")
-            org = row.required("orgSourcedId")
-            given = row.text("role")
-            older = None if given in roles_12 else schema.OLDER_ROLES_BY_ORG.get(given.lower())
-            if older is not None:
-                row.mapped("role", given, older[self.org_level(org)])
-            role = row.enum("role", schema.USER_ROLES["1.2"], required=True)
-            role_type = row.enum("roleType", schema.ROLE_TYPES, required=True)
-            if org and org not in self.schools and org not in self.other_orgs:
-                self.org_school(row, "orgSourcedId")
-            begin, end = row.date("beginDate"), row.date("endDate")
-            if row.ok:
-                self.roles.setdefault(user, []).append(
+        for batch in batched(roles.rows()):
+            firsts = self.firsts_of(seen, batch)
+            entries: list[tuple[str, int, RoleEntry | None]] = []
+            for row in batch:
+                if not self.unique_at(row, firsts):
+                    continue
+                user = row.required("userSourcedId")
+                org = row.required("orgSourcedId")
+                given = row.text("role")
+                older = None if given in roles_12 else schema.OLDER_ROLES_BY_ORG.get(given.lower())
+                if older is not None:
+                    row.mapped("role", given, older[self.org_level(org)])
+                role = row.enum("role", schema.USER_ROLES["1.2"], required=True)
+                role_type = row.enum("roleType", schema.ROLE_TYPES, required=True)
+                if org and org not in self.schools and org not in self.other_orgs:
+                    self.org_school(row, "orgSourcedId")
+                begin, end = row.date("beginDate"), row.date("endDate")
+                entry = (
                     RoleEntry(role, role_type, org, begin, end, row.is_active, row.extra)
+                    if row.ok
+                    else None
                 )
-            self.role_lines.setdefault(user, row.line)
+                entries.append((user, row.line, entry))
+            self.roles.add(entries)
+        self.roles.finished()
 
     def org_level(self, org: str) -> str:
         """ "school" for a school or an org within one (a department), else "district" (the
@@ -1213,63 +1475,63 @@ class OneRosterImport:
 
     def import_users(self) -> None:
         users = self.file("users")
-        people = PersonRows()
-        seen: dict[str, int] = {}
-        if users is not None:
-            for row in users.rows():
-                if self.unique(row, seen):
-                    self.read_user(row, people)
-            roles = self.file("roles")
-            if self.version == "1.2" and roles is not None:
-                for user, line in self.role_lines.items():
-                    if (
-                        user not in seen
-                        and user not in self.students
-                        and user not in (self.staff)
-                        and user not in self.guardians
-                    ):
-                        Row(roles, line, {}).error(
-                            "userSourcedId",
-                            "No user with this sourcedId in the export or in Trellis",
-                            user,
-                        )
-        if users is None and self.version == "1.2" and self.file("roles") is not None:
-            self.report.notes.append("roles.csv without users.csv: roles are checked only.")
+        roles = self.file("roles")
         if users is None:
+            if self.version == "1.2" and roles is not None:
+                self.report.notes.append("roles.csv without users.csv: roles are checked only.")
+            return
+        stream = PeopleStream(self, bulk=users.bulk) if streamed() else None
+        people = PersonRows()
+        seen = FirstLines()
+        for batch in batched(users.rows()):
+            firsts = self.firsts_of(seen, batch)
+            ids = [row.sourced_id for row in batch]
+            if self.roles is not None:
+                self.roles.prefetch(ids)
+            # A user with no role is looked up in Trellis (user_roles): only those.
+            self.people_prefetch(
+                ids
+                if self.roles is None or self.version == "1.1"
+                else [sid for sid in ids if not self.roles.of(sid)]
+            )
+            for row in batch:
+                if self.unique_at(row, firsts):
+                    self.read_user(row, people)
+            if stream is not None:
+                stream.write(people)
+                people = PersonRows()
+        if self.version == "1.2" and roles is not None and self.roles is not None:
+            # Checked against the people Trellis held before this import (none written yet).
+            scope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
+
+            def held(user: str) -> bool:
+                return user in self.students or user in self.staff or user in self.guardians
+
+            for user, line in self.roles.unknown_users(
+                seen, (Student, Staff, Guardian), scope, held
+            ):
+                Row(roles, line, {}).error(
+                    "userSourcedId",
+                    "No user with this sourcedId in the export or in Trellis",
+                    user,
+                )
+        memberships = self.version == "1.1" or roles is not None
+        memberships_bulk = (
+            users.bulk
+            if self.version == "1.1"
+            else (roles is not None and self.files["roles"].bulk)
+        )
+        if stream is not None:
+            stream.finish(memberships=memberships, memberships_bulk=memberships_bulk)
+            self.people_maps()
+            self.guardian_languages()
             return
         bulk = users.bulk
-        person = ("first_name", "middle_name", "last_name", "preferred_first_name")
-        self.upsert(
-            Student,
-            "students",
-            ("source_id", *person, "student_number", "is_active", "source_extra"),
-            people.students,
-            bulk=bulk,
-        )
-        self.upsert(
-            Staff,
-            "staff",
-            ("source_id", *person, "staff_number", "kind", "is_active", "source_extra"),
-            people.staff,
-            bulk=bulk,
-        )
-        self.upsert(
-            Guardian,
-            "guardians",
-            ("source_id", *person, "is_active", "source_extra"),
-            people.guardians,
-            bulk=bulk,
-        )
-        scope: SourceScope = {"district_id": self.district_id, "source_system": SOURCE_SYSTEM}
-        self.students = source_id_map(Student, **scope)
-        self.staff = source_id_map(Staff, **scope)
-        self.guardians = source_id_map(Guardian, **scope)
-        memberships_bulk = (
-            bulk
-            if self.version == "1.1"
-            else (self.file("roles") is not None and self.files["roles"].bulk)
-        )
-        if self.version == "1.1" or self.file("roles") is not None:
+        self.upsert(Student, "students", STUDENT_FIELDS, people.students, bulk=bulk)
+        self.upsert(Staff, "staff", STAFF_FIELDS, people.staff, bulk=bulk)
+        self.upsert(Guardian, "guardians", GUARDIAN_FIELDS, people.guardians, bulk=bulk)
+        self.people_maps()
+        if memberships:
             self.upsert_memberships(people, bulk=memberships_bulk)
         self.upsert_contacts(people, bulk=bulk)
         self.upsert_relationships(people, bulk=bulk)
@@ -1293,7 +1555,7 @@ class OneRosterImport:
                 RoleEntry(role, "primary", org, None, None, True)
                 for role, org in zip(roles, orgs, strict=False)
             ]
-        entries = self.roles.get(row.sourced_id, [])
+        entries = self.roles.of(row.sourced_id) if self.roles is not None else []
         primary = [entry.role for entry in entries if entry.role_type == "primary"]
         if primary:
             return primary[0], entries
@@ -1548,11 +1810,27 @@ class OneRosterImport:
         if demographics is None:
             return
         sexes = schema.SEXES[self.version]
-        seen: dict[str, int] = {}
-
-        def rows() -> Iterator[tuple]:
-            for row in demographics.rows():
-                if not self.unique(row, seen):
+        seen = FirstLines()
+        # Demographics update students; they never create or deactivate one.
+        sink = RowSink(
+            Student,
+            fields=(
+                "source_id",
+                "birth_date",
+                "sex",
+                "races",
+                "hispanic_or_latino",
+                "demographics_extra",
+            ),
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
+        )
+        for batch in batched(demographics.rows()):
+            firsts = self.firsts_of(seen, batch)
+            self.people_prefetch(row.sourced_id for row in batch)
+            rows = []
+            for row in batch:
+                if not self.unique_at(row, firsts):
                     continue
                 self.reference(row, "sourcedId", self.students, "student")
                 birth = row.date("birthDate")
@@ -1565,30 +1843,16 @@ class OneRosterImport:
                 hispanic = row.boolean("hispanicOrLatinoEthnicity")
                 if not row.ok:
                     continue
-                yield (row.sourced_id, birth, SEX.get(sex, ""), races, hispanic, row.extra)
-
-        # Demographics update students; they never create or deactivate one.
-        result = sourced_upsert(
-            Student,
-            fields=(
-                "source_id",
-                "birth_date",
-                "sex",
-                "races",
-                "hispanic_or_latino",
-                "demographics_extra",
-            ),
-            rows=rows(),
-            district_id=self.district_id,
-            source_system=SOURCE_SYSTEM,
-        )
-        self.count("demographics", result)
+                rows.append((row.sourced_id, birth, SEX.get(sex, ""), races, hispanic, row.extra))
+            sink.write(rows)
+        self.count("demographics", sink.finish(deactivate_missing=False))
 
     def check_user_profiles(self) -> None:
         profiles = self.file("userProfiles")
         if profiles is None:
             return
         seen: dict[str, int] = {}
+        self.people_all()
         people = {**self.students, **self.staff, **self.guardians}
         for row in profiles.rows():
             if self.unique(row, seen):
@@ -1662,80 +1926,13 @@ class OneRosterImport:
         if enrollments is None:
             return
         self.section_placeholders()
-        seen: dict[str, int] = {}
-        pairs: dict[tuple[bool, int, int], int] = {}
-        teaching: list[tuple] = []
-
-        def rows() -> Iterator[tuple]:
-            for row in enrollments.rows():
-                if not self.unique(row, seen):
-                    continue
-                role = row.enum("role", schema.ENROLLMENT_ROLES, required=True)
-                row.required("classSourcedId")
-                section_id = self.reference(row, "classSourcedId", self.sections, "class")
-                row.required("schoolSourcedId")
-                self.org_school(row, "schoolSourcedId")
-                user = row.required("userSourcedId")
-                begin, end = row.date("beginDate"), row.date("endDate")
-                primary = row.boolean("primary")
-                if begin and end and end < begin:
-                    row.error("endDate", "Before the beginDate", row.text("endDate"))
-                people = self.students if role == "student" else self.staff
-                person_id = people.get(user)
-                if (
-                    user
-                    and person_id is None
-                    and role
-                    and not self.unread("users")
-                    and self.unresolved_is_error(user, "users")
-                ):
-                    other = user in self.students or user in self.staff or user in self.guardians
-                    row.error(
-                        "userSourcedId",
-                        f"The user is not a {'student' if role == 'student' else 'staff member'}"
-                        if other
-                        else "No user with this sourcedId in the export or in Trellis"
-                        if "users" in self.files
-                        else "No user with this sourcedId in Trellis, and users.csv is absent "
-                        "(people are never made placeholders)",
-                        user,
-                    )
-                if not row.ok or person_id is None or section_id is None:
-                    continue
-                first = pairs.setdefault((role == "student", person_id, section_id), row.line)
-                if first != row.line:
-                    row.error(
-                        "userSourcedId", f"The user is already in this class (line {first})", user
-                    )
-                    continue
-                if role == "student":
-                    yield (
-                        row.sourced_id,
-                        person_id,
-                        section_id,
-                        begin,
-                        end,
-                        row.is_active,
-                        row.extra,
-                    )
-                else:
-                    teaching.append(
-                        (
-                            row.sourced_id,
-                            person_id,
-                            section_id,
-                            primary is not False,
-                            begin,
-                            end,
-                            row.is_active,
-                            row.extra,
-                        )
-                    )
-
-        self.upsert(
+        seen = FirstLines()
+        # A person in a class once: (student?, person id, section id) packed in 63 bits (ids
+        # past 2**31, never seen, by their text) -> first line.
+        pairs, wide_pairs = FirstLines(int_keys=True), FirstLines()
+        students = RowSink(
             Enrollment,
-            "enrollments",
-            (
+            fields=(
                 "source_id",
                 "student_id",
                 "section_id",
@@ -1744,13 +1941,12 @@ class OneRosterImport:
                 "is_active",
                 "source_extra",
             ),
-            rows(),
-            bulk=enrollments.bulk,
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
         )
-        self.upsert(
+        teachers = RowSink(
             SectionAssignment,
-            "section_assignments",
-            (
+            fields=(
                 "source_id",
                 "staff_id",
                 "section_id",
@@ -1760,9 +1956,83 @@ class OneRosterImport:
                 "is_active",
                 "source_extra",
             ),
-            teaching,
-            bulk=enrollments.bulk,
+            district_id=self.district_id,
+            source_system=SOURCE_SYSTEM,
         )
+        for batch in batched(enrollments.rows()):
+            firsts = self.firsts_of(seen, batch)
+            self.people_prefetch(row.text("userSourcedId") for row in batch)
+            kept = [
+                read
+                for row in batch
+                if self.unique_at(row, firsts) and (read := self.read_enrollment(row)) is not None
+            ]
+            packed = [(key, row.line) for row, key, _ in kept if isinstance(key, int)]
+            wide = [(key, row.line) for row, key, _ in kept if not isinstance(key, int)]
+            first_lines = {**pairs.firsts(packed), **(wide_pairs.firsts(wide) if wide else {})}
+            learners: list[tuple] = []
+            teaching: list[tuple] = []
+            for row, key, values in kept:
+                first = first_lines[key]
+                if first != row.line:
+                    row.error(
+                        "userSourcedId",
+                        f"The user is already in this class (line {first})",
+                        row.text("userSourcedId"),
+                    )
+                    continue
+                (learners if len(values) == 7 else teaching).append(values)
+            students.write(learners)
+            teachers.write(teaching)
+        self.count("enrollments", students.finish(deactivate_missing=enrollments.bulk))
+        self.count("section_assignments", teachers.finish(deactivate_missing=enrollments.bulk))
+
+    def read_enrollment(self, row: Row) -> tuple[Row, int | str, tuple] | None:
+        """A row of enrollments.csv checked: (row, the key of its person in its class, the
+        values of its Enrollment (7) or SectionAssignment (8)), or None when it has errors."""
+        role = row.enum("role", schema.ENROLLMENT_ROLES, required=True)
+        row.required("classSourcedId")
+        section_id = self.reference(row, "classSourcedId", self.sections, "class")
+        row.required("schoolSourcedId")
+        self.org_school(row, "schoolSourcedId")
+        user = row.required("userSourcedId")
+        begin, end = row.date("beginDate"), row.date("endDate")
+        primary = row.boolean("primary")
+        if begin and end and end < begin:
+            row.error("endDate", "Before the beginDate", row.text("endDate"))
+        people = self.students if role == "student" else self.staff
+        person_id = people.get(user)
+        if (
+            user
+            and person_id is None
+            and role
+            and not self.unread("users")
+            and self.unresolved_is_error(user, "users")
+        ):
+            other = user in self.students or user in self.staff or user in self.guardians
+            row.error(
+                "userSourcedId",
+                f"The user is not a {'student' if role == 'student' else 'staff member'}"
+                if other
+                else "No user with this sourcedId in the export or in Trellis"
+                if "users" in self.files
+                else "No user with this sourcedId in Trellis, and users.csv is absent "
+                "(people are never made placeholders)",
+                user,
+            )
+        if not row.ok or person_id is None or section_id is None:
+            return None
+        student = role == "student"
+        key: int | str = (
+            (int(student) << 62) | (person_id << 31) | section_id
+            if person_id < 2**31 and section_id < 2**31
+            else f"{int(student)}:{person_id}:{section_id}"
+        )
+        if student:
+            values: tuple = (row.sourced_id, person_id, section_id, begin, end)
+        else:
+            values = (row.sourced_id, person_id, section_id, primary is not False, begin, end)
+        return row, key, (*values, row.is_active, row.extra)
 
     # --- gradebook
 
@@ -2035,6 +2305,8 @@ class OneRosterImport:
 
     def import_results(self) -> None:
         results = self.file("results")
+        if results is not None or self.file("resultLearningObjectiveIds") is not None:
+            self.people_all()  # results are looked up one by one
         objectives = self.read_result_objectives()
         if results is None:
             if objectives:
