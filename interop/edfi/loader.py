@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 
 from assessments.models import (
     Assessment,
@@ -29,7 +30,7 @@ from assessments.models import (
     StandardKind,
     StudentAssessment,
 )
-from assessments.services import ScoreInput, scores_record
+from assessments.services import ScoreInput, scores_record_bulk
 from interop.edfi.descriptors import (
     ATTENDANCE,
     RELATIONS,
@@ -42,10 +43,17 @@ from interop.edfi.records import Contact, Rec, Ref
 from interop.guardians import guardian_language_default
 from interop.report import ImportReport
 from interop.upsert import sourced_upsert
+from privacy.fields import EncryptedTextField, KeyedHashField
 from students import models as sm
 
 SOURCE_SYSTEM = "edfi"
 BATCH = 2000
+# Kinds no record references are written without objects (interop.upsert): larger batches
+# spend less on each batch's staging table and statements, memory still bounded.
+SHARED_BATCH = 10_000
+# Scores are written set-based (scores_record_bulk) once this many are waiting, and at the end
+# of every pass of a file.
+SCORE_BATCH = 20_000
 # The longest warning or element name a report keeps (they quote the files).
 KEY_LENGTH = 200
 
@@ -123,6 +131,30 @@ def _number(value: str) -> Decimal | None:
         return None
 
 
+def _fingerprint(rec: Rec) -> int:
+    """What a record says, hashed: a repeat of its key with the same fingerprint is merged.
+    Hashing the items (as sets: their order does not matter) is cheaper than hashing their
+    repr; values that cannot be hashed (lists, a reference's create data) fall back to it."""
+    try:
+        return hash(
+            (
+                frozenset(rec.values.items()),
+                frozenset(rec.refs.items()),
+                frozenset((k, tuple(v)) for k, v in rec.many.items()),
+                frozenset((k, v) for k, v in rec.extra.items() if k != "alias"),
+            )
+        )
+    except TypeError:
+        return hash(
+            (
+                repr(sorted(rec.values.items())),
+                repr(sorted(rec.refs.items(), key=lambda item: item[0])),
+                repr(sorted(rec.many.items())),
+                repr(sorted((k, v) for k, v in rec.extra.items() if k != "alias")),
+            )
+        )
+
+
 class Loader:
     def __init__(
         self,
@@ -161,10 +193,22 @@ class Loader:
         self.pending_links: list[tuple[str, Rec, int, Ref]] = []
         # Mastery estimates the imported scores touched: recomputed once each, after commit.
         self.estimate_ids: set[int] = set()
+        # Scores waiting for scores_record_bulk, by (student, assessment, item, date): a repeat
+        # replaces the one waiting (a statement cannot write one score twice).
+        self.scores: dict[tuple[int, int, int | None, date], ScoreInput] = {}
+        self.scores_repeated: Counter[str] = Counter()
         self.rows = 0
         # Guardians given their child's home language (their source named no language).
         self.languages_defaulted = 0
         self._lengths: dict[type[models.Model], dict[str, int]] = {}
+        # Models with an encrypted field and no keyed hash of it: SQL would compare ciphertexts
+        # (new on every write) and rewrite every row, so their upserts compare in Python.
+        self._compared_as_ciphertext = {
+            model
+            for model, _prefix, _entity in KINDS.values()
+            if {f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)}
+            - {f.source_field for f in model._meta.concrete_fields if isinstance(f, KeyedHashField)}
+        }
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -196,14 +240,7 @@ class Loader:
 
     def add(self, rec: Rec) -> None:
         """Buffer a record; a repeat of one already read this run is merged (first one wins)."""
-        fingerprint = hash(
-            (
-                repr(sorted(rec.values.items())),
-                repr(sorted(rec.refs.items(), key=lambda item: item[0])),
-                repr(sorted(rec.many.items())),
-                repr(sorted((k, v) for k, v in rec.extra.items() if k != "alias")),
-            )
-        )
+        fingerprint = _fingerprint(rec)
         # Keys are kept as their hashes: a run of a million records keeps ints, not strings.
         seen = self.seen[rec.kind]
         key_hash = hash(rec.key)
@@ -231,13 +268,17 @@ class Loader:
     def flush(self, kinds: Iterable[str], *, force: bool = False) -> None:
         for kind in kinds:
             buffer = self.buffers.get(kind)
-            if not buffer or (not force and len(buffer) < BATCH):
+            if not buffer or (
+                not force and len(buffer) < (SHARED_BATCH if kind in UNREFERENCED_KINDS else BATCH)
+            ):
                 continue
             if kind == "student_item_score":
                 # Ed-Fi 5.2 nests these in their result, read in the same pass: results first.
                 self.flush(["student_assessment"], force=True)
             self.buffers[kind] = []
             getattr(self, f"_load_{kind}")(buffer)
+        if force:
+            self.flush_scores()
 
     # --- resolution ------------------------------------------------------------------------
 
@@ -432,9 +473,10 @@ class Loader:
         create_only: tuple[str, ...] = (),
         entity: str | None = None,
         scoped: bool = True,
-    ) -> list[tuple[Rec, models.Model]]:
+    ) -> list[tuple[Rec, int]]:
         """Create or update one row per record (keyed by district, source system, source id);
-        rows whose values already match are left alone. Returns (record, saved object)."""
+        rows whose values already match are left alone. Returns (record, primary key): those
+        created first, then those that existed."""
         model, prefix, default_entity = KINDS[kind]
         entity = entity or default_entity
         lengths = self._max_lengths(model)
@@ -455,6 +497,13 @@ class Loader:
         if kind in UNREFERENCED_KINDS and not create_only:
             self._shared_upsert(model, entity, valid)
             return []
+        if (
+            connection.vendor == "postgresql"
+            and scoped
+            and not create_only
+            and model not in self._compared_as_ciphertext
+        ):
+            return self._sql_upsert(kind, model, entity, valid)
         scope = {"district": self.district} if scoped else {}
         # Every kind's model is a sourced record (source id, active flag).
         sourced = cast("type[sm.SourcedRecord]", model)
@@ -498,10 +547,42 @@ class Loader:
                 to_update, sorted(changed_fields | {"updated_at"}), batch_size=BATCH
             )
         self.report.count(entity, created=len(created), updated=len(to_update), unchanged=unchanged)
-        result = created + saved
+        result = [(rec, obj.pk) for rec, obj in created + saved]
         if kind not in UNREFERENCED_KINDS:
-            for rec, written in result:
-                self.ids[kind][rec.key] = written.pk
+            for rec, pk in result:
+                self.ids[kind][rec.key] = pk
+        return result
+
+    def _sql_upsert(
+        self,
+        kind: str,
+        model: type[models.Model],
+        entity: str,
+        valid: dict[str, tuple[Rec, dict[str, Any]]],
+    ) -> list[tuple[Rec, int]]:
+        """PostgreSQL: upsert through interop.upsert (COPY into staging, one INSERT ... ON
+        CONFLICT) and read back the ids later batches reference, with one query before (which
+        of them exist) and one after (the ids of those created)."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        select = (
+            f"SELECT source_id, id FROM {table} "  # noqa: S608 (a model's table name)
+            "WHERE district_id = %s AND source_system = %s AND source_id = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(select, [self.district.pk, SOURCE_SYSTEM, list(valid)])
+            existing = dict(cursor.fetchall())
+            self._shared_upsert(model, entity, valid)
+            new = [source_id for source_id in valid if source_id not in existing]
+            created: dict[str, int] = {}
+            if new:
+                cursor.execute(select, [self.district.pk, SOURCE_SYSTEM, new])
+                created = dict(cursor.fetchall())
+        # In the order of the records, as the ORM route returns them (links keep that order).
+        result = [(valid[sid][0], created[sid]) for sid in new if sid in created]
+        result += [(rec, existing[sid]) for sid, (rec, _values) in valid.items() if sid in existing]
+        ids = self.ids[kind]
+        for rec, pk in result:
+            ids[rec.key] = pk
         return result
 
     def _shared_upsert(
@@ -510,22 +591,26 @@ class Loader:
         entity: str,
         valid: dict[str, tuple[Rec, dict[str, Any]]],
     ) -> None:
-        """Rows nothing references go through interop.upsert (COPY and one INSERT ... ON
-        CONFLICT on PostgreSQL): no objects come back, and none are needed."""
-        names = tuple(next(iter(valid.values()))[1])
-        result = sourced_upsert(
-            model,
-            fields=("source_id", "is_active", *names),
-            rows=(
-                (source_id, True, *(values[name] for name in names))
-                for source_id, (_rec, values) in valid.items()
-            ),
-            district_id=self.district.pk,
-            source_system=SOURCE_SYSTEM,
-        )
-        self.report.count(
-            entity, created=result.created, updated=result.updated, unchanged=result.unchanged
-        )
+        """Rows go through interop.upsert (COPY and one INSERT ... ON CONFLICT on PostgreSQL),
+        one call per set of fields given (a guardian whose language no file names keeps the
+        stored one): no objects come back."""
+        groups: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for source_id, (_rec, values) in valid.items():
+            groups[tuple(values)].append((source_id, values))
+        for names, members in groups.items():
+            result = sourced_upsert(
+                model,
+                fields=("source_id", "is_active", *names),
+                rows=(
+                    (source_id, True, *(values[name] for name in names))
+                    for source_id, values in members
+                ),
+                district_id=self.district.pk,
+                source_system=SOURCE_SYSTEM,
+            )
+            self.report.count(
+                entity, created=result.created, updated=result.updated, unchanged=result.unchanged
+            )
 
     def _m2m_add(
         self, through: type[models.Model], left: str, right: str, pairs: set[tuple[int, int]]
@@ -543,9 +628,9 @@ class Loader:
 
     # --- contacts and derived programs -----------------------------------------------------
 
-    def _contacts(self, owner: str, saved: list[tuple[Rec, models.Model]]) -> None:
+    def _contacts(self, owner: str, saved: list[tuple[Rec, int]]) -> None:
         rows: list[tuple[Rec, dict[str, Any]]] = []
-        for rec, obj in saved:
+        for rec, pk in saved:
             contacts: list[Contact] = rec.extra.get("contacts", [])
             per_kind: Counter[str] = Counter()
             for contact in contacts:
@@ -556,7 +641,7 @@ class Loader:
                     (
                         sub,
                         {
-                            f"{owner}_id": obj.pk,
+                            f"{owner}_id": pk,
                             "kind": contact.kind,
                             "label": contact.label[:40],
                             "value": contact.value,
@@ -617,8 +702,8 @@ class Loader:
         for rec in recs:
             school_id = self.resolve(rec, cast(Ref, rec.refs["school"]), required=False)
             rows.append((rec, {**rec.values, "school_id": school_id}))
-        for rec, obj in self.upsert("course", rows):
-            self.course_subject[obj.pk] = rec.values["subject"]
+        for rec, pk in self.upsert("course", rows):
+            self.course_subject[pk] = rec.values["subject"]
 
     def _load_calendar_date(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
@@ -790,11 +875,11 @@ class Loader:
         saved = self.upsert("student", [(rec, rec.values) for rec in recs])
         self._contacts("student", saved)
         programs = []
-        for rec, obj in saved:
+        for rec, pk in saved:
             for code, name in rec.extra.get("programs", []):
                 sub = Rec("program", f"{rec.key}|derived|{code}", rec.line, rec.element)
                 programs.append(
-                    (sub, {"student_id": obj.pk, "program": code, "program_name": name[:200]})
+                    (sub, {"student_id": pk, "program": code, "program_name": name[:200]})
                 )
         if programs:
             self.upsert("student_program", programs)
@@ -935,9 +1020,9 @@ class Loader:
         ]
         saved = self.upsert("standard", rows)
         # Ed-Fi 5.2: a standard names its parent.
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("parents", []):
-                self.pending_links.append(("child_of", rec, obj.pk, ref))
+                self.pending_links.append(("child_of", rec, pk, ref))
 
     def _load_objective(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
@@ -957,9 +1042,9 @@ class Loader:
             )
         saved = self.upsert("objective", rows)
         # The hierarchy: an objective is the parent of the standards and objectives it lists.
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("standards", []) + rec.many.get("objectives", []):
-                self.pending_links.append(("parent", rec, obj.pk, ref))
+                self.pending_links.append(("parent", rec, pk, ref))
 
     def resolve_links(self, *, final: bool) -> None:
         """Alignments and hierarchy may name records of a later file: each is linked as soon
@@ -1019,6 +1104,17 @@ class Loader:
     def _set_parents(self, parent_of: dict[int, int]) -> None:
         if not parent_of:
             return
+        if connection.vendor == "postgresql":
+            # One join with the pairs: bulk_update's CASE of a branch per row is evaluated
+            # branch by branch for every row (quadratic in the batch).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE assessments_standard s SET parent_id = v.parent_id"
+                    " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, parent_id)"
+                    " WHERE s.id = v.id AND s.parent_id IS NULL",
+                    [list(parent_of), list(parent_of.values())],
+                )
+            return
         changed = []
         for standard in Standard.objects.filter(pk__in=list(parent_of)).only("pk", "parent_id"):
             if standard.parent_id is None:
@@ -1042,13 +1138,13 @@ class Loader:
             rows.append((rec, {**values, "kind": AssessmentKind.TEST, "purpose": purpose}))
         saved = self.upsert("assessment", rows)
         levels: list[tuple[int, dict[str, Any]]] = []
-        for rec, obj in saved:
+        for rec, pk in saved:
             seen_codes: set[str] = set()
             for level in rec.extra.get("performance_levels", []):
                 if level["code"] in seen_codes:
                     continue
                 seen_codes.add(level["code"])
-                levels.append((obj.pk, level))
+                levels.append((pk, level))
         self._performance_levels(levels)
 
     def _performance_levels(self, levels: list[tuple[int, dict[str, Any]]]) -> None:
@@ -1102,18 +1198,18 @@ class Loader:
                     )
                 )
         saved = self.upsert(kind, rows)
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("standards", []) + rec.many.get("objectives", []):
-                self.pending_links.append(("item", rec, obj.pk, ref))
+                self.pending_links.append(("item", rec, pk, ref))
             # Ed-Fi 5.2: an objective assessment names its parent.
             parent = rec.refs.get("parent")
             if parent is not None:
-                self.pending_links.append(("item_parent", rec, obj.pk, parent))
+                self.pending_links.append(("item_parent", rec, pk, parent))
         # Nested objective assessments: the parent lists its children.
         parent_of: dict[str, int] = {}
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("children", []):
-                parent_of[ref.key] = obj.pk
+                parent_of[ref.key] = pk
         if parent_of:
             self._lookup("objective_assessment", set(parent_of))
             changed = []
@@ -1131,13 +1227,36 @@ class Loader:
         self._load_items("assessment_item", ItemKind.ITEM, recs)
 
     def _record_scores(self, inputs: list[ScoreInput]) -> None:
-        if inputs:
-            # Recomputes are enqueued once for the whole run (service.edfi_run), not per batch.
-            result = scores_record(scores=inputs, source=ScoreSource.IMPORTED, enqueue=False)
-            self.estimate_ids.update(result.estimate_ids)
-            self.report.count(
-                "scores", created=result.created, updated=result.updated, unchanged=result.unchanged
-            )
+        """Queue scores for flush_scores (written once SCORE_BATCH wait, or at a pass's end)."""
+        waiting = self.scores
+        for score in inputs:
+            key = (score.student_id, score.assessment_id, score.item_id, score.scored_on)
+            earlier = waiting.get(key)
+            if earlier is not None:
+                # The same score twice before it was written: the later one is kept, as if it
+                # had corrected the earlier one once written.
+                self.scores_repeated["updated" if earlier != score else "unchanged"] += 1
+            waiting[key] = score
+        if len(waiting) >= SCORE_BATCH:
+            self.flush_scores()
+
+    def flush_scores(self) -> None:
+        """Write the waiting scores set-based (scores_record_bulk); recomputes are enqueued once
+        for the whole run (service.edfi_run), not per batch."""
+        if not self.scores:
+            return
+        waiting, self.scores = self.scores, {}
+        result = scores_record_bulk(scores=waiting.values(), source=ScoreSource.IMPORTED)
+        self.estimate_ids.update(result.estimate_ids)
+        repeated, self.scores_repeated = self.scores_repeated, Counter()
+        created = result.created
+        updated = result.updated + repeated["updated"]
+        self.report.count(
+            "scores",
+            created=created,
+            updated=updated,
+            unchanged=result.unchanged + repeated["unchanged"],
+        )
 
     def _load_student_assessment(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
@@ -1153,13 +1272,20 @@ class Loader:
         """Result rows (one per student, assessment and date) written with their source ids
         and levels first, then their scores through scores_record, which finds them."""
         _model, prefix, entity = KINDS[kind]
-        existing = {
-            (r.student_id, r.assessment_id, r.administered_on): r
-            for r in StudentAssessment.objects.filter(
-                student_id__in={s for _, s, _ in wanted},
-                assessment_id__in={a for _, _, a in wanted},
-            )
-        }
+        in_sql = connection.vendor == "postgresql"
+        existing = (
+            {}
+            if in_sql
+            else {
+                (r.student_id, r.assessment_id, r.administered_on): r
+                for r in StudentAssessment.objects.filter(
+                    student_id__in={s for _, s, _ in wanted},
+                    assessment_id__in={a for _, _, a in wanted},
+                )
+            }
+        )
+        # PostgreSQL: (student, assessment, date) -> the values written set-based below.
+        staged: dict[tuple[int, int, date], tuple[str, int | None, str]] = {}
         levels = {
             (p.assessment_id, p.code): p.pk
             for p in PerformanceLevel.objects.filter(assessment_id__in={a for _, _, a in wanted})
@@ -1186,8 +1312,13 @@ class Loader:
                 "status": status,
                 "is_active": True,
             }
-            result = existing.get((student_id, assessment_id, when))
-            if result is None:
+            key = (student_id, assessment_id, when)
+            if in_sql:
+                row = (prefix + rec.key, level_id, status)
+                if staged.get(key) == row:
+                    unchanged += 1  # the same result twice in one batch
+                staged[key] = row
+            elif (result := existing.get(key)) is None:
                 result = StudentAssessment(
                     district=self.district,
                     student_id=student_id,
@@ -1195,7 +1326,7 @@ class Loader:
                     administered_on=when,
                     **values,
                 )
-                existing[(student_id, assessment_id, when)] = result
+                existing[key] = result
                 new.append(result)
             else:
                 diff = [k for k, v in values.items() if getattr(result, k) != v]
@@ -1219,6 +1350,11 @@ class Loader:
                     source_id=prefix + rec.key,
                 )
             )
+        if in_sql:
+            created, updated, same = self._results_sql(staged)
+            self.report.count(entity, created=created, updated=updated, unchanged=unchanged + same)
+            self._record_scores(inputs)
+            return
         StudentAssessment.objects.bulk_create(new, batch_size=BATCH)
         StudentAssessment.objects.bulk_update(
             changed,
@@ -1227,6 +1363,55 @@ class Loader:
         )
         self.report.count(entity, created=len(new), updated=len(changed), unchanged=unchanged)
         self._record_scores(inputs)
+
+    def _results_sql(
+        self, staged: dict[tuple[int, int, date], tuple[str, int | None, str]]
+    ) -> tuple[int, int, int]:
+        """Write result rows set-based (PostgreSQL): COPY into a staging table, update those
+        that exist (by student, assessment and date) and differ, insert the others, as the ORM
+        route does row by row. Returns (created, updated, unchanged)."""
+        if not staged:
+            return 0, 0, 0
+        compared = "source_system, source_id, performance_level_id, status, is_active"
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS edfi_result_stage")
+            cursor.execute(
+                "CREATE TEMP TABLE edfi_result_stage (student_id bigint, assessment_id bigint,"
+                " administered_on date, source_id varchar(255), performance_level_id bigint,"
+                " status varchar(20)) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy("COPY edfi_result_stage FROM STDIN") as copy:
+                for (student_id, assessment_id, when), row in staged.items():
+                    copy.write_row((student_id, assessment_id, when, *row))
+            cursor.execute("ANALYZE edfi_result_stage")
+            # The ORM route's bulk_update sets these columns only (not updated_at).
+            cursor.execute(
+                "UPDATE assessments_studentassessment sa SET source_system = %s,"
+                " source_id = s.source_id, performance_level_id = s.performance_level_id,"
+                " status = s.status, is_active = true FROM edfi_result_stage s"
+                " WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id"
+                " AND sa.administered_on = s.administered_on"
+                " AND (sa.source_system, sa.source_id, sa.performance_level_id, sa.status,"
+                " sa.is_active) IS DISTINCT FROM"
+                " (%s, s.source_id, s.performance_level_id, s.status, true)",
+                [SOURCE_SYSTEM, SOURCE_SYSTEM],
+            )
+            updated = cursor.rowcount
+            now = timezone.now()
+            cursor.execute(
+                f"INSERT INTO assessments_studentassessment (district_id, student_id,"  # noqa: S608
+                f" assessment_id, administered_on, {compared}, created_at, updated_at)"
+                " SELECT %s, s.student_id, s.assessment_id, s.administered_on, %s, s.source_id,"
+                " s.performance_level_id, s.status, true, %s, %s FROM edfi_result_stage s"
+                " WHERE NOT EXISTS (SELECT 1 FROM assessments_studentassessment sa"
+                " WHERE sa.student_id = s.student_id AND sa.assessment_id = s.assessment_id"
+                " AND sa.administered_on = s.administered_on)"
+                " ORDER BY s.student_id, s.assessment_id, s.administered_on",
+                [self.district.pk, SOURCE_SYSTEM, now, now],
+            )
+            created = cursor.rowcount
+            cursor.execute("DROP TABLE edfi_result_stage")
+        return created, updated, len(staged) - created - updated
 
     def _load_student_item_score(self, recs: list[Rec]) -> None:
         self.resolve_batch(recs)
@@ -1325,7 +1510,7 @@ class Loader:
 
     def _simple(
         self, kind: str, recs: list[Rec], required: dict[str, bool]
-    ) -> list[tuple[Rec, models.Model]]:
+    ) -> list[tuple[Rec, int]]:
         """Resolve each named reference into `<name>_id` and upsert the values."""
         self.resolve_batch(recs)
         rows = []
@@ -1349,14 +1534,14 @@ class Loader:
         saved = self._simple(
             "grade", recs, {"student": True, "section": True, "grading_period": False}
         )
-        for rec, obj in saved:
+        for rec, pk in saved:
             prefix = rec.key.rsplit("|", 1)[0]
-            self.grade_keys_by_prefix[prefix].append(obj.pk)
+            self.grade_keys_by_prefix[prefix].append(pk)
 
     def _load_report_card(self, recs: list[Rec]) -> None:
         saved = self._simple("report_card", recs, {"student": True, "grading_period": False})
         pairs: set[tuple[int, int]] = set()
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("grades", []):
                 grade_ids = self.grade_keys_by_prefix.get(ref.key) or list(
                     sm.Grade.objects.filter(
@@ -1367,7 +1552,7 @@ class Loader:
                 )
                 if not grade_ids:
                     self.error(rec, f"unknown grade {ref.key!r}", "GradeReference")
-                pairs.update((obj.pk, grade_id) for grade_id in grade_ids)
+                pairs.update((pk, grade_id) for grade_id in grade_ids)
         self._m2m_add(sm.ReportCard.grades.through, "reportcard_id", "grade_id", pairs)
 
     def _load_academic_record(self, recs: list[Rec]) -> None:
@@ -1412,11 +1597,11 @@ class Loader:
             },
         )
         pairs = set()
-        for rec, obj in saved:
+        for rec, pk in saved:
             for ref in rec.many.get("students", []):
                 student_id = self.resolve(rec, ref)
                 if student_id:
-                    pairs.add((obj.pk, student_id))
+                    pairs.add((pk, student_id))
         self._m2m_add(
             sm.DisciplineAction.students.through, "disciplineaction_id", "student_id", pairs
         )

@@ -402,6 +402,7 @@ def edfi_run(context: ImportContext) -> None:
         )
     for plan in plans:
         _read_file(source, plan, loader, progress, ctx)
+    loader.flush_scores()
     loader.resolve_links(final=True)
     _summarize(loader, report)
     _report_mappings(ctx, report)

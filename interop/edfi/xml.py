@@ -45,7 +45,12 @@ def clean(text: str | None) -> str:
     namespace, and an `http(s)://` one naming a descriptor (`.../GradeLevelDescriptor#4`)."""
     if not text:
         return ""
-    value = _SPACES.sub(" ", text).strip()
+    # Most values hold no whitespace but single spaces (isprintable is False for every other
+    # whitespace character): strip alone then does what the substitution would.
+    if text.isprintable() and "  " not in text:
+        value = text.strip()
+    else:
+        value = _SPACES.sub(" ", text).strip()
     if "#" in value and (
         value.startswith("uri://")
         or (value.startswith(("http://", "https://")) and "descriptor" in value.lower())
@@ -87,30 +92,100 @@ def _qualified(ns: str, path: str) -> str:
     return "/".join(part if part == "." else f"{{{ns}}}{part}" for part in path.split("/"))
 
 
+class _Index:
+    """Each qualified path below an element ('{ns}A/{ns}B') -> its first element in document
+    order, which is what `element.find(path)` returns: one walk of a record answers all of its
+    readers' lookups (lxml's find parses and walks the path on every call). `repeated`: the
+    paths more than one element has."""
+
+    __slots__ = ("first", "repeated")
+
+    def __init__(self, element: etree._Element) -> None:
+        self.first: dict[str, etree._Element] = {}
+        self.repeated: set[str] = set()
+        _index_below(element, self.first, self.repeated)
+
+
+def _index_below(
+    element: etree._Element, first: dict[str, etree._Element], repeated: set[str]
+) -> None:
+    """Walk `element`'s descendants in document order with a stack of child iterators (not by
+    recursion: nesting as deep as a hostile file likes stays within Python's limits)."""
+    stack = [(iter(element), "")]
+    while stack:
+        children, prefix = stack[-1]
+        for child in children:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # a processing instruction or entity
+            key = prefix + tag
+            if key in first:
+                repeated.add(key)
+            else:
+                first[key] = child
+            if len(child):
+                stack.append((iter(child), key + "/"))
+                break  # the child's elements first; this level resumes after them
+        else:
+            stack.pop()
+
+
+# Descriptors read so far, (kind, value as written) -> (code value, Trellis value) or the
+# message of the error: a file repeats a handful of values thousands of times. Bounded.
+_DESCRIPTORS_KEPT = 10_000
+_descriptor_cache: dict[tuple[str, str], tuple[str, str] | str] = {}
+
+
 class Node:
     """An element with namespace-free paths: `node.text("Name/FirstName")`."""
 
-    __slots__ = ("ctx", "element", "ns")
+    __slots__ = ("_index", "_prefix", "_tag", "ctx", "element", "ns")
 
     def __init__(self, element: etree._Element, ns: str, ctx: ReadContext | None = None) -> None:
         self.element = element
         self.ns = ns
         self.ctx = ctx
+        # The index this node reads its paths from, and its own path in that index: a node
+        # found at a path no other element has shares its record's index.
+        self._index: _Index | None = None
+        self._prefix = ""
+        self._tag: str | None = None
 
     def _path(self, path: str) -> str:
         return _qualified(self.ns, path)
 
+    def _first(self, path: str) -> etree._Element | None:
+        """element.find(path) for a path of element names, from an index of the element built
+        at the first lookup (readers look up after any `ref` was expanded into the element)."""
+        if "." in path:
+            return self.element.find(self._path(path))
+        index = self._index
+        if index is None:
+            index = self._index = _Index(self.element)
+        return index.first.get(self._prefix + _qualified(self.ns, path))
+
     @property
     def tag(self) -> str:
-        return etree.QName(self.element).localname
+        if self._tag is None:
+            self._tag = etree.QName(self.element).localname
+        return self._tag
 
     @property
     def line(self) -> int | None:
         return self.element.sourceline
 
     def find(self, path: str) -> Node | None:
-        found = self.element.find(self._path(path))
-        return Node(found, self.ns, self.ctx) if found is not None else None
+        found = self._first(path)
+        if found is None:
+            return None
+        node = Node(found, self.ns, self.ctx)
+        index = self._index
+        if index is not None and "." not in path:
+            key = self._prefix + _qualified(self.ns, path)
+            if key not in index.repeated:
+                # The only element at this path: every path below it is below this one.
+                node._index, node._prefix = index, key + "/"
+        return node
 
     def child(self, path: str) -> Node:
         """The element at `path`, or a RecordError naming its first step ("X has no YReference")."""
@@ -126,7 +201,7 @@ class Node:
     def text(self, path: str = "") -> str:
         if not path:
             return clean(self.element.text)
-        found = self.element.find(self._path(path))
+        found = self._first(path)
         return clean(found.text) if found is not None else ""
 
     def texts(self, path: str) -> list[str]:
@@ -197,17 +272,23 @@ class Node:
         return self._descriptor(self._raw(path), path, kind)[0]
 
     def _raw(self, path: str) -> str:
-        found = self.element.find(self._path(path)) if path else self.element
+        found = self._first(path) if path else self.element
         return _SPACES.sub(" ", found.text or "").strip() if found is not None else ""
 
     def _descriptor(self, raw: str, path: str, kind: str) -> tuple[str, str]:
         if not raw:
             return "", ""
-        code = descriptors.code_value(raw)
-        try:
-            value = descriptors.trellis_value(kind, raw)
-        except descriptors.DescriptorError as exc:
-            raise RecordError(str(exc), path) from exc
+        known = _descriptor_cache.get((kind, raw))
+        if known is None:
+            try:
+                known = (descriptors.code_value(raw), descriptors.trellis_value(kind, raw))
+            except descriptors.DescriptorError as exc:
+                known = str(exc)
+            if len(_descriptor_cache) < _DESCRIPTORS_KEPT:
+                _descriptor_cache[(kind, raw)] = known
+        if isinstance(known, str):
+            raise RecordError(known, path)
+        code, value = known
         if self.ctx is not None and value != raw:
             column = f"{self.tag}/{path}" if path else self.tag
             self.ctx.mapped(column, raw, value)
