@@ -211,78 +211,16 @@ def _upsert_postgresql(
                     values[index] = convert(values[index])
                 copy.write_row(values)
                 result.staged += 1
-        if deactivate_missing:
-            # The anti-join below probes the staged ids once per existing row.
-            cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
-        cursor.execute(f"ANALYZE {staging}")
-        key = (
-            ["source_system", "source_id"]
-            if district_id is None
-            else ["district_id", "source_system", "source_id"]
-        )
-        constants = plan.insert_constants
-        insert_columns = [
-            "source_system",
-            "created_at",
-            "updated_at",
-            *staged_columns,
-            *(f.attname for f in constants),
-        ]
-        select_values = [
-            "%s",
-            "%s",
-            "%s",
-            *(f"s.{_quote(c)}" for c in staged_columns),
-            *("%s" for _ in constants),
-        ]
-        params: list[Any] = [
+        _upsert_from_staging(
+            cursor,
+            plan,
+            staging,
+            staged_columns,
+            district_id,
             source_system,
-            timezone.now(),
-            timezone.now(),
-            *(f.get_db_prep_save(f.get_default(), connection) for f in constants),
-        ]
-        if district_id is not None:
-            insert_columns.insert(0, "district_id")
-            select_values.insert(0, "%s")
-            params.insert(0, district_id)
-        updates = [c for c in written if c != "source_id"]
-        target = _quote(plan.table)
-        set_clause = ", ".join(
-            [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
-            + ['"updated_at" = EXCLUDED."updated_at"']
+            deactivate_missing,
+            result,
         )
-        compared = [c for c in plan.compared if c != "source_id"]
-        changed = (
-            f"({', '.join(f'{target}.{_quote(c)}' for c in compared)}) IS DISTINCT FROM "
-            f"({', '.join(f'EXCLUDED.{_quote(c)}' for c in compared)})"
-        )
-        if len(compared) == 1:  # a one-column row constructor is not a row in PostgreSQL
-            changed = (
-                f"{target}.{_quote(compared[0])} IS DISTINCT FROM EXCLUDED.{_quote(compared[0])}"
-            )
-        cursor.execute(
-            f"WITH upserted AS ("  # noqa: S608
-            f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "
-            f"SELECT {', '.join(select_values)} FROM {staging} s "
-            f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) WHERE NOT (source_id = '') "
-            f"DO UPDATE SET {set_clause} WHERE {changed} "
-            f"RETURNING (xmax = 0) AS inserted) "
-            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-            f"FROM upserted",
-            params,
-        )
-        result.created, result.updated = cursor.fetchone()
-        result.unchanged = result.staged - result.created - result.updated
-        if deactivate_missing:
-            scope, scope_params = _scope(district_id, source_system)
-            cursor.execute(
-                f"UPDATE {target} t SET is_active = false, updated_at = %s "  # noqa: S608
-                f"WHERE {scope} AND t.is_active AND t.source_id <> '' AND NOT EXISTS "
-                f"(SELECT 1 FROM {staging} s WHERE s.source_id = t.source_id)",
-                [timezone.now(), *scope_params],
-            )
-            result.deactivated = cursor.rowcount
-        cursor.execute(f"DROP TABLE {staging}")
     return result
 
 
@@ -548,9 +486,11 @@ def _upsert_from_staging(
     deactivate_missing: bool,
     result: UpsertResult,
 ) -> None:
-    """The statements of _upsert_postgresql after its COPY, for StagedUpsert."""
+    """Upsert a staging table's rows into the plan's table (sourced_upsert after its COPY, and
+    StagedUpsert after its batches), then drop the staging table."""
     written = plan.written
     if deactivate_missing:
+        # The anti-join below probes the staged ids once per existing row.
         cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
     cursor.execute(f"ANALYZE {staging}")
     key = (
