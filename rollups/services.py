@@ -23,11 +23,11 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from assessments.models import MasteryEstimate
@@ -591,22 +591,31 @@ def rollups_flush(*, wait: bool = True, today: date | None = None) -> FlushRepor
     counted once; the report says `deferred` and the caller runs the flush again shortly. A
     district with many students queued is recounted whole (rollups_rebuild)."""
     now = timezone.now()
-    queued: dict[int, list[tuple[int, int, date, datetime]]] = defaultdict(list)
-    for pk, student_id, since, created_at, district_id in RollupPending.objects.order_by(
-        "pk"
-    ).values_list("pk", "student_id", "since", "created_at", "student__district_id"):
-        queued[district_id].append((pk, student_id, since, created_at))
+    # Each district's oldest queued time first: a district still recomputing wholesale waits
+    # without its queue being read (during a bulk recompute the flush runs every second, and
+    # the queue grows to every student of the district).
+    oldest_of = dict(
+        RollupPending.objects.values_list("student__district_id")
+        .annotate(oldest=Min("created_at"))
+        .order_by()
+    )
     deferred = False
     students = recounted = 0
     updates: list[UpdateReport] = []
-    for district_id, rows in sorted(queued.items()):
+    for district_id, oldest in sorted(oldest_of.items()):
+        waited = now - oldest
+        if wait and waited < STORM_WAIT and district_recomputing_wholesale(district_id):
+            deferred = True
+            continue
+        rows = list(
+            RollupPending.objects.filter(student__district_id=district_id)
+            .order_by("pk")
+            .values_list("pk", "student_id", "since")
+        )
+        if not rows:
+            continue
         student_ids = sorted({row[1] for row in rows})
         if wait:
-            oldest = min(row[3] for row in rows)
-            waited = now - oldest
-            if waited < STORM_WAIT and district_recomputing_wholesale(district_id):
-                deferred = True
-                continue
             if waited < FLUSH_WAIT and any(
                 MasteryEstimate.objects.filter(
                     pending_since__isnull=False, student_id__in=chunk
