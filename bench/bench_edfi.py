@@ -195,6 +195,10 @@ def _import(context: Context, what: str, folder: Path, attempt: int) -> tuple[fl
         database_url=context.databases.url(database),
         log_path=context.workdir / f"edfi-{what}-{attempt}.log",
         timeout_s=IMPORT_TIMEOUT_S,
+        # The work the import hands to the workers (mastery recompute, the rollups' recount) is
+        # enqueued, not run in the child: as in the oneroster section; gradebook_mastery times
+        # the workers' part.
+        CELERY_BROKER_URL="memory://",
     )
     context.databases.release(database)
     result.check(f"import_edfi {what}")
@@ -259,8 +263,10 @@ def run(context: Context) -> Section:
             "a staging table, then one upsert statement, through `interop.upsert`; the ids "
             "that later batches reference are read back by source id), writes scores "
             "set-based through `scores_record_bulk` and "
-            "re-derives access at the end, all in one transaction; the wall includes the work "
-            "run on commit (with no broker, the mastery recompute runs in the process). Parse "
+            "re-derives access at the end, all in one transaction; the wall includes what "
+            "runs on commit in the import's process (ANALYZE of the tables it wrote), while the "
+            "mastery recompute and the rollups' recount are enqueued for the workers (an "
+            "in-memory broker, as in the oneroster section; gradebook_mastery times them). Parse "
             "only: lxml iterparse of the same files with nothing else (the floor any streaming "
             "import stands on). Parse and COPY: the same parse, each record's values as one "
             "text streamed with COPY into a plain table (no keys, indexes or checks) of a "
