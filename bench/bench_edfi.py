@@ -120,12 +120,11 @@ def scaled_set(source: Path, target: Path, students: int) -> int:
     return total
 
 
-def parse_only(folder: Path) -> tuple[float, int]:
-    """Seconds and records of a bare streaming parse of every interchange file."""
+def _records(folder: Path) -> Iterator[tuple[Path, Any]]:
+    """Each top-level element of every interchange file, with its file, as a bare streaming
+    parse reads them (lxml iterparse; each element cleared once the caller is done with it)."""
     from lxml import etree
 
-    started = time.perf_counter()
-    records = 0
     for path in sorted(folder.glob("*.xml")):
         depth = 0
         root: Any = None
@@ -136,10 +135,16 @@ def parse_only(folder: Path) -> tuple[float, int]:
                 continue
             depth -= 1
             if depth == 1:
-                records += 1
+                yield path, element
                 element.clear()
                 while element.getprevious() is not None:
                     del root[0]
+
+
+def parse_only(folder: Path) -> tuple[float, int]:
+    """Seconds and records of a bare streaming parse of every interchange file."""
+    started = time.perf_counter()
+    records = sum(1 for _ in _records(folder))
     return time.perf_counter() - started, records
 
 
@@ -159,22 +164,10 @@ def copy_baseline(database_url: str, folder: Path) -> tuple[float, int]:
             conn.cursor() as cursor,
             cursor.copy("COPY raw_edfi (file, element, fields) FROM STDIN") as copy,
         ):
-            for path in sorted(folder.glob("*.xml")):
-                depth = 0
-                root: Any = None
-                for event, element in etree.iterparse(str(path), events=("start", "end")):
-                    if event == "start":
-                        depth += 1
-                        root = root if root is not None else element
-                        continue
-                    depth -= 1
-                    if depth == 1:
-                        values = "|".join(filter(None, (t.strip() for t in element.itertext())))
-                        copy.write_row((path.name, etree.QName(element).localname, values))
-                        rows += 1
-                        element.clear()
-                        while element.getprevious() is not None:
-                            del root[0]
+            for path, element in _records(folder):
+                values = "|".join(filter(None, (t.strip() for t in element.itertext())))
+                copy.write_row((path.name, etree.QName(element).localname, values))
+                rows += 1
         conn.commit()
         return time.perf_counter() - started, rows
 

@@ -22,6 +22,8 @@ from bench.common import (
     Context,
     Section,
     Server,
+    celery_worker_args,
+    celery_worker_wait,
     child_env,
     fmt_s,
     load_average,
@@ -29,6 +31,7 @@ from bench.common import (
     manage,
     median,
     ratio_of_runs,
+    redis_db_clear,
     runs_label,
     table,
 )
@@ -67,46 +70,6 @@ def _broker_check(url: str) -> None:
         raise BenchError(f"Redis is not reachable at {url} ({error})") from error
     finally:
         client.close()
-
-
-def _broker_clear(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def _worker_args() -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        WORKER_QUEUES,
-        "--pool=prefork",
-        f"--concurrency={WORKER_PROCESSES}",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-l",
-        "INFO",
-    ]
-
-
-def _wait_until_ready(worker: Server, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and worker.process.poll() is None:
-        if "ready." in worker.log_path.read_text(errors="replace"):
-            return
-        time.sleep(0.2)
-    tail = "\n".join(worker.log_path.read_text(errors="replace").splitlines()[-30:])
-    raise BenchError(f"the Celery worker did not start; log {worker.log_path}:\n{tail}")
 
 
 class _PendingWatch:
@@ -220,11 +183,11 @@ def run(context: Context) -> Section:
         worker_log = context.workdir / f"gradebook-worker-{attempt}.log"
         try:
             with Server(
-                _worker_args(),
+                celery_worker_args(WORKER_QUEUES, WORKER_PROCESSES),
                 env=child_env(url, CELERY_BROKER_URL=BROKER_URL, TRELLIS_CACHE_URL=CACHE_URL),
                 log_path=worker_log,
             ) as worker:
-                _wait_until_ready(worker)
+                celery_worker_wait(worker)
                 watch = _PendingWatch(url)
                 watch.start()
                 log(f"run {attempt}: import_oneroster of the whole export, worker on {BROKER_URL}")
@@ -240,8 +203,8 @@ def run(context: Context) -> Section:
                 watch.wait(TIMEOUT_S)
                 loads.append(load_average())
         finally:
-            _broker_clear(BROKER_URL)
-            _broker_clear(CACHE_URL)
+            redis_db_clear(BROKER_URL)
+            redis_db_clear(CACHE_URL)
         if watch.committed_at is None or watch.done_at is None:
             raise BenchError("the pending estimates were never seen")
         figures["current"].append(watch.done_at - watch.committed_at)

@@ -67,6 +67,8 @@ from bench.common import (
     Context,
     Section,
     Server,
+    celery_worker_args,
+    celery_worker_wait,
     child_env,
     fmt_ms,
     fmt_s,
@@ -75,6 +77,7 @@ from bench.common import (
     median,
     percentile,
     ratio_of_runs,
+    redis_db_clear,
     run_child,
     runs_label,
     table,
@@ -594,49 +597,6 @@ def _broker_url() -> str:
     raise BenchError(f"Redis databases {BROKER_DBS} all hold keys: none is free for the worker.")
 
 
-def _broker_clear(broker_url: str) -> None:
-    """Empty the Redis database this run used (it was empty before)."""
-    import redis
-
-    client = redis.Redis.from_url(broker_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def _wait_until_ready(worker: Server, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            break
-        if "ready." in worker.log_path.read_text(errors="replace"):
-            return
-        time.sleep(0.2)
-    tail = "\n".join(worker.log_path.read_text(errors="replace").splitlines()[-30:])
-    raise BenchError(f"the Celery worker did not start; log {worker.log_path}:\n{tail}")
-
-
-def _worker_args() -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        WORKER_QUEUES,
-        "--pool=prefork",
-        f"--concurrency={WORKER_PROCESSES}",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-l",
-        "INFO",
-    ]
-
-
 def run(context: Context) -> Section:
     broker_url = _broker_url()  # before the seed: a missing Redis fails in seconds, not minutes
     students = context.option("students", DEFAULT_STUDENTS)
@@ -681,9 +641,11 @@ def run(context: Context) -> Section:
     worker_env = child_env(url, CELERY_BROKER_URL=broker_url)
     try:
         with Server(
-            _worker_args(), env=worker_env, log_path=context.workdir / "school-rollup-worker.log"
+            celery_worker_args(WORKER_QUEUES, WORKER_PROCESSES),
+            env=worker_env,
+            log_path=context.workdir / "school-rollup-worker.log",
         ) as worker:
-            _wait_until_ready(worker)
+            celery_worker_wait(worker)
             run_child(
                 [
                     sys.executable,
@@ -699,7 +661,7 @@ def run(context: Context) -> Section:
                 timeout_s=2 * scores * 3 * (LATENCY_TIMEOUT_S + 5) + 120,
             ).check("the score latency child")
     finally:
-        _broker_clear(broker_url)
+        redis_db_clear(broker_url)
     latencies = json.loads(latency_path.read_text())
     if not os.environ.get("BENCH_SEEDED_DATABASE"):  # a reused database stays
         databases.release(database)

@@ -510,3 +510,47 @@ def utc_now() -> str:
 
 
 SECTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def celery_worker_args(queues: str, processes: int) -> list[str]:
+    """A real Celery worker of the app (prefork), for the benchmarks that time work done by one."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues,
+        "--pool=prefork",
+        f"--concurrency={processes}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+    ]
+
+
+def celery_worker_wait(worker: Server, timeout_s: float = 120) -> None:
+    """Return once the worker's log says it is ready; BenchError with the log's tail if it
+    exits or does not get there in time."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and worker.process.poll() is None:
+        if "ready." in worker.log_path.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    tail = "\n".join(worker.log_path.read_text(errors="replace").splitlines()[-30:])
+    raise BenchError(f"the Celery worker did not start; log {worker.log_path}:\n{tail}")
+
+
+def redis_db_clear(url: str) -> None:
+    """Empty the Redis database a run used (it was empty before)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
