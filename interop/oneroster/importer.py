@@ -194,6 +194,19 @@ VENDOR_KEPT = frozenset(
         "lineItems",
     )
 )
+
+
+def relationship_row(
+    guardian: str, student: str, guardian_id: int, student_id: int, role: str
+) -> tuple[str, int, int, str, bool, bool, bool]:
+    """A GuardianRelationship row (source_id, guardian, student, relationship, portal_access,
+    has_educational_rights, is_active). A guardian named only by the student (no role of its
+    own) is a guardian."""
+    relationship = GUARDIAN_ROLES[role or "guardian"]
+    access = relationship in PORTAL_RELATIONSHIPS
+    return (f"{guardian}:{student}", guardian_id, student_id, relationship, access, access, True)
+
+
 # Roles held at the district level: their org is never made a placeholder school.
 DISTRICT_ROLES = frozenset(("districtadministrator", "systemadministrator", "administrator"))
 # Orgs that are never a class's school, even with no school above them.
@@ -443,19 +456,7 @@ class PeopleStream:
                             value=student,
                         )
                         continue
-                    relationship = GUARDIAN_ROLES[role or "guardian"]
-                    access = relationship in PORTAL_RELATIONSHIPS
-                    rows.append(
-                        (
-                            f"{guardian}:{student}",
-                            guardian_id,
-                            student_id,
-                            relationship,
-                            access,
-                            access,
-                            True,
-                        )
-                    )
+                    rows.append(relationship_row(guardian, student, guardian_id, student_id, role))
                 sink.write(rows)
         importer.count("guardian_relationships", sink.finish(deactivate_missing=self.bulk))
 
@@ -1761,21 +1762,7 @@ class OneRosterImport:
             )
             if guardian_id is None or student_id is None:
                 continue
-            if not role:  # named only by the student: the guardian's role is in Trellis
-                role = "guardian"
-            relationship = GUARDIAN_ROLES[role]
-            access = relationship in PORTAL_RELATIONSHIPS
-            rows.append(
-                (
-                    f"{guardian}:{student}",
-                    guardian_id,
-                    student_id,
-                    relationship,
-                    access,
-                    access,
-                    True,
-                )
-            )
+            rows.append(relationship_row(guardian, student, guardian_id, student_id, role))
         self.upsert(
             GuardianRelationship,
             "guardian_relationships",
