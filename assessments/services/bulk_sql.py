@@ -45,46 +45,100 @@ BULK_TABLES = (
 )
 
 
-@contextmanager
-def _foreign_keys_checked_once(cursor: CursorWrapper, tables: Sequence[str]) -> Iterator[bool]:
-    """Drop the tables' foreign keys for the block and add them back at its end, so that
-    PostgreSQL checks each one with a single join over the table instead of one lookup per row
-    written at COMMIT (a million scores queued five million of those: a third of the import).
+class ForeignKeysSetAside:
+    """Foreign keys of the tables a bulk load writes, dropped for the rest of the transaction and
+    added back once (`restore`), so that PostgreSQL checks each with a single join over the
+    table instead of one lookup per row written, queued until COMMIT (a million scores queued
+    five million of those: a third of the import).
 
-    The constraints come back exactly as they were (name and definition from pg_constraint);
-    a row that breaks one fails the ADD, and with it the caller's transaction. Dropping takes
-    each table's ACCESS EXCLUSIVE lock until the transaction ends, so readers of scores wait for
-    the import: only for large batches, and only if the locks come within BULK_LOCK_WAIT (else,
-    or without the right to alter the tables, the row-by-row checks stay). Yields whether the
-    keys were dropped.
+    The constraints come back exactly as they were (name and definition from pg_constraint); a
+    row that breaks one fails the ADD, and with it the caller's transaction, as the row check
+    at COMMIT would have. Dropping takes each table's ACCESS EXCLUSIVE lock until the
+    transaction ends, so its readers wait for the load: callers set keys aside only for large
+    loads, and only if the locks come within BULK_LOCK_WAIT (else, or without the right to
+    alter the tables, the row-by-row checks stay and the table is not tried again).
     """
-    cursor.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid, conname",
-        [list(tables)],
-    )
-    keys = cursor.fetchall()
-    quote = cursor.db.ops.quote_name
-    dropped = False
-    try:
-        with transaction.atomic(), _local_setting(cursor, "lock_timeout", BULK_LOCK_WAIT):
-            # Checks still queued on these tables (rows written earlier in the transaction) would
-            # forbid the ALTER: run them now instead of at COMMIT.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for table, name, _ in keys:
-                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        dropped = True
-    except DatabaseError as error:
-        logger.info("Bulk scores keep their row-by-row key checks: %s", error)
-    # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that for the block.
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield dropped
-    if dropped:
-        for table, name, definition in keys:
-            # Names and definitions are PostgreSQL's own, read above; nothing comes from input.
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, str, str]] = []  # (table, constraint, definition)
+        self.tried: set[str] = set()  # set aside, or refused: not tried again
+        self.dropped: set[str] = set()
+
+    @staticmethod
+    def pays_for(table: str, rows: int) -> bool:
+        """Whether setting `table`'s keys aside pays for writing `rows` rows into it: at least
+        BULK_FOREIGN_KEY_ROWS of them, and at least a tenth of what the table held when last
+        analysed (adding a key back reads the whole table; a lookup per row reads little)."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql" or rows < BULK_FOREIGN_KEY_ROWS:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            (held,) = cursor.fetchone()
+        return rows * 10 >= held
+
+    def set_aside(self, tables: Sequence[str]) -> bool:
+        """Drop the foreign keys of `tables` (those not tried before); whether all of them are
+        now set aside."""
+        from django.db import connection
+
+        asked = tables
+        tables = [table for table in asked if table not in self.tried]
+        if not tables:
+            return all(table in self.dropped for table in asked)
+        self.tried.update(tables)
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])"
+                " ORDER BY conrelid, conname",
+                [tables],
             )
+            keys = cursor.fetchall()
+            quote = connection.ops.quote_name
+            dropped = False
+            try:
+                with transaction.atomic(), _local_setting(cursor, "lock_timeout", BULK_LOCK_WAIT):
+                    # Checks still queued on these tables (rows written earlier in the
+                    # transaction) would forbid the ALTER: run them now instead of at COMMIT.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    for table, name, _ in keys:
+                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                dropped = True
+            except DatabaseError as error:
+                logger.info("%s keep their row-by-row key checks: %s", ", ".join(tables), error)
+            # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that.
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if dropped:
+            self.keys.extend(keys)
+            self.dropped.update(tables)
+        return dropped
+
+    def restore(self) -> None:
+        """Add every key set aside back, each checked once over its whole table."""
+        from django.db import connection
+
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for table, name, definition in self.keys:
+                # Names and definitions are PostgreSQL's own, read in set_aside; nothing comes
+                # from input.
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
+                )
+        self.keys = []
+        self.tried -= self.dropped
+        self.dropped.clear()
+
+
+@contextmanager
+def _foreign_keys_checked_once(tables: Sequence[str]) -> Iterator[bool]:
+    """ForeignKeysSetAside for the block: yields whether the keys were dropped."""
+    keys = ForeignKeysSetAside()
+    dropped = keys.set_aside(tables)
+    yield dropped
+    keys.restore()
 
 
 @contextmanager
@@ -188,7 +242,7 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             if staged < BULK_FOREIGN_KEY_ROWS:
                 _scores_bulk_write(cursor, staged, source, now, result)
             else:
-                with _foreign_keys_checked_once(cursor, BULK_TABLES) as locked:
+                with _foreign_keys_checked_once(BULK_TABLES) as locked:
                     _scores_bulk_write(cursor, staged, source, now, result, tables_locked=locked)
     return result
 

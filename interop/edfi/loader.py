@@ -30,7 +30,11 @@ from assessments.models import (
     StandardKind,
     StudentAssessment,
 )
-from assessments.services import ScoreInput, scores_record_bulk
+from assessments.services import (
+    ForeignKeysSetAside,
+    ScoreInput,
+    scores_record_bulk,
+)
 from interop.edfi.descriptors import (
     ATTENDANCE,
     RELATIONS,
@@ -198,6 +202,10 @@ class Loader:
         self.scores: dict[tuple[int, int, int | None, date], ScoreInput] = {}
         self.scores_repeated: Counter[str] = Counter()
         self.rows = 0
+        # Rows this run wrote by table, and the tables whose foreign keys it set aside: see
+        # keys_set_aside_for.
+        self.table_rows: Counter[str] = Counter()
+        self.keys_set_aside = ForeignKeysSetAside()
         # Guardians given their child's home language (their source named no language).
         self.languages_defaulted = 0
         self._lengths: dict[type[models.Model], dict[str, int]] = {}
@@ -597,6 +605,7 @@ class Loader:
         groups: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for source_id, (_rec, values) in valid.items():
             groups[tuple(values)].append((source_id, values))
+        self.keys_set_aside_for(model, len(valid))
         for names, members in groups.items():
             result = sourced_upsert(
                 model,
@@ -611,6 +620,22 @@ class Loader:
             self.report.count(
                 entity, created=result.created, updated=result.updated, unchanged=result.unchanged
             )
+
+    def keys_set_aside_for(self, model: type[models.Model], rows: int) -> None:
+        """Before `rows` more rows of `model`'s table: once what the run wrote of them pays for
+        it (ForeignKeysSetAside.pays_for), the table's foreign keys are set aside until
+        keys_restore. Its rows come in many batches (710,000 attendance events queued 2.8
+        million checks for COMMIT), so the keys stay aside for the rest of the run."""
+        table = model._meta.db_table
+        self.table_rows[table] += rows
+        if table not in self.keys_set_aside.tried and ForeignKeysSetAside.pays_for(
+            table, self.table_rows[table]
+        ):
+            self.keys_set_aside.set_aside([table])
+
+    def keys_restore(self) -> None:
+        """Add back the foreign keys set aside, each checked once (before the run commits)."""
+        self.keys_set_aside.restore()
 
     def _m2m_add(
         self, through: type[models.Model], left: str, right: str, pairs: set[tuple[int, int]]

@@ -404,6 +404,7 @@ def edfi_run(context: ImportContext) -> None:
         _read_file(source, plan, loader, progress, ctx)
     loader.flush_scores()
     loader.resolve_links(final=True)
+    loader.keys_restore()
     _summarize(loader, report)
     _report_mappings(ctx, report)
     # Teachers' and guardians' access follows the new rosters once the import commits.

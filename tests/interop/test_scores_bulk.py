@@ -255,7 +255,7 @@ def test_kept_row_checks_leave_the_session_as_it_was_while_scores_are_written(
     monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
     with another_session_reading_scores():
         with transaction.atomic(), connection.cursor() as cursor:
-            with services._foreign_keys_checked_once(cursor, services.BULK_TABLES) as dropped:
+            with services._foreign_keys_checked_once(services.BULK_TABLES) as dropped:
                 cursor.execute("SELECT current_setting('lock_timeout')")
                 assert (dropped, cursor.fetchone()[0]) == (False, "0")
                 # A key still checked at COMMIT, not at once: a dangling reference passes here.

@@ -1,0 +1,55 @@
+"""Ed-Fi sets a large table's foreign keys aside for the rest of the run once its batches add
+up (interop.edfi.loader.Loader.keys_set_aside_for): the same records and report as with the
+checks row by row, and every key back as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from assessments.services import bulk_sql
+from interop.edfi import loader as edfi_loader
+from interop.edfi.service import edfi_import
+from students import models as sm
+from tests.interop.test_keys_set_aside import foreign_keys
+from tests.interop.test_keys_set_aside import set_aside_tables as set_aside_tables  # a fixture
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="foreign keys are set aside on PostgreSQL only"
+    ),
+]
+
+EVENT_FIELDS = (
+    "student__source_id",
+    "school__source_id",
+    "section__source_id",
+    "event_date",
+    "category",
+)
+
+
+def test_edfi_sets_a_large_tables_keys_aside_for_the_run_and_writes_the_same(
+    daybreak_path: Path, monkeypatch: pytest.MonkeyPatch, set_aside_tables: list[str]
+) -> None:
+    keys = foreign_keys()
+    with transaction.atomic():  # rolled back below: the second import starts from nothing
+        checked_per_row = edfi_import(path=daybreak_path)
+        assert checked_per_row.ok and set_aside_tables == []
+        counts = {entity: vars(count) for entity, count in checked_per_row.counts.items()}
+        events = set(sm.AttendanceEvent.objects.values_list(*EVENT_FIELDS))
+        transaction.set_rollback(True)
+    assert len(events) == 5550 and not sm.AttendanceEvent.objects.exists()
+
+    # Batches of 500 events: the keys go aside once 2,000 are written, for the rest of the run.
+    monkeypatch.setattr(bulk_sql, "BULK_FOREIGN_KEY_ROWS", 2000)
+    monkeypatch.setattr(edfi_loader, "SHARED_BATCH", 500)
+    checked_once = edfi_import(path=daybreak_path)
+    assert checked_once.ok
+    assert {entity: vars(count) for entity, count in checked_once.counts.items()} == counts
+    assert set_aside_tables.count("students_attendanceevent") == 1
+    assert set(sm.AttendanceEvent.objects.values_list(*EVENT_FIELDS)) == events
+    assert foreign_keys() == keys
