@@ -33,7 +33,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
@@ -41,7 +41,6 @@ from django.core.files.storage import default_storage
 from django.db import models, reset_queries, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
-from faker import Faker
 
 from accounts.models import Role, User
 from accounts.services import derived_access_sync, role_grant, staff_login_provision
@@ -74,6 +73,9 @@ from students.models import (
     StudentSchoolMembership,
     grade_label,
 )
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 DEMO_SOURCE = "demo"
 DEMO_DISTRICT_SOURCE_ID = "district"
@@ -418,7 +420,11 @@ class DemoBuild:
         """A random stream of its own for each step (string seeds are stable across runs)."""
         return random.Random(f"trellis-demo:{self.seed}:{stream}")
 
-    def faker(self, stream: str) -> Faker:
+    def faker(self, stream: str) -> "Faker":
+        # Imported here: Faker takes a tenth of a second to load, and every process loads this
+        # module (the demo app registers its seed steps when Django starts).
+        from faker import Faker
+
         fake = Faker("en_US")
         fake.seed_instance(f"trellis-demo:{self.seed}:{stream}")
         return fake
@@ -445,7 +451,7 @@ class DemoBuild:
             elapsed = time.monotonic() - self.started
             self.stderr.write(f"seed_demo [{elapsed:6.1f}s] {message}\n")
 
-    def address(self, fake: Faker, rng: random.Random) -> str:
+    def address(self, fake: "Faker", rng: random.Random) -> str:
         city = self.city if rng.random() < 0.8 else fake.city()
         return f"{fake.street_address()}, {city}, {self.state} {rng.choice(self.zipcodes)}"
 

@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import count, islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 from django.db import connection, models
 
 from interop.upsert import StagedUpsert, UpsertResult, source_id_map, sourced_upsert
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Rows read, checked and staged at a time: what the import holds of a file.
 BATCH = 5000
@@ -68,6 +70,8 @@ class FirstLines:
 
     def _earlier(self, hashes: np.ndarray) -> np.ndarray:
         """Whether an earlier batch had each hash."""
+        import numpy as np  # here, not at the top: every process loads this module, few use numpy
+
         found = np.zeros(len(hashes), dtype=bool)
         for known in self.hashes:
             at = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
@@ -75,6 +79,8 @@ class FirstLines:
         return found
 
     def _keep(self, hashes: np.ndarray) -> None:
+        import numpy as np
+
         if not len(hashes):
             return  # every key of the batch came before
         hashes.sort()
@@ -96,6 +102,8 @@ class FirstLines:
         if not batch:
             return {}
         keys = list(batch)
+        import numpy as np
+
         hashes = np.fromiter(
             (key if self.int_keys else hash(key) for key in keys), dtype=np.int64, count=len(keys)
         )
