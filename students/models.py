@@ -442,8 +442,14 @@ class Enrollment(SourcedRecord, VendorColumns):
     """A student in a section. Current when active and not ended (session dates do not end it)."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments")
+    # No index of their own: student_section_once leads with the student, the (section,
+    # is_active) index with the section; two more indexes only slowed the roster's bulk writes.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
@@ -672,7 +678,11 @@ class AttendanceEvent(SourcedRecord):
     """A student's attendance on one day, at a school or in one section."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="attendance")
+    # No index of its own: the (student, event_date) index leads with it (the largest table an
+    # import writes pays for every index on each row).
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
