@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
@@ -36,6 +37,9 @@ BULK_LOCK_WAIT = "5s"
 
 
 BULK_WORK_MEM = "256MB"
+
+# Scores staged per COPY statement (what the import holds of them at a time).
+STAGE_BATCH = 10_000
 
 
 BULK_TABLES = (
@@ -209,27 +213,31 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE score_stage ({SCORE_STAGE_COLUMNS}) ON COMMIT DROP")
         staged = 0
-        with cursor.cursor.copy(
-            "COPY score_stage (student_id, assessment_id, item_id, scored_on, points, normalized,"
-            " rubric_level, status, comment, source_system, source_id) FROM STDIN"
-        ) as copy:
-            for s in scores:
-                copy.write_row(
-                    (
-                        s.student_id,
-                        s.assessment_id,
-                        s.item_id,
-                        s.scored_on,
-                        s.points,
-                        s.normalized,
-                        s.rubric_level,
-                        s.status,
-                        s.comment,
-                        s.source_system,
-                        s.source_id,
+        scores = iter(scores)
+        # A batch at a time: the inputs may come from a generator that reads the database (the
+        # OneRoster importer fetches each batch's students), which it cannot do during a COPY.
+        while batch := list(islice(scores, STAGE_BATCH)):
+            with cursor.cursor.copy(
+                "COPY score_stage (student_id, assessment_id, item_id, scored_on, points,"
+                " normalized, rubric_level, status, comment, source_system, source_id) FROM STDIN"
+            ) as copy:
+                for s in batch:
+                    copy.write_row(
+                        (
+                            s.student_id,
+                            s.assessment_id,
+                            s.item_id,
+                            s.scored_on,
+                            s.points,
+                            s.normalized,
+                            s.rubric_level,
+                            s.status,
+                            s.comment,
+                            s.source_system,
+                            s.source_id,
+                        )
                     )
-                )
-                staged += 1
+            staged += len(batch)
         if not staged:
             return result
         # Sorts and hashes over the staged rows in memory rather than in temporary files (the

@@ -232,6 +232,11 @@ class ResultFields(NamedTuple):
     status: str
 
 
+def administration_key(fields: ResultFields) -> str:
+    """A result's (student, line item, scoreDate): one result each."""
+    return f"{fields.student_id}|{fields.assessment_id}|{fields.scored_on.isoformat()}"
+
+
 def _score_status(status: str, points: Decimal | None, flags: list[bool | None]) -> str:
     """The score status a result's scoreStatus and flags (RESULT_FLAGS) say: a flag wins."""
     in_progress, incomplete, late, missing = flags
@@ -774,8 +779,9 @@ class OneRosterImport:
         self.staff = SourceIds(Staff, **scope)
         self.guardians = SourceIds(Guardian, **scope)
 
-    def people_prefetch(self, users: Iterable[str]) -> None:
-        """The ids of a batch's people (PostgreSQL; in memory every id is at hand)."""
+    def people_prefetch(self, users: Iterable[str], *, students_only: bool = False) -> None:
+        """The ids of a batch's people (PostgreSQL; in memory every id is at hand); with
+        students_only, of its students (results name no one else)."""
         maps = cast(tuple[SourceIds, ...], (self.students, self.staff, self.guardians))
         if not streamed() or all(ids.whole for ids in maps):
             return  # every id is at hand (in memory, or since people_all)
@@ -785,7 +791,7 @@ class OneRosterImport:
         if not wanted:
             return
         selects, params = [], []
-        for kind, model in enumerate((Student, Staff, Guardian)):
+        for kind, model in enumerate((Student,) if students_only else (Student, Staff, Guardian)):
             # The partial unique index's condition (source_id <> ''), so that it is used.
             selects.append(
                 f"SELECT {kind}, source_id, id FROM {model._meta.db_table} "  # noqa: S608
@@ -2292,25 +2298,43 @@ class OneRosterImport:
 
     def import_results(self) -> None:
         results = self.file("results")
-        if results is not None or self.file("resultLearningObjectiveIds") is not None:
-            self.people_all()  # results are looked up one by one
         objectives = self.read_result_objectives()
         if results is None:
             if objectives:
                 self.check_results_exist(objectives)
             return
-        seen: dict[str, int] = {}
-        administrations: dict[tuple[int, int, date], int] = {}
+        # Memory stays with the batch on PostgreSQL (as for the roster's files): the sourcedIds
+        # and administrations seen so far are FirstLines, and each batch's students are fetched
+        # with it. A million results held them in dictionaries: 300 MiB and more.
+        seen = FirstLines()
+        administrations = FirstLines()
+        with_objectives: set[str] = set()  # the results that resultLearningObjectiveIds names
 
         def inputs() -> Iterator[ScoreInput]:
-            for row in results.rows():
-                if self.unique(row, seen):
-                    yield from self.read_result(row, objectives, administrations)
+            for batch in batched(results.rows()):
+                firsts = self.firsts_of(seen, batch)
+                self.people_prefetch(
+                    (row.text("studentSourcedId") for row in batch), students_only=True
+                )
+                read = [
+                    (row, fields)
+                    for row in batch
+                    if self.unique_at(row, firsts)
+                    and (fields := self.result_plain(row) or self.result_checked(row)) is not None
+                ]
+                first_lines = administrations.firsts(
+                    [(administration_key(fields), row.line) for row, fields in read]
+                )
+                for row, fields in read:
+                    if row.sourced_id in objectives:
+                        with_objectives.add(row.sourced_id)
+                    first = first_lines[administration_key(fields)]
+                    yield from self.read_result(row, fields, first, objectives)
 
         # Set-based on PostgreSQL; recomputation is enqueued once, after the import commits.
         recorded = scores_record_bulk(scores=inputs(), source=ScoreSource.IMPORTED)
         self.estimate_ids.update(recorded.estimate_ids)
-        unknown = {key: value for key, value in objectives.items() if key not in seen}
+        unknown = {key: value for key, value in objectives.items() if key not in with_objectives}
         if unknown:
             self.check_results_exist(unknown)
         self.report.count(
@@ -2393,15 +2417,14 @@ class OneRosterImport:
             _score_status(status, points, flags),
         )
 
-    def read_result(self, row: Row, objectives: dict, administrations: dict) -> list[ScoreInput]:
-        fields = self.result_plain(row) or self.result_checked(row)
-        if fields is None:
-            return []
+    def read_result(
+        self, row: Row, fields: ResultFields, first: int, objectives: dict
+    ) -> list[ScoreInput]:
+        """The scores of a result row read into `fields`, whose (student, line item, scoreDate)
+        came first on line `first`."""
         line_item, assessment_id, student, student_id, scored_on, points, status_value = fields
         comment = row.text("comment")
         text_score = row.text("textScore")
-        key = (student_id, assessment_id, scored_on)
-        first = administrations.setdefault(key, row.line)
         if first != row.line:
             row.error(
                 "studentSourcedId",

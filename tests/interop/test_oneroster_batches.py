@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from interop.oneroster import staging
-from tests.interop.conftest import edit_rows, run_import
+from tests.interop.conftest import edit_rows, run_import, set_manifest
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
 
@@ -62,5 +62,47 @@ def test_errors_across_batches_are_the_same(fixture_copy, monkeypatch) -> None:
     assert ("enrollments.csv", "sourcedId", "Duplicate sourcedId") in messages
     assert ("enrollments.csv", "userSourcedId", "The user is already in this class") in messages
     assert any("'ghost'" in e["message"] for e in whole[0]["errors"])
+    assert outcome_in_batches(folder, monkeypatch, 2) == whole
+    assert outcome_in_batches(folder, monkeypatch, 1) == whole
+
+
+def test_results_in_batches_give_the_same_scores_and_errors(fixture_copy, monkeypatch) -> None:
+    """results.csv read a few rows at a time, with each batch's students fetched with it (no
+    userProfiles.csv, which would load every person): the same scores, and the same errors for
+    a repeated sourcedId, a second result of one administration and an unknown student, each
+    far from the row it repeats."""
+    folder = fixture_copy()
+    (folder / "userProfiles.csv").unlink()
+    set_manifest(folder, userProfiles="absent")
+
+    def more_results(rows: list[dict]) -> list[dict]:
+        extra = [
+            dict(rows[0], sourcedId=f"res-{n}", lineItemSourcedId="li2", scoreDate=f"2026-09-{n}")
+            for n in range(12, 20)
+        ]
+        again = [
+            dict(rows[1], score="3"),  # res2 again
+            dict(rows[0], sourcedId="res-twice"),  # res1's student, line item and date
+            dict(rows[0], sourcedId="res-ghost", studentSourcedId="ghost"),
+        ]
+        return [*rows, *extra, *again]
+
+    edit_rows(folder, "results.csv", more_results)
+    whole = outcome_in_batches(folder, monkeypatch, 5000)
+    messages = {(e["file"], e["column"], e["message"].split(" (")[0]) for e in whole[0]["errors"]}
+    assert ("results.csv", "sourcedId", "Duplicate sourcedId") in messages
+    assert (
+        "results.csv",
+        "studentSourcedId",
+        "A second result for this student, line item and scoreDate",
+    ) in messages
+    assert any("'ghost'" in e["message"] for e in whole[0]["errors"])
+    assert outcome_in_batches(folder, monkeypatch, 2) == whole
+    assert outcome_in_batches(folder, monkeypatch, 1) == whole
+
+    # Without the errors, the same scores whole and in batches.
+    edit_rows(folder, "results.csv", lambda rows: rows[:-3])
+    whole = outcome_in_batches(folder, monkeypatch, 5000)
+    assert whole[0]["ok"] and whole[0]["entities"]["scores"]["created"] == 3 + 8 + 1
     assert outcome_in_batches(folder, monkeypatch, 2) == whole
     assert outcome_in_batches(folder, monkeypatch, 1) == whole
