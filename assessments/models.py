@@ -301,10 +301,11 @@ class StudentAssessment(SourcedRecord):
         return f"{self.student} on {self.assessment}"
 
 
-class Score(models.Model):
+class Score(VendorColumns):
     """A result on a whole assessment (item empty), an item or an objective.
 
-    `normalized` is 0..1 (empty when exempt or missing). Written only by scores_record.
+    `normalized` is 0..1 (empty when exempt or missing). Written only by scores_record. A
+    OneRoster result's vendor columns are kept in source_extra (on its whole-assessment score).
     """
 
     # Copied from the student assessment for scoping: no foreign key or index of its own (as

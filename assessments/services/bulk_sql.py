@@ -1,6 +1,7 @@
 """Many scores at once (imports): set-based SQL on PostgreSQL (a staging table, one INSERT ... ON
 CONFLICT, foreign keys checked once for very large loads), scores_record in batches elsewhere."""
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -159,7 +160,8 @@ def _local_setting(cursor: CursorWrapper, name: str, value: str) -> Iterator[Non
 SCORE_STAGE_COLUMNS = (
     "student_id bigint, assessment_id bigint, item_id bigint, scored_on date, "
     "points numeric(9,3), normalized double precision, rubric_level varchar(60), "
-    "status varchar(20), comment text, source_system varchar(40), source_id varchar(255)"
+    "status varchar(20), comment text, source_system varchar(40), source_id varchar(255), "
+    "source_extra jsonb"
 )
 
 
@@ -219,7 +221,8 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
         while batch := list(islice(scores, STAGE_BATCH)):
             with cursor.cursor.copy(
                 "COPY score_stage (student_id, assessment_id, item_id, scored_on, points,"
-                " normalized, rubric_level, status, comment, source_system, source_id) FROM STDIN"
+                " normalized, rubric_level, status, comment, source_system, source_id,"
+                " source_extra) FROM STDIN"
             ) as copy:
                 for s in batch:
                     copy.write_row(
@@ -235,6 +238,7 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
                             s.comment,
                             s.source_system,
                             s.source_id,
+                            None if s.source_extra is None else json.dumps(s.source_extra),
                         )
                     )
             staged += len(batch)
@@ -281,8 +285,8 @@ def _scores_bulk_write(
                 WHEN r.high IS NULL OR r.high = 0 OR r.high <= r.low THEN NULL
                 ELSE LEAST(1.0, GREATEST(0.0, ((s.points - r.low) / (r.high - r.low))::float8))
             END AS normalized,
-            s.rubric_level, s.status, s.comment, s.source_system, s.source_id, a.district_id,
-            NULL::bigint AS student_assessment_id
+            s.rubric_level, s.status, s.comment, s.source_system, s.source_id, s.source_extra,
+            a.district_id, NULL::bigint AS student_assessment_id
         FROM score_stage s
         JOIN assessments_assessment a ON a.id = s.assessment_id
         LEFT JOIN assessments_assessmentitem i ON i.id = s.item_id
@@ -350,12 +354,14 @@ def _scores_bulk_write(
             f"""
             WITH updated AS (
                 UPDATE assessments_score sc SET
-                    {", ".join(f"{c} = r.{c}" for c in compared)}, updated_at = %s
+                    {", ".join(f"{c} = r.{c}" for c in compared)},
+                    source_extra = COALESCE(r.source_extra, sc.source_extra), updated_at = %s
                 FROM score_rows r
                 WHERE {where} AND sc.student_assessment_id = r.student_assessment_id
                   AND {same_item}
-                  AND ({", ".join(f"sc.{c}" for c in compared)})
-                      IS DISTINCT FROM ({", ".join(f"r.{c}" for c in compared)})
+                  AND ({", ".join(f"sc.{c}" for c in compared)}, sc.source_extra)
+                      IS DISTINCT FROM ({", ".join(f"r.{c}" for c in compared)},
+                      COALESCE(r.source_extra, sc.source_extra))
                 RETURNING sc.id, sc.student_assessment_id, sc.item_id
             )
             INSERT INTO score_changed SELECT id, student_assessment_id, item_id, false
@@ -368,10 +374,12 @@ def _scores_bulk_write(
             WITH inserted AS (
                 INSERT INTO assessments_score (district_id, student_assessment_id, item_id,
                     student_id, points, rubric_level, normalized, scored_on, status, source,
-                    comment, source_system, source_id, entered_by_id, created_at, updated_at)
+                    comment, source_system, source_id, source_extra, entered_by_id, created_at,
+                    updated_at)
                 SELECT r.district_id, r.student_assessment_id, r.item_id, r.student_id,
                     r.points, r.rubric_level, r.normalized, r.scored_on, r.status, %s,
-                    r.comment, r.source_system, r.source_id, NULL, %s, %s
+                    r.comment, r.source_system, r.source_id, COALESCE(r.source_extra, '{{}}'),
+                    NULL, %s, %s
                 FROM score_rows r
                 WHERE {where} AND NOT EXISTS (
                     SELECT 1 FROM assessments_score sc

@@ -56,6 +56,9 @@ class ScoreInput(NamedTuple):
     comment: str = ""
     source_system: str = ""
     source_id: str = ""
+    # The vendor columns of the row the score came from (VendorColumns); None leaves a stored
+    # score's as they are (a teacher's correction of an imported score keeps them).
+    source_extra: dict | None = None
 
 
 @dataclass
@@ -163,13 +166,15 @@ def scores_record(
         student_assessment = existing_results[
             (entry.student_id, entry.assessment_id, entry.scored_on)
         ]
-        values = {
+        values: dict[str, object] = {
             "points": entry.points,
             "rubric_level": entry.rubric_level,
             "normalized": normalized,
             "status": entry.status,
             "comment": entry.comment,
         }
+        if entry.source_extra is not None:
+            values["source_extra"] = entry.source_extra
         current = existing_scores.get((student_assessment.pk, entry.item_id))
         if current is None:
             new_score = Score(
@@ -203,7 +208,15 @@ def scores_record(
     if to_update:
         Score.objects.bulk_update(
             to_update,
-            ["points", "rubric_level", "normalized", "status", "comment", "updated_at"],
+            [
+                "points",
+                "rubric_level",
+                "normalized",
+                "status",
+                "comment",
+                "source_extra",
+                "updated_at",
+            ],
             batch_size=2000,
         )
     result.created, result.updated = len(to_create), len(to_update)

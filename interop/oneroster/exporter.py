@@ -330,6 +330,7 @@ class _Writer:
                 (self._section_assignments_qs(), "source_extra"),
             ],
             "lineItems": [(self.assessments_qs, "source_extra")],
+            "results": [(self._scores(items=False), "source_extra")],
         }
         for queryset, column in sources.get(name, []):
             yield from (
@@ -705,6 +706,7 @@ class _Writer:
                 "score": _decimal(score.points),
                 "scoreDate": _date(score.scored_on),
                 "comment": score.comment,
+                EXTRA: score.source_extra,
             }
             if self.version == "1.2":
                 row.update(

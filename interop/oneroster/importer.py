@@ -192,6 +192,7 @@ VENDOR_KEPT = frozenset(
         "demographics",
         "enrollments",
         "lineItems",
+        "results",
     )
 )
 
@@ -534,15 +535,15 @@ class OneRosterImport:
         self.context.after_commit.append(self.after_commit)
 
     def note_unkept_vendor_columns(self) -> None:
-        """Vendor columns are kept on the roster's records and line items (VENDOR_KEPT); those of
-        the other gradebook files are not (a result's score is kept; its row is not), and the
-        report says so."""
+        """Vendor columns are kept on the roster's records, line items and results (VENDOR_KEPT:
+        a result's on its score); those of the other gradebook files are not, and the report
+        says so."""
         for name, declared in self.files.items():
             if declared.vendor and name not in VENDOR_KEPT:
                 columns = ", ".join(column for _, column in declared.vendor)
                 self.report.notes.append(
                     f"{declared.spec.filename}: vendor columns not kept ({columns}); Trellis "
-                    "keeps them for roster records and line items only."
+                    "keeps them for roster records, line items and results only."
                 )
 
     def after_commit(self) -> None:
@@ -2316,18 +2317,20 @@ class OneRosterImport:
                 self.people_prefetch(
                     (row.text("studentSourcedId") for row in batch), students_only=True
                 )
-                read = [
-                    (row, fields)
-                    for row in batch
-                    if self.unique_at(row, firsts)
-                    and (fields := self.result_plain(row) or self.result_checked(row)) is not None
-                ]
+                read = []
+                for row in batch:
+                    if not self.unique_at(row, firsts):
+                        continue
+                    if row.sourced_id in objectives:
+                        # Its objectives' scores are this row's, read or refused with it.
+                        with_objectives.add(row.sourced_id)
+                    fields = self.result_plain(row) or self.result_checked(row)
+                    if fields is not None:
+                        read.append((row, fields))
                 first_lines = administrations.firsts(
                     [(administration_key(fields), row.line) for row, fields in read]
                 )
                 for row, fields in read:
-                    if row.sourced_id in objectives:
-                        with_objectives.add(row.sourced_id)
                     first = first_lines[administration_key(fields)]
                     yield from self.read_result(row, fields, first, objectives)
 
@@ -2448,6 +2451,7 @@ class OneRosterImport:
                 comment=comment,
                 source_system=SOURCE_SYSTEM,
                 source_id=sourced_id,
+                source_extra=row.extra,
             )
         ]
         for link_row, objective, score, objective_text in objectives.get(sourced_id, ()):

@@ -33,7 +33,7 @@ from django.db.models import Model
 
 from interop.oneroster import schema
 from students import models as sm
-from tests.interop.conftest import ImportOutcome, edit_rows, run_import
+from tests.interop.conftest import ImportOutcome, edit_rows, read_csv, run_import, write_csv
 from tests.interop.oneroster_roster import ROW, SPECS, clean_roster, write_roster
 from tests.interop.test_roundtrip import wipe
 
@@ -372,14 +372,59 @@ def test_line_item_vendor_columns_are_kept_queried_and_exported(fixture_copy, tm
     }
 
 
-def test_result_vendor_columns_are_named_as_not_kept(fixture_copy) -> None:
+def test_result_vendor_columns_are_kept_on_the_score_queried_exported_and_cleared(
+    fixture_copy, tmp_path
+) -> None:
+    from assessments.models import Score
+
     folder = fixture_copy("v12")
-    _with_column(folder / "results.csv", "ext_rubric", lambda at, row: "A")
+    _with_column(folder / "results.csv", "metadata.attempt", lambda at, row: str(at + 1))
+    _with_column(folder / "results.csv", "ext_rubric", lambda at, row: f"R{at}")
+    _with_column(folder / "resultLearningObjectiveIds.csv", "ext_note", lambda at, row: "n")
     outcome = imported(folder)
+    assert outcome.report["ok"]
+    assert not any("results.csv" in note for note in outcome.report["notes"])
+    # A per-objective score's row (resultLearningObjectiveIds.csv) keeps no vendor columns.
     assert (
-        "results.csv: vendor columns not kept (ext_rubric); Trellis keeps them for roster "
-        "records and line items only."
+        "resultLearningObjectiveIds.csv: vendor columns not kept (ext_note); Trellis keeps them "
+        "for roster records, line items and results only."
     ) in outcome.report["notes"]
+    with open(folder / "results.csv", newline="", encoding="utf-8") as handle:
+        source = {row["sourcedId"]: row for row in csv.DictReader(handle)}
+    whole_scores = Score.objects.filter(item__isnull=True)
+    assert dict(whole_scores.values_list("source_id", "source_extra")) == {
+        sid: {"metadata": {"attempt": row["metadata.attempt"]}, "ext_rubric": row["ext_rubric"]}
+        for sid, row in source.items()
+    }
+    objective_extras = Score.objects.filter(item__isnull=False).values_list(
+        "source_extra", flat=True
+    )
+    assert list(objective_extras) == [{}]
+    second = list(source)[1]
+    assert list(
+        Score.objects.filter(source_extra__metadata__attempt="2").values_list(
+            "source_id", flat=True
+        )
+    ) == [second]
+
+    out = tmp_path / "out.zip"
+    export(out)
+    rows = read_member(out, "results.csv")
+    assert rows[0] == [*SPECS["results"].columns, "ext_rubric", "metadata.attempt"]
+    exported = {row[0]: row[-2:] for row in rows[1:]}
+    assert exported == {
+        sid: [row["ext_rubric"], row["metadata.attempt"]] for sid, row in source.items()
+    }
+
+    # The same values again change nothing; a re-import without the columns clears them.
+    again = imported(folder)
+    assert again.report["entities"]["scores"]["updated"] == 0
+    result_rows = read_csv(folder / "results.csv")
+    columns = [c for c in result_rows[0] if c not in ("metadata.attempt", "ext_rubric")]
+    write_csv(folder / "results.csv", result_rows, columns)
+    cleared = imported(folder)
+    assert cleared.report["entities"]["scores"]["updated"] == len(source)
+    assert list(whole_scores.values_list("source_extra", flat=True)) == [{}] * len(source)
 
 
 # --- the export
@@ -574,3 +619,32 @@ def test_1_1_administrator_is_a_district_or_site_administrator_by_its_org(fixtur
         ("users.csv", "role", "administrator", "siteAdministrator"): 1,
         ("users.csv", "role", "Administrator", "siteAdministrator"): 1,
     }
+
+
+@pytest.mark.parametrize("path", ["scores_record", "scores_record_bulk"])
+def test_a_correction_without_vendor_columns_keeps_the_results(fixture_copy, path: str) -> None:
+    """A teacher's correction of an imported score (a ScoreInput without source_extra) changes
+    its points and keeps the vendor columns its result came with, on either write path."""
+    from decimal import Decimal
+
+    from assessments import services
+    from assessments.models import Score
+    from assessments.services import ScoreInput
+
+    folder = fixture_copy("v12")
+    _with_column(folder / "results.csv", "ext_rubric", lambda at, row: f"R{at}")
+    assert imported(folder).report["ok"]
+    score = Score.objects.filter(item__isnull=True, points__isnull=False).first()
+    assert score is not None and score.points is not None
+    assert score.source_extra["ext_rubric"].startswith("R")
+    correction = ScoreInput(
+        student_id=score.student_id,
+        assessment_id=score.student_assessment.assessment_id,
+        scored_on=score.scored_on,
+        points=score.points + Decimal(1),
+        status=score.status,
+    )
+    recorded = getattr(services, path)(scores=[correction])
+    assert recorded.updated == 1
+    kept = Score.objects.get(pk=score.pk)
+    assert (kept.points, kept.source_extra) == (score.points + 1, score.source_extra)
