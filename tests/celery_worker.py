@@ -47,7 +47,9 @@ def _worker_env(broker_url: str | None = None) -> dict[str, str]:
 def celery_worker(
     queues: str = "default,mastery,imports", concurrency: int = 1, broker_url: str | None = None
 ) -> Iterator[subprocess.Popen]:
-    """Start `celery worker` on the test database; stop it (TERM, then KILL) afterwards."""
+    """Start `celery worker` on the test database; stop it (TERM, then KILL) afterwards, and
+    wait for its database sessions to end."""
+    sessions_before = _database_sessions()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -82,6 +84,19 @@ def celery_worker(
         yield process
     finally:
         stop_worker(process)
+        # A killed client's server session ends a moment after it: dropping the test database
+        # at the end of the run failed while one was still there ("being accessed by other
+        # users").
+        wait_until(lambda: _database_sessions() <= sessions_before, timeout=10.0)
+
+
+def _database_sessions() -> set[int]:
+    """The server sessions on the test database (PostgreSQL; none elsewhere)."""
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid for (pid,) in cursor.fetchall()}
 
 
 def _drain(process: subprocess.Popen) -> None:
