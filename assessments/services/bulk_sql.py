@@ -199,6 +199,13 @@ def scores_record_bulk(
     return _scores_bulk_postgresql(scores, source)
 
 
+def _json_text(value: dict | None) -> str | None:
+    """A score's vendor columns as COPY takes them: nearly every score has none."""
+    if value is None:
+        return None
+    return json.dumps(value) if value else "{}"
+
+
 def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> ScoresRecorded:
     from django.db import connection
 
@@ -238,7 +245,7 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
                             s.comment,
                             s.source_system,
                             s.source_id,
-                            None if s.source_extra is None else json.dumps(s.source_extra),
+                            _json_text(s.source_extra),
                         )
                     )
             staged += len(batch)
