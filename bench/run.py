@@ -16,6 +16,7 @@ Exit status: 0 when every selected benchmark ran, 1 when one failed (its old sec
 from __future__ import annotations
 
 import argparse
+import compileall
 import importlib
 import os
 import re
@@ -228,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         log(str(exc))
         return 2
     machine = machine_describe(postgresql)
+    # Compiled once, as an installed deployment has its modules: where PYTHONDONTWRITEBYTECODE
+    # is set (this project's CI machines), every child would otherwise compile the project's
+    # sources at start-up, about 0.2 s each.
+    compileall.compile_dir(REPO_ROOT, quiet=1, rx=re.compile(r"[/\\]\.venv|[/\\]node_modules"))
     signal.signal(signal.SIGTERM, _terminate)
     workdir = Path(tempfile.mkdtemp(prefix="trellis-bench-"))
     databases = Databases(admin_url, workdir, keep=args.keep)
