@@ -540,8 +540,7 @@ def _upsert_from_staging(
     # A large load checks the table's foreign keys once, after the statement, instead of a
     # lookup per row queued for COMMIT (the 86,000-student roster's enrollments queued millions).
     keys = ForeignKeysSetAside()
-    if ForeignKeysSetAside.pays_for(plan.table, result.staged):
-        keys.set_aside([plan.table])
+    keys.set_aside_if_it_pays(plan.table, result.staged)
     cursor.execute(
         f"WITH upserted AS ("  # noqa: S608
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "

@@ -68,9 +68,10 @@ class ForeignKeysSetAside:
         self.keys: list[tuple[str, str, str]] = []  # (table, constraint, definition)
         self.tried: set[str] = set()  # set aside, or refused: not tried again
         self.dropped: set[str] = set()
+        # Rows each table held when last analysed, read once (a run asks again every batch).
+        self.held: dict[str, float] = {}
 
-    @staticmethod
-    def pays_for(table: str, rows: int) -> bool:
+    def pays_for(self, table: str, rows: int) -> bool:
         """Whether setting `table`'s keys aside pays for writing `rows` rows into it: at least
         BULK_FOREIGN_KEY_ROWS of them, and at least a tenth of what the table held when last
         analysed (adding a key back reads the whole table; a lookup per row reads little)."""
@@ -78,10 +79,16 @@ class ForeignKeysSetAside:
 
         if connection.vendor != "postgresql" or rows < BULK_FOREIGN_KEY_ROWS:
             return False
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-            (held,) = cursor.fetchone()
-        return rows * 10 >= held
+        if table not in self.held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+                (self.held[table],) = cursor.fetchone()
+        return rows * 10 >= self.held[table]
+
+    def set_aside_if_it_pays(self, table: str, rows: int) -> None:
+        """set_aside([table]) when it pays for `rows` rows and was not tried yet."""
+        if table not in self.tried and self.pays_for(table, rows):
+            self.set_aside([table])
 
     def set_aside(self, tables: Sequence[str]) -> bool:
         """Drop the foreign keys of `tables` (those not tried before); whether all of them are
@@ -124,6 +131,8 @@ class ForeignKeysSetAside:
         """Add every key set aside back, each checked once over its whole table."""
         from django.db import connection
 
+        if not self.keys:
+            return
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for table, name, definition in self.keys:

@@ -623,15 +623,12 @@ class Loader:
 
     def keys_set_aside_for(self, model: type[models.Model], rows: int) -> None:
         """Before `rows` more rows of `model`'s table: once what the run wrote of them pays for
-        it (ForeignKeysSetAside.pays_for), the table's foreign keys are set aside until
+        it (ForeignKeysSetAside.set_aside_if_it_pays), the table's foreign keys are set aside until
         keys_restore. Its rows come in many batches (710,000 attendance events queued 2.8
         million checks for COMMIT), so the keys stay aside for the rest of the run."""
         table = model._meta.db_table
         self.table_rows[table] += rows
-        if table not in self.keys_set_aside.tried and ForeignKeysSetAside.pays_for(
-            table, self.table_rows[table]
-        ):
-            self.keys_set_aside.set_aside([table])
+        self.keys_set_aside.set_aside_if_it_pays(table, self.table_rows[table])
 
     def keys_restore(self) -> None:
         """Add back the foreign keys set aside, each checked once (before the run commits)."""

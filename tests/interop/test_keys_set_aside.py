@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from assessments.services import ForeignKeysSetAside, bulk_sql
 from students import models as sm
-from tests.interop.conftest import run_import
+from tests.interop.conftest import foreign_keys, run_import
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
 
@@ -21,16 +21,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="foreign keys are set aside on PostgreSQL only"
     ),
 ]
-
-
-def foreign_keys() -> list[tuple]:
-    """Every foreign key of the project's tables, by table, name and definition."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
-            " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
-        )
-        return cursor.fetchall()
 
 
 @pytest.fixture
@@ -80,9 +70,10 @@ def test_a_table_that_holds_ten_times_the_load_keeps_its_row_checks(
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE students_school")
     # Checking the keys once reads the whole table: it pays only for a tenth of it or more.
-    assert not ForeignKeysSetAside.pays_for("students_school", 19)
-    assert ForeignKeysSetAside.pays_for("students_school", 20)
-    assert not ForeignKeysSetAside.pays_for("students_school", 1)  # under BULK_FOREIGN_KEY_ROWS
+    keys = ForeignKeysSetAside()
+    assert not keys.pays_for("students_school", 19)
+    assert keys.pays_for("students_school", 20)
+    assert not keys.pays_for("students_school", 1)  # under BULK_FOREIGN_KEY_ROWS
 
 
 def _keys_aside_with_a_ghost_school(district: sm.District) -> None:
