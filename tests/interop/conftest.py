@@ -4,7 +4,7 @@ import command run as a user runs it, and a snapshot of every table an import wr
 import csv
 import io
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Model
 
 from assessments.models import (
@@ -147,3 +148,16 @@ def set_manifest(folder: Path, **modes: str) -> None:
         if row["propertyName"].startswith("file.") and name in modes:
             row["value"] = modes[name]
     write_csv(folder / "manifest.csv", rows, ["propertyName", "value"])
+
+
+def foreign_keys(tables: Sequence[str] | None = None) -> list[tuple]:
+    """The foreign keys of `tables` (every table when None), by table, name and definition
+    (PostgreSQL): what a bulk load that sets keys aside must put back as it was."""
+    where, params = ("AND conrelid = ANY(%s::regclass[])", [list(tables)]) if tables else ("", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            f" FROM pg_constraint WHERE contype = 'f' {where} ORDER BY 1, 2",  # noqa: S608
+            params,
+        )
+        return cursor.fetchall()

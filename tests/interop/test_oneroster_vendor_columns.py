@@ -349,8 +349,7 @@ def test_line_item_vendor_columns_are_kept_queried_and_exported(fixture_copy, tm
     _with_column(folder / "lineItems.csv", "ext_unit", lambda at, row: f"unit-{at}")
     outcome = imported(folder)
     assert not any("lineItems.csv" in note for note in outcome.report["notes"])
-    with open(folder / "lineItems.csv", newline="", encoding="utf-8") as handle:
-        source = {row["sourcedId"]: row for row in csv.DictReader(handle)}
+    source = {row["sourcedId"]: row for row in read_csv(folder / "lineItems.csv")}
     kept = dict(Assessment.objects.values_list("source_id", "source_extra"))
     assert kept == {
         sid: {"metadata": {"weight": row["metadata.weight"]}, "ext_unit": row["ext_unit"]}
@@ -389,8 +388,7 @@ def test_result_vendor_columns_are_kept_on_the_score_queried_exported_and_cleare
         "resultLearningObjectiveIds.csv: vendor columns not kept (ext_note); Trellis keeps them "
         "for roster records, line items and results only."
     ) in outcome.report["notes"]
-    with open(folder / "results.csv", newline="", encoding="utf-8") as handle:
-        source = {row["sourcedId"]: row for row in csv.DictReader(handle)}
+    source = {row["sourcedId"]: row for row in read_csv(folder / "results.csv")}
     whole_scores = Score.objects.filter(item__isnull=True)
     assert dict(whole_scores.values_list("source_id", "source_extra")) == {
         sid: {"metadata": {"attempt": row["metadata.attempt"]}, "ext_rubric": row["ext_rubric"]}

@@ -22,6 +22,7 @@ from assessments.models import (
 from assessments.services import ScoreInput, scores_record, scores_record_bulk
 from assessments.services import bulk_sql as services
 from tests.conftest import World
+from tests.interop.conftest import foreign_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -155,17 +156,6 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def foreign_keys() -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
-            " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])"
-            " ORDER BY 1, 2",
-            [list(services.BULK_TABLES)],
-        )
-        return cursor.fetchall()
-
-
 @pytest.fixture
 def large_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "BULK_FOREIGN_KEY_ROWS", 1)
@@ -174,12 +164,12 @@ def large_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 @postgresql_only
 @pytest.mark.usefixtures("large_batches")
 def test_large_batch_checks_keys_once_and_restores_them(world: World) -> None:
-    keys = foreign_keys()
+    keys = foreign_keys(services.BULK_TABLES)
     assert len(keys) >= 5  # student assessment → student, assessment; score → ...; estimate → ...
     assessment = twin(world)
     result = scores_record_bulk(scores=inputs(world, assessment, None))
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
-    assert foreign_keys() == keys
+    assert foreign_keys(services.BULK_TABLES) == keys
     assert Score.objects.filter(student_assessment__assessment=assessment).count() == 3
     # The session's settings are the server's again.
     with connection.cursor() as cursor:
@@ -190,7 +180,7 @@ def test_large_batch_checks_keys_once_and_restores_them(world: World) -> None:
 @postgresql_only
 @pytest.mark.usefixtures("large_batches")
 def test_large_batch_with_a_missing_student_writes_nothing(world: World) -> None:
-    keys = foreign_keys()
+    keys = foreign_keys(services.BULK_TABLES)
     assessment = twin(world)
     bad = inputs(world, assessment, None)
     bad.append(
@@ -204,7 +194,7 @@ def test_large_batch_with_a_missing_student_writes_nothing(world: World) -> None
     with pytest.raises(IntegrityError, match="student"), transaction.atomic():
         scores_record_bulk(scores=bad)
     assert not Score.objects.filter(student_assessment__assessment=assessment).exists()
-    assert foreign_keys() == keys
+    assert foreign_keys(services.BULK_TABLES) == keys
 
 
 @contextmanager
@@ -237,13 +227,13 @@ def test_large_batch_keeps_row_checks_while_others_read_scores(
     and writes the same rows with the keys checked row by row."""
     monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
     with another_session_reading_scores():
-        keys = foreign_keys()
+        keys = foreign_keys(services.BULK_TABLES)
         assessment = twin(world)
         with caplog.at_level("INFO", logger="assessments.services"):
             result = scores_record_bulk(scores=inputs(world, assessment, None))
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     assert "row-by-row key checks" in caplog.text and "lock timeout" in caplog.text
-    assert foreign_keys() == keys
+    assert foreign_keys(services.BULK_TABLES) == keys
 
 
 @postgresql_only

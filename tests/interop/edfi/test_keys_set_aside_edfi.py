@@ -13,7 +13,7 @@ from assessments.services import bulk_sql
 from interop.edfi import loader as edfi_loader
 from interop.edfi.service import edfi_import
 from students import models as sm
-from tests.interop.test_keys_set_aside import foreign_keys
+from tests.interop.conftest import foreign_keys
 from tests.interop.test_keys_set_aside import set_aside_tables as set_aside_tables  # a fixture
 
 pytestmark = [
