@@ -512,7 +512,7 @@ def utc_now() -> str:
 SECTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def celery_worker_args(queues: str, processes: int) -> list[str]:
+def celery_worker_args(queues: str, processes: int, loglevel: str = "INFO") -> list[str]:
     """A real Celery worker of the app (prefork), for the benchmarks that time work done by one."""
     return [
         sys.executable,
@@ -529,7 +529,7 @@ def celery_worker_args(queues: str, processes: int) -> list[str]:
         "--without-mingle",
         "--without-heartbeat",
         "-l",
-        "INFO",
+        loglevel,
     ]
 
 

@@ -32,6 +32,7 @@ def main() -> None:
     from assessments.engine import estimates_recompute
     from assessments.models import Assessment, MasteryEstimate, Standard
     from assessments.services import ScoreInput, mastery_model_fit, scores_record
+    from bench.common import celery_worker_args
     from students.models import District, Student
 
     rate = float(os.environ["BENCH_RATE"])
@@ -157,23 +158,7 @@ def main() -> None:
 
     inline = run(inline=True, plan=plan_for(0))
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "mastery,default",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "WARNING",
-        ],
+        celery_worker_args("mastery,default", 2, loglevel="WARNING"),
         stdout=sys.stderr,
         stderr=sys.stderr,
         start_new_session=True,
