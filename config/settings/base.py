@@ -154,6 +154,9 @@ TRELLIS_IMPORT_MAX_RECORD_BYTES = env.int(
 )
 TRELLIS_IMPORT_MAX_FIELD_CHARS = env.int("TRELLIS_IMPORT_MAX_FIELD_CHARS", default=1024 * 1024)
 TRELLIS_IMPORT_ERROR_LIMIT = env.int("TRELLIS_IMPORT_ERROR_LIMIT", default=200)
+# A large Ed-Fi load parses its XML in a forked second process while this one writes
+# (interop.edfi.relay); off, one process does both, one after the other.
+TRELLIS_EDFI_READ_IN_CHILD = env.bool("TRELLIS_EDFI_READ_IN_CHILD", default=True)
 # A file in a district's drop folder is imported once it has not changed for this long (and an
 # earlier poll saw it as it is): an SFTP upload in progress is left alone.
 TRELLIS_DROP_FOLDER_SETTLE_SECONDS = env.int("TRELLIS_DROP_FOLDER_SETTLE_SECONDS", default=60)

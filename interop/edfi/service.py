@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol, cast
 
+from django.conf import settings
 from lxml import etree
 
 from accounts.services import derived_access_sync
 from assessments.services import mastery_recompute_enqueue
 from interop.edfi import v1, v52
 from interop.edfi.loader import SOURCE_SYSTEM, Loader
+from interop.edfi.records import decode_event, encode_event
 from interop.edfi.refs import IdMap, Problem
+from interop.edfi.relay import Event, relay_available, relayed
 from interop.edfi.xml import (
     NAMESPACES,
     NS_V1,
@@ -289,89 +292,146 @@ def _lea_ids(source: ImportSource, plans: list[PlannedFile]) -> set[str]:
     return ids
 
 
-def _read_file(
-    source: ImportSource,
-    plan: PlannedFile,
+# How often (in elements) the reading tells its position, for the progress bar.
+PROGRESS_EVERY = 256
+# Loads from this many bytes of XML read in a second process (interop.edfi.relay): below it,
+# the fork costs more than the overlap saves.
+RELAY_MIN_BYTES = 1024 * 1024
+
+
+def _read_events(
+    source: ImportSource, plans: list[PlannedFile], ctx: ReadContext
+) -> Iterator[Event]:
+    """Read every planned file, pass by pass, as a stream of events for _load_events: the
+    records each element maps to, and what the report and the progress bar need to hear.
+    Reads files only (no database), so that it can run in a second process."""
+    for number, plan in enumerate(plans):
+        yield ("file", number)
+        reader = _mapping(plan.namespace)
+        ctx.file = plan.name
+        read_anywhere = set().union(*plan.passes)
+        for pass_number, elements in enumerate(plan.passes):
+            yield ("pass",)
+            with source.open_binary(plan.name) as raw:
+                counter = CountingReader(raw)
+                # The first pass sees every element, to report those this import does not read.
+                wanted = None if pass_number == 0 else set(elements)
+                read = 0
+                try:
+                    for node in iter_top_elements(cast(IO[bytes], counter), wanted, ctx=ctx):
+                        read += 1
+                        if read % PROGRESS_EVERY == 0:
+                            yield ("at", counter.bytes_read)
+                        if node.tag not in elements:
+                            if pass_number == 0 and node.tag not in read_anywhere:
+                                reason = reader.NOT_KEPT.get(node.tag, "not read by this importer")
+                                yield ("not_read", f"{node.tag} ({reason})")
+                            continue
+                        if node.tag in reader.NOT_KEPT:
+                            yield ("not_kept", f"{node.tag} ({reader.NOT_KEPT[node.tag]})")
+                            continue
+                        if ctx.ids is not None:
+                            # References given by ref get the identity of the element they name.
+                            problems = ctx.ids.expand(node, plan.name)
+                            if problems:
+                                for problem in problems:
+                                    yield ("error", problem.line, problem.column, problem.message)
+                                continue
+                        try:
+                            records = reader.READERS[node.tag](node)
+                        except RecordError as exc:
+                            column = f"{node.tag}/{exc.path}" if exc.path else node.tag
+                            yield ("error", node.line, column, str(exc))
+                            continue
+                        for record in records:
+                            yield ("rec", record)
+                except etree.XMLSyntaxError as exc:
+                    yield ("error", exc.lineno, "", f"not well-formed XML: {exc.msg}")
+                    break  # the rest of this file is not read
+                except RecordTooLarge as exc:
+                    message = f"an element {exc}: the rest of the file is not read"
+                    yield ("error", exc.line, "", message)
+                    break
+            yield ("pass_end",)
+        else:
+            yield ("file_end",)
+
+
+def _load_events(
+    events: Iterable[Event],
+    plans: list[PlannedFile],
     loader: Loader,
     progress: Progress,
-    ctx: ReadContext | None = None,
+    ctx: ReadContext,
 ) -> None:
-    reader = _mapping(plan.namespace)
-    loader.file = plan.name
-    ctx = ctx or ReadContext()
-    ctx.file = plan.name
-    total = plan.size * len(plan.passes)
-    progress.file_started(plan.name, total)
-    done_before = 0
-    rows_before = loader.rows
-    read_anywhere = set().union(*plan.passes)
-    for number, elements in enumerate(plan.passes):
-        kinds_of_pass: list[str] = []
-        with source.open_binary(plan.name) as raw:
-            counter = CountingReader(raw)
-            # The first pass sees every element, to report those this import does not read.
-            wanted = None if number == 0 else set(elements)
-            try:
-                for node in iter_top_elements(
-                    cast(IO[bytes], counter),  # a binary stream; lxml only calls read()
-                    wanted,
-                    # The defaults bind this pass's counter and offset; mypy cannot infer a
-                    # lambda with defaults against Callable[[], None].
-                    on_progress=cast(
-                        "Callable[[], None]",
-                        lambda counter=counter, done=done_before: progress.advance(
-                            loader.rows - rows_before, done + counter.bytes_read
-                        ),
-                    ),
-                    ctx=ctx,
-                ):
-                    if node.tag not in elements:
-                        if number == 0 and node.tag not in read_anywhere:
-                            reason = reader.NOT_KEPT.get(node.tag, "not read by this importer")
-                            loader.not_read(f"{node.tag} ({reason})")
-                        continue
-                    if node.tag in reader.NOT_KEPT:
-                        loader.not_kept[f"{node.tag} ({reader.NOT_KEPT[node.tag]})"] += 1
-                        continue
-                    if ctx.ids is not None:
-                        # References given by ref get the identity of the element they name.
-                        problems = ctx.ids.expand(node, plan.name)
-                        if problems:
-                            _report_problems(loader.report, plan.name, problems)
-                            continue
-                    try:
-                        records = reader.READERS[node.tag](node)
-                    except RecordError as exc:
-                        column = f"{node.tag}/{exc.path}" if exc.path else node.tag
-                        loader.report.errors.add(
-                            file=plan.name, line=node.line, column=column, message=str(exc)
-                        )
-                        continue
-                    for record in records:
-                        if record.kind not in kinds_of_pass:
-                            kinds_of_pass.append(record.kind)
-                        loader.add(record)
-                        loader.flush([record.kind])
-            except etree.XMLSyntaxError as exc:
-                loader.report.errors.add(
-                    file=plan.name,
-                    line=exc.lineno,
-                    column="",
-                    message=f"not well-formed XML: {exc.msg}",
-                )
-                return
-            except RecordTooLarge as exc:
-                loader.report.errors.add(
-                    file=plan.name,
-                    line=exc.line,
-                    column="",
-                    message=f"an element {exc}: the rest of the file is not read",
-                )
-                return
-        loader.flush(kinds_of_pass, force=True)
-        done_before += plan.size
-    loader.resolve_links(final=False)
-    progress.file_finished()
+    """Load what _read_events read: records into the loader (flushed as batches fill and at the
+    end of each pass), the rest into the report and the progress bar."""
+    plan = plans[0] if plans else None
+    kinds_of_pass: list[str] = []
+    rows_before = done_before = 0
+    report = loader.report
+    for event in events:
+        tag = event[0]
+        if tag == "rec":
+            record = event[1]
+            if record.kind not in kinds_of_pass:
+                kinds_of_pass.append(record.kind)
+            loader.add(record)
+            loader.flush([record.kind])
+        elif tag == "at":
+            progress.advance(loader.rows - rows_before, done_before + event[1])
+        elif tag == "error":
+            _, line, column, message = event
+            file = plan.name if plan is not None else ""
+            report.errors.add(file=file, line=line, column=column, message=message)
+        elif tag == "not_read":
+            loader.not_read(event[1])
+        elif tag == "not_kept":
+            loader.not_kept[event[1]] += 1
+        elif tag == "file":
+            plan = plans[event[1]]
+            loader.file = plan.name
+            progress.file_started(plan.name, plan.size * len(plan.passes))
+            rows_before, done_before = loader.rows, 0
+        elif tag == "pass":
+            kinds_of_pass = []
+        elif tag == "pass_end" and plan is not None:
+            loader.flush(kinds_of_pass, force=True)
+            done_before += plan.size
+        elif tag == "file_end":
+            loader.resolve_links(final=False)
+            progress.file_finished()
+        elif tag == "mappings":
+            ctx.mappings, ctx.mappings_not_kept = event[1], event[2]
+
+
+def _read_and_load(
+    source: ImportSource,
+    plans: list[PlannedFile],
+    loader: Loader,
+    progress: Progress,
+    ctx: ReadContext,
+) -> None:
+    """Read and load every planned file. A large load reads in a second process (parsing and
+    mapping on one core while the loader writes on the other), a small one in this process;
+    both give the loader the same events in the same order."""
+    if not _relay_pays(plans):
+        _load_events(_read_events(source, plans, ctx), plans, loader, progress, ctx)
+        return
+
+    def produce() -> Iterator[Event]:
+        # The child opens the source again: a zip's file offset is not shared with this process.
+        with ImportSource(source.path) as own:
+            yield from _read_events(own, plans, ctx)
+        yield ("mappings", ctx.mappings, ctx.mappings_not_kept)
+
+    _load_events(relayed(produce, encode_event, decode_event), plans, loader, progress, ctx)
+
+
+def _relay_pays(plans: list[PlannedFile]) -> bool:
+    if not relay_available() or not getattr(settings, "TRELLIS_EDFI_READ_IN_CHILD", True):
+        return False
+    return sum(p.size * len(p.passes) for p in plans) >= RELAY_MIN_BYTES
 
 
 def edfi_run(context: ImportContext) -> None:
@@ -400,8 +460,7 @@ def edfi_run(context: ImportContext) -> None:
         report.notes.append(
             f"references by ref: {len(ids.entries):,} ids read from {len(ids.files)} file(s)"
         )
-    for plan in plans:
-        _read_file(source, plan, loader, progress, ctx)
+    _read_and_load(source, plans, loader, progress, ctx)
     loader.flush_scores()
     loader.resolve_links(final=True)
     loader.keys_restore()
