@@ -252,9 +252,11 @@ def run(context: Context) -> Section:
             "freshly migrated database each (migrations not timed), "
             f"{runs_label(context.repeat)}. A record is one top-level element of an interchange "
             f"file (the scaled set holds {scaled_records:,}). The import reads each file in "
-            "dependency passes, resolves natural keys, upserts set-based in batches (COPY into "
-            "a staging table, then one upsert statement, through `interop.upsert`; the ids "
-            "that later batches reference are read back by source id), writes scores "
+            "dependency passes (a load of 1 MiB of XML or more parses and maps in a forked "
+            "second process, `interop.edfi.relay`, which hands its records over a pipe while "
+            "the first process loads), resolves natural keys, upserts set-based in batches "
+            "(COPY into a staging table, then one upsert statement, through `interop.upsert`; "
+            "the ids that later batches reference are read back by source id), writes scores "
             "set-based through `scores_record_bulk` and "
             "re-derives access at the end, all in one transaction; the wall includes what "
             "runs on commit in the import's process (ANALYZE of the tables it wrote), while the "
@@ -264,7 +266,9 @@ def run(context: Context) -> Section:
             "import stands on). Parse and COPY: the same parse, each record's values as one "
             "text streamed with COPY into a plain table (no keys, indexes or checks) of a "
             "freshly migrated database, committed (the floor of an import that writes each "
-            "record once). Peak memory: the child's max RSS; baseline a bare `manage.py check`.",
+            "record once). Peak memory: the child's max RSS (from wait4: the larger of the "
+            "import process and its reading child, not their sum); baseline a bare "
+            "`manage.py check`.",
             table(
                 [
                     "Set",
