@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import connection, models
 from django.utils import timezone
 
-from assessments.services import ForeignKeysSetAside
 from privacy.crypto import keyed_hash
 from privacy.fields import EncryptedTextField, KeyedHashField
+from students.bulk_keys import ForeignKeysSetAside
 
 if TYPE_CHECKING:
     from students.models import SourcedRecord

@@ -6,10 +6,7 @@ through scores_record and scores_record_bulk; both mark the affected (student, s
 estimates pending in the same transaction. The names below are the app's whole write surface."""
 
 from assessments.services.authoring import assessment_create
-from assessments.services.bulk_sql import (
-    ForeignKeysSetAside,
-    scores_record_bulk,
-)
+from assessments.services.bulk_sql import scores_record_bulk
 from assessments.services.model_fit import ModelFitResult, mastery_model_fit
 from assessments.services.overrides import mastery_override_clear, mastery_override_set
 from assessments.services.recompute import (
@@ -27,7 +24,6 @@ from assessments.services.scoring import (
 
 __all__ = [
     "EVIDENCE_STATUSES",
-    "ForeignKeysSetAside",
     "RECOMPUTE_BATCH",
     "ModelFitResult",
     "ScoreInput",

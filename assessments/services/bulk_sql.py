@@ -3,12 +3,11 @@ CONFLICT, foreign keys checked once for very large loads), scores_record in batc
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import islice
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
@@ -25,17 +24,10 @@ from assessments.services.scoring import (
 from assessments.signals import (
     mastery_changed_on_commit,
 )
+from students import bulk_keys
+from students.bulk_keys import foreign_keys_checked_once, local_setting
 
 logger = logging.getLogger(__name__)
-
-# From this many staged scores on, the bulk path checks the written tables' foreign keys once,
-# set-based, instead of row by row at COMMIT (see _foreign_keys_checked_once).
-BULK_FOREIGN_KEY_ROWS = 100_000
-
-
-# How long a bulk import waits for readers of the score tables before it keeps the row checks.
-BULK_LOCK_WAIT = "5s"
-
 
 BULK_WORK_MEM = "256MB"
 
@@ -48,122 +40,6 @@ BULK_TABLES = (
     "assessments_score",
     "assessments_masteryestimate",
 )
-
-
-class ForeignKeysSetAside:
-    """Foreign keys of the tables a bulk load writes, dropped for the rest of the transaction and
-    added back once (`restore`), so that PostgreSQL checks each with a single join over the
-    table instead of one lookup per row written, queued until COMMIT (a million scores queued
-    five million of those: a third of the import).
-
-    The constraints come back exactly as they were (name and definition from pg_constraint); a
-    row that breaks one fails the ADD, and with it the caller's transaction, as the row check
-    at COMMIT would have. Dropping takes each table's ACCESS EXCLUSIVE lock until the
-    transaction ends, so its readers wait for the load: callers set keys aside only for large
-    loads, and only if the locks come within BULK_LOCK_WAIT (else, or without the right to
-    alter the tables, the row-by-row checks stay and the table is not tried again).
-    """
-
-    def __init__(self) -> None:
-        self.keys: list[tuple[str, str, str]] = []  # (table, constraint, definition)
-        self.tried: set[str] = set()  # set aside, or refused: not tried again
-        self.dropped: set[str] = set()
-        # Rows each table held when last analysed, read once (a run asks again every batch).
-        self.held: dict[str, float] = {}
-
-    def pays_for(self, table: str, rows: int) -> bool:
-        """Whether setting `table`'s keys aside pays for writing `rows` rows into it: at least
-        BULK_FOREIGN_KEY_ROWS of them, and at least a tenth of what the table held when last
-        analysed (adding a key back reads the whole table; a lookup per row reads little)."""
-        from django.db import connection
-
-        if connection.vendor != "postgresql" or rows < BULK_FOREIGN_KEY_ROWS:
-            return False
-        if table not in self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-                (self.held[table],) = cursor.fetchone()
-        return rows * 10 >= self.held[table]
-
-    def set_aside_if_it_pays(self, table: str, rows: int) -> None:
-        """set_aside([table]) when it pays for `rows` rows and was not tried yet."""
-        if table not in self.tried and self.pays_for(table, rows):
-            self.set_aside([table])
-
-    def set_aside(self, tables: Sequence[str]) -> bool:
-        """Drop the foreign keys of `tables` (those not tried before); whether all of them are
-        now set aside."""
-        from django.db import connection
-
-        asked = tables
-        tables = [table for table in asked if table not in self.tried]
-        if not tables:
-            return all(table in self.dropped for table in asked)
-        self.tried.update(tables)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
-                " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])"
-                " ORDER BY conrelid, conname",
-                [tables],
-            )
-            keys = cursor.fetchall()
-            quote = connection.ops.quote_name
-            dropped = False
-            try:
-                with transaction.atomic(), _local_setting(cursor, "lock_timeout", BULK_LOCK_WAIT):
-                    # Checks still queued on these tables (rows written earlier in the
-                    # transaction) would forbid the ALTER: run them now instead of at COMMIT.
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                    for table, name, _ in keys:
-                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                dropped = True
-            except DatabaseError as error:
-                logger.info("%s keep their row-by-row key checks: %s", ", ".join(tables), error)
-            # Django creates every key DEFERRABLE INITIALLY DEFERRED: back to that.
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        if dropped:
-            self.keys.extend(keys)
-            self.dropped.update(tables)
-        return dropped
-
-    def restore(self) -> None:
-        """Add every key set aside back, each checked once over its whole table."""
-        from django.db import connection
-
-        if not self.keys:
-            return
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            for table, name, definition in self.keys:
-                # Names and definitions are PostgreSQL's own, read in set_aside; nothing comes
-                # from input.
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"  # noqa: S608
-                )
-        self.keys = []
-        self.tried -= self.dropped
-        self.dropped.clear()
-
-
-@contextmanager
-def _foreign_keys_checked_once(tables: Sequence[str]) -> Iterator[bool]:
-    """ForeignKeysSetAside for the block: yields whether the keys were dropped."""
-    keys = ForeignKeysSetAside()
-    dropped = keys.set_aside(tables)
-    yield dropped
-    keys.restore()
-
-
-@contextmanager
-def _local_setting(cursor: CursorWrapper, name: str, value: str) -> Iterator[None]:
-    """A server setting changed for the block, within the transaction. An error in the block
-    leaves it to the rollback (of the transaction or savepoint), which restores it anyway."""
-    cursor.execute("SELECT current_setting(%s)", [name])
-    (before,) = cursor.fetchone()
-    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-    yield
-    cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
 
 
 SCORE_STAGE_COLUMNS = (
@@ -263,14 +139,14 @@ def _scores_bulk_postgresql(scores: Iterable[ScoreInput], source: str) -> Scores
         # Sorts and hashes over the staged rows in memory rather than in temporary files (the
         # server's default is sized for many small queries).
         with (
-            _local_setting(cursor, "work_mem", BULK_WORK_MEM),
+            local_setting(cursor, "work_mem", BULK_WORK_MEM),
             # A few long statements: compiling them costs more than it saves.
-            _local_setting(cursor, "jit", "off"),
+            local_setting(cursor, "jit", "off"),
         ):
-            if staged < BULK_FOREIGN_KEY_ROWS:
+            if staged < bulk_keys.BULK_FOREIGN_KEY_ROWS:
                 _scores_bulk_write(cursor, staged, source, now, result)
             else:
-                with _foreign_keys_checked_once(BULK_TABLES) as locked:
+                with foreign_keys_checked_once(BULK_TABLES) as locked:
                     _scores_bulk_write(cursor, staged, source, now, result, tables_locked=locked)
     return result
 

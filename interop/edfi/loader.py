@@ -31,7 +31,6 @@ from assessments.models import (
     StudentAssessment,
 )
 from assessments.services import (
-    ForeignKeysSetAside,
     ScoreInput,
     scores_record_bulk,
 )
@@ -49,6 +48,7 @@ from interop.report import ImportReport
 from interop.upsert import sourced_upsert
 from privacy.fields import EncryptedTextField, KeyedHashField
 from students import models as sm
+from students.bulk_keys import ForeignKeysSetAside
 
 SOURCE_SYSTEM = "edfi"
 BATCH = 2000

@@ -1,5 +1,5 @@
 """Large imports check a table's foreign keys once instead of row by row at COMMIT
-(assessments.services.ForeignKeysSetAside): OneRoster for one large upsert, Ed-Fi for the rest of
+(students.bulk_keys.ForeignKeysSetAside): OneRoster for one large upsert, Ed-Fi for the rest of
 the run once a table's batches add up. The same records and report either way, every key back
 as it was, and a row that breaks a key still aborts the import."""
 
@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from assessments.services import ForeignKeysSetAside, bulk_sql
+from students import bulk_keys
 from students import models as sm
+from students.bulk_keys import ForeignKeysSetAside
 from tests.interop.conftest import foreign_keys, run_import
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
@@ -50,7 +51,7 @@ def test_a_large_roster_upsert_checks_keys_once_and_writes_the_same(
     expected = records()
     wipe()
 
-    monkeypatch.setattr(bulk_sql, "BULK_FOREIGN_KEY_ROWS", 2)
+    monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 2)
     with time_machine.travel(FROZEN, tick=False):
         checked_once = run_import(folder)
     assert checked_once.report == checked_per_row.report
@@ -62,7 +63,7 @@ def test_a_large_roster_upsert_checks_keys_once_and_writes_the_same(
 def test_a_table_that_holds_ten_times_the_load_keeps_its_row_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bulk_sql, "BULK_FOREIGN_KEY_ROWS", 2)
+    monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 2)
     district = sm.District.objects.create(name="D", source_id="d")
     sm.School.objects.bulk_create(
         sm.School(district=district, name=f"S{n}", source_id=f"s{n}") for n in range(200)

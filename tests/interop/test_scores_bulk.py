@@ -21,6 +21,7 @@ from assessments.models import (
 )
 from assessments.services import ScoreInput, scores_record, scores_record_bulk
 from assessments.services import bulk_sql as services
+from students import bulk_keys
 from tests.conftest import World
 from tests.interop.conftest import foreign_keys
 
@@ -158,7 +159,7 @@ postgresql_only = pytest.mark.skipif(
 
 @pytest.fixture
 def large_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "BULK_FOREIGN_KEY_ROWS", 1)
+    monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 1)
 
 
 @postgresql_only
@@ -225,11 +226,11 @@ def test_large_batch_keeps_row_checks_while_others_read_scores(
 ) -> None:
     """A reader holding the scores table: the import does not wait on it past BULK_LOCK_WAIT,
     and writes the same rows with the keys checked row by row."""
-    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
+    monkeypatch.setattr(bulk_keys, "BULK_LOCK_WAIT", "200ms")
     with another_session_reading_scores():
         keys = foreign_keys(services.BULK_TABLES)
         assessment = twin(world)
-        with caplog.at_level("INFO", logger="assessments.services"):
+        with caplog.at_level("INFO", logger="students.bulk_keys"):
             result = scores_record_bulk(scores=inputs(world, assessment, None))
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     assert "row-by-row key checks" in caplog.text and "lock timeout" in caplog.text
@@ -242,10 +243,10 @@ def test_kept_row_checks_leave_the_session_as_it_was_while_scores_are_written(
 ) -> None:
     """When the keys cannot be dropped, the writes run under the session's own lock timeout and
     deferred checks, not the short wait used to try the drop."""
-    monkeypatch.setattr(services, "BULK_LOCK_WAIT", "200ms")
+    monkeypatch.setattr(bulk_keys, "BULK_LOCK_WAIT", "200ms")
     with another_session_reading_scores():
         with transaction.atomic(), connection.cursor() as cursor:
-            with services._foreign_keys_checked_once(services.BULK_TABLES) as dropped:
+            with bulk_keys.foreign_keys_checked_once(services.BULK_TABLES) as dropped:
                 cursor.execute("SELECT current_setting('lock_timeout')")
                 assert (dropped, cursor.fetchone()[0]) == (False, "0")
                 # A key still checked at COMMIT, not at once: a dangling reference passes here.

@@ -33,6 +33,7 @@ from privacy.roles import (
     runtime_role_problems,
 )
 from privacy.services import access_log_record
+from students import bulk_keys
 from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -259,7 +260,7 @@ def test_bulk_scores_under_the_runtime_role_keep_the_row_checks(
     """A large batch tries to drop the score tables' foreign keys (ALTER TABLE, the owner's):
     refused, it keeps the row-by-row checks, writes the scores, and a dangling reference still
     fails the whole batch."""
-    monkeypatch.setattr(bulk_sql, "BULK_FOREIGN_KEY_ROWS", 1)
+    monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 1)
     keys = foreign_keys()
     day = dt.date(2026, 10, 1)
     assessment = world.assessment
@@ -279,7 +280,7 @@ def test_bulk_scores_under_the_runtime_role_keep_the_row_checks(
         points=Decimal("5"),
     )
     with django_connected_as(runtime_role):
-        with caplog.at_level("INFO", logger="assessments.services"):
+        with caplog.at_level("INFO", logger="students.bulk_keys"):
             result = scores_record_bulk(scores=scores)
         with pytest.raises(IntegrityError, match="student"), transaction.atomic():
             scores_record_bulk(scores=[dangling._replace(scored_on=day + dt.timedelta(days=1))])

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from assessments.services import bulk_sql
 from interop.edfi import loader as edfi_loader
 from interop.edfi.service import edfi_import
+from students import bulk_keys
 from students import models as sm
 from tests.interop.conftest import foreign_keys
 from tests.interop.test_keys_set_aside import set_aside_tables as set_aside_tables  # a fixture
@@ -45,7 +45,7 @@ def test_edfi_sets_a_large_tables_keys_aside_for_the_run_and_writes_the_same(
     assert len(events) == 5550 and not sm.AttendanceEvent.objects.exists()
 
     # Batches of 500 events: the keys go aside once 2,000 are written, for the rest of the run.
-    monkeypatch.setattr(bulk_sql, "BULK_FOREIGN_KEY_ROWS", 2000)
+    monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 2000)
     monkeypatch.setattr(edfi_loader, "SHARED_BATCH", 500)
     checked_once = edfi_import(path=daybreak_path)
     assert checked_once.ok
