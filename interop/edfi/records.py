@@ -129,6 +129,8 @@ class Rec:
     refs: dict[str, Ref | None] = field(default_factory=dict)
     many: dict[str, list[Ref]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # fingerprint_of(self), when the reading process made it (the loader makes it otherwise).
+    fingerprint: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,39 @@ class Contact:
     is_primary: bool = False
 
 
+def fingerprint_of(rec: Rec) -> int:
+    """What a record says, hashed: a repeat of its key with the same fingerprint is merged.
+    Hashing the items (as sets: their order does not matter) is cheaper than hashing their
+    repr; values that cannot be hashed (lists, a reference's create data) fall back to it."""
+    try:
+        return hash(
+            (
+                frozenset(rec.values.items()),
+                frozenset(rec.refs.items()),
+                frozenset((k, tuple(v)) for k, v in rec.many.items()),
+                frozenset((k, v) for k, v in rec.extra.items() if k != "alias"),
+            )
+        )
+    except TypeError:
+        return hash(
+            (
+                repr(sorted(rec.values.items())),
+                repr(sorted(rec.refs.items(), key=lambda item: item[0])),
+                repr(sorted(rec.many.items())),
+                repr(sorted((k, v) for k, v in rec.extra.items() if k != "alias")),
+            )
+        )
+
+
 def fmt_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
 # Records cross from the reading process to the loader (interop.edfi.relay) as plain tuples:
 # pickle writes and reads a tuple of builtins several times faster than a dataclass or a
-# NamedTuple, which it rebuilds by calling their classes.
+# NamedTuple, which it rebuilds by calling their classes. The reading process also hashes each
+# record for the loader's repeat check (the loader is the busier of the two; a forked process
+# hashes strings as its parent does).
 _tuple_new = tuple.__new__
 
 
@@ -165,13 +193,14 @@ def encode_event(event: tuple[Any, ...]) -> tuple[Any, ...]:
         if rec.many
         else None,
         rec.extra or None,
+        fingerprint_of(rec),
     )
 
 
 def decode_event(event: tuple[Any, ...]) -> tuple[Any, ...]:
     if event[0] != "R":
         return event
-    _, kind, key, line, element, values, refs, many, extra = event
+    _, kind, key, line, element, values, refs, many, extra, fingerprint = event
     return (
         "rec",
         Rec(
@@ -185,5 +214,6 @@ def decode_event(event: tuple[Any, ...]) -> tuple[Any, ...]:
             if many
             else {},
             extra or {},
+            fingerprint,
         ),
     )

@@ -380,6 +380,8 @@ def _load_events(
             loader.flush([record.kind])
         elif tag == "at":
             progress.advance(loader.rows - rows_before, done_before + event[1])
+            if plan is not None and plan.size:
+                loader.file_read(event[1] / plan.size)
         elif tag == "error":
             _, line, column, message = event
             file = plan.name if plan is not None else ""
@@ -395,6 +397,7 @@ def _load_events(
             rows_before, done_before = loader.rows, 0
         elif tag == "pass":
             kinds_of_pass = []
+            loader.pass_started()
         elif tag == "pass_end" and plan is not None:
             loader.flush(kinds_of_pass, force=True)
             done_before += plan.size
