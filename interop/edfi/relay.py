@@ -92,7 +92,10 @@ def relayed(
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # reaped already (a host process that reaps every child, as some servers do)
         # The child is gone, so the pump's read ends; a pump waiting on a full queue sees stop.
         pump.join()
         stream.close()
