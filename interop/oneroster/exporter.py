@@ -331,6 +331,7 @@ class _Writer:
             ],
             "lineItems": [(self.assessments_qs, "source_extra")],
             "results": [(self._scores(items=False), "source_extra")],
+            "resultLearningObjectiveIds": [(self._objective_scores(), "source_extra")],
         }
         for queryset, column in sources.get(name, []):
             yield from (
@@ -729,10 +730,9 @@ class _Writer:
                 "student_assessment_id", "source_id", "pk"
             )
         )
-        objective_items = AssessmentItem.objects.filter(kind=ItemKind.OBJECTIVE)
-        scores = self._scores(items=True).filter(item__in=objective_items).order_by("pk")
-        for sa_id, code, points, text_score in scores.values_list(
-            "student_assessment_id", "item__code", "points", "rubric_level"
+        scores = self._objective_scores().order_by("pk")
+        for sa_id, code, points, text_score, extra in scores.values_list(
+            "student_assessment_id", "item__code", "points", "rubric_level", "source_extra"
         ).iterator(chunk_size=10000):
             if sa_id not in whole:
                 continue
@@ -742,4 +742,10 @@ class _Writer:
                 "learningObjectiveId": code,
                 "score": _decimal(points),
                 "textScore": text_score,
+                EXTRA: extra,
             }
+
+    def _objective_scores(self) -> QuerySet[Score]:
+        """The scores of results' learning objectives (resultLearningObjectiveIds.csv)."""
+        objective_items = AssessmentItem.objects.filter(kind=ItemKind.OBJECTIVE)
+        return self._scores(items=True).filter(item__in=objective_items)

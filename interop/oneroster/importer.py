@@ -193,6 +193,7 @@ VENDOR_KEPT = frozenset(
         "enrollments",
         "lineItems",
         "results",
+        "resultLearningObjectiveIds",
     )
 )
 
@@ -536,14 +537,14 @@ class OneRosterImport:
 
     def note_unkept_vendor_columns(self) -> None:
         """Vendor columns are kept on the roster's records, line items and results (VENDOR_KEPT:
-        a result's on its score); those of the other gradebook files are not, and the report
-        says so."""
+        a result's on its score, a result's learning objective's on its objective score); those
+        of the other gradebook files are not, and the report says so."""
         for name, declared in self.files.items():
             if declared.vendor and name not in VENDOR_KEPT:
                 columns = ", ".join(column for _, column in declared.vendor)
                 self.report.notes.append(
                     f"{declared.spec.filename}: vendor columns not kept ({columns}); Trellis "
-                    "keeps them for roster records, line items and results only."
+                    "keeps them for roster records, line items, results and their objectives only."
                 )
 
     def after_commit(self) -> None:
@@ -2475,6 +2476,7 @@ class OneRosterImport:
                     status=status_value,
                     source_system=SOURCE_SYSTEM,
                     source_id=f"{sourced_id}:{objective}",
+                    source_extra=link_row.extra,
                 )
             )
         return inputs

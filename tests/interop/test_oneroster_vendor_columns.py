@@ -379,25 +379,30 @@ def test_result_vendor_columns_are_kept_on_the_score_queried_exported_and_cleare
     folder = fixture_copy("v12")
     _with_column(folder / "results.csv", "metadata.attempt", lambda at, row: str(at + 1))
     _with_column(folder / "results.csv", "ext_rubric", lambda at, row: f"R{at}")
-    _with_column(folder / "resultLearningObjectiveIds.csv", "ext_note", lambda at, row: "n")
+    _with_column(
+        folder / "resultLearningObjectiveIds.csv", "ext_note", lambda at, row: f"note-{at}"
+    )
+    _with_column(folder / "categories.csv", "ext_color", lambda at, row: "blue")
     outcome = imported(folder)
     assert outcome.report["ok"]
-    assert not any("results.csv" in note for note in outcome.report["notes"])
-    # A per-objective score's row (resultLearningObjectiveIds.csv) keeps no vendor columns.
-    assert (
-        "resultLearningObjectiveIds.csv: vendor columns not kept (ext_note); Trellis keeps them "
-        "for roster records, line items and results only."
-    ) in outcome.report["notes"]
+    # Only the gradebook files whose rows become no record of their own keep none, and say so.
+    assert [note for note in outcome.report["notes"] if "vendor columns not kept" in note] == [
+        "categories.csv: vendor columns not kept (ext_color); Trellis keeps them for roster "
+        "records, line items, results and their objectives only."
+    ]
     source = {row["sourcedId"]: row for row in read_csv(folder / "results.csv")}
     whole_scores = Score.objects.filter(item__isnull=True)
     assert dict(whole_scores.values_list("source_id", "source_extra")) == {
         sid: {"metadata": {"attempt": row["metadata.attempt"]}, "ext_rubric": row["ext_rubric"]}
         for sid, row in source.items()
     }
-    objective_extras = Score.objects.filter(item__isnull=False).values_list(
-        "source_extra", flat=True
-    )
-    assert list(objective_extras) == [{}]
+    # A result's learning objective row keeps its own on its objective score.
+    links = read_csv(folder / "resultLearningObjectiveIds.csv")
+    objective_scores = Score.objects.filter(item__isnull=False)
+    assert dict(objective_scores.values_list("source_id", "source_extra")) == {
+        f"{row['resultSourcedId']}:{row['learningObjectiveId']}": {"ext_note": row["ext_note"]}
+        for row in links
+    }
     second = list(source)[1]
     assert list(
         Score.objects.filter(source_extra__metadata__attempt="2").values_list(
@@ -413,6 +418,11 @@ def test_result_vendor_columns_are_kept_on_the_score_queried_exported_and_cleare
     assert exported == {
         sid: [row["ext_rubric"], row["metadata.attempt"]] for sid, row in source.items()
     }
+    objective_rows = read_member(out, "resultLearningObjectiveIds.csv")
+    assert objective_rows[0] == [*SPECS["resultLearningObjectiveIds"].columns, "ext_note"]
+    assert sorted((row[2], row[-1]) for row in objective_rows[1:]) == sorted(
+        (row["learningObjectiveId"], row["ext_note"]) for row in links
+    )
 
     # The same values again change nothing; a re-import without the columns clears them.
     again = imported(folder)
