@@ -326,7 +326,10 @@ class Staff(SourcedRecord, PersonName, VendorColumns):
 
 class StaffSchoolAssignment(SourcedRecord, VendorColumns):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="school_assignments")
+    # Looked up by staff through staff_school_once, which leads with it: no index of its own.
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="school_assignments", db_index=False
+    )
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff_assignments")
     position = models.CharField(max_length=100, blank=True, default="")
     begin_date = models.DateField(null=True, blank=True)
@@ -380,7 +383,10 @@ class StudentSchoolMembership(SourcedRecord, VendorColumns):
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="school_memberships"
     )
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="student_memberships")
+    # Looked up by school through the (school, is_active, grade_level) index below.
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="student_memberships", db_index=False
+    )
     grade_level = models.CharField(max_length=4)
     begin_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
@@ -420,7 +426,10 @@ class SectionAssignment(SourcedRecord, VendorColumns):
     """A staff member teaching a section (one or more teachers; one primary)."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="section_assignments")
+    # Looked up by staff through staff_section_once, which leads with it.
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="section_assignments", db_index=False
+    )
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="assignments")
     is_primary = models.BooleanField(default=True)
     begin_date = models.DateField(null=True, blank=True)
@@ -517,7 +526,10 @@ class GuardianRelationship(SourcedRecord):
     """How a guardian relates to a student. Portal access is granted explicitly, never assumed."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="relationships")
+    # Looked up by guardian through guardian_student_once, which leads with it.
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, related_name="relationships", db_index=False
+    )
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, related_name="guardian_relationships"
     )
