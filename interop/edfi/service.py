@@ -1,4 +1,6 @@
-"""Run an Ed-Fi import: order the files, read each in passes, load, and commit all or nothing."""
+"""Run an Ed-Fi import: order the files, read each in passes, load, and commit all or nothing.
+A large load reads (parses and maps) in a forked second process while this one loads
+(interop.edfi.relay); both give the loader the same events in the same order."""
 
 from __future__ import annotations
 
