@@ -54,8 +54,9 @@ ROSTER_FILES = (
 )
 PROGRESS_DONE = re.compile(r"(\S+\.csv)\s+\[#+\]\s+100%\s+([\d,]+) rows\s+([\d,]+) rows/s")
 CHILD_ENV = {"CELERY_BROKER_URL": "memory://"}
-# The issue's goals: the roster in under a minute, a million scores in under a minute more.
-ROSTER_GOAL_S = 60
+# The goals: the roster in 20 s (issue 23; an earlier issue asked for a minute), a million
+# scores in under a minute more.
+ROSTER_GOAL_S = 20
 GRADEBOOK_GOAL_S = 60
 
 
@@ -330,7 +331,7 @@ def run(context: Context) -> Section:
                 ["figure", runs_label(len(figures["bulk"])), "baseline (same run)", "ratio"],
                 [
                     (
-                        f"full bulk roster import (goal < {ROSTER_GOAL_S} s)",
+                        f"full bulk roster import (goal ≤ {ROSTER_GOAL_S} s)",
                         fmt_s(bulk),
                         f"raw COPY of the {roster_rows:,} roster rows: {raw_roster:.2f} s",
                         ratio_of_runs(figures["bulk"], figures["raw_roster"]),
