@@ -405,6 +405,8 @@ def _load_events(
             done_before += plan.size
         elif tag == "file_end":
             loader.resolve_links(final=False)
+            # The position is told every PROGRESS_EVERY elements: the file's last rows since.
+            progress.advance(loader.rows - rows_before, done_before)
             progress.file_finished()
         elif tag == "mappings":
             ctx.mappings, ctx.mappings_not_kept = event[1], event[2]

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from interop.edfi import relay, service
 from interop.edfi.relay import RelayError, relayed
 from interop.edfi.service import edfi_import
+from interop.progress import Progress
 from tests.interop.edfi.conftest import FILES
 from tests.interop.edfi.test_hostile_files import student_file
 from tests.interop.edfi.test_id_ref_v1 import _fixture as ref_fixture
@@ -192,3 +193,32 @@ def test_the_child_leaves_the_loaders_database_session_alone() -> None:
             cursor.execute("SELECT n FROM relay_probe")
             assert cursor.fetchall() == [(1,)]
             cursor.execute("DROP TABLE relay_probe")
+
+
+class _FileRows(Progress):
+    """The rows the progress bar shows for each file when it finishes."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.rows = 0
+        self.finished: dict[str, int] = {}
+
+    def file_started(self, name: str, total_bytes: int) -> None:
+        self.name, self.rows = name, 0
+
+    def advance(self, rows: int, bytes_read: int) -> None:
+        self.rows = rows
+
+    def file_finished(self) -> None:
+        self.finished[self.name] = self.rows
+
+
+def test_each_file_finishes_with_all_of_its_rows_on_the_progress_bar(
+    db: None, daybreak_path: Path
+) -> None:
+    """The reader tells its position every PROGRESS_EVERY elements; a file's last rows (and
+    every row of a file shorter than that) still reach the bar before it finishes."""
+    progress = _FileRows()
+    assert edfi_import(path=daybreak_path, progress=progress).ok
+    assert progress.finished["InterchangeAttendance.xml"] == 5550
+    assert 0 < progress.finished["InterchangeStudentCohort.xml"] < service.PROGRESS_EVERY
