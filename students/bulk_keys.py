@@ -12,12 +12,12 @@ from django.db.backends.utils import CursorWrapper
 
 logger = logging.getLogger(__name__)
 
-# From this many staged scores on, the bulk path checks the written tables' foreign keys once,
-# set-based, instead of row by row at COMMIT (see foreign_keys_checked_once).
+# From this many rows written on, a load checks the written tables' foreign keys once,
+# set-based, instead of row by row at COMMIT (ForeignKeysSetAside.pays_for).
 BULK_FOREIGN_KEY_ROWS = 100_000
 
 
-# How long a bulk import waits for readers of the score tables before it keeps the row checks.
+# How long a bulk load waits for the written tables' readers before it keeps the row checks.
 BULK_LOCK_WAIT = "5s"
 
 

@@ -10,7 +10,7 @@ read with RecordTooLarge (naming the line it began on), so one element never fil
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -326,7 +326,6 @@ def read_head(stream: IO[bytes]) -> FileHead:
 def iter_top_elements(
     stream: IO[bytes],
     wanted: set[str] | None,
-    on_progress: Callable[[], None] | None = None,
     ctx: ReadContext | None = None,
 ) -> Iterator[Node]:
     """Yield each top-level element whose local name is in `wanted` (every one when None), then
@@ -360,8 +359,6 @@ def iter_top_elements(
             limited.record_start = limited.bytes_read
             if wanted is None or etree.QName(element).localname in wanted:
                 yield Node(element, ns, ctx)
-                if on_progress is not None:
-                    on_progress()
             element.clear()
             while element.getprevious() is not None:
                 del root[0]  # type: ignore[union-attr]  # root is set by the first "start" event

@@ -27,6 +27,25 @@ pytestmark = [
 ]
 
 
+def _upload_and_wait(client, district_id: int, path, format: str) -> ImportRun:
+    """Upload `path` through the import page (a worker must be running) and wait until the
+    worker has finished its run."""
+    with open(path, "rb") as handle:
+        response = client.post(
+            reverse("interop:import_upload"),
+            {"district": district_id, "format": format, "upload": handle},
+        )
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+
+    def finished() -> bool:
+        run.refresh_from_db()
+        return run.is_finished
+
+    assert wait_until(finished, timeout=180), "".join(WORKER_LOG)
+    return run
+
+
 def test_a_worker_imports_an_upload_and_reports_progress_on_the_way(client, tmp_path) -> None:
     world = build_world()
     export = tmp_path / "district.zip"
@@ -52,19 +71,7 @@ def test_a_worker_imports_an_upload_and_reports_progress_on_the_way(client, tmp_
     with celery_worker(queues="imports,mastery"):
         watcher = threading.Thread(target=watch)
         watcher.start()
-        with open(export, "rb") as handle:
-            response = client.post(
-                reverse("interop:import_upload"),
-                {"district": world.district.pk, "format": "oneroster", "upload": handle},
-            )
-        assert response.status_code == 302
-        run = ImportRun.objects.get()
-
-        def finished() -> bool:
-            run.refresh_from_db()
-            return run.is_finished
-
-        assert wait_until(finished, timeout=180), "".join(WORKER_LOG)
+        run = _upload_and_wait(client, world.district.pk, export, "oneroster")
         watcher.join()
     assert run.status == ImportStatus.SUCCEEDED, run.errors
     assert seen_running and 0 < seen_running[0] < 100
@@ -92,19 +99,7 @@ def test_a_worker_imports_an_edfi_upload_reading_it_in_a_second_process(client, 
                 zipped.write(path, path.name)
     client.force_login(world.district_staff)
     with celery_worker(queues="imports,mastery"):
-        with open(export, "rb") as handle:
-            response = client.post(
-                reverse("interop:import_upload"),
-                {"district": world.district.pk, "format": "edfi", "upload": handle},
-            )
-        assert response.status_code == 302
-        run = ImportRun.objects.get()
-
-        def finished() -> bool:
-            run.refresh_from_db()
-            return run.is_finished
-
-        assert wait_until(finished, timeout=180), "".join(WORKER_LOG)
+        run = _upload_and_wait(client, world.district.pk, export, "edfi")
     assert run.status == ImportStatus.SUCCEEDED, run.errors
     assert run.report["entities"]["attendance_events"]["created"] == 5550
     assert AttendanceEvent.objects.filter(source_system="edfi").count() == 5550

@@ -42,9 +42,8 @@ def _outcome(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         transaction.savepoint_rollback(savepoint)
 
 
-@pytest.fixture
-def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every load reads in a child, whatever its size; the list counts the loads that did."""
+def _relays_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that counts the loads that read in a child."""
     used: list[int] = []
     real = service.relayed
 
@@ -52,9 +51,15 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         used.append(1)
         return real(*args)
 
-    monkeypatch.setattr(service, "RELAY_MIN_BYTES", 0)
     monkeypatch.setattr(service, "relayed", counted)
     return used
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every load reads in a child, whatever its size; the list counts the loads that did."""
+    monkeypatch.setattr(service, "RELAY_MIN_BYTES", 0)
+    return _relays_counted(monkeypatch)
 
 
 def _both_ways(
@@ -118,16 +123,8 @@ def test_an_element_past_the_record_limit_stops_the_same_in_a_second_process(
 def test_daybreak_reads_in_a_second_process_by_default_and_loads_the_same(
     db: None, daybreak_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    used: list[int] = []
-    real = service.relayed
-
-    def counted(*args: Any) -> Iterator[tuple[Any, ...]]:
-        used.append(1)
-        return real(*args)
-
     # The size rule is left as it is: Daybreak's 7.6 MB pays for the fork.
-    monkeypatch.setattr(service, "relayed", counted)
-    report = _both_ways(daybreak_path, settings, used)
+    report = _both_ways(daybreak_path, settings, _relays_counted(monkeypatch))
     assert report["ok"] and report["entities"]["attendance_events"]["created"] == 5550
 
 
