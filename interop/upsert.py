@@ -15,6 +15,8 @@ one row twice).
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -25,12 +27,17 @@ from django.utils import timezone
 
 from privacy.crypto import keyed_hash
 from privacy.fields import EncryptedTextField, KeyedHashField
-from students.bulk_keys import ForeignKeysSetAside
+from students.bulk_keys import ForeignKeysSetAside, IndexesSetAside
 
 if TYPE_CHECKING:
     from students.models import SourcedRecord
 
 SQLITE_BATCH = 500
+
+# Callable defaults that PostgreSQL computes itself in the insert, rather than Python once per
+# staged row (a million uuid4 calls are a second of a roster import). Elsewhere, the model's
+# own constructor sets them.
+SQL_DEFAULTS: dict[Callable[[], Any], str] = {uuid.uuid4: "gen_random_uuid()"}
 
 
 @dataclass
@@ -51,6 +58,8 @@ class UpsertPlan:
     hash_of: dict[str, str]  # hash attname -> encrypted attname it is computed from
     insert_defaults: tuple[models.Field, ...]  # set only on insert, from a callable default
     insert_constants: tuple[models.Field, ...]  # set only on insert, to a constant default
+    # Set only on insert, by PostgreSQL's own equivalent of their callable default (SQL_DEFAULTS).
+    sql_defaults: tuple[models.Field, ...] = ()
 
     @property
     def table(self) -> str:
@@ -91,8 +100,9 @@ def _plan(model: type[models.Model], fields: Sequence[str]) -> UpsertPlan:
         model,
         tuple(fields),
         hash_of,
-        tuple(f for f in insert_only if callable(f.default)),
+        tuple(f for f in insert_only if callable(f.default) and f.default not in SQL_DEFAULTS),
         tuple(f for f in insert_only if not callable(f.default)),
+        tuple(f for f in insert_only if callable(f.default) and f.default in SQL_DEFAULTS),
     )
 
 
@@ -135,14 +145,12 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     (text, numbers, dates, booleans, uuids): Django's per-value preparation is the slow part of
     a large import, so it runs only where it changes the value."""
     if isinstance(field, models.JSONField):
-        # Nearly every row of an export without vendor columns keeps source_extra {}: COPY's
-        # text format takes its JSON text as it is, without Django's preparation.
+        # COPY's text format takes JSON text as it is: the text Django's preparation would
+        # have its adapter write (json.dumps with the field's encoder), without the adapter.
+        # Nearly every row of an export without vendor columns keeps source_extra {}.
+        encoder = field.encoder
         return lambda value: (
-            None
-            if value is None
-            else "{}"
-            if value == {}
-            else field.get_db_prep_save(value, connection)
+            None if value is None else "{}" if value == {} else json.dumps(value, cls=encoder)
         )
     if isinstance(field, EncryptedTextField):
         return lambda value: None if value is None else field.get_db_prep_save(value, connection)
@@ -490,6 +498,17 @@ def _upsert_from_staging(
     """Upsert a staging table's rows into the plan's table (sourced_upsert after its COPY, and
     StagedUpsert after its batches), then drop the staging table."""
     written = plan.written
+    target = _quote(plan.table)
+    scope, scope_params = _scope(district_id, source_system)
+    # A first load: the table holds no sourced row of this district and source yet, so every
+    # staged row is new and none is left to deactivate.
+    cursor.execute(
+        f"SELECT NOT EXISTS (SELECT 1 FROM {target} t "  # noqa: S608
+        f"WHERE {scope} AND t.source_id <> '')",
+        scope_params,
+    )
+    (first_load,) = cursor.fetchone()
+    deactivate_missing = deactivate_missing and not first_load
     if deactivate_missing:
         # The anti-join below probes the staged ids once per existing row.
         cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
@@ -506,6 +525,7 @@ def _upsert_from_staging(
         "updated_at",
         *staged_columns,
         *(f.attname for f in constants),
+        *(f.attname for f in plan.sql_defaults),
     ]
     select_values = [
         "%s",
@@ -513,6 +533,7 @@ def _upsert_from_staging(
         "%s",
         *(f"s.{_quote(c)}" for c in staged_columns),
         *("%s" for _ in constants),
+        *(SQL_DEFAULTS[f.default] for f in plan.sql_defaults),
     ]
     params: list[Any] = [
         source_system,
@@ -525,7 +546,6 @@ def _upsert_from_staging(
         select_values.insert(0, "%s")
         params.insert(0, district_id)
     updates = [c for c in written if c != "source_id"]
-    target = _quote(plan.table)
     set_clause = ", ".join(
         [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updates]
         + ['"updated_at" = EXCLUDED."updated_at"']
@@ -538,25 +558,38 @@ def _upsert_from_staging(
     if len(compared) == 1:  # a one-column row constructor is not a row in PostgreSQL
         changed = f"{target}.{_quote(compared[0])} IS DISTINCT FROM EXCLUDED.{_quote(compared[0])}"
     # A large load checks the table's foreign keys once, after the statement, instead of a
-    # lookup per row queued for COMMIT (the 86,000-student roster's enrollments queued millions).
+    # lookup per row queued for COMMIT (the 86,000-student roster's enrollments queued millions);
+    # a large first load also builds the table's plain indexes once, after its rows are in.
     keys = ForeignKeysSetAside()
-    keys.set_aside_if_it_pays(plan.table, result.staged)
-    cursor.execute(
-        f"WITH upserted AS ("  # noqa: S608
-        f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "
-        f"SELECT {', '.join(select_values)} FROM {staging} s "
-        f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) WHERE NOT (source_id = '') "
-        f"DO UPDATE SET {set_clause} WHERE {changed} "
-        f"RETURNING (xmax = 0) AS inserted) "
-        f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-        f"FROM upserted",
-        params,
+    keys.set_aside_if_it_pays(plan.table, result.staged, first_load=first_load)
+    indexes = IndexesSetAside()
+    if first_load:
+        indexes.set_aside_if_it_pays(plan.table, result.staged)
+    insert = (
+        f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "  # noqa: S608
+        f"SELECT {', '.join(select_values)} FROM {staging} s"
     )
-    result.created, result.updated = cursor.fetchone()
+    if first_load:
+        # Nothing to conflict with (staged ids are distinct): a plain insert, without the
+        # speculative one ON CONFLICT makes per row. A row that did conflict, written meanwhile
+        # by another transaction, fails the unique index and the load with it.
+        cursor.execute(insert, params)
+        result.created, result.updated = cursor.rowcount, 0
+    else:
+        cursor.execute(
+            f"WITH upserted AS ({insert} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) WHERE NOT (source_id = '') "
+            f"DO UPDATE SET {set_clause} WHERE {changed} "
+            f"RETURNING (xmax = 0) AS inserted) "
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+            f"FROM upserted",
+            params,
+        )
+        result.created, result.updated = cursor.fetchone()
     result.unchanged = result.staged - result.created - result.updated
+    indexes.restore()
     keys.restore()
     if deactivate_missing:
-        scope, scope_params = _scope(district_id, source_system)
         cursor.execute(
             f"UPDATE {target} t SET is_active = false, updated_at = %s "  # noqa: S608
             f"WHERE {scope} AND t.is_active AND t.source_id <> '' AND NOT EXISTS "

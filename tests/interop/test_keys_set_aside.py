@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from students import bulk_keys
 from students import models as sm
 from students.bulk_keys import ForeignKeysSetAside
-from tests.interop.conftest import foreign_keys, run_import
+from tests.interop.conftest import foreign_keys, run_import, statistics_of_an_empty_district
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
 
@@ -22,6 +22,11 @@ pytestmark = [
         connection.vendor != "postgresql", reason="foreign keys are set aside on PostgreSQL only"
     ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _statistics_of_an_empty_district() -> None:
+    statistics_of_an_empty_district()
 
 
 @pytest.fixture

@@ -48,7 +48,9 @@ def test_creates_then_leaves_unchanged_rows_alone(path) -> None:
         ["white"],
         district.pk,
     )
-    assert ada.uuid is not None  # a Python-side default filled on insert
+    # uuid4's default, filled on insert (by gen_random_uuid() in PostgreSQL's insert): one each.
+    uuids = list(Student.objects.values_list("uuid", flat=True))
+    assert len(set(uuids)) == 2 and all(u is not None and u.version == 4 for u in uuids)
 
 
 def test_updates_only_changed_rows_and_deactivates_missing(path) -> None:

@@ -1,0 +1,192 @@
+"""A first load into a table (no rows of the load's district and source yet) writes it the
+cheap way (interop.upsert): a plain INSERT without ON CONFLICT, its plain indexes built once
+after the rows are in (students.bulk_keys.IndexesSetAside), and no deactivation pass. The same
+records and report as the upsert, every index back as it was, and later imports upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import connection
+
+from interop.upsert import sourced_upsert
+from students import bulk_keys
+from students import models as sm
+from students.bulk_keys import IndexesSetAside
+from tests.interop.conftest import edit_rows, run_import, statistics_of_an_empty_district
+from tests.interop.test_oneroster_vendor_columns import FROZEN
+from tests.interop.test_roundtrip import records, wipe
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="indexes are set aside on PostgreSQL only"
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _statistics_of_an_empty_district() -> None:
+    statistics_of_an_empty_district()
+
+
+def indexes() -> list[tuple[str, str]]:
+    """Every index of the students app's tables, by name and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE tablename LIKE 'students\\_%%' ORDER BY 1"
+        )
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def indexes_set_aside(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables whose indexes a load dropped, in order."""
+    tables: list[str] = []
+    original = IndexesSetAside.set_aside_if_it_pays
+
+    def recording(self: IndexesSetAside, table: str, rows: int) -> bool:
+        done = original(self, table, rows)
+        if done:
+            tables.append(table)
+        return done
+
+    monkeypatch.setattr(IndexesSetAside, "set_aside_if_it_pays", recording)
+    return tables
+
+
+@pytest.fixture
+def plain_inserts() -> Iterator[list[str]]:
+    """The tables written by a plain INSERT (a first load), from the statements run."""
+    tables: list[str] = []
+
+    def watch(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        if sql.startswith('INSERT INTO "students_') and " SELECT " in sql:
+            tables.append(sql.split('"')[1])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        yield tables
+
+
+def test_a_first_load_builds_indexes_once_and_writes_what_the_upsert_writes(
+    fixture_copy, monkeypatch: pytest.MonkeyPatch, indexes_set_aside: list[str]
+) -> None:
+    folder = fixture_copy()
+    before = indexes()
+    with time_machine.travel(FROZEN, tick=False):
+        row_by_row = run_import(folder)
+    assert row_by_row.report["ok"] and indexes_set_aside == []  # the fixture is small
+    expected = records()
+    wipe()
+
+    monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
+    with time_machine.travel(FROZEN, tick=False):
+        built_once = run_import(folder)
+    assert built_once.report == row_by_row.report
+    assert records() == expected
+    # Contact details and enrollments have plain indexes; both were built once.
+    assert {"students_contactdetail", "students_enrollment"} <= set(indexes_set_aside)
+    assert indexes() == before
+
+
+def test_only_a_first_load_inserts_plainly_and_a_second_upserts_and_deactivates(
+    fixture_copy, plain_inserts: list[str]
+) -> None:
+    folder = fixture_copy()
+    first = run_import(folder)
+    assert first.report["ok"]
+    assert {"students_student", "students_enrollment"} <= set(plain_inserts)
+    created = first.report["entities"]["enrollments"]["created"]
+    assert created == sm.Enrollment.objects.count() > 0
+
+    plain_inserts.clear()
+    gone = edit_rows_dropping_first(folder, "enrollments.csv")
+    second = run_import(folder)
+    assert second.report["ok"] and plain_inserts == []
+    assert second.report["entities"]["enrollments"]["deactivated"] == 1
+    assert not sm.Enrollment.objects.get(source_id=gone).is_active
+
+
+def edit_rows_dropping_first(folder: Path, filename: str) -> str:
+    """Drop the file's first row; its sourcedId."""
+    dropped: list[str] = []
+
+    def drop(rows: list[dict]) -> list[dict]:
+        dropped.append(rows[0]["sourcedId"])
+        return rows[1:]
+
+    edit_rows(folder, filename, drop)
+    return dropped[0]
+
+
+def test_another_districts_rows_do_not_make_a_load_a_second_one(plain_inserts: list[str]) -> None:
+    """First is per district and source: a district's first load inserts plainly beside
+    another's rows, and its own second load upserts."""
+    rows = [("s1", "One"), ("s2", "Two")]
+    for name in ("A", "B"):
+        district = sm.District.objects.create(name=name, source_id=name)
+        plain_inserts.clear()
+        result = sourced_upsert(
+            sm.School,
+            fields=("source_id", "name"),
+            rows=rows,
+            district_id=district.pk,
+            source_system="test",
+            deactivate_missing=True,
+        )
+        assert (result.created, plain_inserts) == (2, ["students_school"])
+    plain_inserts.clear()
+    again = sourced_upsert(
+        sm.School,
+        fields=("source_id", "name"),
+        rows=[("s1", "One, renamed")],
+        district_id=district.pk,
+        source_system="test",
+        deactivate_missing=True,
+    )
+    assert (again.created, again.updated, again.deactivated) == (0, 1, 1)
+    assert plain_inserts == []
+    assert sm.School.objects.filter(district__name="A", is_active=True).count() == 2
+
+
+def test_building_indexes_again_pays_for_half_the_table_or_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
+    district = sm.District.objects.create(name="D", source_id="d")
+    sm.School.objects.bulk_create(
+        sm.School(district=district, name=f"S{n}", source_id=f"s{n}") for n in range(200)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE students_school")
+    # A build reads the whole table: it pays for a load of half of it or more.
+    aside = IndexesSetAside()
+    assert not aside.pays_for("students_school", 99)
+    assert aside.pays_for("students_school", 100)
+    assert not aside.pays_for("students_school", 1)  # under FIRST_LOAD_ROWS
+
+
+def test_indexes_set_aside_come_back_as_they_were_and_serve_the_rows_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = indexes()
+    district = sm.District.objects.create(name="D", source_id="d")
+    aside = IndexesSetAside()
+    monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
+    assert aside.set_aside_if_it_pays("students_contactdetail", 10)
+    dropped = {name for name, _ in before} - {name for name, _ in indexes()}
+    assert "students_contactdetail_district_id_c3f1c612" in dropped
+    # Unique and constraint indexes stay: the upsert's arbiter and the table's guarantees.
+    assert not {"contactdetail_unique_source", "students_contactdetail_pkey"} & dropped
+    student = sm.Student.objects.create(district=district, source_id="st", first_name="A")
+    sm.ContactDetail.objects.create(
+        district=district, student=student, kind="email", value="a@example.org"
+    )
+    aside.restore()
+    assert indexes() == before
+    assert sm.ContactDetail.objects.filter(district=district).count() == 1
