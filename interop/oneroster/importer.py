@@ -792,11 +792,25 @@ class OneRosterImport:
         wanted = list({user for user in users if user})
         if not wanted:
             return
+        self._people_fetch(wanted, [0] if students_only else [0, 1])
+        if not students_only:
+            # Guardians matter only for who is neither a student nor a staff member (a
+            # reference's error says which they are): a batch of enrollments reads no
+            # guardian at all, where it read the whole table each batch.
+            self._people_fetch(
+                [user for user in wanted if user not in maps[0] and user not in maps[1]], [2]
+            )
+
+    def _people_fetch(self, wanted: list[str], kinds: list[int]) -> None:
+        """Fill the maps of `kinds` (0 students, 1 staff, 2 guardians) with `wanted`'s ids."""
+        if not wanted:
+            return
+        maps = cast(tuple[SourceIds, ...], (self.students, self.staff, self.guardians))
         selects, params = [], []
-        for kind, model in enumerate((Student,) if students_only else (Student, Staff, Guardian)):
+        for kind in kinds:
             # The partial unique index's condition (source_id <> ''), so that it is used.
             selects.append(
-                f"SELECT {kind}, source_id, id FROM {model._meta.db_table} "  # noqa: S608
+                f"SELECT {kind}, source_id, id FROM {maps[kind].model._meta.db_table} "  # noqa: S608
                 "WHERE district_id = %s AND source_system = %s AND source_id = ANY(%s) "
                 "AND source_id <> ''"
             )
@@ -1822,7 +1836,8 @@ class OneRosterImport:
         )
         for batch in batched(demographics.rows()):
             firsts = self.firsts_of(seen, batch)
-            self.people_prefetch(row.sourced_id for row in batch)
+            # Demographics name students only.
+            self.people_prefetch((row.sourced_id for row in batch), students_only=True)
             rows = []
             for row in batch:
                 if not self.unique_at(row, firsts):
