@@ -38,7 +38,10 @@ class KeyedHashField(models.CharField):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
-        kwargs.setdefault("db_index", True)
+        # Not db_index: on PostgreSQL a CharField's db_index brings a second, varchar_pattern_ops
+        # index for LIKE, which a hash never sees and every write pays. Models index it in
+        # Meta.indexes (a plain btree) where they look values up by hash.
+        kwargs.setdefault("db_index", False)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:

@@ -631,6 +631,8 @@ class ContactDetail(SourcedRecord):
                 name="contact_has_one_owner",
             ),
         ]
+        # Staff invitations look contacts up by the hash of their value (invite_staff).
+        indexes = [models.Index(fields=["value_hash"], name="contact_value_hash")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.label})"

@@ -36,3 +36,17 @@ def test_every_foreign_key_column_leads_an_index() -> None:
         (student_keys,) = cursor.fetchone()
     assert student_keys > 20  # the catalogue was read
     assert unindexed == []
+
+
+def test_a_contacts_value_hash_has_one_plain_index_and_no_pattern_copy() -> None:
+    """Staff invitations look contacts up by the hash of their value: one btree serves that.
+    A CharField's db_index would add a varchar_pattern_ops copy for LIKE, which a hash never
+    sees and every contact written pays for (migration students 0012)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'students_contactdetail'"
+            " AND indexdef LIKE '%%value_hash%%'"
+        )
+        definitions = [definition for (definition,) in cursor.fetchall()]
+    assert len(definitions) == 1, definitions
+    assert "pattern_ops" not in definitions[0]
