@@ -41,6 +41,16 @@ def batched(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
         yield batch
 
 
+def copy_escaped(texts: list[str]) -> list[str]:
+    """`texts` as COPY's text format reads them: as they are when none holds a character it
+    escapes (sourcedIds nearly never do), each escaped otherwise (escaping every one cost a
+    roster import of 1.3 million keys two seconds)."""
+    joined = "\n".join(texts)
+    if "\\" in joined or "\t" in joined or "\r" in joined or joined.count("\n") >= len(texts):
+        return [text.translate(COPY_TEXT) for text in texts]
+    return texts
+
+
 def temp_table(prefix: str, columns: str) -> str:
     name = f"oneroster_{prefix}_{next(_names)}"
     with connection.cursor() as cursor:
@@ -126,10 +136,10 @@ class FirstLines:
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {self.table} (key, line) FROM STDIN") as copy,
         ):
+            texts = new_keys if self.int_keys else copy_escaped(new_keys)
             copy.write(
                 "".join(
-                    f"{key if self.int_keys else key.translate(COPY_TEXT)}\t{batch[key]}\n"
-                    for key in new_keys
+                    [f"{text}\t{batch[key]}\n" for text, key in zip(texts, new_keys, strict=True)]
                 )
             )
         return batch

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.db import connection
 
 from interop.oneroster import staging
 from tests.interop.conftest import edit_rows, run_import, set_manifest
@@ -106,3 +107,25 @@ def test_results_in_batches_give_the_same_scores_and_errors(fixture_copy, monkey
     assert whole[0]["ok"] and whole[0]["entities"]["scores"]["created"] == 3 + 8 + 1
     assert outcome_in_batches(folder, monkeypatch, 2) == whole
     assert outcome_in_batches(folder, monkeypatch, 1) == whole
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="FirstLines keeps its keys in memory elsewhere"
+)
+def test_keys_are_remembered_exactly_with_or_without_copy_escapes() -> None:
+    """A batch's keys go to the database by COPY as they are when none needs escaping, escaped
+    when one does: either way a key repeated in a later batch finds its first line."""
+    plain = ["stu-1", "stu-2"]
+    odd = ["tab\there", "back\\slash", "new\nline", "carriage\rreturn"]
+    assert staging.copy_escaped(plain) is plain
+    assert staging.copy_escaped(odd) == [
+        "tab\\there",
+        "back\\\\slash",
+        "new\\nline",
+        "carriage\\rreturn",
+    ]
+    seen = staging.FirstLines()
+    first = {key: line for line, key in enumerate([*plain, *odd], start=2)}
+    assert seen.firsts(list(first.items())) == first
+    for batch in (plain, odd):
+        assert seen.firsts([(key, 99) for key in batch]) == {key: first[key] for key in batch}
