@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from privacy.crypto import keyed_hash
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from students.models import SourcedRecord
 
 SQLITE_BATCH = 500
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 # Callable defaults that PostgreSQL computes itself in the insert, rather than Python once per
 # staged row (a million uuid4 calls are a second of a roster import). Elsewhere, the model's
@@ -485,6 +486,21 @@ class StagedUpsert:
         return self.result
 
 
+def _inserted_plainly(cursor: Any, insert: str, params: list[Any], result: UpsertResult) -> bool:
+    """A first load's rows written by a plain insert, without the speculative insertion ON
+    CONFLICT makes per row (staged ids are distinct, and none was held); False, and nothing
+    written, when one meets a row another transaction wrote meanwhile (the unique index)."""
+    try:
+        with transaction.atomic():
+            cursor.execute(insert, params)
+            result.created, result.updated = cursor.rowcount, 0
+    except IntegrityError as error:
+        if getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return False
+    return True
+
+
 def _upsert_from_staging(
     cursor: Any,
     plan: UpsertPlan,
@@ -508,8 +524,8 @@ def _upsert_from_staging(
         scope_params,
     )
     (first_load,) = cursor.fetchone()
-    deactivate_missing = deactivate_missing and not first_load
-    if deactivate_missing:
+    deactivate = deactivate_missing and not first_load
+    if deactivate:
         # The anti-join below probes the staged ids once per existing row.
         cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
     cursor.execute(f"ANALYZE {staging}")
@@ -569,13 +585,13 @@ def _upsert_from_staging(
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "  # noqa: S608
         f"SELECT {', '.join(select_values)} FROM {staging} s"
     )
-    if first_load:
-        # Nothing to conflict with (staged ids are distinct): a plain insert, without the
-        # speculative one ON CONFLICT makes per row. A row that did conflict, written meanwhile
-        # by another transaction, fails the unique index and the load with it.
-        cursor.execute(insert, params)
-        result.created, result.updated = cursor.rowcount, 0
-    else:
+    if first_load and not _inserted_plainly(cursor, insert, params, result):
+        # Another transaction wrote this district's rows from this source meanwhile (two
+        # first imports at once): upsert against them, and deactivate as a later load would.
+        first_load, deactivate = False, deactivate_missing
+        if deactivate:
+            cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
+    if not first_load:
         cursor.execute(
             f"WITH upserted AS ({insert} "  # noqa: S608
             f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) WHERE NOT (source_id = '') "
@@ -589,7 +605,7 @@ def _upsert_from_staging(
     result.unchanged = result.staged - result.created - result.updated
     indexes.restore()
     keys.restore()
-    if deactivate_missing:
+    if deactivate:
         cursor.execute(
             f"UPDATE {target} t SET is_active = false, updated_at = %s "  # noqa: S608
             f"WHERE {scope} AND t.is_active AND t.source_id <> '' AND NOT EXISTS "

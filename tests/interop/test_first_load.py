@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from interop.upsert import sourced_upsert
+from interop.upsert import UpsertResult, sourced_upsert
 from students import bulk_keys
 from students import models as sm
 from students.bulk_keys import IndexesSetAside
@@ -190,3 +190,41 @@ def test_indexes_set_aside_come_back_as_they_were_and_serve_the_rows_written(
     aside.restore()
     assert indexes() == before
     assert sm.ContactDetail.objects.filter(district=district).count() == 1
+
+
+def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
+    plain_inserts: list[str],
+) -> None:
+    """Two first imports at once: the second's check saw no rows, but the first's are there by
+    its insert. The plain insert meets them at the unique index, writes nothing, and the rows
+    are upserted and the missing deactivated, as a later load would."""
+    district = sm.District.objects.create(name="D", source_id="d")
+
+    def schools(rows: list[tuple[str, str]]) -> UpsertResult:
+        return sourced_upsert(
+            sm.School,
+            fields=("source_id", "name"),
+            rows=rows,
+            district_id=district.pk,
+            source_system="test",
+            deactivate_missing=True,
+        )
+
+    schools([("s1", "One"), ("s2", "Two")])
+
+    def no_rows_yet(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        if sql.startswith("SELECT NOT EXISTS (SELECT 1 FROM"):
+            sql, params = "SELECT true", ()  # what a check before the other's insert saw
+        return execute(sql, params, many, context)
+
+    plain_inserts.clear()
+    with connection.execute_wrapper(no_rows_yet):
+        result = schools([("s1", "One, renamed"), ("s3", "Three")])
+    assert plain_inserts == ["students_school"]  # tried, and rolled back to its savepoint
+    assert (result.created, result.updated, result.deactivated) == (1, 1, 1)
+    assert dict(sm.School.objects.values_list("source_id", "is_active")) == {
+        "s1": True,
+        "s2": False,
+        "s3": True,
+    }
+    assert sm.School.objects.get(source_id="s1").name == "One, renamed"
