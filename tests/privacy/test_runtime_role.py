@@ -292,6 +292,28 @@ def test_bulk_scores_under_the_runtime_role_keep_the_row_checks(
 
 
 @postgresql_only
+def test_a_first_import_under_the_runtime_role_keeps_its_indexes_and_keys(
+    runtime_role: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A first load large enough tries to drop its tables' plain indexes and foreign keys (the
+    owner's right): refused at once under the runtime role, the import writes the same records
+    with every index and key in place."""
+    from tests.interop.conftest import FIXTURES, run_import, statistics_of_an_empty_district
+    from tests.interop.test_first_load import indexes
+
+    monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 1)
+    statistics_of_an_empty_district()
+    before = indexes()
+    with django_connected_as(runtime_role), caplog.at_level("INFO", logger="students.bulk_keys"):
+        imported = run_import(FIXTURES / "v12")
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.report["entities"]["enrollments"]["created"] > 0
+    assert "keeps its indexes through the load" in caplog.text
+    assert "must be owner of" in caplog.text
+    assert indexes() == before
+
+
+@postgresql_only
 def test_a_role_that_is_or_may_become_the_owner_is_refused(runtime_role: str) -> None:
     """The owner's own role, or one that may SET ROLE to it, cannot be made a runtime role:
     grants do not take ownership or membership away."""
