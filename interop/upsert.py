@@ -365,6 +365,8 @@ class StagedUpsert:
         ]
         StagedUpsert._count += 1
         self.staging = f"interop_batch_{self.plan.table}_{StagedUpsert._count}"
+        # What finish() inserts from: the staging table, or after resolve() a query over it.
+        self.source: tuple[str, list[Any]] | None = None
         self.result = UpsertResult()
         self.stored_hashes: dict[str, tuple] = {}  # of the batch at hand (_batch_secrets)
         self.source_at = self.plan.fields.index("source_id")
@@ -426,9 +428,9 @@ class StagedUpsert:
     ) -> None:
         """Set each target's field to the id of the `model` row (same district and source)
         whose source_id is the staged `key` column, on staged rows whose column where[0] is
-        where[1] (all when where is None): (field, model, key, where). The staging table is
-        rewritten in the order its rows came in (an UPDATE would reorder them, and so the ids
-        the rows get)."""
+        where[1] (all when where is None): (field, model, key, where). The joins run in
+        finish()'s insert, over the staged rows in the order they came in (and so the ids the
+        rows get): rewriting the staging table first wrote every row once more."""
         scope_params: list[Any] | None = (
             [self.district_id, self.source_system] if self.district_id is not None else None
         )
@@ -451,24 +453,21 @@ class StagedUpsert:
                 f"AND {alias}.source_id = s.{_quote(key)}"
             )
             replaced[field] = f"{alias}.id"
-        columns = (*self.staged_columns, *self.extra, "staged_order")
         select = ", ".join(
-            f"{replaced[c]} AS {_quote(c)}" if c in replaced else f"s.{_quote(c)}" for c in columns
+            f"{replaced[c]} AS {_quote(c)}" if c in replaced else f"s.{_quote(c)}"
+            for c in self.staged_columns
         )
-        rewritten = f"{self.staging}_r"
+        self.source = (
+            f"(SELECT {select} FROM {self.staging} s {' '.join(joins)} "  # noqa: S608
+            "ORDER BY s.staged_order)",
+            params,
+        )
         with connection.cursor() as cursor:
             # Both sides were just written: planned on empty statistics, the joins would probe
             # every staged row against every row of the model.
             cursor.execute(f"ANALYZE {self.staging}")
             for _, model, _, _ in targets:
                 cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
-            cursor.execute(
-                f"CREATE TEMP TABLE {rewritten} ON COMMIT DROP AS SELECT {select} "  # noqa: S608
-                f"FROM {self.staging} s {' '.join(joins)} ORDER BY s.staged_order",
-                params,
-            )
-            cursor.execute(f"DROP TABLE {self.staging}")
-            cursor.execute(f"ALTER TABLE {rewritten} RENAME TO {self.staging}")
 
     def finish(self, *, deactivate_missing: bool = False) -> UpsertResult:
         """Upsert what was staged (as sourced_upsert), then drop the staging table."""
@@ -482,6 +481,7 @@ class StagedUpsert:
                 self.source_system,
                 deactivate_missing,
                 self.result,
+                source=self.source,
             )
         return self.result
 
@@ -510,9 +510,12 @@ def _upsert_from_staging(
     source_system: str,
     deactivate_missing: bool,
     result: UpsertResult,
+    source: tuple[str, list[Any]] | None = None,
 ) -> None:
     """Upsert a staging table's rows into the plan's table (sourced_upsert after its COPY, and
-    StagedUpsert after its batches), then drop the staging table."""
+    StagedUpsert after its batches), then drop the staging table. `source` (SQL and its
+    parameters) is what to insert from instead of the staging table itself: a query over it
+    with the staged columns (StagedUpsert.resolve)."""
     written = plan.written
     target = _quote(plan.table)
     scope, scope_params = _scope(district_id, source_system)
@@ -528,7 +531,10 @@ def _upsert_from_staging(
     if deactivate:
         # The anti-join below probes the staged ids once per existing row.
         cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
-    cursor.execute(f"ANALYZE {staging}")
+    if not first_load:
+        # For the upsert's and the deactivation's joins; a first load's plain insert reads
+        # the staging table once, in order, and needs no statistics.
+        cursor.execute(f"ANALYZE {staging}")
     key = (
         ["source_system", "source_id"]
         if district_id is None
@@ -583,14 +589,17 @@ def _upsert_from_staging(
         indexes.set_aside_if_it_pays(plan.table, result.staged)
     insert = (
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "  # noqa: S608
-        f"SELECT {', '.join(select_values)} FROM {staging} s"
+        f"SELECT {', '.join(select_values)} FROM {source[0] if source else staging} s"
     )
+    if source:
+        params = [*params, *source[1]]
     if first_load and not _inserted_plainly(cursor, insert, params, result):
         # Another transaction wrote this district's rows from this source meanwhile (two
         # first imports at once): upsert against them, and deactivate as a later load would.
         first_load, deactivate = False, deactivate_missing
         if deactivate:
             cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
+        cursor.execute(f"ANALYZE {staging}")
     if not first_load:
         cursor.execute(
             f"WITH upserted AS ({insert} "  # noqa: S608
