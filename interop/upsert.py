@@ -519,22 +519,29 @@ def _upsert_from_staging(
     written = plan.written
     target = _quote(plan.table)
     scope, scope_params = _scope(district_id, source_system)
-    # A first load: the table holds no sourced row of this district and source yet, so every
-    # staged row is new and none is left to deactivate.
-    cursor.execute(
-        f"SELECT NOT EXISTS (SELECT 1 FROM {target} t "  # noqa: S608
-        f"WHERE {scope} AND t.source_id <> '')",
-        scope_params,
-    )
-    (first_load,) = cursor.fetchone()
-    deactivate = deactivate_missing and not first_load
-    if deactivate:
-        # The anti-join below probes the staged ids once per existing row.
-        cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
-    if not first_load:
+
+    def holds_none() -> bool:
+        """Whether the table holds no sourced row of this district and source: a first load,
+        every staged row new and none left to deactivate."""
+        cursor.execute(
+            f"SELECT NOT EXISTS (SELECT 1 FROM {target} t "  # noqa: S608
+            f"WHERE {scope} AND t.source_id <> '')",
+            scope_params,
+        )
+        return bool(cursor.fetchone()[0])
+
+    def prepare_upsert() -> None:
+        if deactivate:
+            # The anti-join below probes the staged ids once per existing row.
+            cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
         # For the upsert's and the deactivation's joins; a first load's plain insert reads
         # the staging table once, in order, and needs no statistics.
         cursor.execute(f"ANALYZE {staging}")
+
+    first_load = holds_none()
+    deactivate = deactivate_missing and not first_load
+    if not first_load:
+        prepare_upsert()
     key = (
         ["source_system", "source_id"]
         if district_id is None
@@ -585,8 +592,14 @@ def _upsert_from_staging(
     keys = ForeignKeysSetAside()
     keys.set_aside_if_it_pays(plan.table, result.staged, first_load=first_load)
     indexes = IndexesSetAside()
-    if first_load:
-        indexes.set_aside_if_it_pays(plan.table, result.staged)
+    # A first load writes by plain insert, so even its unique indexes can be built after it.
+    if first_load and indexes.set_aside_if_it_pays(plan.table, result.staged, uniques=True):
+        # Rows another transaction wrote since the question would meet no unique index now;
+        # asked again under the table's exclusive lock, the answer holds until COMMIT.
+        if not holds_none():
+            indexes.restore()
+            first_load, deactivate = False, deactivate_missing
+            prepare_upsert()
     insert = (
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "  # noqa: S608
         f"SELECT {', '.join(select_values)} FROM {source[0] if source else staging} s"
@@ -596,10 +609,9 @@ def _upsert_from_staging(
     if first_load and not _inserted_plainly(cursor, insert, params, result):
         # Another transaction wrote this district's rows from this source meanwhile (two
         # first imports at once): upsert against them, and deactivate as a later load would.
+        indexes.restore()  # the upsert's conflict arbiter among them
         first_load, deactivate = False, deactivate_missing
-        if deactivate:
-            cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
-        cursor.execute(f"ANALYZE {staging}")
+        prepare_upsert()
     if not first_load:
         cursor.execute(
             f"WITH upserted AS ({insert} "  # noqa: S608

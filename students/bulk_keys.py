@@ -133,20 +133,22 @@ def _rows_held(table: str, held: dict[str, float]) -> float | None:
 
 
 class IndexesSetAside:
-    """The plain indexes of a table a first load fills, dropped for the load and built again
-    once after it (`restore`): a sorted build of the whole table, instead of one insertion per
-    row into each index (the 400,000 enrollments of the benchmark's roster took 2.5 s in three
+    """The indexes of a table a first load fills, dropped for the load and built again once
+    after it (`restore`): a sorted build of the whole table, instead of one insertion per row
+    into each index (the 400,000 enrollments of the benchmark's roster took 2.5 s in three
     such indexes, and 0.8 s to build them after).
 
-    Unique and constraint indexes stay: they are the upsert's conflict arbiters and the
-    table's guarantees. The indexes come back exactly as they were (pg_get_indexdef). Dropping
-    takes the table's ACCESS EXCLUSIVE lock until the transaction ends, within BULK_LOCK_WAIT
-    or not at all, as ForeignKeysSetAside does; callers restore before anything reads the table
-    again in the transaction.
+    Plain indexes always; with `uniques`, unique indexes and constraints too, for a load that
+    writes by plain insert (no conflict arbiter needed), so that uniqueness is checked once, by
+    the build, which fails the load as a row would have. The primary key, and any unique index
+    another table's foreign key depends on, stay. Everything comes back exactly as it was
+    (pg_get_indexdef, pg_get_constraintdef). Dropping takes the table's ACCESS EXCLUSIVE lock
+    until the transaction ends, within BULK_LOCK_WAIT or not at all, as ForeignKeysSetAside
+    does; callers restore before anything reads the table again in the transaction.
     """
 
     def __init__(self) -> None:
-        self.indexes: list[tuple[str, str]] = []  # (index, definition)
+        self.aside: list[tuple[str, str]] = []  # (how it was dropped, how it comes back)
         self.held: dict[str, float] = {}
 
     def pays_for(self, table: str, rows: int) -> bool:
@@ -156,52 +158,70 @@ class IndexesSetAside:
         held = _rows_held(table, self.held)
         return held is not None and rows >= FIRST_LOAD_ROWS and rows * 2 >= held
 
-    def set_aside_if_it_pays(self, table: str, rows: int) -> bool:
-        """Drop `table`'s plain indexes when it pays for a first load of `rows` rows; whether
-        they are now set aside."""
+    def set_aside_if_it_pays(self, table: str, rows: int, *, uniques: bool = False) -> bool:
+        """Drop `table`'s plain indexes (with `uniques`, its unique ones too) when it pays for
+        a first load of `rows` rows; whether they are now set aside."""
         from django.db import connection
 
         if not self.pays_for(table, rows):
             return False
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.relname, pg_get_indexdef(i.indexrelid)"
                 " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                " WHERE i.indrelid = %s::regclass"
-                " AND NOT i.indisunique AND NOT i.indisprimary"
+                " WHERE i.indrelid = %s::regclass AND NOT i.indisprimary"
+                " AND (%s OR NOT i.indisunique)"
                 " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
                 " ORDER BY 1",
-                [table],
+                [table, uniques],
             )
-            indexes = cursor.fetchall()
-            if not indexes:
+            # Names and definitions are PostgreSQL's own; nothing comes from input.
+            aside = [
+                (f"DROP INDEX {quote(name)}", definition) for name, definition in cursor.fetchall()
+            ]
+            if uniques:
+                cursor.execute(
+                    "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k"
+                    " WHERE k.conrelid = %s::regclass AND k.contype = 'u'"
+                    " AND NOT EXISTS (SELECT 1 FROM pg_constraint f"
+                    "  WHERE f.contype = 'f' AND f.conindid = k.conindid)"
+                    " ORDER BY 1",
+                    [table],
+                )
+                aside += [
+                    (
+                        f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}",
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}",
+                    )
+                    for name, definition in cursor.fetchall()
+                ]
+            if not aside:
                 return False
-            quote = connection.ops.quote_name
             try:
                 with transaction.atomic(), local_setting(cursor, "lock_timeout", BULK_LOCK_WAIT):
-                    for name, _ in indexes:
-                        cursor.execute(f"DROP INDEX {quote(name)}")
+                    for drop, _ in aside:
+                        cursor.execute(drop)
             except DatabaseError as error:
                 logger.info("%s keeps its indexes through the load: %s", table, error)
                 return False
-        self.indexes.extend(indexes)
+        self.aside.extend(aside)
         return True
 
     def restore(self) -> None:
-        """Build every index set aside again."""
+        """Build every index set aside again (and so check every unique one)."""
         from django.db import connection
 
-        if not self.indexes:
+        if not self.aside:
             return
         with connection.cursor() as cursor:
             # Key checks still queued on the table (its keys were not set aside) would forbid
             # the build: run them now instead of at COMMIT.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            for _, definition in self.indexes:
-                # PostgreSQL's own definition, read in set_aside_if_it_pays; nothing from input.
-                cursor.execute(definition)
-        self.indexes = []
+            for _, build in self.aside:
+                cursor.execute(build)
+        self.aside = []
 
 
 @contextmanager

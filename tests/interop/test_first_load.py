@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from interop.upsert import UpsertResult, sourced_upsert
 from students import bulk_keys
@@ -49,8 +49,8 @@ def indexes_set_aside(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     tables: list[str] = []
     original = IndexesSetAside.set_aside_if_it_pays
 
-    def recording(self: IndexesSetAside, table: str, rows: int) -> bool:
-        done = original(self, table, rows)
+    def recording(self: IndexesSetAside, table: str, rows: int, *, uniques: bool = False) -> bool:
+        done = original(self, table, rows, uniques=uniques)
         if done:
             tables.append(table)
         return done
@@ -192,12 +192,18 @@ def test_indexes_set_aside_come_back_as_they_were_and_serve_the_rows_written(
     assert sm.ContactDetail.objects.filter(district=district).count() == 1
 
 
+@pytest.mark.parametrize("indexes_aside", [False, True], ids=["indexes kept", "indexes aside"])
 def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
-    plain_inserts: list[str],
+    plain_inserts: list[str], monkeypatch: pytest.MonkeyPatch, indexes_aside: bool
 ) -> None:
     """Two first imports at once: the second's check saw no rows, but the first's are there by
-    its insert. The plain insert meets them at the unique index, writes nothing, and the rows
-    are upserted and the missing deactivated, as a later load would."""
+    its insert. With its indexes in place, the plain insert meets them at the unique index and
+    writes nothing; with them set aside, the question asked again under the table's lock sees
+    them and the indexes come back. Either way the rows are upserted and the missing
+    deactivated, as a later load would."""
+    if indexes_aside:
+        monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
+    before = indexes()
     district = sm.District.objects.create(name="D", source_id="d")
 
     def schools(rows: list[tuple[str, str]]) -> UpsertResult:
@@ -212,15 +218,23 @@ def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
 
     schools([("s1", "One"), ("s2", "Two")])
 
+    asked: list[str] = []
+
     def no_rows_yet(execute, sql, params, many, context):  # noqa: ANN001, ANN202
         if sql.startswith("SELECT NOT EXISTS (SELECT 1 FROM"):
-            sql, params = "SELECT true", ()  # what a check before the other's insert saw
+            asked.append(sql)
+            if len(asked) == 1:
+                sql, params = "SELECT true", ()  # what a check before the other's insert saw
         return execute(sql, params, many, context)
 
     plain_inserts.clear()
     with connection.execute_wrapper(no_rows_yet):
         result = schools([("s1", "One, renamed"), ("s3", "Three")])
-    assert plain_inserts == ["students_school"]  # tried, and rolled back to its savepoint
+    if indexes_aside:
+        assert len(asked) == 2 and plain_inserts == []  # asked again, and never inserted
+    else:
+        assert plain_inserts == ["students_school"]  # tried, and rolled back to its savepoint
+    assert indexes() == before
     assert (result.created, result.updated, result.deactivated) == (1, 1, 1)
     assert dict(sm.School.objects.values_list("source_id", "is_active")) == {
         "s1": True,
@@ -228,3 +242,46 @@ def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
         "s3": True,
     }
     assert sm.School.objects.get(source_id="s1").name == "One, renamed"
+
+
+def test_a_first_load_builds_its_unique_indexes_after_and_a_duplicate_fails_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first load large enough writes by plain insert with even its unique indexes and
+    constraints set aside, and builds them after: a duplicate the importers would have refused
+    still fails the load, at the build, and every index comes back."""
+    monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
+    statistics_of_an_empty_district()
+    before = indexes()
+    district = sm.District.objects.create(name="D", source_id="d")
+    dropped: list[str] = []
+    original = IndexesSetAside.set_aside_if_it_pays
+
+    def recording(self: IndexesSetAside, table: str, rows: int, *, uniques: bool = False) -> bool:
+        done = original(self, table, rows, uniques=uniques)
+        dropped.extend(drop for drop, _ in self.aside)
+        return done
+
+    monkeypatch.setattr(IndexesSetAside, "set_aside_if_it_pays", recording)
+
+    def schools(rows: list[tuple[str, str]]) -> UpsertResult:
+        return sourced_upsert(
+            sm.School,
+            fields=("source_id", "name"),
+            rows=rows,
+            district_id=district.pk,
+            source_system="test",
+        )
+
+    assert schools([("s1", "One"), ("s2", "Two")]).created == 2
+    assert any("school_unique_source" in drop for drop in dropped)  # the unique source index
+    assert indexes() == before
+    with pytest.raises(IntegrityError, match="school_unique_source"), transaction.atomic():
+        sourced_upsert(
+            sm.School,
+            fields=("source_id", "name"),
+            rows=[("s3", "Three"), ("s3", "Three again")],
+            district_id=sm.District.objects.create(name="E", source_id="e").pk,
+            source_system="test",
+        )
+    assert indexes() == before
