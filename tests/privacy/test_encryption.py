@@ -103,3 +103,17 @@ def test_rotation_with_two_keys(settings, capsys) -> None:
     # The keyed hash did not change, so lookups still work.
     settings.TRELLIS_FIELD_KEYS = [new_key]
     assert ContactDetail.objects.filter(value_hash=keyed_hash("rosa.parks@example.org")).exists()
+
+
+def test_keyed_hash_is_hmac_sha256_of_the_normalized_value(settings) -> None:
+    """Stored hashes stay comparable whatever computes them: HMAC-SHA256, hex, of the value
+    with its spaces collapsed and its case folded, under TRELLIS_HMAC_KEY (base64)."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = b"a test key of thirty-two bytes!!"
+    settings.TRELLIS_HMAC_KEY = base64.urlsafe_b64encode(key).decode()
+    expected = hmac.new(key, b"rosa parks@example.org", hashlib.sha256).hexdigest()
+    assert keyed_hash("  Rosa   PARKS@example.org ") == expected
+    assert keyed_hash("") == ""
