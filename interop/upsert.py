@@ -531,15 +531,14 @@ def _upsert_from_staging(
         return bool(cursor.fetchone()[0])
 
     def prepare_upsert() -> None:
-        if deactivate:
+        if deactivate_missing:
             # The anti-join below probes the staged ids once per existing row.
             cursor.execute(f"CREATE INDEX ON {staging} (source_id)")
         # For the upsert's and the deactivation's joins; a first load's plain insert reads
         # the staging table once, in order, and needs no statistics.
         cursor.execute(f"ANALYZE {staging}")
 
-    first_load = holds_none()
-    deactivate = deactivate_missing and not first_load
+    asked_first = first_load = holds_none()
     if not first_load:
         prepare_upsert()
     key = (
@@ -596,22 +595,22 @@ def _upsert_from_staging(
     if first_load and indexes.set_aside_if_it_pays(plan.table, result.staged, uniques=True):
         # Rows another transaction wrote since the question would meet no unique index now;
         # asked again under the table's exclusive lock, the answer holds until COMMIT.
-        if not holds_none():
-            indexes.restore()
-            first_load, deactivate = False, deactivate_missing
-            prepare_upsert()
+        first_load = holds_none()
     insert = (
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in insert_columns)}) "  # noqa: S608
         f"SELECT {', '.join(select_values)} FROM {source[0] if source else staging} s"
     )
     if source:
         params = [*params, *source[1]]
-    if first_load and not _inserted_plainly(cursor, insert, params, result):
-        # Another transaction wrote this district's rows from this source meanwhile (two
-        # first imports at once): upsert against them, and deactivate as a later load would.
+    if first_load:
+        # False when the plain insert met rows another transaction wrote meanwhile.
+        first_load = _inserted_plainly(cursor, insert, params, result)
+    if asked_first and not first_load:
+        # Two first imports at once: upsert against the other's rows, and deactivate as a
+        # later load would.
         indexes.restore()  # the upsert's conflict arbiter among them
-        first_load, deactivate = False, deactivate_missing
         prepare_upsert()
+    deactivate = deactivate_missing and not first_load
     if not first_load:
         cursor.execute(
             f"WITH upserted AS ({insert} "  # noqa: S608
