@@ -177,3 +177,14 @@ def statistics_of_an_empty_district() -> None:
         )
         tables = [name for (name,) in cursor.fetchall()]
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+
+
+def analysed_schools(count: int) -> None:
+    """A district with `count` schools, analysed (PostgreSQL): the table size that the bulk
+    load rules of students.bulk_keys read."""
+    district = sm.District.objects.create(name="D", source_id="d")
+    sm.School.objects.bulk_create(
+        sm.School(district=district, name=f"S{n}", source_id=f"s{n}") for n in range(count)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE students_school")

@@ -16,7 +16,12 @@ from interop.upsert import UpsertResult, sourced_upsert
 from students import bulk_keys
 from students import models as sm
 from students.bulk_keys import IndexesSetAside
-from tests.interop.conftest import edit_rows, run_import, statistics_of_an_empty_district
+from tests.interop.conftest import (
+    analysed_schools,
+    edit_rows,
+    run_import,
+    statistics_of_an_empty_district,
+)
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
 
@@ -44,19 +49,34 @@ def indexes() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def indexes_set_aside(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tables whose indexes a load dropped, in order."""
-    tables: list[str] = []
+def indexes_set_aside(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """Each table whose indexes a load dropped, in order, with the statements that dropped
+    them."""
+    aside: list[tuple[str, list[str]]] = []
     original = IndexesSetAside.set_aside_if_it_pays
 
     def recording(self: IndexesSetAside, table: str, rows: int, *, uniques: bool = False) -> bool:
         done = original(self, table, rows, uniques=uniques)
         if done:
-            tables.append(table)
+            aside.append((table, [drop for drop, _ in self.aside]))
         return done
 
     monkeypatch.setattr(IndexesSetAside, "set_aside_if_it_pays", recording)
-    return tables
+    return aside
+
+
+def schools_upsert(
+    district_id: int, rows: list[tuple[str, str]], *, deactivate_missing: bool = False
+) -> UpsertResult:
+    """A sourced upsert of schools (source id, name) into the district."""
+    return sourced_upsert(
+        sm.School,
+        fields=("source_id", "name"),
+        rows=rows,
+        district_id=district_id,
+        source_system="test",
+        deactivate_missing=deactivate_missing,
+    )
 
 
 @pytest.fixture
@@ -74,7 +94,7 @@ def plain_inserts() -> Iterator[list[str]]:
 
 
 def test_a_first_load_builds_indexes_once_and_writes_what_the_upsert_writes(
-    fixture_copy, monkeypatch: pytest.MonkeyPatch, indexes_set_aside: list[str]
+    fixture_copy, monkeypatch: pytest.MonkeyPatch, indexes_set_aside: list[tuple[str, list[str]]]
 ) -> None:
     folder = fixture_copy()
     before = indexes()
@@ -90,7 +110,7 @@ def test_a_first_load_builds_indexes_once_and_writes_what_the_upsert_writes(
     assert built_once.report == row_by_row.report
     assert records() == expected
     # Contact details and enrollments have plain indexes; both were built once.
-    assert {"students_contactdetail", "students_enrollment"} <= set(indexes_set_aside)
+    assert {"students_contactdetail", "students_enrollment"} <= {t for t, _ in indexes_set_aside}
     assert indexes() == before
 
 
@@ -131,24 +151,10 @@ def test_another_districts_rows_do_not_make_a_load_a_second_one(plain_inserts: l
     for name in ("A", "B"):
         district = sm.District.objects.create(name=name, source_id=name)
         plain_inserts.clear()
-        result = sourced_upsert(
-            sm.School,
-            fields=("source_id", "name"),
-            rows=rows,
-            district_id=district.pk,
-            source_system="test",
-            deactivate_missing=True,
-        )
+        result = schools_upsert(district.pk, rows, deactivate_missing=True)
         assert (result.created, plain_inserts) == (2, ["students_school"])
     plain_inserts.clear()
-    again = sourced_upsert(
-        sm.School,
-        fields=("source_id", "name"),
-        rows=[("s1", "One, renamed")],
-        district_id=district.pk,
-        source_system="test",
-        deactivate_missing=True,
-    )
+    again = schools_upsert(district.pk, [("s1", "One, renamed")], deactivate_missing=True)
     assert (again.created, again.updated, again.deactivated) == (0, 1, 1)
     assert plain_inserts == []
     assert sm.School.objects.filter(district__name="A", is_active=True).count() == 2
@@ -158,12 +164,7 @@ def test_building_indexes_again_pays_for_half_the_table_or_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(bulk_keys, "FIRST_LOAD_ROWS", 2)
-    district = sm.District.objects.create(name="D", source_id="d")
-    sm.School.objects.bulk_create(
-        sm.School(district=district, name=f"S{n}", source_id=f"s{n}") for n in range(200)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE students_school")
+    analysed_schools(200)
     # A build reads the whole table: it pays for a load of half of it or more.
     aside = IndexesSetAside()
     assert not aside.pays_for("students_school", 99)
@@ -207,14 +208,7 @@ def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
     district = sm.District.objects.create(name="D", source_id="d")
 
     def schools(rows: list[tuple[str, str]]) -> UpsertResult:
-        return sourced_upsert(
-            sm.School,
-            fields=("source_id", "name"),
-            rows=rows,
-            district_id=district.pk,
-            source_system="test",
-            deactivate_missing=True,
-        )
+        return schools_upsert(district.pk, rows, deactivate_missing=True)
 
     schools([("s1", "One"), ("s2", "Two")])
 
@@ -245,7 +239,7 @@ def test_a_first_load_that_meets_rows_written_meanwhile_upserts_them(
 
 
 def test_a_first_load_builds_its_unique_indexes_after_and_a_duplicate_fails_it(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, indexes_set_aside: list[tuple[str, list[str]]]
 ) -> None:
     """A first load large enough writes by plain insert with even its unique indexes and
     constraints set aside, and builds them after: a duplicate the importers would have refused
@@ -254,34 +248,11 @@ def test_a_first_load_builds_its_unique_indexes_after_and_a_duplicate_fails_it(
     statistics_of_an_empty_district()
     before = indexes()
     district = sm.District.objects.create(name="D", source_id="d")
-    dropped: list[str] = []
-    original = IndexesSetAside.set_aside_if_it_pays
-
-    def recording(self: IndexesSetAside, table: str, rows: int, *, uniques: bool = False) -> bool:
-        done = original(self, table, rows, uniques=uniques)
-        dropped.extend(drop for drop, _ in self.aside)
-        return done
-
-    monkeypatch.setattr(IndexesSetAside, "set_aside_if_it_pays", recording)
-
-    def schools(rows: list[tuple[str, str]]) -> UpsertResult:
-        return sourced_upsert(
-            sm.School,
-            fields=("source_id", "name"),
-            rows=rows,
-            district_id=district.pk,
-            source_system="test",
-        )
-
-    assert schools([("s1", "One"), ("s2", "Two")]).created == 2
+    assert schools_upsert(district.pk, [("s1", "One"), ("s2", "Two")]).created == 2
+    dropped = [drop for _, drops in indexes_set_aside for drop in drops]
     assert any("school_unique_source" in drop for drop in dropped)  # the unique source index
     assert indexes() == before
+    other = sm.District.objects.create(name="E", source_id="e")
     with pytest.raises(IntegrityError, match="school_unique_source"), transaction.atomic():
-        sourced_upsert(
-            sm.School,
-            fields=("source_id", "name"),
-            rows=[("s3", "Three"), ("s3", "Three again")],
-            district_id=sm.District.objects.create(name="E", source_id="e").pk,
-            source_system="test",
-        )
+        schools_upsert(other.pk, [("s3", "Three"), ("s3", "Three again")])
     assert indexes() == before

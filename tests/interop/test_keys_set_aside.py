@@ -12,7 +12,12 @@ from django.db import IntegrityError, connection, transaction
 from students import bulk_keys
 from students import models as sm
 from students.bulk_keys import ForeignKeysSetAside
-from tests.interop.conftest import foreign_keys, run_import, statistics_of_an_empty_district
+from tests.interop.conftest import (
+    analysed_schools,
+    foreign_keys,
+    run_import,
+    statistics_of_an_empty_district,
+)
 from tests.interop.test_oneroster_vendor_columns import FROZEN
 from tests.interop.test_roundtrip import records, wipe
 
@@ -69,12 +74,7 @@ def test_a_table_that_holds_ten_times_the_load_keeps_its_row_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(bulk_keys, "BULK_FOREIGN_KEY_ROWS", 2)
-    district = sm.District.objects.create(name="D", source_id="d")
-    sm.School.objects.bulk_create(
-        sm.School(district=district, name=f"S{n}", source_id=f"s{n}") for n in range(200)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE students_school")
+    analysed_schools(200)
     # Checking the keys once reads the whole table: it pays only for a tenth of it or more.
     keys = ForeignKeysSetAside()
     assert not keys.pays_for("students_school", 19)

@@ -170,3 +170,31 @@ def test_a_row_with_too_many_fields_and_an_unclosed_quote(fixture_copy, imported
         handle.write('c9,active,,y2027,"Unclosed,X,04,s1,Math,\n')
     errors = assert_rejected(folder, imported)
     assert errors[0]["file"] == "courses.csv"
+
+
+def test_an_enrollment_of_a_guardian_or_a_student_as_the_wrong_role(fixture_copy, imported) -> None:
+    """A user who is in Trellis, but not as the enrollment's role, is named as what they are
+    not: a guardian (looked up only when no student or staff member has the id) as a student,
+    and a student as a teacher. Without userProfiles.csv, which reads every person's id at
+    once, the enrollments' batches look people up as they go."""
+    folder = fixture_copy()
+    set_manifest(folder, userProfiles="absent")
+    (folder / "userProfiles.csv").unlink()
+    edit_rows(
+        folder,
+        "enrollments.csv",
+        lambda rows: [
+            dict(rows[0], userSourcedId="g1"),
+            dict(rows[1], sourcedId="e-wrong-role", userSourcedId="st1", role="teacher"),
+            *rows[2:],
+        ],
+    )
+    errors = assert_rejected(
+        folder,
+        imported,
+        ("enrollments.csv", 2, "userSourcedId"),
+        ("enrollments.csv", 3, "userSourcedId"),
+    )
+    messages = {(e["line"], e["message"].split(":")[0]) for e in errors}
+    assert (2, "The user is not a student") in messages
+    assert (3, "The user is not a staff member") in messages
