@@ -425,12 +425,16 @@ class StagedUpsert:
     def resolve(
         self,
         targets: Sequence[tuple[str, type[models.Model], str, tuple[str, str] | None]],
+        *,
+        analysed: set[str] | None = None,
     ) -> None:
         """Set each target's field to the id of the `model` row (same district and source)
         whose source_id is the staged `key` column, on staged rows whose column where[0] is
         where[1] (all when where is None): (field, model, key, where). The joins run in
         finish()'s insert, over the staged rows in the order they came in (and so the ids the
-        rows get): rewriting the staging table first wrote every row once more."""
+        rows get): rewriting the staging table first wrote every row once more. `analysed`:
+        the model tables the caller knows were analysed since they were last written (this
+        adds the ones it analyses), so that resolves one after the other analyse each once."""
         scope_params: list[Any] | None = (
             [self.district_id, self.source_system] if self.district_id is not None else None
         )
@@ -466,8 +470,11 @@ class StagedUpsert:
             # Both sides were just written: planned on empty statistics, the joins would probe
             # every staged row against every row of the model.
             cursor.execute(f"ANALYZE {self.staging}")
+            analysed = set() if analysed is None else analysed
             for _, model, _, _ in targets:
-                cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
+                if model._meta.db_table not in analysed:
+                    cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
+                    analysed.add(model._meta.db_table)
 
     def finish(self, *, deactivate_missing: bool = False) -> UpsertResult:
         """Upsert what was staged (as sourced_upsert), then drop the staging table."""

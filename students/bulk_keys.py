@@ -1,7 +1,7 @@
 """Large loads check their foreign keys once: dropped inside the transaction, added back after
 the load, so PostgreSQL checks each key with one join over the table instead of one lookup per
-row written, queued until COMMIT. A first load into a table also builds its plain indexes once,
-after the rows are in, instead of inserting every row into each. Shared by the score writes
+row written, queued until COMMIT. A first load into a table also builds its indexes once, after
+the rows are in, instead of inserting every row into each. Shared by the score writes
 (assessments) and the importers (interop), so it lives at the bottom of the layers."""
 
 import logging
@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 BULK_FOREIGN_KEY_ROWS = 100_000
 
 # A first load (a table that holds no rows of the load's district and source yet) sets keys and
-# plain indexes aside from this many rows on: every row it stages is new, so each would queue
-# its key checks and enter every index one at a time.
+# indexes aside from this many rows on: every row it stages is new, so each would queue its key
+# checks and enter every index one at a time.
 FIRST_LOAD_ROWS = 10_000
 
 

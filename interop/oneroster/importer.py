@@ -395,13 +395,17 @@ class PeopleStream:
         importer.count("students", self.students.finish(deactivate_missing=bulk))
         importer.count("staff", self.staff.finish(deactivate_missing=bulk))
         importer.count("guardians", self.guardians.finish(deactivate_missing=bulk))
+        # People are written above and only read below: each table is analysed once.
+        analysed: set[str] = set()
         if memberships:
             places: tuple[tuple[RowSink, str, type[models.Model], str], ...] = (
                 (self.memberships, "student_id", Student, "student_school_memberships"),
                 (self.assignments, "staff_id", Staff, "staff_school_assignments"),
             )
             for sink, column, person, entity in places:
-                cast(StagedUpsert, sink.staged).resolve([(column, person, "person", None)])
+                cast(StagedUpsert, sink.staged).resolve(
+                    [(column, person, "person", None)], analysed=analysed
+                )
                 importer.count(entity, sink.finish(deactivate_missing=memberships_bulk))
         staged = cast(StagedUpsert, self.contacts.staged)
         owners: tuple[tuple[str, type[models.Model], str], ...] = (
@@ -410,7 +414,8 @@ class PeopleStream:
             ("staff_id", Staff, "staff"),
         )
         staged.resolve(
-            [(column, person, "person", ("owner", owner)) for column, person, owner in owners]
+            [(column, person, "person", ("owner", owner)) for column, person, owner in owners],
+            analysed=analysed,
         )
         importer.count("contact_details", self.contacts.finish(deactivate_missing=bulk))
         self.finish_relationships()
